@@ -1,0 +1,253 @@
+// The Keras layers the course uses, with Keras's names and defaults.
+// An empty name means "assign Keras's default name when added to a model".
+#pragma once
+
+#include <array>
+
+#include "cnn/nn/layer.h"
+#include "cnn/ops.h"
+
+namespace cnn::nn {
+
+// Keras initializers by name: glorot_uniform, glorot_normal, he_uniform,
+// he_normal, lecun_uniform, lecun_normal, zeros, ones. fan_in/fan_out follow
+// Keras (conv: receptive field * channels).
+void initialize(Tensor& t, const std::string& initializer, int64_t fan_in, int64_t fan_out, Rng& rng);
+bool is_known_initializer(const std::string& name);
+
+class InputLayer : public Layer {
+ public:
+  explicit InputLayer(Shape shape, std::string name = "");  // shape without batch
+  std::string class_name() const override { return "InputLayer"; }
+  Shape compute_output_shape(const std::vector<Shape>& in) const override;
+  Tensor call(const std::vector<Tensor>& inputs, const CallContext& ctx) override;
+  nlohmann::ordered_json config() const override;
+  bool accepts_input_count(size_t n) const override { return n == 0; }
+  const Shape& shape() const { return shape_; }
+
+ private:
+  Shape shape_;
+};
+
+struct Conv2DOptions {
+  int64_t filters = 1;
+  std::array<int64_t, 2> kernel_size{3, 3};
+  std::array<int64_t, 2> strides{1, 1};
+  std::string padding = "valid";
+  std::array<int64_t, 2> dilation_rate{1, 1};
+  std::string activation = "linear";
+  bool use_bias = true;
+  std::string kernel_initializer = "glorot_uniform";
+  std::string bias_initializer = "zeros";
+};
+
+class Conv2D : public Layer {
+ public:
+  explicit Conv2D(Conv2DOptions opt, std::string name = "");
+  std::string class_name() const override { return "Conv2D"; }
+  Shape compute_output_shape(const std::vector<Shape>& in) const override;
+  void build(const std::vector<Shape>& in, Rng& rng) override;
+  Tensor call(const std::vector<Tensor>& inputs, const CallContext& ctx) override;
+  nlohmann::ordered_json config() const override;
+  std::string activation_name() const override { return opt_.activation; }
+  const Conv2DOptions& options() const { return opt_; }
+
+ private:
+  ops::Conv2DOptions op_options() const;
+  Conv2DOptions opt_;
+};
+
+struct DenseOptions {
+  int64_t units = 1;
+  std::string activation = "linear";
+  bool use_bias = true;
+  std::string kernel_initializer = "glorot_uniform";
+  std::string bias_initializer = "zeros";
+};
+
+class Dense : public Layer {
+ public:
+  explicit Dense(DenseOptions opt, std::string name = "");
+  std::string class_name() const override { return "Dense"; }
+  Shape compute_output_shape(const std::vector<Shape>& in) const override;
+  void build(const std::vector<Shape>& in, Rng& rng) override;
+  Tensor call(const std::vector<Tensor>& inputs, const CallContext& ctx) override;
+  nlohmann::ordered_json config() const override;
+  std::string activation_name() const override { return opt_.activation; }
+
+ private:
+  DenseOptions opt_;
+};
+
+struct Pool2DOptions {
+  std::array<int64_t, 2> pool_size{2, 2};
+  std::array<int64_t, 2> strides{0, 0};  // 0: None, i.e. the pool size
+  std::string padding = "valid";
+};
+
+class Pooling2D : public Layer {
+ public:
+  Pooling2D(bool is_max, Pool2DOptions opt, std::string name);
+  std::string class_name() const override { return max_ ? "MaxPooling2D" : "AveragePooling2D"; }
+  Shape compute_output_shape(const std::vector<Shape>& in) const override;
+  Tensor call(const std::vector<Tensor>& inputs, const CallContext& ctx) override;
+  nlohmann::ordered_json config() const override;
+
+ private:
+  ops::Pool2DOptions op_options() const;
+  bool max_;
+  Pool2DOptions opt_;
+};
+
+class MaxPooling2D : public Pooling2D {
+ public:
+  explicit MaxPooling2D(Pool2DOptions opt = {}, std::string name = "")
+      : Pooling2D(true, opt, std::move(name)) {}
+};
+
+class AveragePooling2D : public Pooling2D {
+ public:
+  explicit AveragePooling2D(Pool2DOptions opt = {}, std::string name = "")
+      : Pooling2D(false, opt, std::move(name)) {}
+};
+
+class GlobalPooling2D : public Layer {
+ public:
+  GlobalPooling2D(bool is_max, std::string name);
+  std::string class_name() const override {
+    return max_ ? "GlobalMaxPooling2D" : "GlobalAveragePooling2D";
+  }
+  Shape compute_output_shape(const std::vector<Shape>& in) const override;
+  Tensor call(const std::vector<Tensor>& inputs, const CallContext& ctx) override;
+  nlohmann::ordered_json config() const override;
+
+ private:
+  bool max_;
+};
+
+class GlobalAveragePooling2D : public GlobalPooling2D {
+ public:
+  explicit GlobalAveragePooling2D(std::string name = "") : GlobalPooling2D(false, std::move(name)) {}
+};
+
+class GlobalMaxPooling2D : public GlobalPooling2D {
+ public:
+  explicit GlobalMaxPooling2D(std::string name = "") : GlobalPooling2D(true, std::move(name)) {}
+};
+
+class Flatten : public Layer {
+ public:
+  explicit Flatten(std::string name = "") : Layer(std::move(name)) {}
+  std::string class_name() const override { return "Flatten"; }
+  Shape compute_output_shape(const std::vector<Shape>& in) const override;
+  Tensor call(const std::vector<Tensor>& inputs, const CallContext& ctx) override;
+  nlohmann::ordered_json config() const override;
+};
+
+class Reshape : public Layer {
+ public:
+  explicit Reshape(Shape target_shape, std::string name = "");  // without batch; one -1 allowed
+  std::string class_name() const override { return "Reshape"; }
+  Shape compute_output_shape(const std::vector<Shape>& in) const override;
+  Tensor call(const std::vector<Tensor>& inputs, const CallContext& ctx) override;
+  nlohmann::ordered_json config() const override;
+
+ private:
+  Shape target_;
+};
+
+class Activation : public Layer {
+ public:
+  explicit Activation(std::string activation, std::string name = "");
+  std::string class_name() const override { return "Activation"; }
+  Shape compute_output_shape(const std::vector<Shape>& in) const override;
+  Tensor call(const std::vector<Tensor>& inputs, const CallContext& ctx) override;
+  nlohmann::ordered_json config() const override;
+  std::string activation_name() const override { return activation_; }
+
+ private:
+  std::string activation_;
+};
+
+class ZeroPadding2D : public Layer {
+ public:
+  // ((top, bottom), (left, right)), as Keras's padding argument.
+  explicit ZeroPadding2D(std::array<std::array<int64_t, 2>, 2> padding = {{{1, 1}, {1, 1}}},
+                         std::string name = "");
+  std::string class_name() const override { return "ZeroPadding2D"; }
+  Shape compute_output_shape(const std::vector<Shape>& in) const override;
+  Tensor call(const std::vector<Tensor>& inputs, const CallContext& ctx) override;
+  nlohmann::ordered_json config() const override;
+
+ private:
+  std::array<std::array<int64_t, 2>, 2> pad_;
+};
+
+struct BatchNormOptions {
+  float momentum = 0.99f;
+  float epsilon = 1e-3f;
+  bool center = true;
+  bool scale = true;
+};
+
+class BatchNormalization : public Layer {
+ public:
+  explicit BatchNormalization(BatchNormOptions opt = {}, std::string name = "");
+  std::string class_name() const override { return "BatchNormalization"; }
+  Shape compute_output_shape(const std::vector<Shape>& in) const override;
+  void build(const std::vector<Shape>& in, Rng& rng) override;
+  Tensor call(const std::vector<Tensor>& inputs, const CallContext& ctx) override;
+  nlohmann::ordered_json config() const override;
+
+ private:
+  BatchNormOptions opt_;
+};
+
+class Dropout : public Layer {
+ public:
+  explicit Dropout(float rate, std::string name = "");
+  std::string class_name() const override { return "Dropout"; }
+  Shape compute_output_shape(const std::vector<Shape>& in) const override;
+  Tensor call(const std::vector<Tensor>& inputs, const CallContext& ctx) override;
+  nlohmann::ordered_json config() const override;
+
+ private:
+  float rate_;
+};
+
+class Add : public Layer {
+ public:
+  explicit Add(std::string name = "") : Layer(std::move(name)) {}
+  std::string class_name() const override { return "Add"; }
+  Shape compute_output_shape(const std::vector<Shape>& in) const override;
+  Tensor call(const std::vector<Tensor>& inputs, const CallContext& ctx) override;
+  nlohmann::ordered_json config() const override;
+  bool accepts_input_count(size_t n) const override { return n >= 2; }
+};
+
+class Concatenate : public Layer {
+ public:
+  explicit Concatenate(int axis = -1, std::string name = "");
+  std::string class_name() const override { return "Concatenate"; }
+  Shape compute_output_shape(const std::vector<Shape>& in) const override;
+  Tensor call(const std::vector<Tensor>& inputs, const CallContext& ctx) override;
+  nlohmann::ordered_json config() const override;
+  bool accepts_input_count(size_t n) const override { return n >= 2; }
+
+ private:
+  int axis_;
+};
+
+class Rescaling : public Layer {
+ public:
+  explicit Rescaling(float scale, float offset = 0.0f, std::string name = "");
+  std::string class_name() const override { return "Rescaling"; }
+  Shape compute_output_shape(const std::vector<Shape>& in) const override;
+  Tensor call(const std::vector<Tensor>& inputs, const CallContext& ctx) override;
+  nlohmann::ordered_json config() const override;
+
+ private:
+  float scale_, offset_;
+};
+
+}  // namespace cnn::nn

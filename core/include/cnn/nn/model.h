@@ -1,0 +1,142 @@
+// Models: a functional Model is a DAG of layers with named nodes (Keras's
+// Functional); Sequential is the chain special case. Both train with Keras's
+// compile / fit / evaluate / predict (see cnn/train/training.h).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cnn/nn/layer.h"
+#include "cnn/train/fit.h"
+
+namespace cnn::optim {
+class Optimizer;
+}
+
+namespace cnn::nn {
+
+// ---- Functional API ---------------------------------------------------------
+struct GraphNode;
+
+// A symbolic tensor: the output of a layer applied to other symbolic tensors.
+struct KerasTensor {
+  std::shared_ptr<GraphNode> node;
+  const Shape& shape() const;  // with the batch axis as -1
+};
+
+struct GraphNode {
+  LayerPtr layer;
+  std::vector<KerasTensor> inputs;
+  Shape shape;
+};
+
+// keras.Input(shape): shape without the batch axis.
+KerasTensor Input(const Shape& shape, const std::string& name = "");
+// layer(inputs): checks the shapes fit now, so errors point at this call.
+KerasTensor apply_layer(const LayerPtr& layer, const std::vector<KerasTensor>& inputs);
+inline KerasTensor apply_layer(const LayerPtr& layer, const KerasTensor& x) { return apply_layer(layer, std::vector<KerasTensor>{x}); }
+
+// ---- Model ------------------------------------------------------------------
+
+class Model {
+ public:
+  // Weights are drawn from `seed`: the same seed gives the same model.
+  Model(const std::vector<KerasTensor>& inputs, const std::vector<KerasTensor>& outputs,
+        std::string name = "model", uint64_t seed = 0);
+  virtual ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  const std::string& name() const { return name_; }
+  virtual bool is_sequential() const { return false; }
+  uint64_t seed() const { return seed_; }
+
+  // Every layer, InputLayers included, in Keras's order for model.layers
+  // (by depth from the outputs, ties in traversal order).
+  std::vector<LayerPtr> layers() const;
+  LayerPtr get_layer(const std::string& name) const;  // throws when absent
+  // Names of the layers feeding the layer at `index` of layers().
+  std::vector<std::string> inbound_layer_names(size_t index) const;
+  Shape output_shape_of(size_t index) const;  // (None, ...) of layers()[index]
+  std::vector<std::string> input_names() const;
+  std::vector<std::string> output_names() const;
+  Shape input_shape() const;   // of the single input, with batch -1
+  Shape output_shape() const;  // of the single output, with batch -1
+
+  int64_t count_params() const;
+  int64_t count_trainable_params() const;
+  // Trainable weights in layer order (those an optimizer updates).
+  std::vector<Weight*> trainable_weights();
+  std::vector<Weight*> all_weights();
+  void set_trainable(bool on);  // every layer
+
+  // Runs the graph. Inputs must match the InputLayers' shapes (any batch).
+  // With skip_final_activation the output layer's activation is left off,
+  // which the fused softmax/sigmoid cross-entropy path uses.
+  std::vector<Tensor> call(const std::vector<Tensor>& inputs, bool training, Rng* rng = nullptr,
+                           bool skip_final_activation = false);
+  Tensor call(const Tensor& x, bool training = false) { return call(std::vector<Tensor>{x}, training)[0]; }
+
+  // Keras's model.summary() table, exactly as tf.keras 2.x prints it.
+  std::string summary() const;
+
+  // ---- training (implemented in src/train/) ----
+  void compile(std::shared_ptr<optim::Optimizer> optimizer, const std::string& loss,
+               const std::vector<std::string>& metrics = {});
+  bool compiled() const;
+  optim::Optimizer& optimizer() const;
+  const std::string& loss_name() const;
+  const std::vector<std::string>& metric_names() const;  // as given, e.g. "accuracy"
+
+  // Keras's fit: trains on (x, y) or on a Dataset, returns the History.
+  train::History fit(const Tensor& x, const Tensor& y, const train::FitOptions& opt = {});
+  train::History fit(train::Dataset& data, const train::FitOptions& opt = {});
+  // Loss and metrics over the data, in batches, in inference mode.
+  train::Logs evaluate(const Tensor& x, const Tensor& y, int64_t batch_size = 32);
+  train::Logs evaluate(train::Dataset& data, int64_t steps = -1);
+  // Outputs for x in batches, in inference mode (no graph is recorded).
+  Tensor predict(const Tensor& x, int64_t batch_size = 32);
+
+  bool stop_training = false;  // set by a callback to stop fit() after the current batch
+
+  struct Training;  // what compile() fixed (opaque; src/train/training_state.h)
+
+ protected:
+  Model(std::string name, uint64_t seed);
+  // Rebuilds the node list from symbolic inputs/outputs, building new layers.
+  void init_graph(const std::vector<KerasTensor>& inputs, const std::vector<KerasTensor>& outputs);
+
+ private:
+  struct Node {
+    LayerPtr layer;
+    std::vector<int> inbound;  // indices into nodes_
+    Shape shape;               // output shape, batch -1
+  };
+  std::string name_;
+  uint64_t seed_;
+  std::vector<Node> nodes_;  // execution order = Keras's layer order
+  std::vector<int> input_nodes_, output_nodes_;
+  std::unique_ptr<Training> training_;
+  friend struct TrainingAccess;
+};
+
+class Sequential : public Model {
+ public:
+  // The first layer is an InputLayer or carries a declared input shape.
+  explicit Sequential(std::vector<LayerPtr> layers = {}, std::string name = "sequential",
+                      uint64_t seed = 0);
+  bool is_sequential() const override { return true; }
+  void add(const LayerPtr& layer);
+  // model.layers of a Keras Sequential: every layer but the InputLayer.
+  std::vector<LayerPtr> sequential_layers() const { return layers_; }
+
+ private:
+  void rebuild();
+  std::vector<LayerPtr> layers_;
+  LayerPtr input_;  // the InputLayer, kept out of layers_ as Keras does
+  bool auto_input_ = false;  // made from the first layer's declared input shape
+};
+
+}  // namespace cnn::nn

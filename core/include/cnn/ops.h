@@ -1,0 +1,112 @@
+// Differentiable ops. Each returns a new tensor and, when an input requires
+// grad, records its backward (defined beside the forward in src/ops/<op>.cpp).
+// Images are NHWC, conv kernels HWIO, dense kernels (in, out).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cnn/tensor.h"
+
+namespace cnn {
+class Rng;
+}
+
+namespace cnn::ops {
+
+enum class Padding { Valid, Same, Explicit };
+
+// Padding as "valid"/"same" (Keras strings); throws on anything else.
+Padding parse_padding(const std::string& s, const char* who);
+const char* padding_name(Padding p);
+
+// Output length and padding of one spatial axis. TensorFlow's 'same' rule:
+// out = ceil(in / s), total = max((out - 1) * s + d * (k - 1) + 1 - in, 0),
+// before = total / 2, after = total - before (the extra pixel goes after).
+struct AxisGeometry {
+  int64_t out, pad_before, pad_after;
+};
+AxisGeometry axis_geometry(const char* op, const char* axis, int64_t in, int64_t k, int64_t stride,
+                           int64_t dilation, Padding padding, int64_t explicit_before = 0,
+                           int64_t explicit_after = 0);
+
+struct Conv2DOptions {
+  int64_t stride_h = 1, stride_w = 1;
+  Padding padding = Padding::Valid;
+  // Used when padding == Explicit: zeros added on each side.
+  int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+  int64_t dilation_h = 1, dilation_w = 1;
+};
+
+// x (N, H, W, C), w (KH, KW, C, O), b (O) or undefined -> (N, OH, OW, O).
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOptions& opt = {});
+
+struct Pool2DOptions {
+  int64_t pool_h = 2, pool_w = 2;
+  int64_t stride_h = 0, stride_w = 0;  // 0: the pool size (Keras strides=None)
+  Padding padding = Padding::Valid;
+};
+
+// 'same' max pooling pads with -inf; 'same' average divides each window by the
+// number of real (unpadded) pixels in it, as TensorFlow does.
+Tensor max_pool2d(const Tensor& x, const Pool2DOptions& opt = {});
+Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& opt = {});
+Tensor global_avg_pool2d(const Tensor& x);  // (N, H, W, C) -> (N, C)
+Tensor global_max_pool2d(const Tensor& x);  // (N, H, W, C) -> (N, C)
+
+// x (..., in), w (in, out), b (out) or undefined -> (..., out).
+Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b);
+
+Tensor reshape(const Tensor& x, const Shape& shape);  // one -1 allowed
+Tensor flatten(const Tensor& x);                      // (N, ...) -> (N, prod(...))
+// Adds zero rows/columns around each image: (N, H, W, C) -> (N, H+t+b, W+l+r, C).
+Tensor zero_padding2d(const Tensor& x, int64_t top, int64_t bottom, int64_t left, int64_t right);
+
+Tensor add(const Tensor& a, const Tensor& b);                  // same shapes
+Tensor concat(const std::vector<Tensor>& xs, int axis = -1);   // along one axis
+Tensor scale_shift(const Tensor& x, float scale, float offset);  // x * scale + offset
+
+Tensor relu(const Tensor& x);
+Tensor sigmoid(const Tensor& x);
+Tensor tanh(const Tensor& x);
+Tensor softmax(const Tensor& x);  // over the last axis
+// By Keras name: linear, relu, sigmoid, tanh, softmax.
+Tensor activation(const Tensor& x, const std::string& name);
+bool is_known_activation(const std::string& name);
+
+// Normalises over every axis but the last. Training: batch mean and biased
+// variance, and moving_mean/var updated in place as
+// moving = moving * momentum + batch * (1 - momentum); the moving variance
+// takes the Bessel-corrected batch variance when unbiased_moving_var is set
+// (TensorFlow's fused kernel, used by Keras for 4-D input).
+// Inference: the moving statistics. gamma/beta may be undefined (scale/center off).
+struct BatchNormOptions {
+  bool training = false;
+  float momentum = 0.99f;
+  float epsilon = 1e-3f;
+  bool unbiased_moving_var = true;
+};
+Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& moving_mean,
+                  Tensor& moving_var, const BatchNormOptions& opt);
+
+// Training: zeroes each value with probability `rate`, scales the rest by
+// 1 / (1 - rate). Otherwise the identity.
+Tensor dropout(const Tensor& x, float rate, bool training, Rng& rng);
+
+// Losses return a scalar (shape ()), reduced as Keras's sum_over_batch_size.
+// With from_logits the input is pre-softmax/sigmoid: the numerically stable
+// fused path Keras takes when the last layer is softmax/sigmoid.
+constexpr float kEpsilon = 1e-7f;  // Keras backend epsilon
+// pred (N, K), labels (N) holding class indices.
+Tensor sparse_categorical_crossentropy(const Tensor& pred, const Tensor& labels, bool from_logits);
+Tensor categorical_crossentropy(const Tensor& pred, const Tensor& targets, bool from_logits);
+Tensor binary_crossentropy(const Tensor& pred, const Tensor& targets, bool from_logits);
+Tensor mean_squared_error(const Tensor& pred, const Tensor& targets);
+
+// Fraction of correct predictions (not differentiable).
+double sparse_categorical_accuracy(const Tensor& pred, const Tensor& labels);
+double categorical_accuracy(const Tensor& pred, const Tensor& targets);
+double binary_accuracy(const Tensor& pred, const Tensor& targets, float threshold = 0.5f);
+
+}  // namespace cnn::ops

@@ -1,0 +1,72 @@
+// Optimizers with Keras's defaults and update rules (tf.keras >= 2.11).
+// Each keeps its slots (momentum, moments) per weight and skips weights that
+// are not trainable: it only ever sees Model::trainable_weights().
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
+
+#include "cnn/nn/layer.h"
+
+namespace cnn::optim {
+
+class Optimizer {
+ public:
+  explicit Optimizer(float learning_rate);
+  virtual ~Optimizer() = default;
+  virtual std::string class_name() const = 0;  // "Adam", "SGD"
+  // Applies one update from each weight's accumulated gradient.
+  void apply(const std::vector<nn::Weight*>& weights);
+  int64_t iterations() const { return iterations_; }
+  float learning_rate() const { return lr_; }
+  void set_learning_rate(float lr);
+  virtual nlohmann::ordered_json config() const = 0;  // Keras get_config()
+  void reset();  // forget slots and iteration count
+
+ protected:
+  // One weight: w (n) -= f(g (n)), with `slots` this optimizer's state for it.
+  virtual void update(float* w, const float* g, int64_t n, std::vector<std::vector<float>>& slots) = 0;
+  float lr_;
+  int64_t iterations_ = 0;
+
+ private:
+  std::map<const TensorImpl*, std::vector<std::vector<float>>> slots_;
+};
+
+// SGD(learning_rate=0.01, momentum=0.0, nesterov=False):
+//   m = momentum * m - lr * g;  w += m  (nesterov: w += momentum * m - lr * g)
+class SGD : public Optimizer {
+ public:
+  explicit SGD(float learning_rate = 0.01f, float momentum = 0.0f, bool nesterov = false);
+  std::string class_name() const override { return "SGD"; }
+  nlohmann::ordered_json config() const override;
+
+ protected:
+  void update(float* w, const float* g, int64_t n, std::vector<std::vector<float>>& slots) override;
+
+ private:
+  float momentum_;
+  bool nesterov_;
+};
+
+// Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7), Keras's form:
+//   m += (g - m)(1 - b1);  v += (g^2 - v)(1 - b2)
+//   w -= lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)
+class Adam : public Optimizer {
+ public:
+  explicit Adam(float learning_rate = 0.001f, float beta_1 = 0.9f, float beta_2 = 0.999f,
+                float epsilon = 1e-7f);
+  std::string class_name() const override { return "Adam"; }
+  nlohmann::ordered_json config() const override;
+
+ protected:
+  void update(float* w, const float* g, int64_t n, std::vector<std::vector<float>>& slots) override;
+
+ private:
+  float beta_1_, beta_2_, epsilon_;
+};
+
+}  // namespace cnn::optim

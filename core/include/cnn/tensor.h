@@ -1,0 +1,105 @@
+// Tensor: float32, row-major, NHWC for images (Keras channels_last), conv
+// kernels HWIO (kh, kw, in, out), dense kernels (in, out).
+//
+// A Tensor is a cheap handle (shared_ptr) to a TensorImpl: shape, strides in
+// ELEMENTS, a 64-byte-aligned Storage that views (reshape/flatten) share, and
+// the autograd fields (grad buffer, requires_grad, the node that made it).
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cnn {
+
+using Shape = std::vector<int64_t>;
+
+// "(2, 28, 28, 1)"; a dimension of -1 prints as None, Keras-style.
+std::string shape_str(const Shape& shape);
+int64_t shape_numel(const Shape& shape);
+
+// 64-byte-aligned float buffer; owned by every view that shares it.
+class Storage {
+ public:
+  explicit Storage(size_t n);  // zero-filled
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+  float* data() { return data_; }
+  const float* data() const { return data_; }
+  size_t size() const { return n_; }
+
+ private:
+  float* data_;
+  size_t n_;
+};
+
+struct Node;  // autograd.h
+
+struct TensorImpl {
+  Shape shape;
+  Shape strides;  // in elements; always row-major contiguous in this engine
+  std::shared_ptr<Storage> storage;
+  int64_t offset = 0;  // in elements, into storage
+
+  // autograd
+  bool requires_grad = false;
+  std::shared_ptr<Storage> grad;  // same shape as this tensor, lazily made
+  std::shared_ptr<Node> grad_fn;  // the op that produced it (null for leaves)
+};
+
+class Tensor {
+ public:
+  Tensor() = default;
+  explicit Tensor(const Shape& shape);  // zero-filled
+  Tensor(const Shape& shape, float fill);
+  Tensor(const Shape& shape, const std::vector<float>& values);
+  static Tensor zeros(const Shape& shape) { return Tensor(shape); }
+
+  bool defined() const { return impl_ != nullptr; }
+  const Shape& shape() const;
+  int ndim() const { return static_cast<int>(shape().size()); }
+  int64_t dim(int i) const;  // negative i counts from the end
+  int64_t numel() const;
+  const Shape& strides() const;
+
+  float* data();
+  const float* data() const;
+  float& operator[](int64_t i) { return data()[i]; }
+  float operator[](int64_t i) const { return data()[i]; }
+  std::vector<float> to_vector() const;
+
+  // A view sharing storage (no copy); one dimension may be -1. Not recorded
+  // for autograd: use ops::reshape inside a differentiable computation.
+  Tensor view(const Shape& shape) const;
+  Tensor clone() const;  // deep copy of the values, no autograd history
+  void copy_from(const Tensor& src);  // values only; shapes must match
+  void fill(float v);
+
+  // autograd
+  bool requires_grad() const;
+  Tensor& set_requires_grad(bool on);
+  bool has_grad() const;
+  Tensor grad() const;  // a view of the gradient buffer; zeros if none yet
+  float* grad_data() const;  // the gradient buffer, made (zero) on first use
+  void zero_grad();
+  // Back-propagates from this scalar (numel 1) through the recorded graph;
+  // gradients accumulate into every tensor that requires grad.
+  void backward() const;
+  // Drops the op that made this tensor, making it a leaf (frees the graph).
+  void detach_();
+
+  TensorImpl* impl() const { return impl_.get(); }
+  const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
+  bool same_as(const Tensor& other) const { return impl_ == other.impl_; }
+
+ private:
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+// Canonical row-major strides for a shape.
+Shape contiguous_strides(const Shape& shape);
+
+}  // namespace cnn

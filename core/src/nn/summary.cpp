@@ -1,0 +1,107 @@
+// model.summary() in tf.keras 2.12's exact text (see
+// tests/fixtures/keras/NOTES.md): fixed column positions, over-long fields
+// wrapped onto continuation lines, preferring to break after "),", "},",
+// "]," or "',", a line of spaces after every layer.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "cnn/nn/layers.h"
+#include "cnn/nn/model.h"
+
+namespace cnn::nn {
+
+namespace {
+
+std::string with_commas(int64_t n) {
+  std::string s = std::to_string(n < 0 ? -n : n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+  return n < 0 ? "-" + s : s;
+}
+
+// Keras's print_row: emits as many lines as the longest field needs.
+void print_row(std::vector<std::string> cols, const std::vector<size_t>& positions, std::string& out) {
+  const size_t n = positions.size();
+  bool first = true;
+  auto any_left = [&] {
+    return std::any_of(cols.begin(), cols.end(), [](const std::string& c) { return !c.empty(); });
+  };
+  while (first || any_left()) {
+    first = false;
+    std::string line;
+    for (size_t c = 0; c < n; ++c) {
+      const size_t start = c == 0 ? 0 : positions[c - 1];
+      const size_t space = c == n - 1 ? 0 : 2;
+      size_t cutoff = positions[c] - start - space;
+      std::string fit = cols[c].substr(0, cutoff);
+      size_t nice = std::string::npos;
+      for (const char* tok : {"),", "},", "],", "',"}) {
+        size_t at = fit.find(tok);
+        if (at != std::string::npos) nice = std::min(nice, at + 2);
+      }
+      if (nice != std::string::npos) {
+        cutoff = nice;
+        fit = fit.substr(0, cutoff);
+      }
+      if (c == 0) line += ' ';
+      line += fit + std::string(space, ' ');
+      cols[c] = cols[c].size() > cutoff ? cols[c].substr(cutoff) : std::string();
+      if (line.size() < positions[c]) line += std::string(positions[c] - line.size(), ' ');
+    }
+    out += line + "\n";
+  }
+}
+
+}  // namespace
+
+std::string Model::summary() const {
+  const std::vector<LayerPtr> all = layers();
+  // Keras uses the plain three-column table when every depth of the graph
+  // holds one layer with at most one input; otherwise it adds "Connected to".
+  bool sequential_like = true;
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    if (nodes_[i].inbound.size() > 1 || (i > 0 && (nodes_[i].inbound.empty() ||
+                                                    nodes_[i].inbound[0] != static_cast<int>(i) - 1)))
+      sequential_like = false;
+  if (is_sequential()) sequential_like = true;
+
+  const size_t line_length = sequential_like ? 65 : 98;
+  const std::vector<double> fractions =
+      sequential_like ? std::vector<double>{0.45, 0.85, 1.0} : std::vector<double>{.33, .55, .67, 1.0};
+  std::vector<size_t> positions;
+  for (double f : fractions) positions.push_back(static_cast<size_t>(line_length * f));
+  std::vector<std::string> header{"Layer (type)", "Output Shape", "Param #"};
+  if (!sequential_like) header.push_back("Connected to");
+
+  std::string out = "Model: \"" + name_ + "\"\n";
+  out += std::string(line_length, '_') + "\n";
+  print_row(header, positions, out);
+  out += std::string(line_length, '=') + "\n";
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Layer& l = *nodes_[i].layer;
+    const bool is_input = dynamic_cast<const InputLayer*>(&l) != nullptr;
+    if (is_input && is_sequential()) continue;  // Sequential.layers leaves it out
+    // An InputLayer's output_shape is a list of one tuple in Keras.
+    std::string shape = shape_str(nodes_[i].shape);
+    if (is_input) shape = "[" + shape + "]";
+    std::vector<std::string> fields{l.name() + " (" + l.class_name() + ")", shape,
+                                    std::to_string(l.count_params())};
+    if (!sequential_like) {
+      std::string conn = "[";
+      for (size_t k = 0; k < nodes_[i].inbound.size(); ++k)
+        conn += (k ? ", '" : "'") + nodes_[nodes_[i].inbound[k]].layer->name() + "[0][0]'";
+      fields.push_back(conn + "]");
+    }
+    print_row(fields, positions, out);
+    out += std::string(line_length, ' ') + "\n";
+  }
+  const int64_t total = count_params(), trainable = count_trainable_params();
+  out += std::string(line_length, '=') + "\n";
+  out += "Total params: " + with_commas(total) + "\n";
+  out += "Trainable params: " + with_commas(trainable) + "\n";
+  out += "Non-trainable params: " + with_commas(total - trainable) + "\n";
+  out += std::string(line_length, '_') + "\n";
+  return out;
+}
+
+}  // namespace cnn::nn

@@ -1,0 +1,88 @@
+// Element-wise activations and softmax. Backward uses the saved output where
+// the derivative is a function of it (sigmoid, tanh, softmax, relu).
+#include <cmath>
+
+#include "cnn/autograd.h"
+#include "cnn/error.h"
+#include "cnn/ops.h"
+
+namespace cnn::ops {
+
+Tensor relu(const Tensor& x) {
+  Tensor y(x.shape());
+  for (int64_t i = 0, n = y.numel(); i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+  record(y, "relu", {x}, [x](const Tensor& out, const float* dy) {
+    float* dx = x.grad_data();
+    for (int64_t i = 0, n = out.numel(); i < n; ++i)
+      if (out[i] > 0.0f) dx[i] += dy[i];
+  });
+  return y;
+}
+
+Tensor sigmoid(const Tensor& x) {
+  Tensor y(x.shape());
+  for (int64_t i = 0, n = y.numel(); i < n; ++i) {
+    // Two branches so exp never overflows for large |x|.
+    float v = x[i];
+    y[i] = v >= 0.0f ? 1.0f / (1.0f + std::exp(-v)) : std::exp(v) / (1.0f + std::exp(v));
+  }
+  record(y, "sigmoid", {x}, [x](const Tensor& out, const float* dy) {
+    float* dx = x.grad_data();
+    for (int64_t i = 0, n = out.numel(); i < n; ++i) dx[i] += dy[i] * out[i] * (1.0f - out[i]);
+  });
+  return y;
+}
+
+Tensor tanh(const Tensor& x) {
+  Tensor y(x.shape());
+  for (int64_t i = 0, n = y.numel(); i < n; ++i) y[i] = std::tanh(x[i]);
+  record(y, "tanh", {x}, [x](const Tensor& out, const float* dy) {
+    float* dx = x.grad_data();
+    for (int64_t i = 0, n = out.numel(); i < n; ++i) dx[i] += dy[i] * (1.0f - out[i] * out[i]);
+  });
+  return y;
+}
+
+Tensor softmax(const Tensor& x) {
+  if (x.ndim() < 1) shape_fail("softmax", "input is a scalar, expected (..., classes)");
+  const int64_t K = x.dim(-1), rows = K ? x.numel() / K : 0;
+  Tensor y(x.shape());
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* in = x.data() + r * K;
+    float* o = y.data() + r * K;
+    float m = in[0];
+    for (int64_t k = 1; k < K; ++k) m = in[k] > m ? in[k] : m;
+    float s = 0.0f;
+    for (int64_t k = 0; k < K; ++k) s += (o[k] = std::exp(in[k] - m));
+    for (int64_t k = 0; k < K; ++k) o[k] /= s;
+  }
+  // dx = y * (dy - sum(dy * y)) per row.
+  record(y, "softmax", {x}, [x, K, rows](const Tensor& out, const float* dy) {
+    float* dx = x.grad_data();
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* yr = out.data() + r * K;
+      const float* g = dy + r * K;
+      float dot = 0.0f;
+      for (int64_t k = 0; k < K; ++k) dot += g[k] * yr[k];
+      for (int64_t k = 0; k < K; ++k) dx[r * K + k] += yr[k] * (g[k] - dot);
+    }
+  });
+  return y;
+}
+
+bool is_known_activation(const std::string& name) {
+  return name == "linear" || name == "relu" || name == "sigmoid" || name == "tanh" ||
+         name == "softmax";
+}
+
+Tensor activation(const Tensor& x, const std::string& name) {
+  if (name == "linear") return x;
+  if (name == "relu") return relu(x);
+  if (name == "sigmoid") return sigmoid(x);
+  if (name == "tanh") return tanh(x);
+  if (name == "softmax") return softmax(x);
+  throw ValueError("activation: '" + name +
+                   "' is not supported, expected one of linear, relu, sigmoid, tanh, softmax");
+}
+
+}  // namespace cnn::ops

@@ -1,0 +1,42 @@
+// dense: y (M, out) = x (M, in) @ w (in, out) + b, where M is every leading axis.
+//   backward: dx (M, in) += dy @ w^T;  dw (in, out) += x^T @ dy;  db += sum_rows(dy)
+#include "cnn/autograd.h"
+#include "cnn/error.h"
+#include "cnn/kernels/gemm.h"
+#include "cnn/ops.h"
+
+namespace cnn::ops {
+
+Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b) {
+  if (w.ndim() != 2)
+    shape_fail("dense", "kernel has shape " + shape_str(w.shape()) + ", expected (in, out)");
+  const int64_t in = w.dim(0), out = w.dim(1);
+  if (x.ndim() < 2 || x.dim(-1) != in)
+    shape_fail("dense", str_cat("input has shape ", shape_str(x.shape()), ", expected (batch, ",
+                                in, ") to match the kernel ", shape_str(w.shape())));
+  if (b.defined() && b.shape() != Shape{out})
+    shape_fail("dense", "bias has shape " + shape_str(b.shape()) + ", expected " + shape_str({out}));
+  const int64_t M = x.numel() / in;
+  Shape ys = x.shape();
+  ys.back() = out;
+  Tensor y(ys);
+  kernels::gemm(false, false, M, out, in, 1.0f, x.data(), in, w.data(), out, 0.0f, y.data(), out);
+  if (b.defined())
+    for (int64_t r = 0; r < M; ++r)
+      for (int64_t c = 0; c < out; ++c) y[r * out + c] += b[c];
+
+  record(y, "dense", {x, w, b}, [x, w, b, M, in, out](const Tensor&, const float* dy) {
+    if (x.requires_grad())
+      kernels::gemm(false, true, M, in, out, 1.0f, dy, out, w.data(), out, 1.0f, x.grad_data(), in);
+    if (w.requires_grad())
+      kernels::gemm(true, false, in, out, M, 1.0f, x.data(), in, dy, out, 1.0f, w.grad_data(), out);
+    if (b.defined() && b.requires_grad()) {
+      float* db = b.grad_data();
+      for (int64_t r = 0; r < M; ++r)
+        for (int64_t c = 0; c < out; ++c) db[c] += dy[r * out + c];
+    }
+  });
+  return y;
+}
+
+}  // namespace cnn::ops

@@ -1,0 +1,168 @@
+// Max and average pooling over NHWC, and their global forms.
+// Max backward routes each output's gradient to the argmax recorded in the
+// forward pass (first maximum wins, like TensorFlow on ties); average
+// backward spreads it evenly over the real pixels of the window.
+#include <limits>
+#include <vector>
+
+#include "cnn/autograd.h"
+#include "cnn/error.h"
+#include "cnn/ops.h"
+
+namespace cnn::ops {
+
+namespace {
+
+struct PoolPlan {
+  int64_t N, H, W, C, OH, OW, PH, PW, SH, SW, PT, PL;
+};
+
+PoolPlan plan_pool(const char* op, const Tensor& x, const Pool2DOptions& opt) {
+  if (x.ndim() != 4)
+    shape_fail(op, "input has shape " + shape_str(x.shape()) +
+                       ", expected rank 4 (batch, height, width, channels)");
+  if (opt.padding == Padding::Explicit)
+    throw ValueError(str_cat(op, ": padding must be 'valid' or 'same'"));
+  const int64_t sh = opt.stride_h > 0 ? opt.stride_h : opt.pool_h;
+  const int64_t sw = opt.stride_w > 0 ? opt.stride_w : opt.pool_w;
+  AxisGeometry gh = axis_geometry(op, "height", x.dim(1), opt.pool_h, sh, 1, opt.padding);
+  AxisGeometry gw = axis_geometry(op, "width", x.dim(2), opt.pool_w, sw, 1, opt.padding);
+  return {x.dim(0), x.dim(1), x.dim(2), x.dim(3), gh.out, gw.out, opt.pool_h, opt.pool_w,
+          sh,       sw,       gh.pad_before, gw.pad_before};
+}
+
+}  // namespace
+
+Tensor max_pool2d(const Tensor& x, const Pool2DOptions& opt) {
+  const PoolPlan p = plan_pool("max_pool2d", x, opt);
+  Tensor y({p.N, p.OH, p.OW, p.C});  // (N, OH, OW, C)
+  const bool need_grad = any_requires_grad({x});
+  std::vector<int32_t> argmax;  // flat input index per output value
+  if (need_grad) argmax.resize(static_cast<size_t>(y.numel()));
+  const float* xd = x.data();
+  float* yd = y.data();
+  for (int64_t n = 0; n < p.N; ++n)
+    for (int64_t oh = 0; oh < p.OH; ++oh)
+      for (int64_t ow = 0; ow < p.OW; ++ow)
+        for (int64_t c = 0; c < p.C; ++c) {
+          float best = -std::numeric_limits<float>::infinity();
+          int64_t best_i = -1;
+          for (int64_t kh = 0; kh < p.PH; ++kh) {
+            const int64_t ih = oh * p.SH + kh - p.PT;
+            if (ih < 0 || ih >= p.H) continue;
+            for (int64_t kw = 0; kw < p.PW; ++kw) {
+              const int64_t iw = ow * p.SW + kw - p.PL;
+              if (iw < 0 || iw >= p.W) continue;
+              const int64_t i = ((n * p.H + ih) * p.W + iw) * p.C + c;
+              if (best_i < 0 || xd[i] > best) {
+                best = xd[i];
+                best_i = i;
+              }
+            }
+          }
+          const int64_t o = ((n * p.OH + oh) * p.OW + ow) * p.C + c;
+          yd[o] = best;
+          if (need_grad) argmax[o] = static_cast<int32_t>(best_i);
+        }
+  record(y, "max_pool2d", {x}, [x, argmax = std::move(argmax)](const Tensor& out, const float* dy) {
+    float* dx = x.grad_data();
+    for (int64_t o = 0, n = out.numel(); o < n; ++o) dx[argmax[o]] += dy[o];
+  });
+  return y;
+}
+
+Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& opt) {
+  const PoolPlan p = plan_pool("avg_pool2d", x, opt);
+  Tensor y({p.N, p.OH, p.OW, p.C});  // (N, OH, OW, C)
+  // Window bounds clipped to the image; the divisor is the count of real pixels.
+  auto window = [p](int64_t o, int64_t stride, int64_t pad, int64_t k, int64_t limit) {
+    int64_t lo = o * stride - pad, hi = lo + k;
+    return std::pair<int64_t, int64_t>{lo < 0 ? 0 : lo, hi > limit ? limit : hi};
+  };
+  const float* xd = x.data();
+  float* yd = y.data();
+  for (int64_t n = 0; n < p.N; ++n)
+    for (int64_t oh = 0; oh < p.OH; ++oh) {
+      auto [h0, h1] = window(oh, p.SH, p.PT, p.PH, p.H);
+      for (int64_t ow = 0; ow < p.OW; ++ow) {
+        auto [w0, w1] = window(ow, p.SW, p.PL, p.PW, p.W);
+        const float inv = 1.0f / static_cast<float>((h1 - h0) * (w1 - w0));
+        float* dst = yd + ((n * p.OH + oh) * p.OW + ow) * p.C;
+        for (int64_t ih = h0; ih < h1; ++ih)
+          for (int64_t iw = w0; iw < w1; ++iw) {
+            const float* src = xd + ((n * p.H + ih) * p.W + iw) * p.C;
+            for (int64_t c = 0; c < p.C; ++c) dst[c] += src[c];
+          }
+        for (int64_t c = 0; c < p.C; ++c) dst[c] *= inv;
+      }
+    }
+  record(y, "avg_pool2d", {x}, [x, p, window](const Tensor&, const float* dy) {
+    float* dx = x.grad_data();
+    for (int64_t n = 0; n < p.N; ++n)
+      for (int64_t oh = 0; oh < p.OH; ++oh) {
+        auto [h0, h1] = window(oh, p.SH, p.PT, p.PH, p.H);
+        for (int64_t ow = 0; ow < p.OW; ++ow) {
+          auto [w0, w1] = window(ow, p.SW, p.PL, p.PW, p.W);
+          const float inv = 1.0f / static_cast<float>((h1 - h0) * (w1 - w0));
+          const float* g = dy + ((n * p.OH + oh) * p.OW + ow) * p.C;
+          for (int64_t ih = h0; ih < h1; ++ih)
+            for (int64_t iw = w0; iw < w1; ++iw) {
+              float* dst = dx + ((n * p.H + ih) * p.W + iw) * p.C;
+              for (int64_t c = 0; c < p.C; ++c) dst[c] += g[c] * inv;
+            }
+        }
+      }
+  });
+  return y;
+}
+
+Tensor global_avg_pool2d(const Tensor& x) {
+  if (x.ndim() != 4)
+    shape_fail("global_avg_pool2d", "input has shape " + shape_str(x.shape()) +
+                                        ", expected rank 4 (batch, height, width, channels)");
+  const int64_t N = x.dim(0), HW = x.dim(1) * x.dim(2), C = x.dim(3);
+  if (HW == 0) shape_fail("global_avg_pool2d", "input " + shape_str(x.shape()) + " has no pixels");
+  Tensor y({N, C});
+  const float inv = 1.0f / static_cast<float>(HW);
+  for (int64_t n = 0; n < N; ++n) {
+    float* dst = y.data() + n * C;
+    const float* src = x.data() + n * HW * C;
+    for (int64_t i = 0; i < HW; ++i)
+      for (int64_t c = 0; c < C; ++c) dst[c] += src[i * C + c];
+    for (int64_t c = 0; c < C; ++c) dst[c] *= inv;
+  }
+  record(y, "global_avg_pool2d", {x}, [x, N, HW, C, inv](const Tensor&, const float* dy) {
+    float* dx = x.grad_data();
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t i = 0; i < HW; ++i)
+        for (int64_t c = 0; c < C; ++c) dx[(n * HW + i) * C + c] += dy[n * C + c] * inv;
+  });
+  return y;
+}
+
+Tensor global_max_pool2d(const Tensor& x) {
+  if (x.ndim() != 4)
+    shape_fail("global_max_pool2d", "input has shape " + shape_str(x.shape()) +
+                                        ", expected rank 4 (batch, height, width, channels)");
+  const int64_t N = x.dim(0), HW = x.dim(1) * x.dim(2), C = x.dim(3);
+  if (HW == 0) shape_fail("global_max_pool2d", "input " + shape_str(x.shape()) + " has no pixels");
+  Tensor y({N, C});
+  std::vector<int32_t> argmax(static_cast<size_t>(N * C));
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c) {
+      int64_t best = n * HW * C + c;
+      for (int64_t i = 1; i < HW; ++i) {
+        int64_t j = (n * HW + i) * C + c;
+        if (x[j] > x[best]) best = j;
+      }
+      y[n * C + c] = x[best];
+      argmax[n * C + c] = static_cast<int32_t>(best);
+    }
+  record(y, "global_max_pool2d", {x}, [x, argmax = std::move(argmax)](const Tensor&, const float* dy) {
+    float* dx = x.grad_data();
+    for (size_t o = 0; o < argmax.size(); ++o) dx[argmax[o]] += dy[o];
+  });
+  return y;
+}
+
+}  // namespace cnn::ops

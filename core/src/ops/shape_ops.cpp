@@ -1,0 +1,115 @@
+// Ops that move values without arithmetic on them (reshape, flatten,
+// zero padding, concat) and the two element-wise combinations (add, scale).
+#include <cstring>
+
+#include "cnn/autograd.h"
+#include "cnn/error.h"
+#include "cnn/ops.h"
+
+namespace cnn::ops {
+
+Tensor reshape(const Tensor& x, const Shape& shape) {
+  Tensor y = x.view(shape);  // shares storage: no copy
+  record(y, "reshape", {x}, [x](const Tensor& out, const float* dy) {
+    accumulate(x.grad_data(), dy, out.numel());
+  });
+  return y;
+}
+
+Tensor flatten(const Tensor& x) {
+  if (x.ndim() < 1) shape_fail("flatten", "input is a scalar, expected (batch, ...)");
+  return reshape(x, {x.dim(0), x.dim(0) == 0 ? 0 : -1});
+}
+
+Tensor zero_padding2d(const Tensor& x, int64_t top, int64_t bottom, int64_t left, int64_t right) {
+  if (x.ndim() != 4)
+    shape_fail("zero_padding2d", "input has shape " + shape_str(x.shape()) +
+                                     ", expected rank 4 (batch, height, width, channels)");
+  if (top < 0 || bottom < 0 || left < 0 || right < 0)
+    throw ValueError("zero_padding2d: padding must be >= 0");
+  const int64_t N = x.dim(0), H = x.dim(1), W = x.dim(2), C = x.dim(3);
+  const int64_t OH = H + top + bottom, OW = W + left + right;
+  Tensor y({N, OH, OW, C});
+  const size_t row_bytes = static_cast<size_t>(W * C) * sizeof(float);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t h = 0; h < H; ++h)
+      std::memcpy(y.data() + ((n * OH + h + top) * OW + left) * C, x.data() + (n * H + h) * W * C,
+                  row_bytes);
+  record(y, "zero_padding2d", {x}, [x, N, H, W, C, OH, OW, top, left](const Tensor&, const float* dy) {
+    float* dx = x.grad_data();
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t h = 0; h < H; ++h)
+        accumulate(dx + (n * H + h) * W * C, dy + ((n * OH + h + top) * OW + left) * C, W * C);
+  });
+  return y;
+}
+
+Tensor add(const Tensor& a, const Tensor& b) {
+  if (a.shape() != b.shape())
+    shape_fail("add", "inputs have shapes " + shape_str(a.shape()) + " and " + shape_str(b.shape()) +
+                          ", expected equal shapes");
+  Tensor y(a.shape());
+  for (int64_t i = 0, n = y.numel(); i < n; ++i) y[i] = a[i] + b[i];
+  record(y, "add", {a, b}, [a, b](const Tensor& out, const float* dy) {
+    if (a.requires_grad()) accumulate(a.grad_data(), dy, out.numel());
+    if (b.requires_grad()) accumulate(b.grad_data(), dy, out.numel());
+  });
+  return y;
+}
+
+Tensor scale_shift(const Tensor& x, float scale, float offset) {
+  Tensor y(x.shape());
+  for (int64_t i = 0, n = y.numel(); i < n; ++i) y[i] = x[i] * scale + offset;
+  record(y, "scale_shift", {x}, [x, scale](const Tensor& out, const float* dy) {
+    float* dx = x.grad_data();
+    for (int64_t i = 0, n = out.numel(); i < n; ++i) dx[i] += dy[i] * scale;
+  });
+  return y;
+}
+
+Tensor concat(const std::vector<Tensor>& xs, int axis) {
+  if (xs.empty()) throw ValueError("concat: no inputs");
+  const int rank = xs[0].ndim();
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis >= rank)
+    throw ShapeError(str_cat("concat: axis out of range for inputs of rank ", rank));
+  Shape ys = xs[0].shape();
+  ys[axis] = 0;
+  for (const Tensor& t : xs) {
+    Shape s = t.shape(), expect = xs[0].shape();
+    if (t.ndim() == rank) s[axis] = expect[axis] = 0;
+    if (s != expect)
+      shape_fail("concat", "input shapes " + shape_str(xs[0].shape()) + " and " +
+                               shape_str(t.shape()) + " differ outside axis " +
+                               std::to_string(axis));
+    ys[axis] += t.dim(axis);
+  }
+  // outer: product of dims before axis; each input contributes a chunk per outer.
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < axis; ++i) outer *= ys[i];
+  for (int i = axis + 1; i < rank; ++i) inner *= ys[i];
+  Tensor y(ys);
+  const int64_t out_chunk = ys[axis] * inner;
+  int64_t at = 0;
+  std::vector<int64_t> offsets;
+  for (const Tensor& t : xs) {
+    const int64_t chunk = t.dim(axis) * inner;
+    offsets.push_back(at);
+    for (int64_t o = 0; o < outer; ++o)
+      std::memcpy(y.data() + o * out_chunk + at, t.data() + o * chunk,
+                  static_cast<size_t>(chunk) * sizeof(float));
+    at += chunk;
+  }
+  record(y, "concat", xs, [xs, offsets, outer, inner, out_chunk, axis](const Tensor&, const float* dy) {
+    for (size_t k = 0; k < xs.size(); ++k) {
+      if (!xs[k].requires_grad()) continue;
+      const int64_t chunk = xs[k].dim(axis) * inner;
+      float* dx = xs[k].grad_data();
+      for (int64_t o = 0; o < outer; ++o)
+        accumulate(dx + o * chunk, dy + o * out_chunk + offsets[k], chunk);
+    }
+  });
+  return y;
+}
+
+}  // namespace cnn::ops

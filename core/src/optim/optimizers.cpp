@@ -1,0 +1,92 @@
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "cnn/error.h"
+#include "cnn/optim/optimizer.h"
+#include "io/python_json.h"
+
+namespace cnn::optim {
+
+Optimizer::Optimizer(float learning_rate) : lr_(learning_rate) { set_learning_rate(learning_rate); }
+
+void Optimizer::set_learning_rate(float lr) {
+  if (!(lr > 0.0f) || !std::isfinite(lr))
+    throw ValueError(str_cat("optimizer: learning_rate must be a positive number, got ", lr));
+  lr_ = lr;
+}
+
+void Optimizer::reset() {
+  slots_.clear();
+  iterations_ = 0;
+}
+
+void Optimizer::apply(const std::vector<nn::Weight*>& weights) {
+  // Keras's step counter starts at 1 for the first update (bias correction).
+  ++iterations_;
+  for (nn::Weight* w : weights) {
+    Tensor& t = w->value;
+    if (!t.has_grad()) continue;  // not reached by the loss this step
+    update(t.data(), t.grad_data(), t.numel(), slots_[t.impl()]);
+  }
+}
+
+SGD::SGD(float learning_rate, float momentum, bool nesterov)
+    : Optimizer(learning_rate), momentum_(momentum), nesterov_(nesterov) {
+  if (!(momentum >= 0.0f && momentum <= 1.0f))
+    throw ValueError(str_cat("SGD: momentum must be in [0, 1], got ", momentum));
+}
+
+void SGD::update(float* w, const float* g, int64_t n, std::vector<std::vector<float>>& slots) {
+  if (momentum_ == 0.0f) {
+    for (int64_t i = 0; i < n; ++i) w[i] -= lr_ * g[i];
+    return;
+  }
+  if (slots.empty()) slots.emplace_back(static_cast<size_t>(n), 0.0f);
+  float* m = slots[0].data();
+  for (int64_t i = 0; i < n; ++i) {
+    m[i] = momentum_ * m[i] - lr_ * g[i];
+    w[i] += nesterov_ ? momentum_ * m[i] - lr_ * g[i] : m[i];
+  }
+}
+
+nlohmann::ordered_json SGD::config() const {
+  return {{"name", "SGD"},
+          {"learning_rate", float_json(lr_)},
+          {"momentum", float_json(momentum_)},
+          {"nesterov", nesterov_}};
+}
+
+Adam::Adam(float learning_rate, float beta_1, float beta_2, float epsilon)
+    : Optimizer(learning_rate), beta_1_(beta_1), beta_2_(beta_2), epsilon_(epsilon) {
+  if (!(beta_1 >= 0.0f && beta_1 < 1.0f) || !(beta_2 >= 0.0f && beta_2 < 1.0f))
+    throw ValueError(str_cat("Adam: beta_1 and beta_2 must be in [0, 1), got ", beta_1, " and ", beta_2));
+  if (!(epsilon > 0.0f)) throw ValueError(str_cat("Adam: epsilon must be > 0, got ", epsilon));
+}
+
+void Adam::update(float* w, const float* g, int64_t n, std::vector<std::vector<float>>& slots) {
+  if (slots.empty()) {
+    slots.emplace_back(static_cast<size_t>(n), 0.0f);
+    slots.emplace_back(static_cast<size_t>(n), 0.0f);
+  }
+  float* m = slots[0].data();
+  float* v = slots[1].data();
+  const double t = static_cast<double>(iterations_);
+  const float alpha = static_cast<float>(lr_ * std::sqrt(1.0 - std::pow(beta_2_, t)) /
+                                         (1.0 - std::pow(beta_1_, t)));
+  for (int64_t i = 0; i < n; ++i) {
+    m[i] += (g[i] - m[i]) * (1.0f - beta_1_);
+    v[i] += (g[i] * g[i] - v[i]) * (1.0f - beta_2_);
+    w[i] -= alpha * m[i] / (std::sqrt(v[i]) + epsilon_);
+  }
+}
+
+nlohmann::ordered_json Adam::config() const {
+  return {{"name", "Adam"},
+          {"learning_rate", float_json(lr_)},
+          {"beta_1", float_json(beta_1_)},
+          {"beta_2", float_json(beta_2_)},
+          {"epsilon", float_json(epsilon_)},
+          {"amsgrad", false}};
+}
+
+}  // namespace cnn::optim

@@ -1,0 +1,186 @@
+#include "cnn/tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "cnn/error.h"
+
+namespace cnn {
+
+std::string shape_str(const Shape& shape) {
+  std::string s = "(";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ", ";
+    s += shape[i] < 0 ? std::string("None") : std::to_string(shape[i]);
+  }
+  if (shape.size() == 1) s += ",";
+  return s + ")";
+}
+
+int64_t shape_numel(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+Shape contiguous_strides(const Shape& shape) {
+  Shape strides(shape.size());
+  int64_t s = 1;
+  for (size_t i = shape.size(); i-- > 0;) {
+    strides[i] = s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+// 64-byte alignment: a full cache line, and enough for AVX-512 loads.
+Storage::Storage(size_t n) : n_(n) {
+  size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
+  if (bytes == 0) bytes = 64;
+  data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
+  if (!data_) throw std::bad_alloc();
+  std::memset(data_, 0, bytes);
+}
+
+Storage::~Storage() { std::free(data_); }
+
+static void check_shape(const Shape& shape) {
+  for (int64_t d : shape)
+    if (d < 0) throw ShapeError("Tensor: negative dimension in shape " + shape_str(shape));
+}
+
+Tensor::Tensor(const Shape& shape) : impl_(std::make_shared<TensorImpl>()) {
+  check_shape(shape);
+  impl_->shape = shape;
+  impl_->strides = contiguous_strides(shape);
+  impl_->storage = std::make_shared<Storage>(static_cast<size_t>(shape_numel(shape)));
+}
+
+Tensor::Tensor(const Shape& shape, float fill_value) : Tensor(shape) { fill(fill_value); }
+
+Tensor::Tensor(const Shape& shape, const std::vector<float>& values) : Tensor(shape) {
+  if (static_cast<int64_t>(values.size()) != numel())
+    throw ShapeError(str_cat("Tensor: ", values.size(), " values given for shape ",
+                             shape_str(shape), ", expected ", numel()));
+  std::memcpy(data(), values.data(), values.size() * sizeof(float));
+}
+
+static const TensorImpl& checked(const std::shared_ptr<TensorImpl>& impl) {
+  if (!impl) throw ValueError("Tensor: use of an undefined (empty) tensor");
+  return *impl;
+}
+
+const Shape& Tensor::shape() const { return checked(impl_).shape; }
+const Shape& Tensor::strides() const { return checked(impl_).strides; }
+int64_t Tensor::numel() const { return shape_numel(shape()); }
+
+int64_t Tensor::dim(int i) const {
+  const Shape& s = shape();
+  int n = static_cast<int>(s.size());
+  if (i < -n || i >= n)
+    throw ShapeError(str_cat("Tensor::dim: axis ", i, " out of range for shape ", shape_str(s)));
+  return s[i < 0 ? i + n : i];
+}
+
+float* Tensor::data() {
+  const TensorImpl& t = checked(impl_);
+  return t.storage->data() + t.offset;
+}
+const float* Tensor::data() const {
+  const TensorImpl& t = checked(impl_);
+  return t.storage->data() + t.offset;
+}
+
+std::vector<float> Tensor::to_vector() const { return std::vector<float>(data(), data() + numel()); }
+
+Tensor Tensor::view(const Shape& new_shape) const {
+  const TensorImpl& t = checked(impl_);
+  Shape s = new_shape;
+  int64_t known = 1;
+  int infer = -1;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == -1) {
+      if (infer >= 0) throw ShapeError("reshape: more than one -1 in " + shape_str(new_shape));
+      infer = static_cast<int>(i);
+    } else if (s[i] < 0) {
+      throw ShapeError("reshape: invalid dimension in " + shape_str(new_shape));
+    } else {
+      known *= s[i];
+    }
+  }
+  int64_t n = shape_numel(t.shape);
+  if (infer >= 0) {
+    if (known == 0 || n % known != 0)
+      throw ShapeError(str_cat("reshape: cannot reshape ", shape_str(t.shape), " (", n,
+                               " values) into ", shape_str(new_shape)));
+    s[infer] = n / known;
+  }
+  if (shape_numel(s) != n)
+    throw ShapeError(str_cat("reshape: cannot reshape ", shape_str(t.shape), " (", n,
+                             " values) into ", shape_str(new_shape), " (", shape_numel(s),
+                             " values)"));
+  Tensor out;
+  out.impl_ = std::make_shared<TensorImpl>();
+  out.impl_->shape = s;
+  out.impl_->strides = contiguous_strides(s);
+  out.impl_->storage = t.storage;
+  out.impl_->offset = t.offset;
+  return out;
+}
+
+Tensor Tensor::clone() const {
+  Tensor out(shape());
+  std::memcpy(out.data(), data(), static_cast<size_t>(numel()) * sizeof(float));
+  return out;
+}
+
+void Tensor::copy_from(const Tensor& src) {
+  if (src.shape() != shape())
+    throw ShapeError("Tensor::copy_from: source shape " + shape_str(src.shape()) +
+                     " does not match " + shape_str(shape()));
+  std::memcpy(data(), src.data(), static_cast<size_t>(numel()) * sizeof(float));
+}
+
+void Tensor::fill(float v) {
+  float* p = data();
+  for (int64_t i = 0, n = numel(); i < n; ++i) p[i] = v;
+}
+
+bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }
+
+Tensor& Tensor::set_requires_grad(bool on) {
+  checked(impl_);
+  impl_->requires_grad = on;
+  return *this;
+}
+
+bool Tensor::has_grad() const { return impl_ && impl_->grad != nullptr; }
+
+float* Tensor::grad_data() const {
+  TensorImpl& t = const_cast<TensorImpl&>(checked(impl_));
+  if (!t.grad) t.grad = std::make_shared<Storage>(static_cast<size_t>(shape_numel(t.shape)));
+  return t.grad->data();
+}
+
+Tensor Tensor::grad() const {
+  const TensorImpl& t = checked(impl_);
+  Tensor g;
+  g.impl_ = std::make_shared<TensorImpl>();
+  g.impl_->shape = t.shape;
+  g.impl_->strides = contiguous_strides(t.shape);
+  if (!t.grad) const_cast<TensorImpl&>(t).grad = std::make_shared<Storage>(shape_numel(t.shape));
+  g.impl_->storage = t.grad;
+  return g;
+}
+
+void Tensor::zero_grad() {
+  if (impl_ && impl_->grad)
+    std::memset(impl_->grad->data(), 0, impl_->grad->size() * sizeof(float));
+}
+
+void Tensor::detach_() {
+  if (impl_) impl_->grad_fn.reset();
+}
+
+}  // namespace cnn

@@ -1,0 +1,37 @@
+// Shared test helpers: fixture loading, finite differences, comparisons.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cnn/tensor.h"
+
+namespace cnn::test {
+
+// A PyTorch-made fixture (tests/fixtures/torch/<case>.json).
+struct Fixture {
+  nlohmann::json params;
+  std::map<std::string, Tensor> tensors;
+  const Tensor& at(const std::string& name) const;
+};
+Fixture load_fixture(const std::string& case_name);
+std::string fixture_path(const std::string& relative);
+std::string read_text(const std::string& path);
+
+// max |a - b| / max(max|b|, tiny): relative to the reference's scale, so a
+// near-zero entry cannot blow the figure up while large errors still show.
+double rel_error(const Tensor& a, const Tensor& b);
+double rel_error(const float* a, const float* b, int64_t n);
+
+Tensor random_tensor(const Shape& shape, uint64_t seed, float scale = 1.0f);
+
+// Central finite-difference check of d(sum(f(inputs) * gy))/d(input k) for
+// every input that requires grad. Returns the worst relative error.
+double gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                 std::vector<Tensor> inputs, double eps = 1e-2, uint64_t seed = 7);
+
+}  // namespace cnn::test
