@@ -94,6 +94,18 @@ Tensor random_tensor(const Shape& shape, uint64_t seed, float scale) {
   return t;
 }
 
+void backward_with(const Tensor& y, const Tensor& gy) {
+  Tensor loss(Shape{});
+  double s = 0.0;
+  for (int64_t i = 0; i < y.numel(); ++i) s += static_cast<double>(y[i]) * gy[i];
+  loss[0] = static_cast<float>(s);
+  record(loss, "dot", {y}, [y, gy](const Tensor&, const float* dl) {
+    float* dy = y.grad_data();
+    for (int64_t i = 0; i < y.numel(); ++i) dy[i] += dl[0] * gy[i];
+  });
+  loss.backward();
+}
+
 double gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f, std::vector<Tensor> inputs,
                  double eps, uint64_t seed) {
   // Analytic: L = sum(y * gy).
@@ -104,20 +116,7 @@ double gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f, std
   }
   Tensor gy = random_tensor(y0.shape(), seed);
   for (Tensor& t : inputs) t.zero_grad();
-  Tensor y = f(inputs);
-  Tensor gyc = gy;  // constant
-  // Seed backward with gy by backpropagating from sum(y * gy) built by hand.
-  {
-    Tensor loss(Shape{});
-    double s = 0.0;
-    for (int64_t i = 0; i < y.numel(); ++i) s += static_cast<double>(y[i]) * gy[i];
-    loss[0] = static_cast<float>(s);
-    record(loss, "dot", {y}, [y, gyc](const Tensor&, const float* dl) {
-      float* dy = y.grad_data();
-      for (int64_t i = 0; i < y.numel(); ++i) dy[i] += dl[0] * gyc[i];
-    });
-    loss.backward();
-  }
+  backward_with(f(inputs), gy);
   auto objective = [&]() {
     NoGradGuard ng;
     Tensor out = f(inputs);

@@ -27,6 +27,9 @@ std::string read_text(const std::string& path);
 double rel_error(const Tensor& a, const Tensor& b);
 double rel_error(const float* a, const float* b, int64_t n);
 
+// Back-propagates L = sum(y * gy) through y's graph (a VJP with gy).
+void backward_with(const Tensor& y, const Tensor& gy);
+
 Tensor random_tensor(const Shape& shape, uint64_t seed, float scale = 1.0f);
 
 // Central finite-difference check of d(sum(f(inputs) * gy))/d(input k) for

@@ -1,0 +1,201 @@
+// Central finite-difference checks of every op's backward, over several
+// shapes: odd sizes, every padding/stride combination, batch > 1.
+#include <gtest/gtest.h>
+
+#include "cnn/ops.h"
+#include "cnn/rng.h"
+#include "test_util.h"
+
+using namespace cnn;
+using test::gradcheck;
+using test::random_tensor;
+
+namespace {
+
+constexpr double kTol = 2e-3;  // float32 central differences with eps 1e-2
+
+Tensor param(const Shape& s, uint64_t seed, float scale = 1.0f) {
+  Tensor t = random_tensor(s, seed, scale);
+  t.set_requires_grad(true);
+  return t;
+}
+
+// Values spaced at least 0.05 apart (shuffled), so a 1e-2 nudge never
+// changes which element is the maximum or crosses relu's kink.
+Tensor spaced(const Shape& s, uint64_t seed) {
+  Tensor t(s);
+  std::vector<int64_t> idx(static_cast<size_t>(t.numel()));
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int64_t>(i);
+  Rng rng(seed);
+  rng.shuffle(idx);
+  const int64_t half = static_cast<int64_t>(idx.size()) / 2;
+  for (size_t i = 0; i < idx.size(); ++i) t[idx[i]] = static_cast<float>(static_cast<int64_t>(i) - half) * 0.05f + 0.025f;
+  t.set_requires_grad(true);
+  return t;
+}
+
+}  // namespace
+
+struct ConvCase {
+  Shape x, w;
+  int64_t sh, sw, dh, dw;
+  ops::Padding padding;
+};
+
+TEST(GradCheck, Conv2DAllPaddingsAndStrides) {
+  const ConvCase cases[] = {
+      {{2, 5, 6, 3}, {3, 3, 3, 2}, 1, 1, 1, 1, ops::Padding::Valid},
+      {{2, 5, 6, 3}, {3, 3, 3, 2}, 1, 1, 1, 1, ops::Padding::Same},
+      {{2, 7, 6, 2}, {3, 2, 2, 3}, 2, 2, 1, 1, ops::Padding::Valid},
+      {{2, 7, 6, 2}, {3, 2, 2, 3}, 2, 3, 1, 1, ops::Padding::Same},
+      {{1, 8, 7, 2}, {4, 4, 2, 2}, 3, 2, 1, 1, ops::Padding::Same},
+      {{3, 7, 7, 1}, {3, 3, 1, 2}, 1, 1, 2, 2, ops::Padding::Valid},
+      {{1, 7, 7, 2}, {3, 3, 2, 2}, 1, 1, 2, 1, ops::Padding::Same},
+      {{2, 4, 5, 3}, {1, 1, 3, 4}, 1, 1, 1, 1, ops::Padding::Valid},  // pointwise GEMM path
+      {{2, 5, 5, 3}, {1, 1, 3, 2}, 2, 2, 1, 1, ops::Padding::Same},
+  };
+  int k = 0;
+  for (const ConvCase& c : cases) {
+    ops::Conv2DOptions o;
+    o.stride_h = c.sh, o.stride_w = c.sw, o.dilation_h = c.dh, o.dilation_w = c.dw, o.padding = c.padding;
+    double err = gradcheck([&](const std::vector<Tensor>& in) { return ops::conv2d(in[0], in[1], in[2], o); },
+                           {param(c.x, 10 + k), param(c.w, 20 + k, 0.5f), param({c.w[3]}, 30 + k)});
+    EXPECT_LT(err, kTol) << "case " << k;
+    ++k;
+  }
+  // Explicit zero padding, asymmetric, and no bias.
+  ops::Conv2DOptions o;
+  o.padding = ops::Padding::Explicit;
+  o.pad_top = 2, o.pad_bottom = 0, o.pad_left = 1, o.pad_right = 3;
+  EXPECT_LT(gradcheck([&](const std::vector<Tensor>& in) { return ops::conv2d(in[0], in[1], Tensor(), o); },
+                      {param({2, 4, 3, 2}, 1), param({3, 3, 2, 2}, 2)}),
+            kTol);
+}
+
+TEST(GradCheck, Pooling) {
+  const ops::Padding pads[] = {ops::Padding::Valid, ops::Padding::Same};
+  const int64_t windows[][4] = {{2, 2, 0, 0}, {3, 3, 2, 2}, {3, 2, 1, 2}, {2, 3, 3, 1}};
+  for (ops::Padding p : pads)
+    for (auto& w : windows) {
+      ops::Pool2DOptions o;
+      o.pool_h = w[0], o.pool_w = w[1], o.stride_h = w[2], o.stride_w = w[3], o.padding = p;
+      SCOPED_TRACE(testing::Message() << ops::padding_name(p) << " " << w[0] << "x" << w[1] << "/" << w[2] << "," << w[3]);
+      EXPECT_LT(gradcheck([&](const std::vector<Tensor>& in) { return ops::max_pool2d(in[0], o); },
+                          {spaced({2, 7, 6, 3}, 5)}),
+                kTol);
+      EXPECT_LT(gradcheck([&](const std::vector<Tensor>& in) { return ops::avg_pool2d(in[0], o); },
+                          {param({2, 7, 6, 3}, 6)}),
+                kTol);
+    }
+  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::global_avg_pool2d(in[0]); },
+                      {param({3, 3, 5, 2}, 7)}),
+            kTol);
+  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::global_max_pool2d(in[0]); },
+                      {spaced({3, 3, 5, 2}, 8)}),
+            kTol);
+}
+
+TEST(GradCheck, DenseAndShapes) {
+  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::dense(in[0], in[1], in[2]); },
+                      {param({5, 7}, 1), param({7, 3}, 2), param({3}, 3)}),
+            kTol);
+  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::dense(in[0], in[1], in[2]); },
+                      {param({2, 3, 4}, 1), param({4, 2}, 2), param({2}, 3)}),
+            kTol);
+  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::flatten(in[0]); }, {param({2, 3, 2, 2}, 4)}),
+            kTol);
+  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::reshape(in[0], {4, -1}); },
+                      {param({2, 3, 2, 2}, 4)}),
+            kTol);
+  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::zero_padding2d(in[0], 1, 2, 0, 3); },
+                      {param({2, 3, 4, 2}, 5)}),
+            kTol);
+  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::add(in[0], in[1]); },
+                      {param({2, 3, 3, 2}, 6), param({2, 3, 3, 2}, 7)}),
+            kTol);
+  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::concat({in[0], in[1], in[2]}, -1); },
+                      {param({2, 3, 3, 2}, 6), param({2, 3, 3, 1}, 7), param({2, 3, 3, 3}, 8)}),
+            kTol);
+  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::concat({in[0], in[1]}, 1); },
+                      {param({2, 3, 2}, 6), param({2, 1, 2}, 7)}),
+            kTol);
+  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::scale_shift(in[0], 1.0f / 255, 0.5f); },
+                      {param({2, 3}, 9)}),
+            kTol);
+}
+
+TEST(GradCheck, Activations) {
+  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::relu(in[0]); }, {spaced({3, 7}, 1)}), kTol);
+  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::sigmoid(in[0]); }, {param({3, 7}, 2, 3.0f)}),
+            kTol);
+  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::tanh(in[0]); }, {param({3, 7}, 3)}), kTol);
+  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::softmax(in[0]); }, {param({4, 6}, 4, 2.0f)}),
+            kTol);
+  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::softmax(in[0]); }, {param({2, 2, 3, 5}, 5)}),
+            kTol);
+}
+
+TEST(GradCheck, BatchNorm) {
+  for (bool training : {true, false})
+    for (const Shape& s : {Shape{4, 3, 3, 2}, Shape{5, 3}, Shape{2, 1, 3, 4}}) {
+      SCOPED_TRACE(testing::Message() << "training=" << training << " " << shape_str(s));
+      const int64_t c = s.back();
+      Tensor mm = random_tensor({c}, 1, 0.1f), mv(Shape{c}, 1.5f);
+      ops::BatchNormOptions o;
+      o.training = training;
+      o.epsilon = 1e-3f;
+      EXPECT_LT(gradcheck(
+                    [&](const std::vector<Tensor>& in) {
+                      Tensor m = mm.clone(), v = mv.clone();  // moving stats untouched by the check
+                      return ops::batch_norm(in[0], in[1], in[2], m, v, o);
+                    },
+                    {param(s, 2), param({c}, 3), param({c}, 4)}),
+                kTol);
+    }
+}
+
+TEST(GradCheck, Dropout) {
+  // The mask is a function of the seed, so re-seeding makes f deterministic.
+  EXPECT_LT(gradcheck(
+                [](const std::vector<Tensor>& in) {
+                  Rng rng(42);
+                  return ops::dropout(in[0], 0.3f, true, rng);
+                },
+                {param({4, 9}, 1)}),
+            kTol);
+}
+
+TEST(GradCheck, Losses) {
+  Tensor labels({4}, std::vector<float>{2, 0, 4, 1});
+  Tensor onehot({4, 5});
+  for (int i = 0; i < 4; ++i) onehot[i * 5 + static_cast<int>(labels[i])] = 1.0f;
+  Tensor soft = ops::softmax(random_tensor({4, 5}, 9));
+  for (bool logits : {true, false}) {
+    SCOPED_TRACE(logits ? "from logits" : "from probabilities");
+    auto probs = [&](const Tensor& z) { return logits ? z : ops::softmax(z); };
+    EXPECT_LT(gradcheck([&](const std::vector<Tensor>& in) {
+                return ops::sparse_categorical_crossentropy(probs(in[0]), labels, logits);
+              }, {param({4, 5}, 1)}),
+              kTol);
+    EXPECT_LT(gradcheck([&](const std::vector<Tensor>& in) {
+                return ops::categorical_crossentropy(probs(in[0]), soft, logits);
+              }, {param({4, 5}, 2)}),
+              kTol);
+    Tensor t({4, 3}, std::vector<float>{1, 0, 0, 1, 1, 0, 0, 0, 1, 0, 1, 1});
+    EXPECT_LT(gradcheck([&](const std::vector<Tensor>& in) {
+                return ops::binary_crossentropy(logits ? in[0] : ops::sigmoid(in[0]), t, logits);
+              }, {param({4, 3}, 3)}),
+              kTol);
+  }
+  // Unnormalised probabilities: Keras rescales them to sum to one first.
+  Tensor p({2, 3}, std::vector<float>{0.2f, 0.5f, 0.6f, 0.1f, 0.3f, 0.4f});
+  p.set_requires_grad(true);
+  EXPECT_LT(gradcheck([&](const std::vector<Tensor>& in) {
+              return ops::categorical_crossentropy(in[0], Tensor({2, 3}, std::vector<float>{0, 1, 0, .5f, .5f, 0}), false);
+            }, {p}, 1e-3),
+            kTol);
+  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) {
+              return ops::mean_squared_error(in[0], random_tensor({3, 4}, 5));
+            }, {param({3, 4}, 4)}),
+            kTol);
+}
