@@ -1,0 +1,16 @@
+// Ready-made models the course uses.
+#pragma once
+
+#include <memory>
+
+#include "cnn/nn/model.h"
+
+namespace cnn::nn {
+
+// The course's LeNet: Conv2D(6, 5, same, relu) -> AveragePooling2D(2) ->
+// Conv2D(16, 5, relu) -> AveragePooling2D(2) -> Flatten -> Dense(120, relu)
+// -> Dense(84, relu) -> Dense(classes, softmax). 61,706 params at 28x28x1.
+std::unique_ptr<Sequential> lenet(const Shape& input_shape = {28, 28, 1}, int64_t classes = 10,
+                                  uint64_t seed = 0);
+
+}  // namespace cnn::nn
