@@ -11,9 +11,9 @@ namespace cnn::data {
 SyntheticTask make_synthetic_task(const SyntheticOptions& o) {
   if (o.samples < 1 || o.height < 4 || o.width < 4 || o.channels < 1 || o.classes < 2)
     throw ValueError("make_synthetic_task: needs samples >= 1, height and width >= 4, channels >= 1, classes >= 2");
-  // Templates cover half the image on each axis, so shifts of up to half the
-  // image keep them whole: the task needs translation-tolerant features.
-  const int64_t th = o.height / 2, tw = o.width / 2;
+  // Templates cover two thirds of the image on each axis and are shifted by
+  // up to the remaining third, so the task needs translation-tolerant features.
+  const int64_t th = (o.height * 2 + 2) / 3, tw = (o.width * 2 + 2) / 3;
   Rng trng(o.seed * 2654435761ull + 99);
   std::vector<std::vector<float>> templates(static_cast<size_t>(o.classes));
   for (auto& t : templates) {
@@ -25,13 +25,16 @@ SyntheticTask make_synthetic_task(const SyntheticOptions& o) {
       const int64_t ch = o.channels > 1 ? trng.below(static_cast<uint32_t>(o.channels)) : 0;
       for (int s = 0; s <= 32; ++s) {
         const float a = s / 32.0f;
-        const int64_t r = static_cast<int64_t>(r0 + a * (r1 - r0) + 0.5f);
-        const int64_t c = static_cast<int64_t>(c0 + a * (c1 - c0) + 0.5f);
-        t[static_cast<size_t>((r * tw + c) * o.channels + ch)] = 1.0f;
-        if (o.channels > 1)  // a fainter trace in every channel keeps shapes visible in grey
-          for (int64_t k = 0; k < o.channels; ++k)
-            t[static_cast<size_t>((r * tw + c) * o.channels + k)] =
-                std::max(t[static_cast<size_t>((r * tw + c) * o.channels + k)], 0.5f);
+        const int64_t rc = static_cast<int64_t>(r0 + a * (r1 - r0) + 0.5f);
+        const int64_t cc = static_cast<int64_t>(c0 + a * (c1 - c0) + 0.5f);
+        // Strokes two pixels thick, so they survive 2x pooling.
+        for (int64_t r = rc; r < std::min(rc + 2, th); ++r)
+          for (int64_t c = cc; c < std::min(cc + 2, tw); ++c) {
+            float* px = &t[static_cast<size_t>((r * tw + c) * o.channels)];
+            px[ch] = 1.0f;
+            // A fainter trace in every channel keeps shapes visible in grey.
+            for (int64_t k = 0; k < o.channels; ++k) px[k] = std::max(px[k], 0.5f);
+          }
       }
     }
   }

@@ -1,5 +1,6 @@
 // Keras's compile / fit / evaluate / predict on a Model.
 #include <chrono>
+#include <cmath>
 #include <cstring>
 
 #include "cnn/autograd.h"
@@ -57,6 +58,30 @@ struct Running {
     return l;
   }
 };
+
+// Checks targets against the loss and the model's output before any step
+// runs, so a bad label fails at once, naming its position in y.
+void validate_targets(const char* who, LossKind loss, const Shape& out, const Tensor& y) {
+  const int64_t n = y.dim(0);
+  if (loss == LossKind::SparseCategorical) {
+    const int64_t k = out.back();
+    if (!(y.ndim() == 1 || (y.ndim() == 2 && y.dim(1) == 1)))
+      throw ShapeError(str_cat(who, ": y has shape ", shape_str(y.shape()), ", expected class indices of shape (",
+                               n, ",) for sparse_categorical_crossentropy"));
+    for (int64_t i = 0; i < n; ++i) {
+      const float l = y[i];
+      if (!(l >= 0.0f && l < static_cast<float>(k)) || l != std::floor(l))
+        throw ValueError(str_cat(who, ": label ", l, " at index ", i, " of y is not a class index, expected an integer in [0, ",
+                                 k, ") for the model's ", k, " outputs"));
+    }
+    return;
+  }
+  Shape want = out;
+  want[0] = n;
+  if (y.shape() != want)
+    throw ShapeError(str_cat(who, ": y has shape ", shape_str(y.shape()), ", expected ", shape_str(want),
+                             " to match the model's output ", shape_str(out)));
+}
 
 }  // namespace
 
@@ -126,6 +151,14 @@ train::History Model::fit(const Tensor& x, const Tensor& y, const train::FitOpti
                      shape_str(y.shape()) + ", expected the same number of samples (axis 0)");
   if (!(opt.validation_split >= 0.0 && opt.validation_split < 1.0))
     throw ValueError(str_cat("fit: validation_split must be in [0, 1), got ", opt.validation_split));
+  Training& t = TrainingAccess::get(*this, "fit");
+  validate_targets("fit", t.loss, output_shape(), y);
+  if (opt.validation_data) {
+    const auto& [vx, vy] = *opt.validation_data;
+    if (!vx.defined() || !vy.defined() || vx.ndim() < 1 || vy.ndim() < 1 || vx.dim(0) != vy.dim(0))
+      throw ShapeError("fit: validation_data x and y must hold the same number of samples");
+    validate_targets("fit: validation_data", t.loss, output_shape(), vy);
+  }
   Tensor tx = x, ty = y;
   train::FitOptions o = opt;
   std::unique_ptr<train::ArrayDataset> val;
@@ -197,7 +230,9 @@ train::History Model::fit(train::Dataset& data, const train::FitOptions& opt) {
 }
 
 train::Logs Model::evaluate(const Tensor& x, const Tensor& y, int64_t batch_size) {
+  Training& t = TrainingAccess::get(*this, "evaluate");
   train::ArrayDataset data(x, y, batch_size);
+  validate_targets("evaluate", t.loss, output_shape(), y);
   return evaluate(data);
 }
 
