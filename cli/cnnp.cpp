@@ -29,8 +29,10 @@ int cmd_summary(int argc, char** argv) {
   std::string model_path;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--model" && i + 1 < argc) model_path = argv[++i];
-    else if (a.rfind("--model=", 0) == 0) model_path = a.substr(8);
+    if (a == "--model" && i + 1 < argc)
+      model_path = argv[++i];
+    else if (a.rfind("--model=", 0) == 0)
+      model_path = a.substr(8);
     else {
       std::cerr << "cnnp summary: unexpected argument '" << a << "'\n" << kUsage;
       return 2;

@@ -10,7 +10,8 @@
 using namespace cnn;
 
 TEST(Course, TwoDimensionalConvolutionExample) {
-  Tensor s({1, 5, 5, 1}, std::vector<float>{1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0});
+  Tensor s({1, 5, 5, 1},
+           std::vector<float>{1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0});
   Tensor w({3, 3, 1, 1}, std::vector<float>{1, 0, 1, 0, 1, 0, 1, 0, 1});
   Tensor r = ops::conv2d(s, w, Tensor());
   EXPECT_EQ(r.shape(), (Shape{1, 3, 3, 1}));

@@ -13,16 +13,16 @@
 
 using namespace cnn;
 
-#define EXPECT_THROW_WITH(stmt, type, ...)                                           \
-  do {                                                                               \
-    try {                                                                            \
-      stmt;                                                                          \
-      ADD_FAILURE() << "no exception from " #stmt;                                   \
-    } catch (const type& e) {                                                        \
-      for (const char* part : {__VA_ARGS__})                                         \
-        EXPECT_NE(std::string(e.what()).find(part), std::string::npos)               \
-            << "message \"" << e.what() << "\" lacks \"" << part << "\"";            \
-    }                                                                                \
+#define EXPECT_THROW_WITH(stmt, type, ...)                                \
+  do {                                                                    \
+    try {                                                                 \
+      stmt;                                                               \
+      ADD_FAILURE() << "no exception from " #stmt;                        \
+    } catch (const type& e) {                                             \
+      for (const char* part : {__VA_ARGS__})                              \
+        EXPECT_NE(std::string(e.what()).find(part), std::string::npos)    \
+            << "message \"" << e.what() << "\" lacks \"" << part << "\""; \
+    }                                                                     \
   } while (0)
 
 TEST(Errors, WrongInputShapeToFitAndPredict) {
@@ -30,9 +30,11 @@ TEST(Errors, WrongInputShapeToFitAndPredict) {
   model->compile(std::make_shared<optim::Adam>(), "sparse_categorical_crossentropy", {"accuracy"});
   Tensor y({4});
   EXPECT_THROW_WITH(model->fit(Tensor({4, 28, 28}), y), ShapeError, "(4, 28, 28)", "(None, 28, 28, 1)");
-  EXPECT_THROW_WITH(model->predict(Tensor({2, 32, 32, 1})), ShapeError, "(2, 32, 32, 1)", "(None, 28, 28, 1)");
+  EXPECT_THROW_WITH(model->predict(Tensor({2, 32, 32, 1})), ShapeError, "(2, 32, 32, 1)",
+                    "(None, 28, 28, 1)");
   EXPECT_THROW_WITH(model->fit(Tensor({4, 28, 28, 1}), Tensor({5})), ShapeError, "(4, 28, 28, 1)", "(5,)");
-  EXPECT_THROW_WITH(model->fit(Tensor({4, 28, 28, 1}), Tensor({4, 10})), ShapeError, "y has shape (4, 10)", "(4,)");
+  EXPECT_THROW_WITH(model->fit(Tensor({4, 28, 28, 1}), Tensor({4, 10})), ShapeError, "y has shape (4, 10)",
+                    "(4,)");
 }
 
 TEST(Errors, LabelsOutOfRange) {
@@ -70,10 +72,11 @@ TEST(Errors, OpShapeMismatchesNameShapes) {
                     "(3, 3, 2, 4)", "(1, 5, 5, 3)");
   EXPECT_THROW_WITH(ops::conv2d(Tensor({5, 5, 3}), Tensor({3, 3, 3, 4}), Tensor()), ShapeError, "(5, 5, 3)",
                     "rank 4");
-  EXPECT_THROW_WITH(ops::dense(Tensor({2, 7}), Tensor({5, 3}), Tensor()), ShapeError, "dense", "(2, 7)", "(batch, 5)");
+  EXPECT_THROW_WITH(ops::dense(Tensor({2, 7}), Tensor({5, 3}), Tensor()), ShapeError, "dense", "(2, 7)",
+                    "(batch, 5)");
   EXPECT_THROW_WITH(ops::add(Tensor({2, 3}), Tensor({3, 2})), ShapeError, "add", "(2, 3)", "(3, 2)");
-  EXPECT_THROW_WITH(ops::categorical_crossentropy(Tensor({2, 3}), Tensor({2, 4}), false), ShapeError, "(2, 4)",
-                    "(2, 3)");
+  EXPECT_THROW_WITH(ops::categorical_crossentropy(Tensor({2, 3}), Tensor({2, 4}), false), ShapeError,
+                    "(2, 4)", "(2, 3)");
   Tensor mm({3}), mv({3}, 1.0f);
   EXPECT_THROW_WITH(ops::batch_norm(Tensor({2, 4}), Tensor({3}), Tensor({3}), mm, mv, {}), ShapeError,
                     "batch_norm", "(3,)", "(4,)");
@@ -85,7 +88,8 @@ TEST(Errors, CompileAndFitMisuse) {
   EXPECT_THROW_WITH(model->compile(std::make_shared<optim::Adam>(), "hinge"), ValueError, "hinge");
   EXPECT_THROW_WITH(model->compile(std::make_shared<optim::Adam>(), "mse", {"auc"}), ValueError, "auc");
   model->compile(std::make_shared<optim::Adam>(), "sparse_categorical_crossentropy");
-  EXPECT_THROW_WITH(model->fit(Tensor({2, 28, 28, 1}), Tensor({2}), {.batch_size = 0}), ValueError, "batch_size");
+  EXPECT_THROW_WITH(model->fit(Tensor({2, 28, 28, 1}), Tensor({2}), {.batch_size = 0}), ValueError,
+                    "batch_size");
   EXPECT_THROW_WITH(model->fit(Tensor({2, 28, 28, 1}), Tensor({2}), {.validation_split = 1.5}), ValueError,
                     "validation_split");
 }

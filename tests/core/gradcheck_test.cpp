@@ -29,7 +29,8 @@ Tensor spaced(const Shape& s, uint64_t seed) {
   Rng rng(seed);
   rng.shuffle(idx);
   const int64_t half = static_cast<int64_t>(idx.size()) / 2;
-  for (size_t i = 0; i < idx.size(); ++i) t[idx[i]] = static_cast<float>(static_cast<int64_t>(i) - half) * 0.05f + 0.025f;
+  for (size_t i = 0; i < idx.size(); ++i)
+    t[idx[i]] = static_cast<float>(static_cast<int64_t>(i) - half) * 0.05f + 0.025f;
   t.set_requires_grad(true);
   return t;
 }
@@ -79,7 +80,8 @@ TEST(GradCheck, Pooling) {
     for (auto& w : windows) {
       ops::Pool2DOptions o;
       o.pool_h = w[0], o.pool_w = w[1], o.stride_h = w[2], o.stride_w = w[3], o.padding = p;
-      SCOPED_TRACE(testing::Message() << ops::padding_name(p) << " " << w[0] << "x" << w[1] << "/" << w[2] << "," << w[3]);
+      SCOPED_TRACE(testing::Message()
+                   << ops::padding_name(p) << " " << w[0] << "x" << w[1] << "/" << w[2] << "," << w[3]);
       EXPECT_LT(gradcheck([&](const std::vector<Tensor>& in) { return ops::max_pool2d(in[0], o); },
                           {spaced({2, 7, 6, 3}, 5)}),
                 kTol);
@@ -102,10 +104,14 @@ TEST(GradCheck, DenseAndShapes) {
   EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::dense(in[0], in[1], in[2]); },
                       {param({2, 3, 4}, 1), param({4, 2}, 2), param({2}, 3)}),
             kTol);
-  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::flatten(in[0]); }, {param({2, 3, 2, 2}, 4)}),
-            kTol);
-  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::reshape(in[0], {4, -1}); },
-                      {param({2, 3, 2, 2}, 4)}),
+  EXPECT_LT(
+      gradcheck([](const std::vector<Tensor>& in) { return ops::flatten(in[0]); }, {param({2, 3, 2, 2}, 4)}),
+      kTol);
+  EXPECT_LT(gradcheck(
+                [](const std::vector<Tensor>& in) {
+                  return ops::reshape(in[0], {4, -1});
+                },
+                {param({2, 3, 2, 2}, 4)}),
             kTol);
   EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::zero_padding2d(in[0], 1, 2, 0, 3); },
                       {param({2, 3, 4, 2}, 5)}),
@@ -113,11 +119,17 @@ TEST(GradCheck, DenseAndShapes) {
   EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::add(in[0], in[1]); },
                       {param({2, 3, 3, 2}, 6), param({2, 3, 3, 2}, 7)}),
             kTol);
-  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::concat({in[0], in[1], in[2]}, -1); },
-                      {param({2, 3, 3, 2}, 6), param({2, 3, 3, 1}, 7), param({2, 3, 3, 3}, 8)}),
+  EXPECT_LT(gradcheck(
+                [](const std::vector<Tensor>& in) {
+                  return ops::concat({in[0], in[1], in[2]}, -1);
+                },
+                {param({2, 3, 3, 2}, 6), param({2, 3, 3, 1}, 7), param({2, 3, 3, 3}, 8)}),
             kTol);
-  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::concat({in[0], in[1]}, 1); },
-                      {param({2, 3, 2}, 6), param({2, 1, 2}, 7)}),
+  EXPECT_LT(gradcheck(
+                [](const std::vector<Tensor>& in) {
+                  return ops::concat({in[0], in[1]}, 1);
+                },
+                {param({2, 3, 2}, 6), param({2, 1, 2}, 7)}),
             kTol);
   EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::scale_shift(in[0], 1.0f / 255, 0.5f); },
                       {param({2, 3}, 9)}),
@@ -125,14 +137,19 @@ TEST(GradCheck, DenseAndShapes) {
 }
 
 TEST(GradCheck, Activations) {
-  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::relu(in[0]); }, {spaced({3, 7}, 1)}), kTol);
-  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::sigmoid(in[0]); }, {param({3, 7}, 2, 3.0f)}),
+  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::relu(in[0]); }, {spaced({3, 7}, 1)}),
             kTol);
-  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::tanh(in[0]); }, {param({3, 7}, 3)}), kTol);
-  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::softmax(in[0]); }, {param({4, 6}, 4, 2.0f)}),
+  EXPECT_LT(
+      gradcheck([](const std::vector<Tensor>& in) { return ops::sigmoid(in[0]); }, {param({3, 7}, 2, 3.0f)}),
+      kTol);
+  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::tanh(in[0]); }, {param({3, 7}, 3)}),
             kTol);
-  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::softmax(in[0]); }, {param({2, 2, 3, 5}, 5)}),
-            kTol);
+  EXPECT_LT(
+      gradcheck([](const std::vector<Tensor>& in) { return ops::softmax(in[0]); }, {param({4, 6}, 4, 2.0f)}),
+      kTol);
+  EXPECT_LT(
+      gradcheck([](const std::vector<Tensor>& in) { return ops::softmax(in[0]); }, {param({2, 2, 3, 5}, 5)}),
+      kTol);
 }
 
 TEST(GradCheck, BatchNorm) {
@@ -173,29 +190,40 @@ TEST(GradCheck, Losses) {
   for (bool logits : {true, false}) {
     SCOPED_TRACE(logits ? "from logits" : "from probabilities");
     auto probs = [&](const Tensor& z) { return logits ? z : ops::softmax(z); };
-    EXPECT_LT(gradcheck([&](const std::vector<Tensor>& in) {
-                return ops::sparse_categorical_crossentropy(probs(in[0]), labels, logits);
-              }, {param({4, 5}, 1)}),
+    EXPECT_LT(gradcheck(
+                  [&](const std::vector<Tensor>& in) {
+                    return ops::sparse_categorical_crossentropy(probs(in[0]), labels, logits);
+                  },
+                  {param({4, 5}, 1)}),
               kTol);
-    EXPECT_LT(gradcheck([&](const std::vector<Tensor>& in) {
-                return ops::categorical_crossentropy(probs(in[0]), soft, logits);
-              }, {param({4, 5}, 2)}),
+    EXPECT_LT(gradcheck(
+                  [&](const std::vector<Tensor>& in) {
+                    return ops::categorical_crossentropy(probs(in[0]), soft, logits);
+                  },
+                  {param({4, 5}, 2)}),
               kTol);
     Tensor t({4, 3}, std::vector<float>{1, 0, 0, 1, 1, 0, 0, 0, 1, 0, 1, 1});
-    EXPECT_LT(gradcheck([&](const std::vector<Tensor>& in) {
-                return ops::binary_crossentropy(logits ? in[0] : ops::sigmoid(in[0]), t, logits);
-              }, {param({4, 3}, 3)}),
+    EXPECT_LT(gradcheck(
+                  [&](const std::vector<Tensor>& in) {
+                    return ops::binary_crossentropy(logits ? in[0] : ops::sigmoid(in[0]), t, logits);
+                  },
+                  {param({4, 3}, 3)}),
               kTol);
   }
   // Unnormalised probabilities: Keras rescales them to sum to one first.
   Tensor p({2, 3}, std::vector<float>{0.2f, 0.5f, 0.6f, 0.1f, 0.3f, 0.4f});
   p.set_requires_grad(true);
-  EXPECT_LT(gradcheck([&](const std::vector<Tensor>& in) {
-              return ops::categorical_crossentropy(in[0], Tensor({2, 3}, std::vector<float>{0, 1, 0, .5f, .5f, 0}), false);
-            }, {p}, 1e-3),
+  EXPECT_LT(gradcheck(
+                [&](const std::vector<Tensor>& in) {
+                  return ops::categorical_crossentropy(
+                      in[0], Tensor({2, 3}, std::vector<float>{0, 1, 0, .5f, .5f, 0}), false);
+                },
+                {p}, 1e-3),
             kTol);
-  EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) {
-              return ops::mean_squared_error(in[0], random_tensor({3, 4}, 5));
-            }, {param({3, 4}, 4)}),
+  EXPECT_LT(gradcheck(
+                [](const std::vector<Tensor>& in) {
+                  return ops::mean_squared_error(in[0], random_tensor({3, 4}, 5));
+                },
+                {param({3, 4}, 4)}),
             kTol);
 }

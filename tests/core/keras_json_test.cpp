@@ -1,9 +1,10 @@
 // Keras model JSON: Keras-written fixtures load, summaries match Keras's,
 // to_json round-trips byte for byte, and unsupported input is named.
+#include "cnn/io/keras_json.h"
+
 #include <gtest/gtest.h>
 
 #include "cnn/error.h"
-#include "cnn/io/keras_json.h"
 #include "cnn/nn/layers.h"
 #include "cnn/nn/presets.h"
 #include "test_util.h"
@@ -69,7 +70,8 @@ TEST(KerasJson, FunctionalBuiltInCppMatchesKerasLayerOrder) {
 }
 
 TEST(KerasJson, ReadsKeras3Layout) {
-  const std::string keras3 = R"({"module": "keras", "class_name": "Functional", "config": {"name": "functional",
+  const std::string keras3 =
+      R"({"module": "keras", "class_name": "Functional", "config": {"name": "functional",
     "trainable": true, "layers": [
     {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [null, 6, 6, 2],
       "dtype": "float32", "sparse": false, "name": "input_layer"}, "registered_name": null, "name": "input_layer",
@@ -105,7 +107,8 @@ TEST(KerasJson, SequentialWithInputShapeOnFirstLayer) {
 
 TEST(KerasJson, ErrorsNameWhatIsWrong) {
   EXPECT_NE(expect_error("{not json").find("not valid JSON"), std::string::npos);
-  EXPECT_NE(expect_error(R"({"class_name": "Sequential"})").find("'class_name' and 'config'"), std::string::npos);
+  EXPECT_NE(expect_error(R"({"class_name": "Sequential"})").find("'class_name' and 'config'"),
+            std::string::npos);
   const std::string lstm = expect_error(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
       {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 3], "name": "in"}},
       {"class_name": "LSTM", "config": {"name": "lstm", "units": 8}}]}})");
@@ -131,7 +134,8 @@ TEST(KerasJson, ErrorsNameWhatIsWrong) {
       {"class_name": "Conv2D", "config": {"name": "conv", "filters": 2, "kernel_size": [5, 5]}}]}})");
   EXPECT_NE(big.find("larger than the input"), std::string::npos) << big;
   EXPECT_NE(big.find("'conv'"), std::string::npos) << big;
-  const std::string unknown_in = expect_error(R"({"class_name": "Functional", "config": {"name": "m", "layers": [
+  const std::string unknown_in =
+      expect_error(R"({"class_name": "Functional", "config": {"name": "m", "layers": [
       {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], "name": "in"}, "name": "in",
        "inbound_nodes": []},
       {"class_name": "Dense", "config": {"name": "d", "units": 2}, "name": "d",

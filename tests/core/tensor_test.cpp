@@ -62,7 +62,7 @@ TEST(Autograd, GradientsAccumulateAcrossBackwardCalls) {
 TEST(Autograd, SharedSubexpressionGetsBothPaths) {
   Tensor x({2}, std::vector<float>{0.5f, 2.0f});
   x.set_requires_grad(true);
-  Tensor y = ops::add(ops::relu(x), ops::relu(x));  // 2 relu(x)
+  Tensor y = ops::add(ops::relu(x), ops::relu(x));        // 2 relu(x)
   Tensor loss = ops::mean_squared_error(y, Tensor({2}));  // mean(4x^2) -> 4x
   loss.backward();
   EXPECT_NEAR(x.grad()[0], 2.0f, 1e-6);
@@ -100,7 +100,8 @@ TEST(Autograd, BackwardNeedsScalar) {
 
 TEST(Gemm, BlockedMatchesReferenceOnOddShapes) {
   Rng rng(3);
-  const int64_t shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {17, 9, 33}, {130, 70, 300}, {4, 1030, 2}, {257, 8, 513}};
+  const int64_t shapes[][3] = {{1, 1, 1},      {3, 5, 7},    {17, 9, 33},
+                               {130, 70, 300}, {4, 1030, 2}, {257, 8, 513}};
   for (auto& s : shapes)
     for (int ta = 0; ta < 2; ++ta)
       for (int tb = 0; tb < 2; ++tb) {

@@ -11,7 +11,9 @@
 
 namespace cnn::test {
 
-std::string fixture_path(const std::string& relative) { return std::string(CNN_FIXTURES_DIR) + "/" + relative; }
+std::string fixture_path(const std::string& relative) {
+  return std::string(CNN_FIXTURES_DIR) + "/" + relative;
+}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -3,10 +3,9 @@
 
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cnn/tensor.h"
 
@@ -34,7 +33,7 @@ Tensor random_tensor(const Shape& shape, uint64_t seed, float scale = 1.0f);
 
 // Central finite-difference check of d(sum(f(inputs) * gy))/d(input k) for
 // every input that requires grad. Returns the worst relative error.
-double gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
-                 std::vector<Tensor> inputs, double eps = 1e-2, uint64_t seed = 7);
+double gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f, std::vector<Tensor> inputs,
+                 double eps = 1e-2, uint64_t seed = 7);
 
 }  // namespace cnn::test

@@ -105,7 +105,8 @@ TEST(Training, FrozenLayersAndBatchNormStatsDoNotChange) {
 }
 
 TEST(Training, BatchNormMovingStatsUpdateWhenTrainable) {
-  nn::Sequential model({std::make_shared<nn::InputLayer>(Shape{4}), std::make_shared<nn::BatchNormalization>(),
+  nn::Sequential model({std::make_shared<nn::InputLayer>(Shape{4}),
+                        std::make_shared<nn::BatchNormalization>(),
                         std::make_shared<nn::Dense>(nn::DenseOptions{2, "softmax"})});
   auto bn = model.get_layer("batch_normalization");
   Tensor x = test::random_tensor({8, 4}, 3, 2.0f);
@@ -137,8 +138,8 @@ TEST(Training, CallbacksSeeProgressAndCanStop) {
     ++epochs;
     EXPECT_TRUE(logs.count("val_loss") && logs.count("val_accuracy"));
   };
-  train::History h = model->fit(data.x, data.y, {.batch_size = 25, .epochs = 10, .validation_split = 0.2,
-                                                 .callbacks = {&cb}});
+  train::History h = model->fit(
+      data.x, data.y, {.batch_size = 25, .epochs = 10, .validation_split = 0.2, .callbacks = {&cb}});
   EXPECT_EQ(batches, 6);  // 80 training samples: 4 batches per epoch; stopped in epoch 2
   EXPECT_EQ(epochs, 2);
   EXPECT_EQ(h.history.at("loss").size(), 2u);
@@ -171,8 +172,9 @@ TEST(Training, LeNetLearnsSyntheticDigitsReproducibly) {
     auto model = nn::lenet({28, 28, 1}, 10, /*seed=*/7);
     model->compile(std::make_shared<optim::Adam>(), "sparse_categorical_crossentropy", {"accuracy"});
     auto t0 = std::chrono::steady_clock::now();
-    train::History h = model->fit(x_train, y_train, {.batch_size = 32, .epochs = 5,
-                                                     .validation_data = std::make_pair(x_val, y_val), .seed = 11});
+    train::History h = model->fit(
+        x_train, y_train,
+        {.batch_size = 32, .epochs = 5, .validation_data = std::make_pair(x_val, y_val), .seed = 11});
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     val_acc = h.history.at("val_accuracy").back();
     std::printf("run %d: loss %.4f accuracy %.4f val_loss %.4f val_accuracy %.4f (%.1f s)\n", run,

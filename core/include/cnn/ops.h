@@ -63,8 +63,8 @@ Tensor flatten(const Tensor& x);                      // (N, ...) -> (N, prod(..
 // Adds zero rows/columns around each image: (N, H, W, C) -> (N, H+t+b, W+l+r, C).
 Tensor zero_padding2d(const Tensor& x, int64_t top, int64_t bottom, int64_t left, int64_t right);
 
-Tensor add(const Tensor& a, const Tensor& b);                  // same shapes
-Tensor concat(const std::vector<Tensor>& xs, int axis = -1);   // along one axis
+Tensor add(const Tensor& a, const Tensor& b);                    // same shapes
+Tensor concat(const std::vector<Tensor>& xs, int axis = -1);     // along one axis
 Tensor scale_shift(const Tensor& x, float scale, float offset);  // x * scale + offset
 
 Tensor relu(const Tensor& x);

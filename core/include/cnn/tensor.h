@@ -74,7 +74,7 @@ class Tensor {
   // A view sharing storage (no copy); one dimension may be -1. Not recorded
   // for autograd: use ops::reshape inside a differentiable computation.
   Tensor view(const Shape& shape) const;
-  Tensor clone() const;  // deep copy of the values, no autograd history
+  Tensor clone() const;               // deep copy of the values, no autograd history
   void copy_from(const Tensor& src);  // values only; shapes must match
   void fill(float v);
 
@@ -82,7 +82,7 @@ class Tensor {
   bool requires_grad() const;
   Tensor& set_requires_grad(bool on);
   bool has_grad() const;
-  Tensor grad() const;  // a view of the gradient buffer; zeros if none yet
+  Tensor grad() const;       // a view of the gradient buffer; zeros if none yet
   float* grad_data() const;  // the gradient buffer, made (zero) on first use
   void zero_grad();
   // Back-propagates from this scalar (numel 1) through the recorded graph;

@@ -38,8 +38,7 @@ void accumulate(float* out, const float* in, int64_t n) {
 
 void Tensor::backward() const {
   if (!defined()) throw ValueError("backward: called on an undefined tensor");
-  if (numel() != 1)
-    throw ShapeError("backward: the loss must be a scalar, got shape " + shape_str(shape()));
+  if (numel() != 1) throw ShapeError("backward: the loss must be a scalar, got shape " + shape_str(shape()));
   if (!requires_grad())
     throw ValueError("backward: the loss does not depend on any tensor that requires grad");
 
@@ -55,8 +54,7 @@ void Tensor::backward() const {
     Node* node = t.impl()->grad_fn.get();
     if (node && next < node->inputs.size()) {
       const Tensor& in = node->inputs[next++];
-      if (in.defined() && in.requires_grad() && seen.insert(in.impl()).second)
-        stack.emplace_back(in, 0);
+      if (in.defined() && in.requires_grad() && seen.insert(in.impl()).second) stack.emplace_back(in, 0);
     } else {
       order.push_back(t);
       stack.pop_back();

@@ -10,7 +10,8 @@ namespace cnn::data {
 
 SyntheticTask make_synthetic_task(const SyntheticOptions& o) {
   if (o.samples < 1 || o.height < 4 || o.width < 4 || o.channels < 1 || o.classes < 2)
-    throw ValueError("make_synthetic_task: needs samples >= 1, height and width >= 4, channels >= 1, classes >= 2");
+    throw ValueError(
+        "make_synthetic_task: needs samples >= 1, height and width >= 4, channels >= 1, classes >= 2");
   // Templates cover two thirds of the image on each axis and are shifted by
   // up to the remaining third, so the task needs translation-tolerant features.
   const int64_t th = (o.height * 2 + 2) / 3, tw = (o.width * 2 + 2) / 3;
@@ -53,7 +54,8 @@ SyntheticTask make_synthetic_task(const SyntheticOptions& o) {
     for (int64_t r = 0; r < th; ++r)
       for (int64_t c = 0; c < tw; ++c)
         for (int64_t k = 0; k < o.channels; ++k)
-          img[((r + dr) * o.width + c + dc) * o.channels + k] += contrast * t[static_cast<size_t>((r * tw + c) * o.channels + k)];
+          img[((r + dr) * o.width + c + dc) * o.channels + k] +=
+              contrast * t[static_cast<size_t>((r * tw + c) * o.channels + k)];
     for (int64_t i = 0; i < plane; ++i) img[i] = std::min(1.0f, std::max(0.0f, img[i]));
   }
   return task;

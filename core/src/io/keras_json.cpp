@@ -69,9 +69,12 @@ class ConfigReader {
     if (!has(key)) return "linear";
     const json& v = cfg_[key];
     std::string a;
-    if (v.is_string()) a = v.get<std::string>();
-    else if (v.is_object() && v.contains("config") && v["config"].is_string()) a = v["config"].get<std::string>();
-    else fail(std::string("'") + key + "' is not an activation name: " + v.dump());
+    if (v.is_string())
+      a = v.get<std::string>();
+    else if (v.is_object() && v.contains("config") && v["config"].is_string())
+      a = v["config"].get<std::string>();
+    else
+      fail(std::string("'") + key + "' is not an activation name: " + v.dump());
     if (!ops::is_known_activation(a))
       fail("activation '" + a + "' is not supported, expected one of linear, relu, sigmoid, tanh, softmax");
     return a;
@@ -80,15 +83,20 @@ class ConfigReader {
     if (!has(key)) return def;
     const json& v = cfg_[key];
     std::string cls;
-    if (v.is_string()) cls = v.get<std::string>();
+    if (v.is_string())
+      cls = v.get<std::string>();
     else if (v.is_object() && v.contains("class_name") && v["class_name"].is_string())
       cls = v["class_name"].get<std::string>();
-    else fail(std::string("'") + key + "' is not an initializer: " + v.dump());
-    static const std::map<std::string, std::string> names = {
-        {"GlorotUniform", "glorot_uniform"}, {"GlorotNormal", "glorot_normal"},
-        {"HeUniform", "he_uniform"},         {"HeNormal", "he_normal"},
-        {"LecunUniform", "lecun_uniform"},   {"LecunNormal", "lecun_normal"},
-        {"Zeros", "zeros"},                  {"Ones", "ones"}};
+    else
+      fail(std::string("'") + key + "' is not an initializer: " + v.dump());
+    static const std::map<std::string, std::string> names = {{"GlorotUniform", "glorot_uniform"},
+                                                             {"GlorotNormal", "glorot_normal"},
+                                                             {"HeUniform", "he_uniform"},
+                                                             {"HeNormal", "he_normal"},
+                                                             {"LecunUniform", "lecun_uniform"},
+                                                             {"LecunNormal", "lecun_normal"},
+                                                             {"Zeros", "zeros"},
+                                                             {"Ones", "ones"}};
     auto it = names.find(cls);
     std::string n = it != names.end() ? it->second : cls;
     if (!nn::is_known_initializer(n))
@@ -145,8 +153,8 @@ nn::LayerPtr layer_from_config(const std::string& cls, const json& cfg) {
   } else if (cls == "Conv2D") {
     r.require_channels_last();
     r.require("groups", 1);
-    r.require_null({"kernel_regularizer", "bias_regularizer", "activity_regularizer",
-                    "kernel_constraint", "bias_constraint"});
+    r.require_null({"kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+                    "bias_constraint"});
     nn::Conv2DOptions o;
     if (!r.has("filters")) r.fail("needs 'filters'");
     o.filters = r.integer("filters", 1);
@@ -161,8 +169,8 @@ nn::LayerPtr layer_from_config(const std::string& cls, const json& cfg) {
     o.bias_initializer = r.initializer("bias_initializer", "zeros");
     layer = std::make_shared<nn::Conv2D>(o, name);
   } else if (cls == "Dense") {
-    r.require_null({"kernel_regularizer", "bias_regularizer", "activity_regularizer",
-                    "kernel_constraint", "bias_constraint"});
+    r.require_null({"kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+                    "bias_constraint"});
     nn::DenseOptions o;
     if (!r.has("units")) r.fail("needs 'units'");
     o.units = r.integer("units", 1);
@@ -177,13 +185,17 @@ nn::LayerPtr layer_from_config(const std::string& cls, const json& cfg) {
     o.pool_size = r.pair("pool_size", {2, 2});
     o.strides = r.pair("strides", o.pool_size);
     o.padding = r.string("padding", "valid");
-    if (cls == "MaxPooling2D") layer = std::make_shared<nn::MaxPooling2D>(o, name);
-    else layer = std::make_shared<nn::AveragePooling2D>(o, name);
+    if (cls == "MaxPooling2D")
+      layer = std::make_shared<nn::MaxPooling2D>(o, name);
+    else
+      layer = std::make_shared<nn::AveragePooling2D>(o, name);
   } else if (cls == "GlobalAveragePooling2D" || cls == "GlobalMaxPooling2D") {
     r.require_channels_last();
     r.require("keepdims", false);
-    if (cls == "GlobalMaxPooling2D") layer = std::make_shared<nn::GlobalMaxPooling2D>(name);
-    else layer = std::make_shared<nn::GlobalAveragePooling2D>(name);
+    if (cls == "GlobalMaxPooling2D")
+      layer = std::make_shared<nn::GlobalMaxPooling2D>(name);
+    else
+      layer = std::make_shared<nn::GlobalAveragePooling2D>(name);
   } else if (cls == "Flatten") {
     r.require_channels_last();
     layer = std::make_shared<nn::Flatten>(name);
@@ -207,8 +219,8 @@ nn::LayerPtr layer_from_config(const std::string& cls, const json& cfg) {
         pad = {{{v, v}, {v, v}}};
       } else if (p.is_array() && p.size() == 2 && p[0].is_number_integer() && p[1].is_number_integer()) {
         pad = {{{p[0].get<int64_t>(), p[0].get<int64_t>()}, {p[1].get<int64_t>(), p[1].get<int64_t>()}}};
-      } else if (p.is_array() && p.size() == 2 && p[0].is_array() && p[1].is_array() &&
-                 p[0].size() == 2 && p[1].size() == 2) {
+      } else if (p.is_array() && p.size() == 2 && p[0].is_array() && p[1].is_array() && p[0].size() == 2 &&
+                 p[1].size() == 2) {
         pad = {{{p[0][0].get<int64_t>(), p[0][1].get<int64_t>()},
                 {p[1][0].get<int64_t>(), p[1][1].get<int64_t>()}}};
       } else {
@@ -273,7 +285,8 @@ void collect_history(const json& v, std::vector<std::string>& out) {
   if (v.is_object()) {
     if (v.contains("keras_history") && v["keras_history"].is_array() && !v["keras_history"].empty())
       out.push_back(v["keras_history"][0].get<std::string>());
-    else if (v.contains("config")) collect_history(v["config"], out);
+    else if (v.contains("config"))
+      collect_history(v["config"], out);
     return;
   }
   if (v.is_array())
@@ -333,8 +346,9 @@ std::unique_ptr<nn::Model> sequential_from_json(const json& cfg, uint64_t seed) 
   if (model->layers().empty() && cfg.contains("build_input_shape"))
     throw ValueError("model JSON: Sequential '" + name + "' has no layers");
   if (model->layers().empty())
-    throw ValueError("model JSON: Sequential '" + name +
-                     "' has no input shape: expected an InputLayer or 'batch_input_shape' on its first layer");
+    throw ValueError(
+        "model JSON: Sequential '" + name +
+        "' has no input shape: expected an InputLayer or 'batch_input_shape' on its first layer");
   return model;
 }
 
@@ -365,11 +379,13 @@ std::unique_ptr<nn::Model> functional_from_json(const json& cfg, uint64_t seed) 
     tensors[lname] = nn::apply_layer(layer, ins);
   }
   auto pick = [&](const char* key) -> std::vector<nn::KerasTensor> {
-    if (!cfg.contains(key)) throw ValueError(std::string("model JSON: Functional config needs '") + key + "'");
+    if (!cfg.contains(key))
+      throw ValueError(std::string("model JSON: Functional config needs '") + key + "'");
     std::vector<nn::KerasTensor> out;
     for (const std::string& n : endpoint_names(cfg[key], key)) {
       auto it = tensors.find(n);
-      if (it == tensors.end()) throw ValueError(std::string("model JSON: '") + key + "' names unknown layer '" + n + "'");
+      if (it == tensors.end())
+        throw ValueError(std::string("model JSON: '") + key + "' names unknown layer '" + n + "'");
       out.push_back(it->second);
     }
     return out;
@@ -391,7 +407,8 @@ std::unique_ptr<nn::Model> model_from_json(const std::string& text, uint64_t see
     throw ValueError("model JSON: config needs a 'layers' list");
   if (cls == "Sequential") return sequential_from_json(cfg, seed);
   if (cls == "Functional" || cls == "Model") return functional_from_json(cfg, seed);
-  throw ValueError("model JSON: model class '" + cls + "' is not supported, expected Sequential or Functional");
+  throw ValueError("model JSON: model class '" + cls +
+                   "' is not supported, expected Sequential or Functional");
 }
 
 std::string model_to_json(const nn::Model& model) {
@@ -400,7 +417,8 @@ std::string model_to_json(const nn::Model& model) {
   ordered_json config;
   config["name"] = model.name();
   if (model.is_sequential()) {
-    for (const nn::LayerPtr& l : all) layers.push_back({{"class_name", l->class_name()}, {"config", l->config()}});
+    for (const nn::LayerPtr& l : all)
+      layers.push_back({{"class_name", l->class_name()}, {"config", l->config()}});
     config["layers"] = layers;
   } else {
     config["trainable"] = true;

@@ -23,8 +23,8 @@ inline float at(const float* M, int64_t ld, bool trans, int64_t r, int64_t c) {
 }
 
 // Packs op(A)[i0:i0+mc, p0:p0+kc] as ceil(mc/MR) slivers of (kc, MR).
-void pack_a(bool trans, const float* A, int64_t lda, int64_t i0, int64_t p0, int64_t mc,
-            int64_t kc, float* out) {
+void pack_a(bool trans, const float* A, int64_t lda, int64_t i0, int64_t p0, int64_t mc, int64_t kc,
+            float* out) {
   for (int64_t i = 0; i < mc; i += MR) {
     int64_t rows = std::min(MR, mc - i);
     for (int64_t p = 0; p < kc; ++p) {
@@ -36,8 +36,8 @@ void pack_a(bool trans, const float* A, int64_t lda, int64_t i0, int64_t p0, int
 }
 
 // Packs op(B)[p0:p0+kc, j0:j0+nc] as ceil(nc/NR) slivers of (kc, NR).
-void pack_b(bool trans, const float* B, int64_t ldb, int64_t p0, int64_t j0, int64_t kc,
-            int64_t nc, float* out) {
+void pack_b(bool trans, const float* B, int64_t ldb, int64_t p0, int64_t j0, int64_t kc, int64_t nc,
+            float* out) {
   for (int64_t j = 0; j < nc; j += NR) {
     int64_t cols = std::min(NR, nc - j);
     for (int64_t p = 0; p < kc; ++p) {
@@ -54,8 +54,8 @@ void pack_b(bool trans, const float* B, int64_t ldb, int64_t p0, int64_t j0, int
 }
 
 // acc(MR, NR) = sum_p a(p, :)^T b(p, :); then C[0:mr, 0:nr] += alpha * acc.
-void micro_kernel(int64_t kc, const float* a, const float* b, float alpha, float* C, int64_t ldc,
-                  int64_t mr, int64_t nr) {
+void micro_kernel(int64_t kc, const float* a, const float* b, float alpha, float* C, int64_t ldc, int64_t mr,
+                  int64_t nr) {
   float acc[MR][NR] = {};
   for (int64_t p = 0; p < kc; ++p) {
     for (int64_t r = 0; r < MR; ++r) {
@@ -82,9 +82,8 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
 
 }  // namespace
 
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-          const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-          int64_t ldc) {
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
   scale_c(M, N, beta, C, ldc);
   if (K <= 0 || alpha == 0.0f) return;
@@ -105,8 +104,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
           const float* bp = b_pack.data() + (j / NR) * kc * NR;
           for (int64_t i = 0; i < mc; i += MR) {
             const float* ap = a_pack.data() + (i / MR) * kc * MR;
-            micro_kernel(kc, ap, bp, alpha, C + (i0 + i) * ldc + j0 + j, ldc,
-                         std::min(MR, mc - i), std::min(NR, nc - j));
+            micro_kernel(kc, ap, bp, alpha, C + (i0 + i) * ldc + j0 + j, ldc, std::min(MR, mc - i),
+                         std::min(NR, nc - j));
           }
         }
       }
@@ -114,9 +113,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   }
 }
 
-void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                    const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-                    int64_t ldc) {
+void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                    int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   for (int64_t i = 0; i < M; ++i)
     for (int64_t j = 0; j < N; ++j) {
       double s = 0.0;

@@ -69,14 +69,22 @@ void initialize(Tensor& t, const std::string& init, int64_t fan_in, int64_t fan_
     }
   };
   const double fi = static_cast<double>(fan_in), fo = static_cast<double>(fan_out);
-  if (init == "zeros") t.fill(0.0f);
-  else if (init == "ones") t.fill(1.0f);
-  else if (init == "glorot_uniform") uniform(std::sqrt(6.0 / (fi + fo)));
-  else if (init == "glorot_normal") truncated(std::sqrt(2.0 / (fi + fo)));
-  else if (init == "he_uniform") uniform(std::sqrt(6.0 / fi));
-  else if (init == "he_normal") truncated(std::sqrt(2.0 / fi));
-  else if (init == "lecun_uniform") uniform(std::sqrt(3.0 / fi));
-  else if (init == "lecun_normal") truncated(std::sqrt(1.0 / fi));
+  if (init == "zeros")
+    t.fill(0.0f);
+  else if (init == "ones")
+    t.fill(1.0f);
+  else if (init == "glorot_uniform")
+    uniform(std::sqrt(6.0 / (fi + fo)));
+  else if (init == "glorot_normal")
+    truncated(std::sqrt(2.0 / (fi + fo)));
+  else if (init == "he_uniform")
+    uniform(std::sqrt(6.0 / fi));
+  else if (init == "he_normal")
+    truncated(std::sqrt(2.0 / fi));
+  else if (init == "lecun_uniform")
+    uniform(std::sqrt(3.0 / fi));
+  else if (init == "lecun_normal")
+    truncated(std::sqrt(1.0 / fi));
   else
     throw ValueError("initializer '" + init +
                      "' is not supported, expected one of glorot_uniform, glorot_normal, "

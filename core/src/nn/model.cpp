@@ -32,8 +32,8 @@ KerasTensor Input(const Shape& shape, const std::string& name) {
 KerasTensor apply_layer(const LayerPtr& layer, const std::vector<KerasTensor>& inputs) {
   if (!layer) throw ValueError("apply: null layer");
   if (!layer->accepts_input_count(inputs.size()))
-    throw ShapeError(str_cat(layer->class_name(), " '", layer->name(), "': cannot take ",
-                             inputs.size(), " input(s)"));
+    throw ShapeError(
+        str_cat(layer->class_name(), " '", layer->name(), "': cannot take ", inputs.size(), " input(s)"));
   std::vector<Shape> shapes;
   for (const KerasTensor& t : inputs) shapes.push_back(t.shape());
   auto node = std::make_shared<GraphNode>();
@@ -104,8 +104,8 @@ void Model::init_graph(const std::vector<KerasTensor>& inputs, const std::vector
     int& k = counters[base];
     std::string candidate;
     do {
-      candidate = is_input ? base + "_" + std::to_string(++k)
-                           : (k == 0 ? base : base + "_" + std::to_string(k));
+      candidate =
+          is_input ? base + "_" + std::to_string(++k) : (k == 0 ? base : base + "_" + std::to_string(k));
       if (!is_input) ++k;
     } while (taken.count(candidate));
     taken.insert(candidate);
@@ -229,8 +229,8 @@ std::vector<Tensor> Model::call(const std::vector<Tensor>& inputs, bool training
                                 bool skip_final_activation) {
   if (nodes_.empty()) throw ValueError("Model '" + name_ + "': the model has no layers yet");
   if (inputs.size() != input_nodes_.size())
-    throw ValueError(str_cat("Model '", name_, "': expected ", input_nodes_.size(), " input(s), got ",
-                             inputs.size()));
+    throw ValueError(
+        str_cat("Model '", name_, "': expected ", input_nodes_.size(), " input(s), got ", inputs.size()));
   std::vector<Tensor> values(nodes_.size());
   for (size_t k = 0; k < inputs.size(); ++k) {
     const Shape& want = nodes_[input_nodes_[k]].shape;

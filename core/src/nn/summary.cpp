@@ -66,8 +66,8 @@ std::string Model::summary() const {
   // holds one layer with at most one input; otherwise it adds "Connected to".
   bool sequential_like = true;
   for (size_t i = 0; i < nodes_.size(); ++i)
-    if (nodes_[i].inbound.size() > 1 || (i > 0 && (nodes_[i].inbound.empty() ||
-                                                    nodes_[i].inbound[0] != static_cast<int>(i) - 1)))
+    if (nodes_[i].inbound.size() > 1 ||
+        (i > 0 && (nodes_[i].inbound.empty() || nodes_[i].inbound[0] != static_cast<int>(i) - 1)))
       sequential_like = false;
   if (is_sequential()) sequential_like = true;
 

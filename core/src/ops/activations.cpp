@@ -71,8 +71,7 @@ Tensor softmax(const Tensor& x) {
 }
 
 bool is_known_activation(const std::string& name) {
-  return name == "linear" || name == "relu" || name == "sigmoid" || name == "tanh" ||
-         name == "softmax";
+  return name == "linear" || name == "relu" || name == "sigmoid" || name == "tanh" || name == "softmax";
 }
 
 Tensor activation(const Tensor& x, const std::string& name) {

@@ -16,16 +16,17 @@ namespace cnn::ops {
 Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& moving_mean,
                   Tensor& moving_var, const BatchNormOptions& opt) {
   if (x.ndim() < 2)
-    shape_fail("batch_norm", "input has shape " + shape_str(x.shape()) +
-                                 ", expected at least (batch, channels)");
+    shape_fail("batch_norm",
+               "input has shape " + shape_str(x.shape()) + ", expected at least (batch, channels)");
   const int64_t C = x.dim(-1), M = x.numel() / (C ? C : 1);
-  for (const Tensor* t : {&gamma, &beta, static_cast<const Tensor*>(&moving_mean), static_cast<const Tensor*>(&moving_var)})
+  for (const Tensor* t :
+       {&gamma, &beta, static_cast<const Tensor*>(&moving_mean), static_cast<const Tensor*>(&moving_var)})
     if (t->defined() && t->shape() != Shape{C})
       shape_fail("batch_norm", "parameter has shape " + shape_str(t->shape()) + ", expected " +
                                    shape_str({C}) + " for input " + shape_str(x.shape()));
   if (opt.training && M < 1)
-    shape_fail("batch_norm", "training needs at least one value per channel, got input " +
-                                 shape_str(x.shape()));
+    shape_fail("batch_norm",
+               "training needs at least one value per channel, got input " + shape_str(x.shape()));
 
   std::vector<float> mean(C), inv_std(C);
   if (opt.training) {
@@ -63,8 +64,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
     }
 
   record(y, "batch_norm", {x, gamma, beta},
-         [x, gamma, beta, mean, inv_std, M, C, training = opt.training](const Tensor&,
-                                                                        const float* dy) {
+         [x, gamma, beta, mean, inv_std, M, C, training = opt.training](const Tensor&, const float* dy) {
            std::vector<double> sum_g(C, 0.0), sum_gx(C, 0.0), sum_dy(C, 0.0), sum_dyx(C, 0.0);
            for (int64_t i = 0; i < M; ++i)
              for (int64_t c = 0; c < C; ++c) {
@@ -93,8 +93,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
                  continue;
                }
                const float xhat = (x[i * C + c] - mean[c]) * inv_std[c];
-               dx[i * C + c] += static_cast<float>(
-                   inv_std[c] * (g - sum_g[c] / M - xhat * sum_gx[c] / M));
+               dx[i * C + c] += static_cast<float>(inv_std[c] * (g - sum_g[c] / M - xhat * sum_gx[c] / M));
              }
          });
   return y;

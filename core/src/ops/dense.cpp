@@ -8,12 +8,11 @@
 namespace cnn::ops {
 
 Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b) {
-  if (w.ndim() != 2)
-    shape_fail("dense", "kernel has shape " + shape_str(w.shape()) + ", expected (in, out)");
+  if (w.ndim() != 2) shape_fail("dense", "kernel has shape " + shape_str(w.shape()) + ", expected (in, out)");
   const int64_t in = w.dim(0), out = w.dim(1);
   if (x.ndim() < 2 || x.dim(-1) != in)
-    shape_fail("dense", str_cat("input has shape ", shape_str(x.shape()), ", expected (batch, ",
-                                in, ") to match the kernel ", shape_str(w.shape())));
+    shape_fail("dense", str_cat("input has shape ", shape_str(x.shape()), ", expected (batch, ", in,
+                                ") to match the kernel ", shape_str(w.shape())));
   if (b.defined() && b.shape() != Shape{out})
     shape_fail("dense", "bias has shape " + shape_str(b.shape()) + ", expected " + shape_str({out}));
   const int64_t M = x.numel() / in;

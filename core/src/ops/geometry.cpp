@@ -13,9 +13,12 @@ Padding parse_padding(const std::string& s, const char* who) {
 
 const char* padding_name(Padding p) {
   switch (p) {
-    case Padding::Valid: return "valid";
-    case Padding::Same: return "same";
-    default: return "explicit";
+    case Padding::Valid:
+      return "valid";
+    case Padding::Same:
+      return "same";
+    default:
+      return "explicit";
   }
 }
 
@@ -23,8 +26,8 @@ AxisGeometry axis_geometry(const char* op, const char* axis, int64_t in, int64_t
                            int64_t dilation, Padding padding, int64_t explicit_before,
                            int64_t explicit_after) {
   if (k < 1 || stride < 1 || dilation < 1)
-    throw ValueError(str_cat(op, ": ", axis, " kernel size ", k, ", stride ", stride,
-                             " and dilation ", dilation, " must all be >= 1"));
+    throw ValueError(str_cat(op, ": ", axis, " kernel size ", k, ", stride ", stride, " and dilation ",
+                             dilation, " must all be >= 1"));
   const int64_t eff_k = dilation * (k - 1) + 1;
   AxisGeometry g{};
   if (padding == Padding::Same) {
@@ -43,9 +46,9 @@ AxisGeometry axis_geometry(const char* op, const char* axis, int64_t in, int64_t
   }
   const int64_t span = in + g.pad_before + g.pad_after;
   if (span < eff_k)
-    throw ShapeError(str_cat(op, ": the ", axis, " window (", eff_k, ") is larger than the input ",
-                             axis, " (", span, ") with '", padding_name(padding),
-                             "' padding; expected input ", axis, " >= ", eff_k));
+    throw ShapeError(str_cat(op, ": the ", axis, " window (", eff_k, ") is larger than the input ", axis,
+                             " (", span, ") with '", padding_name(padding), "' padding; expected input ",
+                             axis, " >= ", eff_k));
   g.out = (span - eff_k) / stride + 1;
   return g;
 }

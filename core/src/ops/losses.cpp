@@ -19,14 +19,13 @@ namespace {
 
 void check_2d(const char* op, const Tensor& pred) {
   if (pred.ndim() != 2)
-    shape_fail(op, "predictions have shape " + shape_str(pred.shape()) +
-                       ", expected (batch, classes)");
+    shape_fail(op, "predictions have shape " + shape_str(pred.shape()) + ", expected (batch, classes)");
 }
 
 void check_same(const char* op, const Tensor& pred, const Tensor& t) {
   if (pred.shape() != t.shape())
-    shape_fail(op, "targets have shape " + shape_str(t.shape()) + ", expected " +
-                       shape_str(pred.shape()) + " like the predictions");
+    shape_fail(op, "targets have shape " + shape_str(t.shape()) + ", expected " + shape_str(pred.shape()) +
+                       " like the predictions");
 }
 
 // Per-row categorical cross-entropy on probabilities; writes dL/dp row.
@@ -74,8 +73,8 @@ Tensor scalar(double v) {
 
 // Cross-entropy over rows of (N, K) against dense targets, shared by the
 // sparse and categorical losses (sparse expands labels to one-hot rows).
-Tensor row_cross_entropy(const char* op, const Tensor& pred, const Tensor& targets,
-                         bool from_logits, bool clip_before_normalise) {
+Tensor row_cross_entropy(const char* op, const Tensor& pred, const Tensor& targets, bool from_logits,
+                         bool clip_before_normalise) {
   const int64_t N = pred.dim(0), K = pred.dim(1);
   if (N == 0) shape_fail(op, "empty batch");
   const float scale = 1.0f / static_cast<float>(N);
@@ -95,28 +94,28 @@ Tensor row_cross_entropy(const char* op, const Tensor& pred, const Tensor& targe
     }
   }
   Tensor loss = scalar(total / N);
-  record(loss, op, {pred}, [pred, targets, from_logits, clip_before_normalise, N, K, scale](
-                               const Tensor&, const float* dl) {
-    float* dp = pred.grad_data();
-    std::vector<float> row(K), clipped;
-    for (int64_t n = 0; n < N; ++n) {
-      const float* p = pred.data() + n * K;
-      const float* t = targets.data() + n * K;
-      std::fill(row.begin(), row.end(), 0.0f);
-      if (from_logits) {
-        cce_row_logits(p, t, K, scale * dl[0], row.data());
-      } else if (clip_before_normalise) {
-        clipped.assign(p, p + K);
-        for (float& v : clipped) v = std::min(std::max(v, kEpsilon), 1.0f - kEpsilon);
-        cce_row_probs(clipped.data(), t, K, scale * dl[0], row.data());
-        for (int64_t k = 0; k < K; ++k)
-          if (p[k] < kEpsilon || p[k] > 1.0f - kEpsilon) row[k] = 0.0f;
-      } else {
-        cce_row_probs(p, t, K, scale * dl[0], row.data());
-      }
-      accumulate(dp + n * K, row.data(), K);
-    }
-  });
+  record(loss, op, {pred},
+         [pred, targets, from_logits, clip_before_normalise, N, K, scale](const Tensor&, const float* dl) {
+           float* dp = pred.grad_data();
+           std::vector<float> row(K), clipped;
+           for (int64_t n = 0; n < N; ++n) {
+             const float* p = pred.data() + n * K;
+             const float* t = targets.data() + n * K;
+             std::fill(row.begin(), row.end(), 0.0f);
+             if (from_logits) {
+               cce_row_logits(p, t, K, scale * dl[0], row.data());
+             } else if (clip_before_normalise) {
+               clipped.assign(p, p + K);
+               for (float& v : clipped) v = std::min(std::max(v, kEpsilon), 1.0f - kEpsilon);
+               cce_row_probs(clipped.data(), t, K, scale * dl[0], row.data());
+               for (int64_t k = 0; k < K; ++k)
+                 if (p[k] < kEpsilon || p[k] > 1.0f - kEpsilon) row[k] = 0.0f;
+             } else {
+               cce_row_probs(p, t, K, scale * dl[0], row.data());
+             }
+             accumulate(dp + n * K, row.data(), K);
+           }
+         });
   return loss;
 }
 
@@ -127,16 +126,14 @@ Tensor sparse_categorical_crossentropy(const Tensor& pred, const Tensor& labels,
   check_2d(op, pred);
   const int64_t N = pred.dim(0), K = pred.dim(1);
   if (labels.numel() != N || (labels.ndim() == 2 && labels.dim(1) != 1) || labels.ndim() > 2)
-    shape_fail(op, "labels have shape " + shape_str(labels.shape()) + ", expected (" +
-                       std::to_string(N) + ",) class indices for predictions " +
-                       shape_str(pred.shape()));
+    shape_fail(op, "labels have shape " + shape_str(labels.shape()) + ", expected (" + std::to_string(N) +
+                       ",) class indices for predictions " + shape_str(pred.shape()));
   Tensor onehot({N, K});
   for (int64_t n = 0; n < N; ++n) {
     const float l = labels[n];
     if (!(l >= 0.0f && l < static_cast<float>(K)) || l != std::floor(l))
       throw ValueError(str_cat(op, ": label ", l, " at index ", n,
-                               " is out of range, expected an integer class index in [0, ", K,
-                               ")"));
+                               " is out of range, expected an integer class index in [0, ", K, ")"));
     onehot[n * K + static_cast<int64_t>(l)] = 1.0f;
   }
   return row_cross_entropy(op, pred, onehot, from_logits, /*clip_before_normalise=*/true);

@@ -21,7 +21,8 @@ double sparse_categorical_accuracy(const Tensor& pred, const Tensor& labels) {
   const int64_t N = pred.dim(0), K = pred.dim(1);
   if (N == 0) return 0.0;
   int64_t hits = 0;
-  for (int64_t n = 0; n < N; ++n) hits += argmax_row(pred.data() + n * K, K) == static_cast<int64_t>(labels[n]);
+  for (int64_t n = 0; n < N; ++n)
+    hits += argmax_row(pred.data() + n * K, K) == static_cast<int64_t>(labels[n]);
   return static_cast<double>(hits) / N;
 }
 

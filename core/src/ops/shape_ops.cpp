@@ -10,9 +10,8 @@ namespace cnn::ops {
 
 Tensor reshape(const Tensor& x, const Shape& shape) {
   Tensor y = x.view(shape);  // shares storage: no copy
-  record(y, "reshape", {x}, [x](const Tensor& out, const float* dy) {
-    accumulate(x.grad_data(), dy, out.numel());
-  });
+  record(y, "reshape", {x},
+         [x](const Tensor& out, const float* dy) { accumulate(x.grad_data(), dy, out.numel()); });
   return y;
 }
 
@@ -33,8 +32,7 @@ Tensor zero_padding2d(const Tensor& x, int64_t top, int64_t bottom, int64_t left
   const size_t row_bytes = static_cast<size_t>(W * C) * sizeof(float);
   for (int64_t n = 0; n < N; ++n)
     for (int64_t h = 0; h < H; ++h)
-      std::memcpy(y.data() + ((n * OH + h + top) * OW + left) * C, x.data() + (n * H + h) * W * C,
-                  row_bytes);
+      std::memcpy(y.data() + ((n * OH + h + top) * OW + left) * C, x.data() + (n * H + h) * W * C, row_bytes);
   record(y, "zero_padding2d", {x}, [x, N, H, W, C, OH, OW, top, left](const Tensor&, const float* dy) {
     float* dx = x.grad_data();
     for (int64_t n = 0; n < N; ++n)
@@ -79,9 +77,8 @@ Tensor concat(const std::vector<Tensor>& xs, int axis) {
     Shape s = t.shape(), expect = xs[0].shape();
     if (t.ndim() == rank) s[axis] = expect[axis] = 0;
     if (s != expect)
-      shape_fail("concat", "input shapes " + shape_str(xs[0].shape()) + " and " +
-                               shape_str(t.shape()) + " differ outside axis " +
-                               std::to_string(axis));
+      shape_fail("concat", "input shapes " + shape_str(xs[0].shape()) + " and " + shape_str(t.shape()) +
+                               " differ outside axis " + std::to_string(axis));
     ys[axis] += t.dim(axis);
   }
   // outer: product of dims before axis; each input contributes a chunk per outer.
@@ -105,8 +102,7 @@ Tensor concat(const std::vector<Tensor>& xs, int axis) {
       if (!xs[k].requires_grad()) continue;
       const int64_t chunk = xs[k].dim(axis) * inner;
       float* dx = xs[k].grad_data();
-      for (int64_t o = 0; o < outer; ++o)
-        accumulate(dx + o * chunk, dy + o * out_chunk + offsets[k], chunk);
+      for (int64_t o = 0; o < outer; ++o) accumulate(dx + o * chunk, dy + o * out_chunk + offsets[k], chunk);
     }
   });
   return y;

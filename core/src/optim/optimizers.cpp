@@ -71,8 +71,8 @@ void Adam::update(float* w, const float* g, int64_t n, std::vector<std::vector<f
   float* m = slots[0].data();
   float* v = slots[1].data();
   const double t = static_cast<double>(iterations_);
-  const float alpha = static_cast<float>(lr_ * std::sqrt(1.0 - std::pow(beta_2_, t)) /
-                                         (1.0 - std::pow(beta_1_, t)));
+  const float alpha =
+      static_cast<float>(lr_ * std::sqrt(1.0 - std::pow(beta_2_, t)) / (1.0 - std::pow(beta_1_, t)));
   for (int64_t i = 0; i < n; ++i) {
     m[i] += (g[i] - m[i]) * (1.0f - beta_1_);
     v[i] += (g[i] * g[i] - v[i]) * (1.0f - beta_2_);

@@ -61,8 +61,8 @@ Tensor::Tensor(const Shape& shape, float fill_value) : Tensor(shape) { fill(fill
 
 Tensor::Tensor(const Shape& shape, const std::vector<float>& values) : Tensor(shape) {
   if (static_cast<int64_t>(values.size()) != numel())
-    throw ShapeError(str_cat("Tensor: ", values.size(), " values given for shape ",
-                             shape_str(shape), ", expected ", numel()));
+    throw ShapeError(str_cat("Tensor: ", values.size(), " values given for shape ", shape_str(shape),
+                             ", expected ", numel()));
   std::memcpy(data(), values.data(), values.size() * sizeof(float));
 }
 
@@ -112,14 +112,13 @@ Tensor Tensor::view(const Shape& new_shape) const {
   int64_t n = shape_numel(t.shape);
   if (infer >= 0) {
     if (known == 0 || n % known != 0)
-      throw ShapeError(str_cat("reshape: cannot reshape ", shape_str(t.shape), " (", n,
-                               " values) into ", shape_str(new_shape)));
+      throw ShapeError(str_cat("reshape: cannot reshape ", shape_str(t.shape), " (", n, " values) into ",
+                               shape_str(new_shape)));
     s[infer] = n / known;
   }
   if (shape_numel(s) != n)
-    throw ShapeError(str_cat("reshape: cannot reshape ", shape_str(t.shape), " (", n,
-                             " values) into ", shape_str(new_shape), " (", shape_numel(s),
-                             " values)"));
+    throw ShapeError(str_cat("reshape: cannot reshape ", shape_str(t.shape), " (", n, " values) into ",
+                             shape_str(new_shape), " (", shape_numel(s), " values)"));
   Tensor out;
   out.impl_ = std::make_shared<TensorImpl>();
   out.impl_->shape = s;
@@ -137,8 +136,8 @@ Tensor Tensor::clone() const {
 
 void Tensor::copy_from(const Tensor& src) {
   if (src.shape() != shape())
-    throw ShapeError("Tensor::copy_from: source shape " + shape_str(src.shape()) +
-                     " does not match " + shape_str(shape()));
+    throw ShapeError("Tensor::copy_from: source shape " + shape_str(src.shape()) + " does not match " +
+                     shape_str(shape()));
   std::memcpy(data(), src.data(), static_cast<size_t>(numel()) * sizeof(float));
 }
 
@@ -175,8 +174,7 @@ Tensor Tensor::grad() const {
 }
 
 void Tensor::zero_grad() {
-  if (impl_ && impl_->grad)
-    std::memset(impl_->grad->data(), 0, impl_->grad->size() * sizeof(float));
+  if (impl_ && impl_->grad) std::memset(impl_->grad->data(), 0, impl_->grad->size() * sizeof(float));
 }
 
 void Tensor::detach_() {

@@ -15,7 +15,8 @@ Tensor take_rows(const Tensor& t, int64_t begin, int64_t end, const std::vector<
   Tensor out(s);
   for (int64_t i = begin; i < end; ++i) {
     const int64_t src = order ? (*order)[i] : i;
-    std::memcpy(out.data() + (i - begin) * row, t.data() + src * row, static_cast<size_t>(row) * sizeof(float));
+    std::memcpy(out.data() + (i - begin) * row, t.data() + src * row,
+                static_cast<size_t>(row) * sizeof(float));
   }
   return out;
 }

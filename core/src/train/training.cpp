@@ -25,20 +25,28 @@ LossKind parse_loss(const std::string& name) {
 
 Tensor compute_loss(LossKind kind, const Tensor& out, const Tensor& y, bool from_logits) {
   switch (kind) {
-    case LossKind::SparseCategorical: return ops::sparse_categorical_crossentropy(out, y, from_logits);
-    case LossKind::Categorical: return ops::categorical_crossentropy(out, y, from_logits);
-    case LossKind::Binary: return ops::binary_crossentropy(out, y, from_logits);
-    default: return ops::mean_squared_error(out, y);
+    case LossKind::SparseCategorical:
+      return ops::sparse_categorical_crossentropy(out, y, from_logits);
+    case LossKind::Categorical:
+      return ops::categorical_crossentropy(out, y, from_logits);
+    case LossKind::Binary:
+      return ops::binary_crossentropy(out, y, from_logits);
+    default:
+      return ops::mean_squared_error(out, y);
   }
 }
 
 double compute_accuracy(AccuracyKind kind, const Tensor& out, const Tensor& y, bool logits) {
   switch (kind) {
-    case AccuracyKind::SparseCategorical: return ops::sparse_categorical_accuracy(out, y);
-    case AccuracyKind::Categorical: return ops::categorical_accuracy(out, y);
+    case AccuracyKind::SparseCategorical:
+      return ops::sparse_categorical_accuracy(out, y);
+    case AccuracyKind::Categorical:
+      return ops::categorical_accuracy(out, y);
     // sigmoid(z) > 0.5 exactly when z > 0.
-    case AccuracyKind::Binary: return ops::binary_accuracy(out, y, logits ? 0.0f : 0.5f);
-    default: return 0.0;
+    case AccuracyKind::Binary:
+      return ops::binary_accuracy(out, y, logits ? 0.0f : 0.5f);
+    default:
+      return 0.0;
   }
 }
 
@@ -66,13 +74,15 @@ void validate_targets(const char* who, LossKind loss, const Shape& out, const Te
   if (loss == LossKind::SparseCategorical) {
     const int64_t k = out.back();
     if (!(y.ndim() == 1 || (y.ndim() == 2 && y.dim(1) == 1)))
-      throw ShapeError(str_cat(who, ": y has shape ", shape_str(y.shape()), ", expected class indices of shape (",
-                               n, ",) for sparse_categorical_crossentropy"));
+      throw ShapeError(str_cat(who, ": y has shape ", shape_str(y.shape()),
+                               ", expected class indices of shape (", n,
+                               ",) for sparse_categorical_crossentropy"));
     for (int64_t i = 0; i < n; ++i) {
       const float l = y[i];
       if (!(l >= 0.0f && l < static_cast<float>(k)) || l != std::floor(l))
-        throw ValueError(str_cat(who, ": label ", l, " at index ", i, " of y is not a class index, expected an integer in [0, ",
-                                 k, ") for the model's ", k, " outputs"));
+        throw ValueError(str_cat(who, ": label ", l, " at index ", i,
+                                 " of y is not a class index, expected an integer in [0, ", k,
+                                 ") for the model's ", k, " outputs"));
     }
     return;
   }
@@ -108,10 +118,17 @@ void Model::compile(std::shared_ptr<optim::Optimizer> optimizer, const std::stri
     AccuracyKind k;
     if (m == "accuracy" || m == "acc") {
       switch (t->loss) {
-        case LossKind::SparseCategorical: k = AccuracyKind::SparseCategorical; break;
-        case LossKind::Categorical: k = AccuracyKind::Categorical; break;
-        case LossKind::Binary: k = AccuracyKind::Binary; break;
-        default: k = out.back() == 1 ? AccuracyKind::Binary : AccuracyKind::Categorical;
+        case LossKind::SparseCategorical:
+          k = AccuracyKind::SparseCategorical;
+          break;
+        case LossKind::Categorical:
+          k = AccuracyKind::Categorical;
+          break;
+        case LossKind::Binary:
+          k = AccuracyKind::Binary;
+          break;
+        default:
+          k = out.back() == 1 ? AccuracyKind::Binary : AccuracyKind::Categorical;
       }
     } else if (m == "sparse_categorical_accuracy") {
       k = AccuracyKind::SparseCategorical;
@@ -131,9 +148,10 @@ void Model::compile(std::shared_ptr<optim::Optimizer> optimizer, const std::stri
     t->metric_keys.push_back(m);
   }
   const std::string act = nodes_[output_nodes_[0]].layer->activation_name();
-  t->fused = (act == "softmax" && (t->loss == LossKind::SparseCategorical ||
-                                   t->loss == LossKind::Categorical) && out.size() == 2) ||
-             (act == "sigmoid" && t->loss == LossKind::Binary);
+  t->fused =
+      (act == "softmax" && (t->loss == LossKind::SparseCategorical || t->loss == LossKind::Categorical) &&
+       out.size() == 2) ||
+      (act == "sigmoid" && t->loss == LossKind::Binary);
   training_ = std::move(t);
 }
 
@@ -147,8 +165,8 @@ const std::vector<std::string>& Model::metric_names() const {
 train::History Model::fit(const Tensor& x, const Tensor& y, const train::FitOptions& opt) {
   if (!x.defined() || !y.defined()) throw ValueError("fit: x and y must both be given");
   if (x.ndim() < 1 || y.ndim() < 1 || x.dim(0) != y.dim(0))
-    throw ShapeError("fit: x has shape " + shape_str(x.shape()) + " and y has shape " +
-                     shape_str(y.shape()) + ", expected the same number of samples (axis 0)");
+    throw ShapeError("fit: x has shape " + shape_str(x.shape()) + " and y has shape " + shape_str(y.shape()) +
+                     ", expected the same number of samples (axis 0)");
   if (!(opt.validation_split >= 0.0 && opt.validation_split < 1.0))
     throw ValueError(str_cat("fit: validation_split must be in [0, 1), got ", opt.validation_split));
   Training& t = TrainingAccess::get(*this, "fit");
@@ -171,11 +189,11 @@ train::History Model::fit(const Tensor& x, const Tensor& y, const train::FitOpti
                                " samples leaves an empty training or validation set"));
     tx = train::take_rows(x, 0, split);
     ty = train::take_rows(y, 0, split);
-    val = std::make_unique<train::ArrayDataset>(train::take_rows(x, split, n),
-                                                train::take_rows(y, split, n), opt.batch_size);
+    val = std::make_unique<train::ArrayDataset>(train::take_rows(x, split, n), train::take_rows(y, split, n),
+                                                opt.batch_size);
   } else if (opt.validation_data) {
-    val = std::make_unique<train::ArrayDataset>(opt.validation_data->first,
-                                                opt.validation_data->second, opt.batch_size);
+    val = std::make_unique<train::ArrayDataset>(opt.validation_data->first, opt.validation_data->second,
+                                                opt.batch_size);
   }
   if (val) o.validation_dataset = val.get();
   train::ArrayDataset data(tx, ty, opt.batch_size, opt.shuffle, opt.seed);
@@ -191,7 +209,8 @@ train::History Model::fit(train::Dataset& data, const train::FitOptions& opt) {
   stop_training = false;
   train::History history;
   Rng rng(opt.seed * 7919ull + 1);  // dropout masks
-  for (train::Callback* cb : opt.callbacks) cb->on_train_begin(*this, {opt.epochs, steps, data.num_samples()});
+  for (train::Callback* cb : opt.callbacks)
+    cb->on_train_begin(*this, {opt.epochs, steps, data.num_samples()});
   std::vector<Weight*> params = trainable_weights();
   train::Logs logs;
   for (int epoch = 0; epoch < opt.epochs && !stop_training; ++epoch) {

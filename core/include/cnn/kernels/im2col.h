@@ -8,12 +8,12 @@
 namespace cnn::kernels {
 
 struct ConvGeometry {
-  int64_t H, W, C;     // input image
-  int64_t KH, KW;      // kernel
-  int64_t OH, OW;      // output
-  int64_t SH, SW;      // strides
-  int64_t DH, DW;      // dilation
-  int64_t PT, PL;      // padding before (top, left); the rest is implied by OH/OW
+  int64_t H, W, C;  // input image
+  int64_t KH, KW;   // kernel
+  int64_t OH, OW;   // output
+  int64_t SH, SW;   // strides
+  int64_t DH, DW;   // dilation
+  int64_t PT, PL;   // padding before (top, left); the rest is implied by OH/OW
 };
 
 // image (H, W, C) -> col (OH*OW, KH*KW*C); padded taps are zero.

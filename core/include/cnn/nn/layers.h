@@ -114,9 +114,7 @@ class AveragePooling2D : public Pooling2D {
 class GlobalPooling2D : public Layer {
  public:
   GlobalPooling2D(bool is_max, std::string name);
-  std::string class_name() const override {
-    return max_ ? "GlobalMaxPooling2D" : "GlobalAveragePooling2D";
-  }
+  std::string class_name() const override { return max_ ? "GlobalMaxPooling2D" : "GlobalAveragePooling2D"; }
   Shape compute_output_shape(const std::vector<Shape>& in) const override;
   Tensor call(const std::vector<Tensor>& inputs, const CallContext& ctx) override;
   nlohmann::ordered_json config() const override;

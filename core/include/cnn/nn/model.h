@@ -36,7 +36,9 @@ struct GraphNode {
 KerasTensor Input(const Shape& shape, const std::string& name = "");
 // layer(inputs): checks the shapes fit now, so errors point at this call.
 KerasTensor apply_layer(const LayerPtr& layer, const std::vector<KerasTensor>& inputs);
-inline KerasTensor apply_layer(const LayerPtr& layer, const KerasTensor& x) { return apply_layer(layer, std::vector<KerasTensor>{x}); }
+inline KerasTensor apply_layer(const LayerPtr& layer, const KerasTensor& x) {
+  return apply_layer(layer, std::vector<KerasTensor>{x});
+}
 
 // ---- Model ------------------------------------------------------------------
 
@@ -125,8 +127,7 @@ class Model {
 class Sequential : public Model {
  public:
   // The first layer is an InputLayer or carries a declared input shape.
-  explicit Sequential(std::vector<LayerPtr> layers = {}, std::string name = "sequential",
-                      uint64_t seed = 0);
+  explicit Sequential(std::vector<LayerPtr> layers = {}, std::string name = "sequential", uint64_t seed = 0);
   bool is_sequential() const override { return true; }
   void add(const LayerPtr& layer);
   // model.layers of a Keras Sequential: every layer but the InputLayer.
@@ -135,7 +136,7 @@ class Sequential : public Model {
  private:
   void rebuild();
   std::vector<LayerPtr> layers_;
-  LayerPtr input_;  // the InputLayer, kept out of layers_ as Keras does
+  LayerPtr input_;           // the InputLayer, kept out of layers_ as Keras does
   bool auto_input_ = false;  // made from the first layer's declared input shape
 };
 

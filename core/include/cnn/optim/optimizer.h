@@ -24,7 +24,7 @@ class Optimizer {
   float learning_rate() const { return lr_; }
   void set_learning_rate(float lr);
   virtual nlohmann::ordered_json config() const = 0;  // Keras get_config()
-  void reset();  // forget slots and iteration count
+  void reset();                                       // forget slots and iteration count
 
  protected:
   // One weight: w (n) -= f(g (n)), with `slots` this optimizer's state for it.

@@ -100,7 +100,7 @@ struct FitOptions {
   // Keras: the last fraction of (x, y), taken before shuffling.
   double validation_split = 0.0;
   bool shuffle = true;
-  uint64_t seed = 0;  // shuffling and dropout
+  uint64_t seed = 0;              // shuffling and dropout
   int64_t steps_per_epoch = -1;   // -1: the whole dataset
   int64_t validation_steps = -1;  // -1: the whole validation dataset
   std::vector<Callback*> callbacks;

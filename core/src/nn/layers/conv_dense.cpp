@@ -8,8 +8,7 @@
 namespace cnn::nn {
 
 const Shape& single_input(const std::string& who, const std::vector<Shape>& in) {
-  if (in.size() != 1)
-    throw ShapeError(str_cat(who, ": expected 1 input, got ", in.size()));
+  if (in.size() != 1) throw ShapeError(str_cat(who, ": expected 1 input, got ", in.size()));
   return in[0];
 }
 
@@ -49,10 +48,10 @@ Shape Conv2D::compute_output_shape(const std::vector<Shape>& in) const {
                      ", expected rank 4 (batch, height, width, channels)");
   const ops::Conv2DOptions o = op_options();
   const std::string w = who();
-  auto gh = ops::axis_geometry(w.c_str(), "height", s[1], opt_.kernel_size[0], o.stride_h,
-                               o.dilation_h, o.padding);
-  auto gw = ops::axis_geometry(w.c_str(), "width", s[2], opt_.kernel_size[1], o.stride_w,
-                               o.dilation_w, o.padding);
+  auto gh =
+      ops::axis_geometry(w.c_str(), "height", s[1], opt_.kernel_size[0], o.stride_h, o.dilation_h, o.padding);
+  auto gw =
+      ops::axis_geometry(w.c_str(), "width", s[2], opt_.kernel_size[1], o.stride_w, o.dilation_w, o.padding);
   return {s[0], gh.out, gw.out, opt_.filters};
 }
 
@@ -87,8 +86,8 @@ nlohmann::ordered_json Conv2D::config() const {
   c["use_bias"] = opt_.use_bias;
   c["kernel_initializer"] = initializer_json(opt_.kernel_initializer);
   c["bias_initializer"] = initializer_json(opt_.bias_initializer);
-  for (const char* k : {"kernel_regularizer", "bias_regularizer", "activity_regularizer",
-                        "kernel_constraint", "bias_constraint"})
+  for (const char* k : {"kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+                        "bias_constraint"})
     c[k] = nullptr;
   return c;
 }
@@ -138,8 +137,8 @@ nlohmann::ordered_json Dense::config() const {
   c["use_bias"] = opt_.use_bias;
   c["kernel_initializer"] = initializer_json(opt_.kernel_initializer);
   c["bias_initializer"] = initializer_json(opt_.bias_initializer);
-  for (const char* k : {"kernel_regularizer", "bias_regularizer", "activity_regularizer",
-                        "kernel_constraint", "bias_constraint"})
+  for (const char* k : {"kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+                        "bias_constraint"})
     c[k] = nullptr;
   return c;
 }

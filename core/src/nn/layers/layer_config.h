@@ -19,11 +19,14 @@ inline nlohmann::ordered_json pair_json(const std::array<int64_t, 2>& a) { retur
 
 // Keras initializer names map to these class names in serialised configs.
 inline nlohmann::ordered_json initializer_json(const std::string& name) {
-  static const std::pair<const char*, const char*> table[] = {
-      {"glorot_uniform", "GlorotUniform"}, {"glorot_normal", "GlorotNormal"},
-      {"he_uniform", "HeUniform"},         {"he_normal", "HeNormal"},
-      {"lecun_uniform", "LecunUniform"},   {"lecun_normal", "LecunNormal"},
-      {"zeros", "Zeros"},                  {"ones", "Ones"}};
+  static const std::pair<const char*, const char*> table[] = {{"glorot_uniform", "GlorotUniform"},
+                                                              {"glorot_normal", "GlorotNormal"},
+                                                              {"he_uniform", "HeUniform"},
+                                                              {"he_normal", "HeNormal"},
+                                                              {"lecun_uniform", "LecunUniform"},
+                                                              {"lecun_normal", "LecunNormal"},
+                                                              {"zeros", "Zeros"},
+                                                              {"ones", "Ones"}};
   for (auto& [n, cls] : table)
     if (name == n) {
       nlohmann::ordered_json cfg = nlohmann::ordered_json::object();

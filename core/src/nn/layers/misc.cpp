@@ -16,9 +16,7 @@ Activation::Activation(std::string activation, std::string name)
                      "' is not supported, expected one of linear, relu, sigmoid, tanh, softmax");
 }
 
-Shape Activation::compute_output_shape(const std::vector<Shape>& in) const {
-  return single_input(who(), in);
-}
+Shape Activation::compute_output_shape(const std::vector<Shape>& in) const { return single_input(who(), in); }
 
 Tensor Activation::call(const std::vector<Tensor>& inputs, const CallContext& ctx) {
   return ctx.skip_activation ? inputs.at(0) : ops::activation(inputs.at(0), activation_);

@@ -9,8 +9,7 @@ namespace cnn::nn {
 
 namespace {
 std::string rank4(const std::string& who, const Shape& s) {
-  return who + ": input has shape " + shape_str(s) +
-         ", expected rank 4 (batch, height, width, channels)";
+  return who + ": input has shape " + shape_str(s) + ", expected rank 4 (batch, height, width, channels)";
 }
 }  // namespace
 
@@ -43,8 +42,7 @@ Shape Pooling2D::compute_output_shape(const std::vector<Shape>& in) const {
 }
 
 Tensor Pooling2D::call(const std::vector<Tensor>& inputs, const CallContext&) {
-  return max_ ? ops::max_pool2d(inputs.at(0), op_options())
-              : ops::avg_pool2d(inputs.at(0), op_options());
+  return max_ ? ops::max_pool2d(inputs.at(0), op_options()) : ops::avg_pool2d(inputs.at(0), op_options());
 }
 
 nlohmann::ordered_json Pooling2D::config() const {

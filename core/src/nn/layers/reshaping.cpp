@@ -26,8 +26,11 @@ Tensor InputLayer::call(const std::vector<Tensor>& inputs, const CallContext&) {
 nlohmann::ordered_json InputLayer::config() const {
   nlohmann::ordered_json shape = nlohmann::ordered_json::array({nullptr});
   for (int64_t d : shape_) shape.push_back(d);
-  return {{"batch_input_shape", shape}, {"dtype", "float32"}, {"sparse", false},
-          {"ragged", false},            {"name", name()}};
+  return {{"batch_input_shape", shape},
+          {"dtype", "float32"},
+          {"sparse", false},
+          {"ragged", false},
+          {"name", name()}};
 }
 
 Shape Flatten::compute_output_shape(const std::vector<Shape>& in) const {
@@ -51,8 +54,10 @@ nlohmann::ordered_json Flatten::config() const {
 Reshape::Reshape(Shape target, std::string name) : Layer(std::move(name)), target_(std::move(target)) {
   int unknown = 0;
   for (int64_t d : target_) {
-    if (d == -1) ++unknown;
-    else if (d < 1) throw ValueError("Reshape: target_shape " + shape_str(target_) + " has a dimension < 1");
+    if (d == -1)
+      ++unknown;
+    else if (d < 1)
+      throw ValueError("Reshape: target_shape " + shape_str(target_) + " has a dimension < 1");
   }
   if (unknown > 1) throw ValueError("Reshape: target_shape " + shape_str(target_) + " has more than one -1");
 }
