@@ -395,7 +395,8 @@ std::unique_ptr<nn::Model> functional_from_json(const json& cfg, uint64_t seed) 
 
 }  // namespace
 
-std::unique_ptr<nn::Model> model_from_json(const std::string& text, uint64_t seed) {
+namespace {
+std::unique_ptr<nn::Model> parse_model(const std::string& text, uint64_t seed) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) throw ValueError("model JSON: the text is not valid JSON");
   if (!j.is_object() || !j.contains("class_name") || !j["class_name"].is_string() || !j.contains("config") ||
@@ -409,6 +410,16 @@ std::unique_ptr<nn::Model> model_from_json(const std::string& text, uint64_t see
   if (cls == "Functional" || cls == "Model") return functional_from_json(cfg, seed);
   throw ValueError("model JSON: model class '" + cls +
                    "' is not supported, expected Sequential or Functional");
+}
+}  // namespace
+
+std::unique_ptr<nn::Model> model_from_json(const std::string& text, uint64_t seed) {
+  try {
+    return parse_model(text, seed);
+  } catch (const json::exception& e) {
+    // A value of the wrong JSON type somewhere not checked explicitly.
+    throw ValueError(std::string("model JSON: unexpected value: ") + e.what());
+  }
 }
 
 std::string model_to_json(const nn::Model& model) {

@@ -212,6 +212,7 @@ train::History Model::fit(train::Dataset& data, const train::FitOptions& opt) {
   for (train::Callback* cb : opt.callbacks)
     cb->on_train_begin(*this, {opt.epochs, steps, data.num_samples()});
   std::vector<Weight*> params = trainable_weights();
+  if (params.empty()) throw ValueError("fit: the model has no trainable weights (every layer is frozen)");
   train::Logs logs;
   for (int epoch = 0; epoch < opt.epochs && !stop_training; ++epoch) {
     for (train::Callback* cb : opt.callbacks) cb->on_epoch_begin(*this, epoch);
@@ -224,7 +225,6 @@ train::History Model::fit(train::Dataset& data, const train::FitOptions& opt) {
       {
         Tensor out = call({xb}, true, &rng, t.fused)[0];
         Tensor loss = compute_loss(t.loss, out, yb, t.fused);
-        if (params.empty()) throw ValueError("fit: the model has no trainable weights");
         loss.backward();
         loss_value = loss[0];
         acc = compute_accuracy(t.accuracy, out, yb, t.fused);

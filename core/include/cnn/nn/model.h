@@ -45,6 +45,8 @@ inline KerasTensor apply_layer(const LayerPtr& layer, const KerasTensor& x) {
 class Model {
  public:
   // Weights are drawn from `seed`: the same seed gives the same model.
+  // Unnamed layers get Keras's default names, unique within this model (Keras
+  // keeps counting across the models of a session; this engine does not).
   Model(const std::vector<KerasTensor>& inputs, const std::vector<KerasTensor>& outputs,
         std::string name = "model", uint64_t seed = 0);
   virtual ~Model();
