@@ -63,3 +63,13 @@ TEST(Course, LeNetSummaryMatchesKeras) {
   EXPECT_EQ(model->count_params(), 61706);
   EXPECT_EQ(model->summary(), test::read_text(test::fixture_path("keras/lenet_summary.txt")));
 }
+
+TEST(Naming, KerasSnakeCase) {
+  EXPECT_EQ(nn::default_layer_name("Conv2D"), "conv2d");
+  EXPECT_EQ(nn::default_layer_name("GlobalAveragePooling2D"), "global_average_pooling2d");
+  EXPECT_EQ(nn::default_layer_name("BatchNormalization"), "batch_normalization");
+  EXPECT_EQ(nn::default_layer_name("ZeroPadding2D"), "zero_padding2d");
+  EXPECT_EQ(nn::default_layer_name("MaxPooling2D"), "max_pooling2d");
+  EXPECT_EQ(nn::default_layer_name("ReLU"), "re_lu");  // Keras's own oddity
+  EXPECT_EQ(nn::default_layer_name("Dense"), "dense");
+}

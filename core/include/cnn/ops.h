@@ -65,6 +65,9 @@ Tensor zero_padding2d(const Tensor& x, int64_t top, int64_t bottom, int64_t left
 
 Tensor add(const Tensor& a, const Tensor& b);                    // same shapes
 Tensor concat(const std::vector<Tensor>& xs, int axis = -1);     // along one axis
+// sum(x * g) as a scalar, with g a constant: backward seeds x's gradient with
+// g (a vector-Jacobian product).
+Tensor sum_product(const Tensor& x, const Tensor& g);
 Tensor scale_shift(const Tensor& x, float scale, float offset);  // x * scale + offset
 
 Tensor relu(const Tensor& x);

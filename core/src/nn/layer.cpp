@@ -2,7 +2,6 @@
 
 #include <cctype>
 #include <cmath>
-#include <regex>
 
 #include "cnn/error.h"
 #include "cnn/nn/layers.h"
@@ -38,12 +37,36 @@ int64_t Layer::count_trainable_params() const {
 
 std::string Layer::who() const { return class_name() + " '" + name_ + "'"; }
 
-// Keras's generic_utils.to_snake_case, the same two substitutions.
+// Keras's generic_utils.to_snake_case, its two regex substitutions done by
+// hand: "(.)([A-Z][a-z0-9]+)" -> "\1_\2", then "([a-z])([A-Z])" -> "\1_\2".
 std::string default_layer_name(const std::string& c) {
-  std::string s = std::regex_replace(c, std::regex("(.)([A-Z][a-z0-9]+)"), "$1_$2");
-  s = std::regex_replace(s, std::regex("([a-z])([A-Z])"), "$1_$2");
-  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
+  auto upper = [](char ch) { return std::isupper(static_cast<unsigned char>(ch)) != 0; };
+  auto lower_or_digit = [](char ch) {
+    return std::islower(static_cast<unsigned char>(ch)) || std::isdigit(static_cast<unsigned char>(ch));
+  };
+  std::string a;
+  size_t pos = 0;
+  while (pos < c.size()) {
+    size_t m = pos;
+    while (m + 2 < c.size() && !(upper(c[m + 1]) && lower_or_digit(c[m + 2]))) ++m;
+    if (m + 2 >= c.size()) {
+      a += c.substr(pos);
+      break;
+    }
+    a += c.substr(pos, m + 1 - pos) + "_" + c[m + 1];
+    pos = m + 2;
+    while (pos < c.size() && lower_or_digit(c[pos])) a += c[pos++];
+  }
+  std::string b;
+  for (size_t i = 0; i < a.size(); ++i) {
+    b += a[i];
+    if (i + 1 < a.size() && std::islower(static_cast<unsigned char>(a[i])) && upper(a[i + 1])) {
+      b += '_';
+      b += a[++i];
+    }
+  }
+  for (char& ch : b) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return b;
 }
 
 bool is_known_initializer(const std::string& n) {

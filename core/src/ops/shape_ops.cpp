@@ -55,6 +55,21 @@ Tensor add(const Tensor& a, const Tensor& b) {
   return y;
 }
 
+Tensor sum_product(const Tensor& x, const Tensor& g) {
+  if (x.shape() != g.shape())
+    shape_fail("sum_product", "inputs have shapes " + shape_str(x.shape()) + " and " + shape_str(g.shape()) +
+                                  ", expected equal shapes");
+  double s = 0.0;
+  for (int64_t i = 0, n = x.numel(); i < n; ++i) s += static_cast<double>(x[i]) * g[i];
+  Tensor y(Shape{});
+  y[0] = static_cast<float>(s);
+  record(y, "sum_product", {x}, [x, g](const Tensor&, const float* dy) {
+    float* dx = x.grad_data();
+    for (int64_t i = 0, n = x.numel(); i < n; ++i) dx[i] += dy[0] * g[i];
+  });
+  return y;
+}
+
 Tensor scale_shift(const Tensor& x, float scale, float offset) {
   Tensor y(x.shape());
   for (int64_t i = 0, n = y.numel(); i < n; ++i) y[i] = x[i] * scale + offset;

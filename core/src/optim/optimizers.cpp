@@ -1,3 +1,4 @@
+#include <cctype>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -87,6 +88,36 @@ nlohmann::ordered_json Adam::config() const {
           {"beta_2", float_json(beta_2_)},
           {"epsilon", float_json(epsilon_)},
           {"amsgrad", false}};
+}
+
+std::shared_ptr<Optimizer> optimizer_from_config(const nlohmann::json& j) {
+  std::string cls;
+  nlohmann::json cfg = nlohmann::json::object();
+  if (j.is_string()) {
+    cls = j.get<std::string>();
+  } else if (j.is_object() && j.contains("class_name") && j["class_name"].is_string()) {
+    cls = j["class_name"].get<std::string>();
+    if (j.contains("config") && j["config"].is_object()) cfg = j["config"];
+  } else {
+    throw ValueError("optimizer: expected a name or {\"class_name\": ..., \"config\": {...}}, got " +
+                     j.dump());
+  }
+  std::string lower;
+  for (char c : cls) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto num = [&](const char* key, float def) {
+    if (!cfg.contains(key) || cfg[key].is_null()) return def;
+    if (!cfg[key].is_number()) throw ValueError(std::string("optimizer: '") + key + "' must be a number");
+    return cfg[key].get<float>();
+  };
+  const float lr_default = lower == "sgd" ? 0.01f : 0.001f;
+  const float lr = num("learning_rate", num("lr", lr_default));
+  if (lower == "adam")
+    return std::make_shared<Adam>(lr, num("beta_1", 0.9f), num("beta_2", 0.999f), num("epsilon", 1e-7f));
+  if (lower == "sgd") {
+    bool nesterov = cfg.contains("nesterov") && cfg["nesterov"].is_boolean() && cfg["nesterov"].get<bool>();
+    return std::make_shared<SGD>(lr, num("momentum", 0.0f), nesterov);
+  }
+  throw ValueError("optimizer '" + cls + "' is not supported, expected Adam or SGD");
 }
 
 }  // namespace cnn::optim

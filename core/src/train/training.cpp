@@ -1,4 +1,4 @@
-// Keras's compile / fit / evaluate / predict on a Model.
+// Keras's compile / evaluate / predict on a Model (fit is in fit_loop.cpp).
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -22,6 +22,8 @@ LossKind parse_loss(const std::string& name) {
                    "' is not supported, expected one of sparse_categorical_crossentropy, "
                    "categorical_crossentropy, binary_crossentropy, mean_squared_error");
 }
+
+}  // namespace
 
 Tensor compute_loss(LossKind kind, const Tensor& out, const Tensor& y, bool from_logits) {
   switch (kind) {
@@ -50,23 +52,6 @@ double compute_accuracy(AccuracyKind kind, const Tensor& out, const Tensor& y, b
   }
 }
 
-// Sample-weighted running means, as Keras's Mean metrics accumulate.
-struct Running {
-  double loss = 0.0, acc = 0.0;
-  int64_t n = 0;
-  void add(double batch_loss, double batch_acc, int64_t count) {
-    loss += batch_loss * count;
-    acc += batch_acc * count;
-    n += count;
-  }
-  train::Logs logs(const Model::Training& t, const std::string& prefix = "") const {
-    train::Logs l;
-    l[prefix + "loss"] = n ? loss / n : 0.0;
-    for (const std::string& k : t.metric_keys) l[prefix + k] = n ? acc / n : 0.0;
-    return l;
-  }
-};
-
 // Checks targets against the loss and the model's output before any step
 // runs, so a bad label fails at once, naming its position in y.
 void validate_targets(const char* who, LossKind loss, const Shape& out, const Tensor& y) {
@@ -92,16 +77,6 @@ void validate_targets(const char* who, LossKind loss, const Shape& out, const Te
     throw ShapeError(str_cat(who, ": y has shape ", shape_str(y.shape()), ", expected ", shape_str(want),
                              " to match the model's output ", shape_str(out)));
 }
-
-}  // namespace
-
-struct TrainingAccess {
-  static Model::Training& get(const Model& m, const char* who) {
-    if (!m.training_)
-      throw ValueError(std::string(who) + ": the model must be compiled first (model.compile)");
-    return *m.training_;
-  }
-};
 
 void Model::compile(std::shared_ptr<optim::Optimizer> optimizer, const std::string& loss,
                     const std::vector<std::string>& metrics) {
@@ -160,92 +135,6 @@ optim::Optimizer& Model::optimizer() const { return *TrainingAccess::get(*this, 
 const std::string& Model::loss_name() const { return TrainingAccess::get(*this, "loss").loss_name; }
 const std::vector<std::string>& Model::metric_names() const {
   return TrainingAccess::get(*this, "metrics").metric_names;
-}
-
-train::History Model::fit(const Tensor& x, const Tensor& y, const train::FitOptions& opt) {
-  if (!x.defined() || !y.defined()) throw ValueError("fit: x and y must both be given");
-  if (x.ndim() < 1 || y.ndim() < 1 || x.dim(0) != y.dim(0))
-    throw ShapeError("fit: x has shape " + shape_str(x.shape()) + " and y has shape " + shape_str(y.shape()) +
-                     ", expected the same number of samples (axis 0)");
-  if (!(opt.validation_split >= 0.0 && opt.validation_split < 1.0))
-    throw ValueError(str_cat("fit: validation_split must be in [0, 1), got ", opt.validation_split));
-  Training& t = TrainingAccess::get(*this, "fit");
-  validate_targets("fit", t.loss, output_shape(), y);
-  if (opt.validation_data) {
-    const auto& [vx, vy] = *opt.validation_data;
-    if (!vx.defined() || !vy.defined() || vx.ndim() < 1 || vy.ndim() < 1 || vx.dim(0) != vy.dim(0))
-      throw ShapeError("fit: validation_data x and y must hold the same number of samples");
-    validate_targets("fit: validation_data", t.loss, output_shape(), vy);
-  }
-  Tensor tx = x, ty = y;
-  train::FitOptions o = opt;
-  std::unique_ptr<train::ArrayDataset> val;
-  if (opt.validation_split > 0.0) {
-    // Keras takes the last fraction, before any shuffling.
-    const int64_t n = x.dim(0);
-    const int64_t split = static_cast<int64_t>(n * (1.0 - opt.validation_split));
-    if (split <= 0 || split >= n)
-      throw ValueError(str_cat("fit: validation_split ", opt.validation_split, " of ", n,
-                               " samples leaves an empty training or validation set"));
-    tx = train::take_rows(x, 0, split);
-    ty = train::take_rows(y, 0, split);
-    val = std::make_unique<train::ArrayDataset>(train::take_rows(x, split, n), train::take_rows(y, split, n),
-                                                opt.batch_size);
-  } else if (opt.validation_data) {
-    val = std::make_unique<train::ArrayDataset>(opt.validation_data->first, opt.validation_data->second,
-                                                opt.batch_size);
-  }
-  if (val) o.validation_dataset = val.get();
-  train::ArrayDataset data(tx, ty, opt.batch_size, opt.shuffle, opt.seed);
-  return fit(data, o);
-}
-
-train::History Model::fit(train::Dataset& data, const train::FitOptions& opt) {
-  Training& t = TrainingAccess::get(*this, "fit");
-  if (opt.epochs < 0) throw ValueError(str_cat("fit: epochs must be >= 0, got ", opt.epochs));
-  if (data.num_samples() == 0) throw ValueError("fit: the training data is empty");
-  int64_t steps = data.num_batches();
-  if (opt.steps_per_epoch > 0) steps = std::min(steps, opt.steps_per_epoch);
-  stop_training = false;
-  train::History history;
-  Rng rng(opt.seed * 7919ull + 1);  // dropout masks
-  for (train::Callback* cb : opt.callbacks)
-    cb->on_train_begin(*this, {opt.epochs, steps, data.num_samples()});
-  std::vector<Weight*> params = trainable_weights();
-  if (params.empty()) throw ValueError("fit: the model has no trainable weights (every layer is frozen)");
-  train::Logs logs;
-  for (int epoch = 0; epoch < opt.epochs && !stop_training; ++epoch) {
-    for (train::Callback* cb : opt.callbacks) cb->on_epoch_begin(*this, epoch);
-    data.on_epoch_begin(epoch);
-    Running run;
-    for (int64_t b = 0; b < steps; ++b) {
-      auto [xb, yb] = data.batch(b);
-      for (Weight* w : params) w->value.zero_grad();
-      double loss_value, acc;
-      {
-        Tensor out = call({xb}, true, &rng, t.fused)[0];
-        Tensor loss = compute_loss(t.loss, out, yb, t.fused);
-        loss.backward();
-        loss_value = loss[0];
-        acc = compute_accuracy(t.accuracy, out, yb, t.fused);
-      }  // the batch's graph and activations are freed here
-      t.optimizer->apply(params);
-      run.add(loss_value, acc, xb.dim(0));
-      train::Logs batch_logs = run.logs(t);
-      for (train::Callback* cb : opt.callbacks) cb->on_train_batch_end(*this, b, batch_logs);
-      if (stop_training) break;
-    }
-    logs = run.logs(t);
-    if (opt.validation_dataset) {
-      train::Logs v = evaluate(*opt.validation_dataset, opt.validation_steps);
-      for (auto& [k, val] : v) logs["val_" + k] = val;
-    }
-    history.epoch.push_back(epoch);
-    for (auto& [k, v] : logs) history.history[k].push_back(v);
-    for (train::Callback* cb : opt.callbacks) cb->on_epoch_end(*this, epoch, logs);
-  }
-  for (train::Callback* cb : opt.callbacks) cb->on_train_end(*this, logs);
-  return history;
 }
 
 train::Logs Model::evaluate(const Tensor& x, const Tensor& y, int64_t batch_size) {

@@ -75,6 +75,9 @@ class Model {
   std::vector<Weight*> trainable_weights();
   std::vector<Weight*> all_weights();
   void set_trainable(bool on);  // every layer
+  // Keras's get_weights / set_weights: copies of every weight, in layer order.
+  std::vector<Tensor> get_weights() const;
+  void set_weights(const std::vector<Tensor>& weights);  // shapes checked, layer named on error
 
   // Runs the graph. Inputs must match the InputLayers' shapes (any batch).
   // With skip_final_activation the output layer's activation is left off,
@@ -102,6 +105,19 @@ class Model {
   train::Logs evaluate(train::Dataset& data, int64_t steps = -1);
   // Outputs for x in batches, in inference mode (no graph is recorded).
   Tensor predict(const Tensor& x, int64_t batch_size = 32);
+
+  // Gradients without an update, as tf.GradientTape gives them.
+  struct Gradients {
+    Tensor output;                     // the model's output (probabilities, not logits)
+    double loss = 0.0;                 // loss_gradients only
+    Tensor input_grad;                 // dL/dx
+    std::vector<Tensor> weight_grads;  // dL/dw in get_weights() order; zeros where frozen
+  };
+  // The vector-Jacobian product: gradients of L = sum(output * output_grad).
+  Gradients vjp(const Tensor& x, const Tensor& output_grad, bool training = false);
+  // The compiled loss on (x, y) and its gradients, exactly as one fit step
+  // computes them (fused path included), without updating the weights.
+  Gradients loss_gradients(const Tensor& x, const Tensor& y, bool training = true);
 
   bool stop_training = false;  // set by a callback to stop fit() after the current batch
 

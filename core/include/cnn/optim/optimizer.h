@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
@@ -68,5 +69,9 @@ class Adam : public Optimizer {
  private:
   float beta_1_, beta_2_, epsilon_;
 };
+
+// An optimizer from Keras's serialised form ({"class_name": "Adam", "config":
+// {...}}) or a plain name ("adam", "sgd"); missing settings take Keras's defaults.
+std::shared_ptr<Optimizer> optimizer_from_config(const nlohmann::json& config);
 
 }  // namespace cnn::optim
