@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and tests need, when missing.
-# Usage: scripts/install-deps.sh [native]   (more groups arrive with later parts)
+# Usage: scripts/install-deps.sh [native] [wasm]
 # Runs apt-get as root, or through sudo; waits for another apt to finish.
 set -euo pipefail
 
 native=(cmake make g++ pkg-config libgtest-dev googletest libbenchmark-dev nlohmann-json3-dev)
+# Emscripten's optimizer needs acorn, which Debian ships as node-acorn.
+wasm=(emscripten node-acorn cmake make googletest nlohmann-json3-dev)
 
 want=()
 for group in "${@:-native}"; do
   case "$group" in
     native) want+=("${native[@]}") ;;
-    *) echo "install-deps: unknown group '$group' (expected: native)" >&2; exit 2 ;;
+    wasm) want+=("${wasm[@]}") ;;
+    *) echo "install-deps: unknown group '$group' (expected: native, wasm)" >&2; exit 2 ;;
   esac
 done
 

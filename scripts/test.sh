@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Every test suite: installs what is missing, builds (-j2) and runs the native
-# GoogleTest suite in a release build, then again under AddressSanitizer and
-# UndefinedBehaviorSanitizer in a debug build.
+# Every test suite: installs what is missing, builds (-j2) and runs
+#   1. the native GoogleTest suite (release build),
+#   2. the same suite compiled to WebAssembly, single-thread and threaded (node),
+#   3. the JS API suites (node:test, tests/js/) against both wasm variants,
+#   4. the native suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
 # Usage: scripts/test.sh [--no-sanitize]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +22,14 @@ echo "== native release build and tests"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j2
 ctest --test-dir build --output-on-failure -j2
+
+echo "== WebAssembly builds and the core suite in wasm"
+scripts/build-wasm.sh --with-tests
+ctest --test-dir build-wasm-st --output-on-failure
+ctest --test-dir build-wasm-mt --output-on-failure
+
+echo "== JS API suites (node:test) against both wasm variants"
+node --test tests/js/
 
 if [ "$sanitize" = 1 ]; then
   scripts/sanitize.sh

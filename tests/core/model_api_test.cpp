@@ -101,3 +101,18 @@ TEST(ModelApi, OptimizerFromConfig) {
   EXPECT_FLOAT_EQ(optim::optimizer_from_config("adam")->learning_rate(), 0.001f);
   EXPECT_THROW(optim::optimizer_from_config("rmsprop"), ValueError);
 }
+
+TEST(ModelApi, FitLoopStopClosesTheEpochAtOnce) {
+  auto task = data::make_synthetic_task({50, 12, 12, 1, 3, 0.1f, 4});
+  auto m = nn::lenet({12, 12, 1}, 3, 1);
+  m->compile(std::make_shared<optim::Adam>(), "sparse_categorical_crossentropy", {"accuracy"});
+  train::FitLoop loop(*m, task.x, task.y, {.batch_size = 10, .epochs = 3, .validation_split = 0.2});
+  ASSERT_TRUE(loop.step());
+  ASSERT_TRUE(loop.step());
+  loop.stop();
+  EXPECT_TRUE(loop.done());
+  EXPECT_TRUE(loop.epoch_ended());
+  EXPECT_EQ(loop.history().epoch.size(), 1u);
+  EXPECT_EQ(loop.history().history.at("val_loss").size(), 1u);
+  EXPECT_FALSE(loop.step());
+}

@@ -74,7 +74,7 @@ Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& opt) {
   const PoolPlan p = plan_pool("avg_pool2d", x, opt);
   Tensor y({p.N, p.OH, p.OW, p.C});  // (N, OH, OW, C)
   // Window bounds clipped to the image; the divisor is the count of real pixels.
-  auto window = [p](int64_t o, int64_t stride, int64_t pad, int64_t k, int64_t limit) {
+  auto window = [](int64_t o, int64_t stride, int64_t pad, int64_t k, int64_t limit) {
     int64_t lo = o * stride - pad, hi = lo + k;
     return std::pair<int64_t, int64_t>{lo < 0 ? 0 : lo, hi > limit ? limit : hi};
   };

@@ -103,6 +103,17 @@ bool FitLoop::step() {
   return true;
 }
 
+void FitLoop::stop() {
+  model_.stop_training = true;
+  if (done_) return;
+  if (epoch_open_) {
+    close_epoch();
+  } else {
+    done_ = true;
+    for (Callback* cb : opt_.callbacks) cb->on_train_end(model_, epoch_logs_);
+  }
+}
+
 void FitLoop::close_epoch() {
   epoch_logs_ = batch_logs_;
   if (val_) {

@@ -25,9 +25,10 @@ class FitLoop {
   // Runs the next batch; after an epoch's last batch (or a stop request) it
   // also validates and closes the epoch. Returns false when already done.
   bool step();
-  // Stops after the current batch (the model stays consistent); the epoch
-  // in progress is closed as Keras closes it, validation included.
-  void stop() { model_.stop_training = true; }
+  // Stops between batches (the model stays consistent): the epoch in
+  // progress is closed at once as Keras closes it, validation included.
+  // Callbacks that set model.stop_training get the same from step().
+  void stop();
 
   int epoch() const { return epoch_; }      // current (or last) epoch
   int64_t batch() const { return batch_; }  // batches done in this epoch

@@ -1,0 +1,378 @@
+// Embind glue between JavaScript and core/. Thin by design: it converts
+// values and forwards calls; the JS API (bindings/js/) gives it Keras's shape.
+//
+// Errors: every entry point catches C++ exceptions and keeps the message;
+// the JS side calls takeError() after each call and throws an Error with it.
+// Returning normally (instead of throwing through embind) leaks nothing.
+#include <emscripten/bind.h>
+#include <emscripten/heap.h>
+#include <emscripten/val.h>
+#include <malloc.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "cnn/data/synthetic.h"
+#include "cnn/error.h"
+#include "cnn/io/keras_json.h"
+#include "cnn/io/model_bytes.h"
+#include "cnn/nn/model.h"
+#include "cnn/optim/optimizer.h"
+#include "cnn/train/fit_loop.h"
+
+using emscripten::val;
+using nlohmann::json;
+
+namespace {
+
+std::string g_error;
+
+template <typename F, typename R = std::invoke_result_t<F>>
+R guard(F&& f) {
+  try {
+    g_error.clear();
+    return f();
+  } catch (const std::exception& e) {
+    g_error = e.what();
+  } catch (...) {
+    g_error = "unknown C++ exception";
+  }
+  if constexpr (std::is_same_v<R, val>)
+    return val::null();
+  else if constexpr (!std::is_void_v<R>)
+    return R{};
+}
+
+std::string take_error() {
+  std::string e;
+  e.swap(g_error);
+  return e;
+}
+
+json logs_json(const cnn::train::Logs& logs) {
+  json j = json::object();
+  for (const auto& [k, v] : logs) j[k] = v;
+  return j;
+}
+
+// A tensor owned by wasm memory.
+class JsTensor {
+ public:
+  JsTensor() = default;
+  explicit JsTensor(cnn::Tensor t) : t_(std::move(t)) {}
+  static JsTensor* create(const val& shape) {
+    return guard([&]() -> JsTensor* {
+      cnn::Shape s;
+      const unsigned n = shape["length"].as<unsigned>();
+      for (unsigned i = 0; i < n; ++i) {
+        const double d = shape[i].as<double>();
+        if (!(d >= 0) || d != static_cast<double>(static_cast<int64_t>(d)))
+          throw cnn::ShapeError("tensor: shape entries must be non-negative integers");
+        s.push_back(static_cast<int64_t>(d));
+      }
+      return new JsTensor(cnn::Tensor(s));
+    });
+  }
+  val shape() const {
+    val a = val::array();
+    for (int64_t d : t_.shape()) a.call<void>("push", static_cast<double>(d));
+    return a;
+  }
+  // A Float32Array over wasm memory: no copy, valid until the heap grows or
+  // the tensor is disposed. The JS API copies out of it (dataSync) or fills it.
+  val view() { return val(emscripten::typed_memory_view(static_cast<size_t>(t_.numel()), t_.data())); }
+  double size() const { return static_cast<double>(t_.numel()); }
+  const cnn::Tensor& tensor() const { return t_; }
+
+ private:
+  cnn::Tensor t_;
+};
+
+class JsGradients {
+ public:
+  explicit JsGradients(cnn::nn::Model::Gradients g) : g_(std::move(g)) {}
+  JsTensor* output() const { return new JsTensor(g_.output); }
+  JsTensor* inputGrad() const { return new JsTensor(g_.input_grad); }
+  int weightCount() const { return static_cast<int>(g_.weight_grads.size()); }
+  JsTensor* weightGrad(int i) const {
+    return guard([&]() -> JsTensor* { return new JsTensor(g_.weight_grads.at(static_cast<size_t>(i))); });
+  }
+  double loss() const { return g_.loss; }
+
+ private:
+  cnn::nn::Model::Gradients g_;
+};
+
+class JsModel {
+ public:
+  explicit JsModel(std::unique_ptr<cnn::nn::Model> m) : m_(std::move(m)) {}
+
+  static JsModel* fromJson(const std::string& text, double seed) {
+    return guard([&]() -> JsModel* {
+      return new JsModel(cnn::io::model_from_json(text, static_cast<uint64_t>(seed)));
+    });
+  }
+  static JsModel* load(const std::string& bytes) {
+    return guard([&]() -> JsModel* {
+      return new JsModel(
+          cnn::io::load_model_bytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+    });
+  }
+  val save() const {
+    return guard([&]() -> val {
+      std::vector<uint8_t> b = cnn::io::save_model_bytes(*m_);
+      return val(emscripten::typed_memory_view(b.size(), b.data())).call<val>("slice");  // copy out
+    });
+  }
+
+  std::string summary() const {
+    return guard([&] { return m_->summary(); });
+  }
+  std::string toJson() const {
+    return guard([&] { return cnn::io::model_to_json(*m_); });
+  }
+  std::string name() const { return m_->name(); }
+  double countParams() const { return static_cast<double>(m_->count_params()); }
+  double trainableParams() const { return static_cast<double>(m_->count_trainable_params()); }
+  std::string info() const {
+    return guard([&] {
+      json layers = json::array();
+      auto all = m_->layers();
+      for (size_t i = 0; i < all.size(); ++i)
+        layers.push_back({{"name", all[i]->name()},
+                          {"className", all[i]->class_name()},
+                          {"outputShape", m_->output_shape_of(i)},
+                          {"params", all[i]->count_params()},
+                          {"trainable", all[i]->trainable()}});
+      json weights = json::array();
+      for (const auto& l : all)
+        for (const auto& w : l->weights())
+          weights.push_back({{"name", l->name() + "/" + w.name},
+                             {"shape", w.value.shape()},
+                             {"trainable", l->weight_trainable(w)}});
+      return json{{"layers", layers}, {"weights", weights}}.dump();
+    });
+  }
+  void setLayerTrainable(const std::string& layer, bool on) {
+    guard([&] { m_->get_layer(layer)->set_trainable(on); });
+  }
+
+  int weightCount() const { return static_cast<int>(m_->all_weights().size()); }
+  JsTensor* getWeight(int i) const {
+    return guard([&]() -> JsTensor* { return new JsTensor(weight(i).value.clone()); });
+  }
+  void setWeight(int i, const JsTensor& t) {
+    guard([&] {
+      cnn::nn::Weight& w = weight(i);
+      if (w.value.shape() != t.tensor().shape())
+        throw cnn::ShapeError("setWeights: weight " + std::to_string(i) + " ('" + w.name + "') has shape " +
+                              cnn::shape_str(w.value.shape()) + ", got " +
+                              cnn::shape_str(t.tensor().shape()));
+      w.value.copy_from(t.tensor());
+    });
+  }
+
+  void compile(const std::string& optimizer, const std::string& loss, const std::string& metrics) {
+    guard([&] {
+      auto opt = cnn::optim::optimizer_from_config(json::parse(optimizer));
+      m_->compile(opt, loss, json::parse(metrics).get<std::vector<std::string>>());
+    });
+  }
+
+  // Starts a fit; then fitStep() runs one batch at a time.
+  void fitBegin(const JsTensor& x, const JsTensor& y, const std::string& options) {
+    guard([&] {
+      cnn::train::FitOptions o = fit_options(options);
+      loop_.reset();
+      loop_ = std::make_unique<cnn::train::FitLoop>(*m_, x.tensor(), y.tensor(), o);
+    });
+  }
+  void fitBeginValidated(const JsTensor& x, const JsTensor& y, const JsTensor& vx, const JsTensor& vy,
+                         const std::string& options) {
+    guard([&] {
+      cnn::train::FitOptions o = fit_options(options);
+      o.validation_data = std::make_pair(vx.tensor(), vy.tensor());
+      loop_.reset();
+      loop_ = std::make_unique<cnn::train::FitLoop>(*m_, x.tensor(), y.tensor(), o);
+    });
+  }
+  bool fitStep() {
+    return guard([&] {
+      if (!loop_) throw cnn::ValueError("fit: no training in progress");
+      return loop_->step();
+    });
+  }
+  void fitStop() {
+    guard([&] {
+      if (loop_) loop_->stop();
+    });
+  }
+  std::string fitState() const {
+    return guard([&] {
+      if (!loop_) throw cnn::ValueError("fit: no training in progress");
+      const auto& l = *loop_;
+      return json{{"epoch", l.epoch()},
+                  {"batch", l.batch()},
+                  {"steps", l.steps_per_epoch()},
+                  {"samples", l.samples_seen()},
+                  {"epochEnded", l.epoch_ended()},
+                  {"closedEpochs", l.history().epoch.size()},
+                  {"done", l.done()},
+                  {"batchLogs", logs_json(l.batch_logs())},
+                  {"epochLogs", logs_json(l.epoch_logs())}}
+          .dump();
+    });
+  }
+  std::string fitEnd() {
+    return guard([&] {
+      if (!loop_) throw cnn::ValueError("fit: no training in progress");
+      json h = json::object();
+      for (const auto& [k, v] : loop_->history().history) h[k] = v;
+      json out{{"epoch", loop_->history().epoch}, {"history", h}};
+      loop_.reset();
+      return out.dump();
+    });
+  }
+
+  std::string evaluate(const JsTensor& x, const JsTensor& y, double batch_size) {
+    return guard([&] {
+      return logs_json(m_->evaluate(x.tensor(), y.tensor(), static_cast<int64_t>(batch_size))).dump();
+    });
+  }
+  JsTensor* predict(const JsTensor& x, double batch_size) {
+    return guard([&]() -> JsTensor* {
+      return new JsTensor(m_->predict(x.tensor(), static_cast<int64_t>(batch_size)));
+    });
+  }
+  JsGradients* vjp(const JsTensor& x, const JsTensor& gy, bool training) {
+    return guard(
+        [&]() -> JsGradients* { return new JsGradients(m_->vjp(x.tensor(), gy.tensor(), training)); });
+  }
+  JsGradients* lossGradients(const JsTensor& x, const JsTensor& y, bool training) {
+    return guard([&]() -> JsGradients* {
+      return new JsGradients(m_->loss_gradients(x.tensor(), y.tensor(), training));
+    });
+  }
+
+ private:
+  cnn::nn::Weight& weight(int i) const {
+    auto all = m_->all_weights();
+    if (i < 0 || static_cast<size_t>(i) >= all.size())
+      throw cnn::ValueError("weight index " + std::to_string(i) + " out of range, the model has " +
+                            std::to_string(all.size()) + " weights");
+    return *all[static_cast<size_t>(i)];
+  }
+  static cnn::train::FitOptions fit_options(const std::string& text) {
+    json j = json::parse(text);
+    cnn::train::FitOptions o;
+    o.batch_size = j.value("batchSize", static_cast<int64_t>(32));
+    o.epochs = j.value("epochs", 1);
+    o.validation_split = j.value("validationSplit", 0.0);
+    o.shuffle = j.value("shuffle", true);
+    o.seed = j.value("seed", static_cast<uint64_t>(0));
+    o.steps_per_epoch = j.value("stepsPerEpoch", static_cast<int64_t>(-1));
+    o.validation_steps = j.value("validationSteps", static_cast<int64_t>(-1));
+    return o;
+  }
+
+  std::unique_ptr<cnn::nn::Model> m_;
+  std::unique_ptr<cnn::train::FitLoop> loop_;
+};
+
+class JsTask {
+ public:
+  explicit JsTask(cnn::data::SyntheticTask t) : t_(std::move(t)) {}
+  JsTensor* x() const { return new JsTensor(t_.x); }
+  JsTensor* y() const { return new JsTensor(t_.y); }
+
+ private:
+  cnn::data::SyntheticTask t_;
+};
+
+JsTask* synthetic_task(const std::string& options) {
+  return guard([&]() -> JsTask* {
+    json j = json::parse(options);
+    cnn::data::SyntheticOptions o;
+    o.samples = j.value("samples", o.samples);
+    o.height = j.value("height", o.height);
+    o.width = j.value("width", o.width);
+    o.channels = j.value("channels", o.channels);
+    o.classes = j.value("classes", o.classes);
+    o.noise = j.value("noise", o.noise);
+    o.seed = j.value("seed", o.seed);
+    return new JsTask(cnn::data::make_synthetic_task(o));
+  });
+}
+
+std::string build_info() {
+#ifdef __EMSCRIPTEN_PTHREADS__
+  const bool threads = true;
+#else
+  const bool threads = false;
+#endif
+  return json{{"threads", threads},
+              {"hardwareConcurrency", std::thread::hardware_concurrency()},
+              {"simd", "wasm-simd128"}}
+      .dump();
+}
+
+// Bytes the allocator has handed out, and the size of the wasm heap itself.
+std::string heap_info() {
+  struct mallinfo mi = mallinfo();
+  return json{{"used", mi.uordblks}, {"heapSize", emscripten_get_heap_size()}}.dump();
+}
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(cnn_playground) {
+  using namespace emscripten;
+  function("takeError", &take_error);
+  function("buildInfo", &build_info);
+  function("heapInfo", &heap_info);
+  function("syntheticTask", &synthetic_task, allow_raw_pointers());
+
+  class_<JsTensor>("Tensor")
+      .class_function("create", &JsTensor::create, allow_raw_pointers())
+      .function("shape", &JsTensor::shape)
+      .function("view", &JsTensor::view)
+      .function("size", &JsTensor::size);
+
+  class_<JsGradients>("Gradients")
+      .function("output", &JsGradients::output, allow_raw_pointers())
+      .function("inputGrad", &JsGradients::inputGrad, allow_raw_pointers())
+      .function("weightCount", &JsGradients::weightCount)
+      .function("weightGrad", &JsGradients::weightGrad, allow_raw_pointers())
+      .function("loss", &JsGradients::loss);
+
+  class_<JsTask>("SyntheticTask")
+      .function("x", &JsTask::x, allow_raw_pointers())
+      .function("y", &JsTask::y, allow_raw_pointers());
+
+  class_<JsModel>("Model")
+      .class_function("fromJson", &JsModel::fromJson, allow_raw_pointers())
+      .class_function("load", &JsModel::load, allow_raw_pointers())
+      .function("save", &JsModel::save)
+      .function("summary", &JsModel::summary)
+      .function("toJson", &JsModel::toJson)
+      .function("name", &JsModel::name)
+      .function("countParams", &JsModel::countParams)
+      .function("trainableParams", &JsModel::trainableParams)
+      .function("info", &JsModel::info)
+      .function("setLayerTrainable", &JsModel::setLayerTrainable)
+      .function("weightCount", &JsModel::weightCount)
+      .function("getWeight", &JsModel::getWeight, allow_raw_pointers())
+      .function("setWeight", &JsModel::setWeight)
+      .function("compile", &JsModel::compile)
+      .function("fitBegin", &JsModel::fitBegin)
+      .function("fitBeginValidated", &JsModel::fitBeginValidated)
+      .function("fitStep", &JsModel::fitStep)
+      .function("fitStop", &JsModel::fitStop)
+      .function("fitState", &JsModel::fitState)
+      .function("fitEnd", &JsModel::fitEnd)
+      .function("evaluate", &JsModel::evaluate)
+      .function("predict", &JsModel::predict, allow_raw_pointers())
+      .function("vjp", &JsModel::vjp, allow_raw_pointers())
+      .function("lossGradients", &JsModel::lossGradients, allow_raw_pointers());
+}

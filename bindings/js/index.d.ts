@@ -1,0 +1,145 @@
+// Types of the cnn-playground JavaScript API (bindings/js/index.mjs).
+
+export interface LoadOptions {
+  /** 'auto': threaded where SharedArrayBuffer is usable (Node, cross-origin-isolated pages). */
+  threads?: 'auto' | boolean;
+  /** Where to find cnn-*.wasm (and the worker script), as Emscripten's locateFile. */
+  locateFile?: (file: string, prefix: string) => string;
+}
+
+export interface Backend {
+  variant: 'threaded' | 'single-thread';
+  reason: string;
+  threads: boolean;
+  hardwareConcurrency: number;
+  simd: string;
+}
+
+export type Logs = Record<string, number>;
+export interface History {
+  epoch: number[];
+  history: Record<string, number[]>;
+}
+export type TensorLike = Tensor | { data: ArrayLike<number>; shape: number[] };
+
+export declare class Tensor {
+  readonly shape: number[];
+  readonly size: number;
+  readonly disposed: boolean;
+  /** A copy of the values. */
+  dataSync(): Float32Array;
+  /** A view over wasm memory, no copy: invalid after the next engine call that allocates. */
+  view(): Float32Array;
+  dispose(): void;
+}
+
+export interface LayerSpec {
+  className: string;
+  config: Record<string, unknown>;
+  toKeras(): { class_name: string; config: Record<string, unknown> };
+}
+interface CommonLayerArgs {
+  name?: string;
+  trainable?: boolean;
+  /** Shape without the batch axis, on the first layer of a sequential model. */
+  inputShape?: number[];
+}
+type Pair = number | [number, number];
+type Padding = 'valid' | 'same';
+type ActivationName = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax';
+
+export interface Layers {
+  inputLayer(args: { shape: number[]; name?: string }): LayerSpec;
+  conv2d(args: CommonLayerArgs & { filters: number; kernelSize: Pair; strides?: Pair; padding?: Padding;
+                                   dilationRate?: Pair; activation?: ActivationName; useBias?: boolean;
+                                   kernelInitializer?: string; biasInitializer?: string }): LayerSpec;
+  dense(args: CommonLayerArgs & { units: number; activation?: ActivationName; useBias?: boolean;
+                                  kernelInitializer?: string; biasInitializer?: string }): LayerSpec;
+  maxPooling2d(args?: CommonLayerArgs & { poolSize?: Pair; strides?: Pair; padding?: Padding }): LayerSpec;
+  averagePooling2d(args?: CommonLayerArgs & { poolSize?: Pair; strides?: Pair; padding?: Padding }): LayerSpec;
+  globalAveragePooling2d(args?: CommonLayerArgs): LayerSpec;
+  globalMaxPooling2d(args?: CommonLayerArgs): LayerSpec;
+  flatten(args?: CommonLayerArgs): LayerSpec;
+  reshape(args: CommonLayerArgs & { targetShape: number[] }): LayerSpec;
+  activation(args: CommonLayerArgs & { activation: ActivationName }): LayerSpec;
+  zeroPadding2d(args?: CommonLayerArgs & { padding?: number | [Pair, Pair] }): LayerSpec;
+  batchNormalization(args?: CommonLayerArgs & { momentum?: number; epsilon?: number; center?: boolean;
+                                                scale?: boolean }): LayerSpec;
+  dropout(args: CommonLayerArgs & { rate: number }): LayerSpec;
+  rescaling(args: CommonLayerArgs & { scale: number; offset?: number }): LayerSpec;
+}
+
+export interface OptimizerSpec {
+  className: 'Adam' | 'SGD';
+  config: Record<string, number | boolean>;
+}
+export interface Optimizers {
+  adam(args?: { learningRate?: number; beta1?: number; beta2?: number; epsilon?: number }): OptimizerSpec;
+  sgd(args?: { learningRate?: number; momentum?: number; nesterov?: boolean }): OptimizerSpec;
+}
+
+export interface FitOptions {
+  batchSize?: number;
+  epochs?: number;
+  validationData?: [TensorLike, TensorLike];
+  validationSplit?: number;
+  shuffle?: boolean;
+  seed?: number;
+  stepsPerEpoch?: number;
+  validationSteps?: number;
+  onBatchEnd?: (batch: number, logs: Logs, progress: { epoch: number; steps: number; samples: number }) => unknown;
+  onEpochEnd?: (epoch: number, logs: Logs) => unknown;
+  /** Aborting stops after the current batch; the model stays consistent. */
+  signal?: AbortSignal;
+  /** Longest run of batches between yields to the event loop, in ms (default 16). */
+  yieldEveryMs?: number;
+}
+
+export interface Gradients {
+  output: Tensor;
+  inputGrad: Tensor;
+  weightGrads: Tensor[];
+  loss: number;
+}
+
+export declare class Model {
+  readonly name: string;
+  readonly disposed: boolean;
+  readonly layers: { name: string; className: string; outputShape: number[]; params: number; trainable: boolean }[];
+  readonly weightsInfo: { name: string; shape: number[]; trainable: boolean }[];
+  summary(): string;
+  toJSON(): string;
+  countParams(): number;
+  trainableParams(): number;
+  setTrainable(layerName: string, trainable: boolean): void;
+  getWeights(): Tensor[];
+  setWeights(weights: TensorLike[]): void;
+  compile(args: { optimizer?: string | OptimizerSpec; loss: string; metrics?: string[] }): void;
+  fit(x: TensorLike, y: TensorLike, options?: FitOptions): Promise<History>;
+  evaluate(x: TensorLike, y: TensorLike, options?: { batchSize?: number }): Logs;
+  predict(x: TensorLike, options?: { batchSize?: number }): Tensor;
+  vjp(x: TensorLike, outputGrad: TensorLike, options?: { training?: boolean }): Gradients;
+  lossGradients(x: TensorLike, y: TensorLike, options?: { training?: boolean }): Gradients;
+  save(): Uint8Array;
+  dispose(): void;
+}
+
+export declare class Cnn {
+  readonly backend: Backend;
+  readonly layers: Layers;
+  readonly optimizers: Optimizers;
+  readonly data: {
+    syntheticTask(args?: { samples?: number; height?: number; width?: number; channels?: number; classes?: number;
+                           noise?: number; seed?: number }): { x: Tensor; y: Tensor };
+  };
+  tensor(values: ArrayLike<number> | null, shape: number[]): Tensor;
+  sequential(layers: LayerSpec[], options?: { name?: string; seed?: number }): Model;
+  modelFromJSON(json: string | object, options?: { seed?: number }): Model;
+  loadModel(bytes: Uint8Array | ArrayBuffer): Model;
+  heap(): { used: number; heapSize: number };
+  dispose(): void;
+}
+
+export declare function loadCnn(options?: LoadOptions): Promise<Cnn>;
+export declare const layers: Layers;
+export declare const optimizers: Optimizers;

@@ -1,0 +1,373 @@
+// The JavaScript API of cnn-playground: Keras's names in camelCase (as
+// tfjs-layers spells them) over the WebAssembly engine.
+//
+//   import { loadCnn } from 'cnn-playground';
+//   const cnn = await loadCnn({ threads: 'auto' });
+//   const model = cnn.sequential([cnn.layers.conv2d({ filters: 6, kernelSize: 5, inputShape: [28, 28, 1] }), ...]);
+//   model.compile({ optimizer: cnn.optimizers.adam({ learningRate: 1e-3 }), loss: 'sparseCategoricalCrossentropy',
+//                   metrics: ['accuracy'] });
+//   const history = await model.fit(x, y, { batchSize: 32, epochs: 5, onEpochEnd: (epoch, logs) => ... });
+//
+// Memory: tensors and models live in wasm memory; dispose() frees them at
+// once (they also support `using` via Symbol.dispose where available).
+import { layers } from './layers.mjs';
+import { optimizers, toKerasName } from './options.mjs';
+
+const isNode = typeof process === 'object' && typeof process.versions === 'object' && !!process.versions.node;
+const disposeSymbol = Symbol.dispose ?? Symbol.for('Symbol.dispose');
+
+/**
+ * Loads the engine. `threads`: 'auto' (threaded where SharedArrayBuffer is
+ * usable: Node, or a cross-origin-isolated page), true, or false.
+ * @param {{threads?: 'auto'|boolean, locateFile?: (file: string, prefix: string) => string}} [options]
+ * @returns {Promise<Cnn>}
+ */
+export async function loadCnn(options = {}) {
+  const { threads = 'auto', locateFile } = options;
+  let useThreads;
+  let reason;
+  const sabUsable = typeof SharedArrayBuffer !== 'undefined' && (isNode || globalThis.crossOriginIsolated === true);
+  if (threads === true) {
+    if (!sabUsable)
+      throw new Error('loadCnn: threads were requested, but SharedArrayBuffer is not available ' +
+                      '(the page must be served with COOP/COEP headers to be cross-origin isolated)');
+    useThreads = true;
+    reason = 'requested';
+  } else if (threads === false) {
+    useThreads = false;
+    reason = 'requested';
+  } else if (threads === 'auto') {
+    useThreads = sabUsable;
+    reason = isNode ? 'Node.js has SharedArrayBuffer'
+                    : sabUsable ? 'the page is cross-origin isolated'
+                                : 'the page is not cross-origin isolated (no COOP/COEP headers)';
+  } else {
+    throw new Error(`loadCnn: threads must be 'auto', true or false, got ${JSON.stringify(threads)}`);
+  }
+  const factory = useThreads ? (await import('../../dist/wasm/cnn-mt.mjs')).default
+                             : (await import('../../dist/wasm/cnn-st.mjs')).default;
+  const module = await factory(locateFile ? { locateFile } : {});
+  if (useThreads && isNode && module.PThread) {
+    // Idle pool workers must not keep a Node program alive after its work.
+    for (const w of module.PThread.unusedWorkers ?? []) w.unref?.();
+  }
+  return new Cnn(module, useThreads ? 'threaded' : 'single-thread', reason);
+}
+
+/** Throws the C++ error of the last call, if any, as a JS Error. */
+function check(M, result) {
+  const err = M.takeError();
+  if (err) throw new Error(err);
+  return result;
+}
+
+export class Tensor {
+  /** @internal */
+  constructor(cnn, handle) {
+    this._cnn = cnn;
+    this._h = handle;
+    this.shape = Array.from(handle.shape());
+    this.size = this.shape.reduce((a, b) => a * b, 1);
+  }
+  /** @internal */
+  get handle() {
+    if (!this._h) throw new Error('Tensor: this tensor has been disposed');
+    return this._h;
+  }
+  /** A copy of the values (safe to keep). */
+  dataSync() {
+    return this.handle.view().slice();
+  }
+  /**
+   * A Float32Array over wasm memory, without copying. It is invalidated by
+   * any later engine call that grows memory, and by dispose(): read it at once.
+   */
+  view() {
+    return this.handle.view();
+  }
+  get disposed() {
+    return !this._h;
+  }
+  dispose() {
+    if (this._h) {
+      this._h.delete();
+      this._h = null;
+    }
+  }
+  [disposeSymbol]() {
+    this.dispose();
+  }
+}
+
+export class Model {
+  /** @internal */
+  constructor(cnn, handle) {
+    this._cnn = cnn;
+    this._h = handle;
+  }
+  /** @internal */
+  get handle() {
+    if (!this._h) throw new Error('Model: this model has been disposed');
+    return this._h;
+  }
+  get name() {
+    return this.handle.name();
+  }
+  /** Keras's summary table, as text. */
+  summary() {
+    return check(this._cnn.module, this.handle.summary());
+  }
+  /** Keras model JSON (model.to_json()). */
+  toJSON() {
+    return check(this._cnn.module, this.handle.toJson());
+  }
+  countParams() {
+    return this.handle.countParams();
+  }
+  trainableParams() {
+    return this.handle.trainableParams();
+  }
+  /** Layers (name, className, outputShape, params, trainable) and weights. */
+  get layers() {
+    return JSON.parse(check(this._cnn.module, this.handle.info())).layers;
+  }
+  get weightsInfo() {
+    return JSON.parse(check(this._cnn.module, this.handle.info())).weights;
+  }
+  /** Freezes or unfreezes one layer (Keras's layer.trainable). */
+  setTrainable(layerName, trainable) {
+    check(this._cnn.module, this.handle.setLayerTrainable(layerName, !!trainable));
+  }
+  /** Copies of every weight, in Keras's get_weights() order. */
+  getWeights() {
+    const M = this._cnn.module;
+    const n = this.handle.weightCount();
+    const out = [];
+    for (let i = 0; i < n; i++) out.push(new Tensor(this._cnn, check(M, this.handle.getWeight(i))));
+    return out;
+  }
+  setWeights(weights) {
+    const M = this._cnn.module;
+    if (weights.length !== this.handle.weightCount())
+      throw new Error(`setWeights: the model has ${this.handle.weightCount()} weights, got ${weights.length}`);
+    weights.forEach((w, i) => this._cnn._with(w, (t) => check(M, this.handle.setWeight(i, t.handle))));
+  }
+
+  /**
+   * @param {{optimizer: string|{className: string, config: object}, loss: string, metrics?: string[]}} args
+   */
+  compile({ optimizer = 'adam', loss, metrics = [] } = {}) {
+    if (!loss) throw new Error('compile: a loss is required, e.g. "sparseCategoricalCrossentropy"');
+    const opt = typeof optimizer === 'string' ? toKerasName(optimizer)
+                                              : { class_name: optimizer.className, config: optimizer.config };
+    check(this._cnn.module,
+          this.handle.compile(JSON.stringify(opt), toKerasName(loss), JSON.stringify(metrics.map(toKerasName))));
+  }
+
+  /**
+   * Keras's fit. Runs one batch at a time and yields to the event loop
+   * between batches (at least every `yieldEveryMs`), so callbacks, UI and an
+   * AbortSignal are served while training.
+   * @returns {Promise<{epoch: number[], history: Object<string, number[]>}>}
+   */
+  async fit(x, y, options = {}) {
+    const M = this._cnn.module;
+    const { validationData, onBatchEnd, onEpochEnd, signal, yieldEveryMs = 16 } = options;
+    const opts = {
+      batchSize: options.batchSize ?? 32,
+      epochs: options.epochs ?? 1,
+      validationSplit: options.validationSplit ?? 0,
+      shuffle: options.shuffle ?? true,
+      seed: options.seed ?? 0,
+      stepsPerEpoch: options.stepsPerEpoch ?? -1,
+      validationSteps: options.validationSteps ?? -1,
+    };
+    const h = this.handle;
+    await this._cnn._withAll([x, y, ...(validationData ?? [])], ([tx, ty, vx, vy]) => {
+      if (validationData) check(M, h.fitBeginValidated(tx.handle, ty.handle, vx.handle, vy.handle, JSON.stringify(opts)));
+      else check(M, h.fitBegin(tx.handle, ty.handle, JSON.stringify(opts)));
+    });
+    const state = () => JSON.parse(check(M, h.fitState()));
+    let reported = 0;  // epochs passed to onEpochEnd so far
+    const reportEpoch = async () => {
+      if (!onEpochEnd) return;
+      const s = state();
+      if (s.closedEpochs > reported) {
+        reported = s.closedEpochs;
+        await onEpochEnd(s.closedEpochs - 1, s.epochLogs);
+      }
+    };
+    // Closes the epoch in progress when the signal has fired; the closed
+    // epoch is reported like any other.
+    const stopIfAborted = async () => {
+      if (!signal?.aborted) return false;
+      check(M, h.fitStop());
+      await reportEpoch();
+      return true;
+    };
+    let last = Date.now();
+    let history;
+    try {
+      while (!(await stopIfAborted()) && check(M, h.fitStep())) {
+        if (onBatchEnd) {
+          const s = state();
+          await onBatchEnd(s.batch - 1, s.batchLogs, { epoch: s.epoch, steps: s.steps, samples: s.samples });
+        }
+        if (signal?.aborted) continue;  // stopIfAborted reports the epoch it closes
+        await reportEpoch();
+        if (Date.now() - last >= yieldEveryMs) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          last = Date.now();
+        }
+      }
+    } finally {
+      history = JSON.parse(check(M, h.fitEnd()));
+    }
+    return history;
+  }
+
+  /** Loss and metrics, in batches, in inference mode. */
+  evaluate(x, y, { batchSize = 32 } = {}) {
+    return this._cnn._withAll([x, y], ([tx, ty]) =>
+      JSON.parse(check(this._cnn.module, this.handle.evaluate(tx.handle, ty.handle, batchSize))));
+  }
+
+  /** Outputs for x, in batches, in inference mode. */
+  predict(x, { batchSize = 32 } = {}) {
+    return this._cnn._with(x, (t) => new Tensor(this._cnn, check(this._cnn.module, this.handle.predict(t.handle, batchSize))));
+  }
+
+  /** Gradients of sum(output * outputGrad) w.r.t. the input and every weight. */
+  vjp(x, outputGrad, { training = false } = {}) {
+    return this._cnn._withAll([x, outputGrad], ([tx, tg]) =>
+      this._cnn._gradients(check(this._cnn.module, this.handle.vjp(tx.handle, tg.handle, training))));
+  }
+
+  /** The compiled loss on (x, y) and its gradients, without an update. */
+  lossGradients(x, y, { training = true } = {}) {
+    return this._cnn._withAll([x, y], ([tx, ty]) =>
+      this._cnn._gradients(check(this._cnn.module, this.handle.lossGradients(tx.handle, ty.handle, training))));
+  }
+
+  /** The model (architecture and weights) as bytes; cnn.loadModel reads them. */
+  save() {
+    return check(this._cnn.module, this.handle.save());
+  }
+
+  get disposed() {
+    return !this._h;
+  }
+  dispose() {
+    if (this._h) {
+      this._h.delete();
+      this._h = null;
+    }
+  }
+  [disposeSymbol]() {
+    this.dispose();
+  }
+}
+
+export class Cnn {
+  /** @internal */
+  constructor(module, variant, reason) {
+    this.module = module;
+    const info = JSON.parse(module.buildInfo());
+    /** Which build runs and why: {variant, reason, threads, hardwareConcurrency, simd}. */
+    this.backend = { variant, reason, ...info };
+    this.layers = layers;
+    this.optimizers = optimizers;
+    this.data = {
+      /** A generated, learnable image task (the engine's own, identical to native). */
+      syntheticTask: (opts = {}) => {
+        const task = check(module, module.syntheticTask(JSON.stringify(opts)));
+        try {
+          return { x: new Tensor(this, task.x()), y: new Tensor(this, task.y()) };
+        } finally {
+          task.delete();
+        }
+      },
+    };
+  }
+
+  /** A tensor from values (copied into wasm memory once) and a shape. */
+  tensor(values, shape) {
+    if (!Array.isArray(shape)) throw new Error('tensor: shape must be an array of dimensions');
+    const handle = check(this.module, this.module.Tensor.create(shape));
+    const t = new Tensor(this, handle);
+    if (values != null) {
+      if (values.length !== t.size) {
+        t.dispose();
+        throw new Error(`tensor: ${values.length} values given for shape [${shape.join(', ')}], expected ${t.size}`);
+      }
+      t.view().set(values);
+    }
+    return t;
+  }
+
+  /** A Sequential model from layer specs (cnn.layers.*). */
+  sequential(layerSpecs, { name = 'sequential', seed = 0 } = {}) {
+    if (!Array.isArray(layerSpecs) || layerSpecs.length === 0)
+      throw new Error('sequential: expected a non-empty array of layers');
+    const json = { class_name: 'Sequential', config: { name, layers: layerSpecs.map((l) => l.toKeras()) } };
+    return this.modelFromJSON(json, { seed });
+  }
+
+  /** A model from Keras model JSON (text or object). Weights are drawn from `seed`. */
+  modelFromJSON(json, { seed = 0 } = {}) {
+    const text = typeof json === 'string' ? json : JSON.stringify(json);
+    return new Model(this, check(this.module, this.module.Model.fromJson(text, seed)));
+  }
+
+  /** A model saved with model.save(). */
+  loadModel(bytes) {
+    const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    return new Model(this, check(this.module, this.module.Model.load(u8)));
+  }
+
+  /** Bytes in use by the engine's allocator and the wasm heap's size. */
+  heap() {
+    return JSON.parse(this.module.heapInfo());
+  }
+
+  /** Stops the engine's worker threads (threaded build); the object is unusable after. */
+  dispose() {
+    this.module.PThread?.terminateAllThreads?.();
+  }
+
+  /** @internal Runs f with x as a Tensor, converting a {data, shape} record for the call only. */
+  _with(x, f) {
+    return this._withAll([x], ([t]) => f(t));
+  }
+  /** @internal */
+  _withAll(xs, f) {
+    const owned = [];
+    try {
+      const ts = xs.map((x) => {
+        if (x instanceof Tensor) return x;
+        if (x && x.data && Array.isArray(x.shape)) {
+          const t = this.tensor(x.data, x.shape);
+          owned.push(t);
+          return t;
+        }
+        throw new Error('expected a Tensor or a {data, shape} record');
+      });
+      return f(ts);
+    } finally {
+      owned.forEach((t) => t.dispose());
+    }
+  }
+  /** @internal */
+  _gradients(g) {
+    try {
+      const weightGrads = [];
+      for (let i = 0; i < g.weightCount(); i++) weightGrads.push(new Tensor(this, g.weightGrad(i)));
+      return { output: new Tensor(this, g.output()), inputGrad: new Tensor(this, g.inputGrad()), weightGrads,
+               loss: g.loss() };
+    } finally {
+      g.delete();
+    }
+  }
+}
+
+export { layers, optimizers };

@@ -1,0 +1,79 @@
+// The course's numbers through the JS API: its convolution example and the
+// LeNet summary, identical to the native text (and to Keras's).
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+
+import { loadVariants, readText } from './helpers.mjs';
+
+const variants = await loadVariants();
+after(() => variants.forEach((v) => v.cnn.dispose()));
+
+function lenet(cnn) {
+  return cnn.sequential([
+    cnn.layers.inputLayer({ shape: [28, 28, 1] }),
+    cnn.layers.conv2d({ filters: 6, kernelSize: 5, padding: 'same', activation: 'relu' }),
+    cnn.layers.averagePooling2d({ poolSize: 2 }),
+    cnn.layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }),
+    cnn.layers.averagePooling2d({ poolSize: 2 }),
+    cnn.layers.flatten(),
+    cnn.layers.dense({ units: 120, activation: 'relu' }),
+    cnn.layers.dense({ units: 84, activation: 'relu' }),
+    cnn.layers.dense({ units: 10, activation: 'softmax' }),
+  ]);
+}
+
+for (const { name, cnn } of variants) {
+  describe(`course (${name})`, () => {
+    test('the 2D convolution example gives [[4,3,4],[2,4,3],[2,3,4]]', () => {
+      const model = cnn.sequential([cnn.layers.conv2d({ filters: 1, kernelSize: 3, useBias: false, inputShape: [5, 5, 1] })]);
+      model.setWeights([{ data: [1, 0, 1, 0, 1, 0, 1, 0, 1], shape: [3, 3, 1, 1] }]);
+      const s = [1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0];
+      const r = model.predict({ data: s, shape: [1, 5, 5, 1] });
+      assert.deepEqual(r.shape, [1, 3, 3, 1]);
+      assert.deepEqual(Array.from(r.dataSync()), [4, 3, 4, 2, 4, 3, 2, 3, 4]);
+      r.dispose();
+      model.dispose();
+    });
+
+    test('Conv2D(4, 3x3) on 32x32x3 gives (None, 30, 30, 4), then Flatten (None, 3600)', () => {
+      const model = cnn.sequential([cnn.layers.conv2d({ filters: 4, kernelSize: 3, inputShape: [32, 32, 3] }),
+                                    cnn.layers.flatten()]);
+      assert.deepEqual(model.layers.map((l) => l.outputShape), [[-1, 32, 32, 3], [-1, 30, 30, 4], [-1, 3600]]);
+      model.dispose();
+    });
+
+    test('LeNet summary text equals the native/Keras table, 61,706 params', () => {
+      const model = lenet(cnn);
+      assert.equal(model.countParams(), 61706);
+      assert.equal(model.summary(), readText('tests/fixtures/keras/lenet_summary.txt'));
+      assert.equal(model.toJSON(), readText('tests/fixtures/keras/lenet_sequential.json'));
+      model.dispose();
+    });
+
+    test('Keras JSON with a residual Add loads and summarises like Keras', () => {
+      const model = cnn.modelFromJSON(readText('tests/fixtures/keras/functional_add.json'));
+      assert.equal(model.summary(), readText('tests/fixtures/keras/functional_add_summary.txt'));
+      assert.equal(model.trainableParams(), 146);
+      model.dispose();
+    });
+
+    test('save and load as bytes give identical predictions', () => {
+      const model = lenet(cnn);
+      const x = cnn.data.syntheticTask({ samples: 4, seed: 3 }).x;
+      const before = model.predict(x);
+      const bytes = model.save();
+      assert.ok(bytes instanceof Uint8Array && bytes.length > 61706 * 4);
+      const again = cnn.loadModel(bytes);
+      const after = again.predict(x);
+      assert.deepEqual(Array.from(after.dataSync()), Array.from(before.dataSync()));
+      assert.equal(again.summary(), model.summary());
+      [x, before, after, model, again].forEach((o) => o.dispose());
+    });
+
+    test('reports which build runs', () => {
+      assert.equal(cnn.backend.variant, name);
+      assert.equal(cnn.backend.threads, name === 'threaded');
+      assert.equal(cnn.backend.simd, 'wasm-simd128');
+    });
+  });
+}

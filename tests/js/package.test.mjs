@@ -1,0 +1,54 @@
+// The npm package as a user gets it: pack, install the tarball offline into a
+// scratch project, import 'cnn-playground' from a plain Node script, train.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+
+import { root } from './helpers.mjs';
+
+test('npm pack -> offline install -> import and train one epoch', () => {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnp-pkg-'));
+  try {
+    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', scratch],
+                                           { cwd: root, encoding: 'utf8' }));
+    const files = packed[0].files.map((f) => f.path).sort();
+    // Only what a user needs: the JS API, its types, the wasm builds, docs.
+    for (const f of files)
+      assert.match(f, /^(bindings\/js\/[\w-]+\.(mjs|d\.ts)|dist\/wasm\/cnn-(st|mt)\.(mjs|wasm|worker\.js)|package\.json|README\.md|LICENSE)$/,
+                   `unexpected file in the package: ${f}`);
+    for (const f of ['dist/wasm/cnn-st.wasm', 'dist/wasm/cnn-mt.wasm', 'dist/wasm/cnn-mt.worker.js', 'bindings/js/index.mjs',
+                     'bindings/js/index.d.ts'])
+      assert.ok(files.includes(f), `missing ${f}`);
+
+    const app = path.join(scratch, 'app');
+    fs.mkdirSync(app);
+    fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module' }));
+    execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', path.join(scratch, packed[0].filename)],
+                 { cwd: app, stdio: 'pipe' });
+    fs.writeFileSync(path.join(app, 'train.mjs'), `
+      import { loadCnn } from 'cnn-playground';
+      for (const threads of [false, true]) {
+        const cnn = await loadCnn({ threads });
+        const { x, y } = cnn.data.syntheticTask({ samples: 64, height: 12, width: 12, classes: 3 });
+        const model = cnn.sequential([
+          cnn.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu', inputShape: [12, 12, 1] }),
+          cnn.layers.flatten(),
+          cnn.layers.dense({ units: 3, activation: 'softmax' }),
+        ]);
+        model.compile({ optimizer: cnn.optimizers.adam(), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+        const h = await model.fit(x, y, { batchSize: 16, epochs: 1 });
+        console.log(JSON.stringify({ variant: cnn.backend.variant, loss: h.history.loss[0] }));
+        model.dispose(); x.dispose(); y.dispose();
+      }
+    `);
+    const out = execFileSync(process.execPath, ['train.mjs'], { cwd: app, encoding: 'utf8', timeout: 60000 });
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => l.variant), ['single-thread', 'threaded']);
+    for (const l of lines) assert.ok(Number.isFinite(l.loss) && l.loss > 0);
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+});
