@@ -1,12 +1,12 @@
-// cnnp: the native command-line tool. Subcommands grow with the project;
-// for now: `cnnp summary --model model.json`.
+// cnnp: the native command-line tool.
 #include <cstring>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 
+#include "args.h"
 #include "cnn/io/keras_json.h"
+#include "commands.h"
+#include "disk_files.h"
 
 namespace {
 
@@ -14,40 +14,34 @@ const char* kUsage =
     "usage: cnnp <command> [options]\n"
     "\n"
     "commands:\n"
-    "  summary --model MODEL.json   print the Keras summary of a model.to_json() file\n"
-    "  help                         show this text\n";
+    "  summary --model MODEL.json\n"
+    "      print the Keras summary of a model.to_json() file\n"
+    "  train --data DIR --model lenet|MODEL.json [--target-size 28x28] [--color-mode rgb|grayscale|rgba]\n"
+    "        [--batch-size 32] [--epochs 5] [--optimizer adam|sgd] [--lr 0.001] [--validation-split 0.25]\n"
+    "        [--seed 0] [--rescale 0.00392] [--interpolation nearest|bilinear]\n"
+    "        [--augment horizontal_flip,rotation_range=15,...] [--save OUT.cnnp] [--threads N] [--json]\n"
+    "      train on a folder of class folders, like flow_from_directory + fit\n"
+    "  predict --model OUT.cnnp --image FILE [--image FILE ...] [--json]\n"
+    "      the top-5 classes of each image\n"
+    "  make-dataset --out DIR [--samples 2000] [--size 28x28] [--classes 10] [--color-mode grayscale]\n"
+    "               [--format png|jpg] [--seed 0]\n"
+    "      write the generated sample task as a folder of class folders of images\n"
+    "  help\n"
+    "      show this text\n";
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open '" + path + "': " + std::strerror(errno));
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+}  // namespace
+
+namespace cnnp {
 
 int cmd_summary(int argc, char** argv) {
-  std::string model_path;
-  for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--model" && i + 1 < argc)
-      model_path = argv[++i];
-    else if (a.rfind("--model=", 0) == 0)
-      model_path = a.substr(8);
-    else {
-      std::cerr << "cnnp summary: unexpected argument '" << a << "'\n" << kUsage;
-      return 2;
-    }
-  }
-  if (model_path.empty()) {
-    std::cerr << "cnnp summary: --model MODEL.json is required\n" << kUsage;
-    return 2;
-  }
-  auto model = cnn::io::model_from_json(read_file(model_path));
-  std::cout << model->summary();
+  Args a(argc, argv, {});
+  if (!a.has("model")) throw std::invalid_argument("cnnp summary needs --model MODEL.json");
+  std::vector<uint8_t> text = read_file_bytes(a.get("model"));
+  std::cout << cnn::io::model_from_json(std::string(text.begin(), text.end()))->summary();
   return 0;
 }
 
-}  // namespace
+}  // namespace cnnp
 
 int main(int argc, char** argv) {
   if (argc < 2) {
@@ -56,7 +50,10 @@ int main(int argc, char** argv) {
   }
   const std::string cmd = argv[1];
   try {
-    if (cmd == "summary") return cmd_summary(argc - 2, argv + 2);
+    if (cmd == "summary") return cnnp::cmd_summary(argc - 2, argv + 2);
+    if (cmd == "train") return cnnp::cmd_train(argc - 2, argv + 2);
+    if (cmd == "predict") return cnnp::cmd_predict(argc - 2, argv + 2);
+    if (cmd == "make-dataset") return cnnp::cmd_make_dataset(argc - 2, argv + 2);
     if (cmd == "help" || cmd == "--help" || cmd == "-h") {
       std::cout << kUsage;
       return 0;

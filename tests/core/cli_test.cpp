@@ -3,6 +3,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "test_util.h"
 
@@ -18,4 +20,64 @@ TEST(Cli, SummaryPrintsKerasTable) {
   EXPECT_NE(std::system(bad.c_str()), 0);
   EXPECT_NE(test::read_text(out_path).find("/nonexistent.json"), std::string::npos);
   std::remove(out_path.c_str());
+}
+
+namespace {
+std::string run(const std::string& args, const std::string& out_path) {
+  const std::string cmd = std::string(CNNP_EXE) + " " + args + " > " + out_path + " 2>&1";
+  const int rc = std::system(cmd.c_str());
+  std::string out = test::read_text(out_path);
+  EXPECT_EQ(rc, 0) << cmd << "\n" << out;
+  return out;
+}
+}  // namespace
+
+// End to end: a generated folder of 2,000 PNGs in 10 classes, trained with
+// `cnnp train` (LeNet, validation split), then `cnnp predict` on one image.
+TEST(Cli, TrainsFromAFolderAndPredicts) {
+  const std::string dir = ::testing::TempDir() + "cnnp_e2e";
+  const std::string log = dir + ".log";
+  std::system(("rm -rf " + dir).c_str());
+  run("make-dataset --out " + dir + " --samples 2000 --size 28x28 --classes 10 --seed 21", log);
+  const std::string out = run("train --data " + dir +
+                                  " --model lenet --color-mode grayscale --validation-split 0.2 "
+                                  "--epochs 5 --seed 3 --json --save " +
+                                  dir + "/model.cnnp",
+                              log);
+  EXPECT_NE(out.find("images belonging to 10 classes."), std::string::npos) << out;
+  EXPECT_NE(out.find("class_indices: {'class_0': 0, 'class_1': 1,"), std::string::npos) << out;
+  double val_accuracy = 0;
+  int epochs = 0;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line[0] == '{') {
+      auto j = nlohmann::json::parse(line);
+      val_accuracy = j.at("val_accuracy");
+      EXPECT_GT(j.at("images_per_s").get<double>(), 0);
+      ++epochs;
+    }
+  EXPECT_EQ(epochs, 5);
+  EXPECT_GE(val_accuracy, 0.9) << out;
+  const std::string pred = run("predict --model " + dir + "/model.cnnp --image " + dir + "/class_3/$(ls " +
+                                   dir + "/class_3 | head -1) --json",
+                               log);
+  auto j = nlohmann::json::parse(pred.substr(pred.find('{')));
+  EXPECT_EQ(j.at("output").size(), 10u);
+  EXPECT_EQ(j.at("top5").size(), 5u);
+  std::system(("rm -rf " + dir + " " + log).c_str());
+}
+
+TEST(Cli, BadDataIsExplained) {
+  const std::string dir = ::testing::TempDir() + "cnnp_bad";
+  const std::string log = dir + ".log";
+  std::system(("rm -rf " + dir + " && mkdir -p " + dir + " && touch " + dir + "/loose.png").c_str());
+  const std::string cmd =
+      std::string(CNNP_EXE) + " train --data " + dir + " --model lenet > " + log + " 2>&1";
+  EXPECT_NE(std::system(cmd.c_str()), 0);
+  EXPECT_NE(test::read_text(log).find("no class folders"), std::string::npos) << test::read_text(log);
+  const std::string size =
+      std::string(CNNP_EXE) + " train --data " + dir + " --model lenet --target-size 0x5 > " + log + " 2>&1";
+  EXPECT_NE(std::system(size.c_str()), 0);
+  EXPECT_NE(test::read_text(log).find("--target-size"), std::string::npos) << test::read_text(log);
+  std::system(("rm -rf " + dir + " " + log).c_str());
 }

@@ -70,6 +70,10 @@ TEST(ModelApi, BytesRoundTripAndRejectBadInput) {
   EXPECT_THROW(io::load_model_bytes(bad.data(), bad.size()), ValueError);
   bytes.push_back(0);
   EXPECT_THROW(io::load_model_bytes(bytes.data(), bytes.size()), ValueError);
+  std::vector<uint8_t> with_meta = io::save_model_bytes(*model, R"({"class_names": ["a", "b", "c"]})");
+  std::string meta;
+  io::load_model_bytes(with_meta.data(), with_meta.size(), &meta);
+  EXPECT_EQ(meta, R"({"class_names": ["a", "b", "c"]})");
 }
 
 TEST(ModelApi, FitLoopStepsLikeFit) {

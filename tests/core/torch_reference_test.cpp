@@ -4,6 +4,7 @@
 
 #include "cnn/nn/layers.h"
 #include "cnn/nn/model.h"
+#include "cnn/nn/presets.h"
 #include "cnn/ops.h"
 #include "test_util.h"
 
@@ -200,16 +201,8 @@ TEST(TorchReference, MeanSquaredError) {
 // A whole LeNet step through the Model API, with the fixture's weights.
 TEST(TorchReference, LeNetStep) {
   Fixture f = load_fixture("lenet_step");
-  nn::Conv2DOptions c1;
-  c1.filters = 6, c1.kernel_size = {5, 5}, c1.padding = "same", c1.activation = "relu";
-  nn::Conv2DOptions c2;
-  c2.filters = 16, c2.kernel_size = {5, 5}, c2.activation = "relu";
-  nn::Sequential model({std::make_shared<nn::InputLayer>(Shape{28, 28, 1}), std::make_shared<nn::Conv2D>(c1),
-                        std::make_shared<nn::AveragePooling2D>(), std::make_shared<nn::Conv2D>(c2),
-                        std::make_shared<nn::AveragePooling2D>(), std::make_shared<nn::Flatten>(),
-                        std::make_shared<nn::Dense>(nn::DenseOptions{120, "relu"}),
-                        std::make_shared<nn::Dense>(nn::DenseOptions{84, "relu"}),
-                        std::make_shared<nn::Dense>(nn::DenseOptions{10, "softmax"})});
+  auto lenet = nn::lenet();  // the course LeNet, Keras's default layer names
+  nn::Model& model = *lenet;
   for (const nn::LayerPtr& l : model.layers())
     for (nn::Weight& w : l->weights()) w.value.copy_from(f.at(l->name() + "/" + w.name));
 

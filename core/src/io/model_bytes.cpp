@@ -44,7 +44,7 @@ class Reader {
 
 }  // namespace
 
-std::vector<uint8_t> save_model_bytes(const nn::Model& model) {
+std::vector<uint8_t> save_model_bytes(const nn::Model& model, const std::string& metadata) {
   std::vector<uint8_t> out(kMagic, kMagic + 8);
   const std::string json = model_to_json(model);
   put<uint32_t>(out, static_cast<uint32_t>(json.size()));
@@ -61,10 +61,14 @@ std::vector<uint8_t> save_model_bytes(const nn::Model& model) {
     const auto* p = reinterpret_cast<const uint8_t*>(t.data());
     out.insert(out.end(), p, p + t.numel() * sizeof(float));
   }
+  if (!metadata.empty()) {
+    put<uint32_t>(out, static_cast<uint32_t>(metadata.size()));
+    out.insert(out.end(), metadata.begin(), metadata.end());
+  }
   return out;
 }
 
-std::unique_ptr<nn::Model> load_model_bytes(const uint8_t* data, size_t size) {
+std::unique_ptr<nn::Model> load_model_bytes(const uint8_t* data, size_t size, std::string* metadata) {
   Reader r(data, size);
   if (size < 8 || std::memcmp(r.take(8, "the header"), kMagic, 8) != 0)
     throw ValueError("model bytes: not a CNN Playground model (the header is not CNNPMDL1)");
@@ -96,8 +100,15 @@ std::unique_ptr<nn::Model> load_model_bytes(const uint8_t* data, size_t size) {
     const size_t bytes = static_cast<size_t>(weights[i]->value.numel()) * sizeof(float);
     std::memcpy(weights[i]->value.data(), r.take(bytes, "weight values"), bytes);
   }
-  if (r.left() != 0)
-    throw ValueError(str_cat("model bytes: ", r.left(), " unexpected bytes after the last weight"));
+  std::string meta;
+  if (r.left() != 0) {
+    const uint32_t meta_len = r.get<uint32_t>("the metadata length");
+    const uint8_t* m = r.take(meta_len, "the metadata");
+    meta.assign(reinterpret_cast<const char*>(m), meta_len);
+    if (r.left() != 0)
+      throw ValueError(str_cat("model bytes: ", r.left(), " unexpected bytes after the metadata"));
+  }
+  if (metadata) *metadata = meta;
   return model;
 }
 

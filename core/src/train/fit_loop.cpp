@@ -1,5 +1,7 @@
 #include "cnn/train/fit_loop.h"
 
+#include <chrono>
+
 #include "cnn/error.h"
 #include "train/training_state.h"
 
@@ -116,8 +118,11 @@ void FitLoop::stop() {
 
 void FitLoop::close_epoch() {
   epoch_logs_ = batch_logs_;
+  validation_seconds_ = 0;
   if (val_) {
+    const auto t0 = std::chrono::steady_clock::now();
     Logs v = model_.evaluate(*val_, opt_.validation_steps);
+    validation_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (auto& [k, value] : v) epoch_logs_["val_" + k] = value;
   }
   history_.epoch.push_back(epoch_);

@@ -38,6 +38,7 @@ class FitLoop {
   const Logs& batch_logs() const { return batch_logs_; }      // running means of this epoch
   const Logs& epoch_logs() const { return epoch_logs_; }      // the last closed epoch
   const History& history() const { return history_; }
+  double validation_seconds() const { return validation_seconds_; }  // of the last closed epoch
 
  private:
   void init(Dataset& data, const FitOptions& opt);
@@ -53,7 +54,7 @@ class FitLoop {
   int64_t steps_ = 0, batch_ = 0, samples_in_epoch_ = 0;
   int epoch_ = 0;
   bool done_ = false, epoch_ended_ = false, epoch_open_ = false;
-  double loss_sum_ = 0, acc_sum_ = 0;
+  double loss_sum_ = 0, acc_sum_ = 0, validation_seconds_ = 0;
   Logs batch_logs_, epoch_logs_;
   History history_;
 };

@@ -1,0 +1,212 @@
+// cnnp train: flow_from_directory + compile + fit, printed like Keras.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "args.h"
+#include "cnn/data/flow.h"
+#include "cnn/io/keras_json.h"
+#include "cnn/io/model_bytes.h"
+#include "cnn/nn/presets.h"
+#include "cnn/optim/optimizer.h"
+#include "cnn/train/fit_loop.h"
+#include "commands.h"
+#include "disk_files.h"
+
+namespace cnnp {
+
+namespace {
+
+// Python's repr of class_indices: {'cats': 0, 'dogs': 1}
+std::string class_indices_repr(const std::vector<std::string>& classes) {
+  std::string s = "{";
+  for (size_t i = 0; i < classes.size(); ++i) s += (i ? ", '" : "'") + classes[i] + "': " + std::to_string(i);
+  return s + "}";
+}
+
+std::string format_logs(const cnn::train::Logs& logs) {
+  std::string s;
+  char buf[64];
+  for (const char* k : {"loss", "accuracy", "val_loss", "val_accuracy"}) {
+    auto it = logs.find(k);
+    if (it == logs.end()) continue;
+    std::snprintf(buf, sizeof buf, " - %s: %.4f", k, it->second);
+    s += buf;
+  }
+  return s;
+}
+
+// Passes batches through and adds up the time spent making them (decode,
+// resize, augment, convert), to report the input pipeline's share.
+class TimedDataset : public cnn::train::Dataset {
+ public:
+  explicit TimedDataset(cnn::train::Dataset& d) : d_(d) {}
+  int64_t num_samples() const override { return d_.num_samples(); }
+  int64_t num_batches() const override { return d_.num_batches(); }
+  void on_epoch_begin(int e) override { d_.on_epoch_begin(e); }
+  std::pair<cnn::Tensor, cnn::Tensor> batch(int64_t i) override {
+    auto t0 = std::chrono::steady_clock::now();
+    auto b = d_.batch(i);
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return b;
+  }
+  double seconds = 0;
+
+ private:
+  cnn::train::Dataset& d_;
+};
+
+}  // namespace
+
+int cmd_train(int argc, char** argv) {
+  Args a(argc, argv, {"json"});
+  if (!a.has("data") || !a.has("model"))
+    throw std::invalid_argument("cnnp train needs --data DIR and --model lenet|MODEL.json");
+  const bool json_out = a.has("json");
+  const std::string model_arg = a.get("model");
+  cnn::data::FlowOptions fo;
+  fo.color_mode = cnn::data::parse_color_mode(a.get("color-mode", "rgb"));
+  fo.class_mode = cnn::data::ClassMode::Sparse;
+  fo.batch_size = a.integer("batch-size", 32);
+  fo.seed = static_cast<uint64_t>(a.integer("seed", 0));
+  fo.rescale = static_cast<float>(a.number("rescale", 1.0 / 255));
+  fo.validation_split = a.number("validation-split", 0.0);
+  fo.interpolation = cnn::data::parse_interpolation(a.get("interpolation", "nearest"));
+  const int64_t channels = cnn::data::color_mode_channels(fo.color_mode);
+  const uint64_t seed = fo.seed;
+
+  std::unique_ptr<cnn::nn::Model> json_model;
+  if (model_arg != "lenet") {
+    std::vector<uint8_t> text = read_file_bytes(model_arg);
+    json_model = cnn::io::model_from_json(std::string(text.begin(), text.end()), seed);
+  }
+  // The target size: given, else the model's input, else LeNet's 28x28.
+  std::pair<int64_t, int64_t> size{28, 28};
+  if (json_model && json_model->input_shape().size() == 4)
+    size = {json_model->input_shape()[1], json_model->input_shape()[2]};
+  if (a.has("target-size")) size = parse_size("target-size", a.get("target-size"));
+  fo.target_height = size.first;
+  fo.target_width = size.second;
+
+  auto files = std::make_shared<DiskFiles>(a.get("data"));
+  cnn::data::FlowOptions train_opt = fo, val_opt = fo;
+  if (fo.validation_split > 0) {
+    train_opt.subset = cnn::data::Subset::Training;
+    val_opt.subset = cnn::data::Subset::Validation;
+    val_opt.shuffle = false;
+  }
+  if (a.has("augment")) train_opt.augment = cnn::data::AugmentOptions::parse(a.get("augment"));
+  cnn::data::ImageFlow train(files, train_opt);
+  std::unique_ptr<cnn::data::ImageFlow> val;
+  if (fo.validation_split > 0) val = std::make_unique<cnn::data::ImageFlow>(files, val_opt);
+  auto& log = json_out ? std::cerr : std::cout;
+  log << train.found_message() << "\n";
+  if (val) log << val->found_message() << "\n";
+  if (!train.listing().skipped.empty()) std::cerr << "warning: " << train.listing().skipped_warning() << "\n";
+  log << "class_indices: " << class_indices_repr(train.classes()) << "\n";
+  const int64_t classes = static_cast<int64_t>(train.classes().size());
+
+  std::unique_ptr<cnn::nn::Model> model = json_model
+                                              ? std::move(json_model)
+                                              : std::unique_ptr<cnn::nn::Model>(cnn::nn::lenet(
+                                                    {size.first, size.second, channels}, classes, seed));
+  const cnn::Shape want_in{-1, size.first, size.second, channels};
+  if (model->input_shape() != want_in)
+    throw std::invalid_argument(
+        "the model takes input " + cnn::shape_str(model->input_shape()) + ", but --target-size " +
+        std::to_string(size.first) + "x" + std::to_string(size.second) + " and --color-mode " +
+        cnn::data::color_mode_name(fo.color_mode) + " give " + cnn::shape_str(want_in));
+  if (model->output_shape().back() != classes)
+    throw std::invalid_argument("the model has " + std::to_string(model->output_shape().back()) +
+                                " outputs, but the data has " + std::to_string(classes) + " classes");
+
+  for (cnn::data::ImageFlow* f : {&train, val.get()}) {
+    if (!f) continue;
+    f->prepare();
+    for (const std::string& u : f->unreadable())
+      std::cerr << "warning: skipped unreadable image: " << u << "\n";
+  }
+
+  const std::string opt_name = a.get("optimizer", "adam");
+  nlohmann::json opt_cfg = {{"class_name", opt_name}, {"config", nlohmann::json::object()}};
+  if (a.has("lr")) opt_cfg["config"]["learning_rate"] = a.number("lr", 0.001);
+  model->compile(cnn::optim::optimizer_from_config(opt_cfg), "sparse_categorical_crossentropy", {"accuracy"});
+  if (a.has("threads") && a.integer("threads", 1) != 1)
+    std::cerr << "note: this build computes on one thread; --threads takes effect with the multi-threaded "
+                 "kernels\n";
+
+  cnn::train::FitOptions fit;
+  fit.batch_size = fo.batch_size;
+  fit.epochs = static_cast<int>(a.integer("epochs", 5));
+  fit.seed = seed;
+  fit.validation_dataset = val.get();
+  TimedDataset timed(train);
+  cnn::train::FitLoop loop(*model, timed, fit);
+  const bool tty = !json_out && isatty(STDOUT_FILENO);
+  int64_t images = 0;
+  double train_seconds = 0;  // this epoch's steps, validation excluded
+  bool epoch_start = true;
+  while (!loop.done()) {
+    if (epoch_start) {
+      if (tty) std::cout << "Epoch " << loop.epoch() + 1 << "/" << fit.epochs << "\n";
+      timed.seconds = 0;
+      train_seconds = 0;
+      epoch_start = false;
+    }
+    const int epoch = loop.epoch();
+    const auto step0 = std::chrono::steady_clock::now();
+    loop.step();
+    train_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - step0).count();
+    if (loop.epoch_ended()) train_seconds -= loop.validation_seconds();
+    images = loop.epoch_ended() ? train.num_samples() : loop.samples_seen();
+    const double rate = train_seconds > 0 ? images / train_seconds : 0;
+    if (loop.epoch_ended()) {
+      epoch_start = true;
+      const auto& logs = loop.epoch_logs();
+      if (json_out) {
+        // The input pipeline's share of the epoch's training time (validation excluded).
+        nlohmann::json j = {{"epoch", epoch + 1},
+                            {"images_per_s", std::round(rate * 10) / 10},
+                            {"input_fraction", std::round(timed.seconds / train_seconds * 1000) / 1000}};
+        for (const auto& [k, v] : logs) j[k] = v;
+        std::cout << j.dump() << std::endl;
+      } else {
+        if (!tty) std::cout << "Epoch " << epoch + 1 << "/" << fit.epochs << "\n";
+        char buf[128];
+        std::snprintf(buf, sizeof buf, "%lld/%lld - %.1fs - %.0f images/s",
+                      static_cast<long long>(loop.steps_per_epoch()),
+                      static_cast<long long>(loop.steps_per_epoch()),
+                      train_seconds + loop.validation_seconds(), rate);
+        std::cout << (tty ? "\r\033[K" : "") << buf << format_logs(logs) << std::endl;
+      }
+    } else if (tty) {
+      const int64_t done = loop.batch(), total = loop.steps_per_epoch();
+      const int width = 30, filled = static_cast<int>(width * done / std::max<int64_t>(total, 1));
+      const double eta = rate > 0 ? (train.num_samples() - images) / rate : 0;
+      std::printf("\r%lld/%lld [%s>%s] - ETA: %.0fs - %.0f images/s%s", static_cast<long long>(done),
+                  static_cast<long long>(total), std::string(filled, '=').c_str(),
+                  std::string(width - filled, '.').c_str(), eta, rate,
+                  format_logs(loop.batch_logs()).c_str());
+      std::fflush(stdout);
+    }
+  }
+  if (a.has("save")) {
+    nlohmann::json meta = {{"class_names", train.classes()},
+                           {"color_mode", cnn::data::color_mode_name(fo.color_mode)},
+                           {"target_size", {size.first, size.second}},
+                           {"rescale", fo.rescale}};
+    std::vector<uint8_t> bytes = cnn::io::save_model_bytes(*model, meta.dump());
+    std::ofstream out(a.get("save"), std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    if (!out) throw std::runtime_error("cannot write '" + a.get("save") + "'");
+    log << "saved the model to " << a.get("save") << "\n";
+  }
+  return 0;
+}
+
+}  // namespace cnnp
