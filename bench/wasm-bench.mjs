@@ -22,16 +22,7 @@ if (workload !== 'w1') {
 const cnn = await loadCnn({ threads: threads > 1 });
 const batch = 32;
 const { x, y } = cnn.data.syntheticTask({ samples: batch * 8, seed: 1 });
-const model = cnn.sequential([
-  cnn.layers.conv2d({ filters: 6, kernelSize: 5, padding: 'same', activation: 'relu', inputShape: [28, 28, 1] }),
-  cnn.layers.averagePooling2d({ poolSize: 2 }),
-  cnn.layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }),
-  cnn.layers.averagePooling2d({ poolSize: 2 }),
-  cnn.layers.flatten(),
-  cnn.layers.dense({ units: 120, activation: 'relu' }),
-  cnn.layers.dense({ units: 84, activation: 'relu' }),
-  cnn.layers.dense({ units: 10, activation: 'softmax' }),
-], { seed: 7 });
+const model = cnn.presets.lenet({ seed: 7 });
 model.compile({ optimizer: cnn.optimizers.adam(), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
 
 // Warm up (V8 tiers wasm up after the first calls), then time whole epochs of 8 batches.

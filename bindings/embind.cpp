@@ -14,11 +14,13 @@
 #include <string>
 #include <thread>
 
+#include "cnn/data/flow.h"
 #include "cnn/data/synthetic.h"
 #include "cnn/error.h"
 #include "cnn/io/keras_json.h"
 #include "cnn/io/model_bytes.h"
 #include "cnn/nn/model.h"
+#include "cnn/nn/presets.h"
 #include "cnn/optim/optimizer.h"
 #include "cnn/train/fit_loop.h"
 
@@ -105,6 +107,83 @@ class JsGradients {
   cnn::nn::Model::Gradients g_;
 };
 
+// The files of an uploaded dataset folder, copied into wasm memory once and
+// shared by every flow made from them (training and validation subsets).
+class JsFileSet {
+ public:
+  JsFileSet() : files_(std::make_shared<cnn::data::MemoryFiles>()) {}
+  void add(const std::string& path, const val& bytes) {
+    guard([&] { files_->add(path, emscripten::convertJSArrayToNumberVector<uint8_t>(bytes)); });
+  }
+  void addFolder(const std::string& name) { files_->add_folder(name); }
+  double size() const { return static_cast<double>(files_->size()); }
+  std::shared_ptr<cnn::data::MemoryFiles> files() const { return files_; }
+
+ private:
+  std::shared_ptr<cnn::data::MemoryFiles> files_;
+};
+
+class JsImageFlow {
+ public:
+  static JsImageFlow* create(const JsFileSet& files, const std::string& options) {
+    return guard([&]() -> JsImageFlow* {
+      json j = json::parse(options);
+      cnn::data::FlowOptions o;
+      if (j.contains("targetSize")) {
+        o.target_height = j["targetSize"].at(0).get<int64_t>();
+        o.target_width = j["targetSize"].at(1).get<int64_t>();
+      }
+      o.color_mode = cnn::data::parse_color_mode(j.value("colorMode", std::string("rgb")));
+      o.interpolation = cnn::data::parse_interpolation(j.value("interpolation", std::string("nearest")));
+      o.class_mode = cnn::data::parse_class_mode(j.value("classMode", std::string("categorical")));
+      o.batch_size = j.value("batchSize", static_cast<int64_t>(32));
+      o.shuffle = j.value("shuffle", true);
+      o.seed = j.value("seed", static_cast<uint64_t>(0));
+      o.rescale = j.value("rescale", 0.0f);
+      o.validation_split = j.value("validationSplit", 0.0);
+      o.subset = cnn::data::parse_subset(j.value("subset", std::string()));
+      o.augment = cnn::data::AugmentOptions::parse(j.value("augment", std::string()));
+      if (j.contains("memoryBudget")) o.memory_budget = j["memoryBudget"].get<size_t>();
+      return new JsImageFlow(std::make_shared<cnn::data::ImageFlow>(files.files(), o));
+    });
+  }
+  std::string info() const {
+    return guard([&] {
+      json indices = json::object();
+      for (const auto& [k, v] : flow_->listing().class_indices) indices[k] = v;
+      return json{{"foundMessage", flow_->found_message()},
+                  {"classIndices", indices},
+                  {"classes", flow_->classes()},
+                  {"perClass", flow_->listing().per_class},
+                  {"samples", flow_->num_samples()},
+                  {"length", flow_->num_batches()},
+                  {"skipped", flow_->listing().skipped},
+                  {"skippedWarning", flow_->listing().skipped_warning()},
+                  {"unreadable", flow_->unreadable()},
+                  {"augmenting", flow_->augmenting()}}
+          .dump();
+    });
+  }
+  void prepare() {
+    guard([&] { flow_->prepare(); });
+  }
+  // next(): (x, y) of the endless iterator; the tensors are taken with x()/y().
+  void next() {
+    guard([&] { last_ = flow_->next(); });
+  }
+  void batch(double index) {
+    guard([&] { last_ = flow_->batch(static_cast<int64_t>(index)); });
+  }
+  JsTensor* x() const { return new JsTensor(last_.first); }
+  JsTensor* y() const { return new JsTensor(last_.second); }
+  std::shared_ptr<cnn::data::ImageFlow> flow() const { return flow_; }
+
+ private:
+  explicit JsImageFlow(std::shared_ptr<cnn::data::ImageFlow> f) : flow_(std::move(f)) {}
+  std::shared_ptr<cnn::data::ImageFlow> flow_;
+  std::pair<cnn::Tensor, cnn::Tensor> last_;
+};
+
 class JsModel {
  public:
   explicit JsModel(std::unique_ptr<cnn::nn::Model> m) : m_(std::move(m)) {}
@@ -112,6 +191,13 @@ class JsModel {
   static JsModel* fromJson(const std::string& text, double seed) {
     return guard([&]() -> JsModel* {
       return new JsModel(cnn::io::model_from_json(text, static_cast<uint64_t>(seed)));
+    });
+  }
+  static JsModel* lenet(double h, double w, double c, double classes, double seed) {
+    return guard([&]() -> JsModel* {
+      return new JsModel(
+          cnn::nn::lenet({static_cast<int64_t>(h), static_cast<int64_t>(w), static_cast<int64_t>(c)},
+                         static_cast<int64_t>(classes), static_cast<uint64_t>(seed)));
     });
   }
   static JsModel* load(const std::string& bytes) {
@@ -198,6 +284,17 @@ class JsModel {
       loop_ = std::make_unique<cnn::train::FitLoop>(*m_, x.tensor(), y.tensor(), o);
     });
   }
+  // Trains on an image flow; `val` may be null (no validation).
+  void fitBeginFlow(const JsImageFlow& train, JsImageFlow* val, const std::string& options) {
+    guard([&] {
+      cnn::train::FitOptions o = fit_options(options);
+      loop_.reset();
+      train_flow_ = train.flow();
+      val_flow_ = val ? val->flow() : nullptr;
+      o.validation_dataset = val_flow_.get();
+      loop_ = std::make_unique<cnn::train::FitLoop>(*m_, *train_flow_, o);
+    });
+  }
   bool fitStep() {
     return guard([&] {
       if (!loop_) throw cnn::ValueError("fit: no training in progress");
@@ -232,6 +329,8 @@ class JsModel {
       for (const auto& [k, v] : loop_->history().history) h[k] = v;
       json out{{"epoch", loop_->history().epoch}, {"history", h}};
       loop_.reset();
+      train_flow_.reset();
+      val_flow_.reset();
       return out.dump();
     });
   }
@@ -278,6 +377,7 @@ class JsModel {
   }
 
   std::unique_ptr<cnn::nn::Model> m_;
+  std::shared_ptr<cnn::data::ImageFlow> train_flow_, val_flow_;  // kept alive while a loop uses them
   std::unique_ptr<cnn::train::FitLoop> loop_;
 };
 
@@ -303,6 +403,22 @@ JsTask* synthetic_task(const std::string& options) {
     o.noise = j.value("noise", o.noise);
     o.seed = j.value("seed", o.seed);
     return new JsTask(cnn::data::make_synthetic_task(o));
+  });
+}
+
+// PNG bytes of one image tensor (H, W, C) holding values in [0, 1].
+val encode_png(const JsTensor& t) {
+  return guard([&]() -> val {
+    const cnn::Tensor& x = t.tensor();
+    if (x.ndim() != 3)
+      throw cnn::ShapeError("encodePng: expected an image of shape (height, width, channels), got " +
+                            cnn::shape_str(x.shape()));
+    cnn::data::Image img{x.dim(0), x.dim(1), x.dim(2), std::vector<uint8_t>(static_cast<size_t>(x.numel()))};
+    for (int64_t i = 0; i < x.numel(); ++i)
+      img.pixels[static_cast<size_t>(i)] =
+          static_cast<uint8_t>(std::min(1.0f, std::max(0.0f, x[i])) * 255.0f + 0.5f);
+    std::vector<uint8_t> png = cnn::data::encode_png(img);
+    return val(emscripten::typed_memory_view(png.size(), png.data())).call<val>("slice");
   });
 }
 
@@ -332,6 +448,7 @@ EMSCRIPTEN_BINDINGS(cnn_playground) {
   function("buildInfo", &build_info);
   function("heapInfo", &heap_info);
   function("syntheticTask", &synthetic_task, allow_raw_pointers());
+  function("encodePng", &encode_png);
 
   class_<JsTensor>("Tensor")
       .class_function("create", &JsTensor::create, allow_raw_pointers())
@@ -350,9 +467,25 @@ EMSCRIPTEN_BINDINGS(cnn_playground) {
       .function("x", &JsTask::x, allow_raw_pointers())
       .function("y", &JsTask::y, allow_raw_pointers());
 
+  class_<JsFileSet>("FileSet")
+      .constructor<>()
+      .function("add", &JsFileSet::add)
+      .function("addFolder", &JsFileSet::addFolder)
+      .function("size", &JsFileSet::size);
+
+  class_<JsImageFlow>("ImageFlow")
+      .class_function("create", &JsImageFlow::create, allow_raw_pointers())
+      .function("info", &JsImageFlow::info)
+      .function("prepare", &JsImageFlow::prepare)
+      .function("next", &JsImageFlow::next)
+      .function("batch", &JsImageFlow::batch)
+      .function("x", &JsImageFlow::x, allow_raw_pointers())
+      .function("y", &JsImageFlow::y, allow_raw_pointers());
+
   class_<JsModel>("Model")
       .class_function("fromJson", &JsModel::fromJson, allow_raw_pointers())
       .class_function("load", &JsModel::load, allow_raw_pointers())
+      .class_function("lenet", &JsModel::lenet, allow_raw_pointers())
       .function("save", &JsModel::save)
       .function("summary", &JsModel::summary)
       .function("toJson", &JsModel::toJson)
@@ -367,6 +500,7 @@ EMSCRIPTEN_BINDINGS(cnn_playground) {
       .function("compile", &JsModel::compile)
       .function("fitBegin", &JsModel::fitBegin)
       .function("fitBeginValidated", &JsModel::fitBeginValidated)
+      .function("fitBeginFlow", &JsModel::fitBeginFlow, allow_raw_pointers())
       .function("fitStep", &JsModel::fitStep)
       .function("fitStop", &JsModel::fitStop)
       .function("fitState", &JsModel::fitState)

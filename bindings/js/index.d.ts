@@ -116,6 +116,8 @@ export declare class Model {
   setWeights(weights: TensorLike[]): void;
   compile(args: { optimizer?: string | OptimizerSpec; loss: string; metrics?: string[] }): void;
   fit(x: TensorLike, y: TensorLike, options?: FitOptions): Promise<History>;
+  /** Keras's fit(flow, validation_data=flow, ...). */
+  fit(flow: Flow, options?: Omit<FitOptions, 'validationData'> & { validationData?: Flow }): Promise<History>;
   evaluate(x: TensorLike, y: TensorLike, options?: { batchSize?: number }): Logs;
   predict(x: TensorLike, options?: { batchSize?: number }): Tensor;
   vjp(x: TensorLike, outputGrad: TensorLike, options?: { training?: boolean }): Gradients;
@@ -124,13 +126,65 @@ export declare class Model {
   dispose(): void;
 }
 
+export interface FlowOptions {
+  /** [height, width]; Keras's default is [256, 256]. */
+  targetSize?: [number, number];
+  colorMode?: 'rgb' | 'grayscale' | 'rgba';
+  interpolation?: 'nearest' | 'bilinear';
+  classMode?: 'sparse' | 'categorical' | 'binary' | 'input' | 'none';
+  batchSize?: number;
+  shuffle?: boolean;
+  seed?: number;
+  rescale?: number;
+  validationSplit?: number;
+  subset?: 'training' | 'validation';
+  /** {horizontalFlip: true, rotationRange: 15, zoomRange: [0.9, 1.1], ...} or "horizontal_flip,...". */
+  augment?: string | Record<string, boolean | number | [number, number] | string>;
+  /** Bytes of decoded uint8 images kept in memory; beyond it images are decoded per batch. */
+  memoryBudget?: number;
+}
+
+export declare class Flow {
+  readonly foundMessage: string;
+  readonly classIndices: Record<string, number>;
+  readonly classes: string[];
+  readonly countsPerClass: number[];
+  readonly samples: number;
+  readonly length: number;
+  readonly skipped: string[];
+  readonly skippedWarning: string;
+  readonly unreadable: string[];
+  readonly augmenting: boolean;
+  prepare(): this;
+  next(): { x: Tensor; y: Tensor };
+  batch(index: number): { x: Tensor; y: Tensor };
+  dispose(): void;
+}
+
+export declare class FileSet {
+  readonly size: number;
+  flow(options?: FlowOptions): Flow;
+  dispose(): void;
+}
+
+export type FileLike = File | { path: string; bytes: Uint8Array | ArrayBuffer };
+
 export declare class Cnn {
   readonly backend: Backend;
   readonly layers: Layers;
   readonly optimizers: Optimizers;
+  readonly presets: {
+    /** The course's LeNet (61,706 params at 28x28x1, 10 classes). */
+    lenet(args?: { inputShape?: [number, number, number]; classes?: number; seed?: number }): Model;
+  };
   readonly data: {
     syntheticTask(args?: { samples?: number; height?: number; width?: number; channels?: number; classes?: number;
                            noise?: number; seed?: number }): { x: Tensor; y: Tensor };
+    files(files: Iterable<FileLike> | ArrayLike<FileLike>, options?: { folders?: string[] }): Promise<FileSet>;
+    fromFiles(files: FileSet | Iterable<FileLike> | ArrayLike<FileLike>, options?: FlowOptions): Promise<Flow>;
+    encodePng(image: TensorLike): Uint8Array;
+    Flow: typeof Flow;
+    FileSet: typeof FileSet;
   };
   tensor(values: ArrayLike<number> | null, shape: number[]): Tensor;
   sequential(layers: LayerSpec[], options?: { name?: string; seed?: number }): Model;

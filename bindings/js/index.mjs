@@ -10,6 +10,7 @@
 //
 // Memory: tensors and models live in wasm memory; dispose() frees them at
 // once (they also support `using` via Symbol.dispose where available).
+import { makeData } from './data.mjs';
 import { layers } from './layers.mjs';
 import { optimizers, toKerasName } from './options.mjs';
 
@@ -61,29 +62,18 @@ function check(M, result) {
   return result;
 }
 
-export class Tensor {
+/** An object backed by wasm memory, freed by dispose(). */
+class Disposable {
   /** @internal */
-  constructor(cnn, handle) {
+  constructor(cnn, handle, kind) {
     this._cnn = cnn;
     this._h = handle;
-    this.shape = Array.from(handle.shape());
-    this.size = this.shape.reduce((a, b) => a * b, 1);
+    this._kind = kind;
   }
   /** @internal */
   get handle() {
-    if (!this._h) throw new Error('Tensor: this tensor has been disposed');
+    if (!this._h) throw new Error(`${this._kind}: this ${this._kind.toLowerCase()} has been disposed`);
     return this._h;
-  }
-  /** A copy of the values (safe to keep). */
-  dataSync() {
-    return this.handle.view().slice();
-  }
-  /**
-   * A Float32Array over wasm memory, without copying. It is invalidated by
-   * any later engine call that grows memory, and by dispose(): read it at once.
-   */
-  view() {
-    return this.handle.view();
   }
   get disposed() {
     return !this._h;
@@ -99,16 +89,30 @@ export class Tensor {
   }
 }
 
-export class Model {
+export class Tensor extends Disposable {
   /** @internal */
   constructor(cnn, handle) {
-    this._cnn = cnn;
-    this._h = handle;
+    super(cnn, handle, 'Tensor');
+    this.shape = Array.from(handle.shape());
+    this.size = this.shape.reduce((a, b) => a * b, 1);
   }
+  /** A copy of the values (safe to keep). */
+  dataSync() {
+    return this.handle.view().slice();
+  }
+  /**
+   * A Float32Array over wasm memory, without copying. It is invalidated by
+   * any later engine call that grows memory, and by dispose(): read it at once.
+   */
+  view() {
+    return this.handle.view();
+  }
+}
+
+export class Model extends Disposable {
   /** @internal */
-  get handle() {
-    if (!this._h) throw new Error('Model: this model has been disposed');
-    return this._h;
+  constructor(cnn, handle) {
+    super(cnn, handle, 'Model');
   }
   get name() {
     return this.handle.name();
@@ -172,6 +176,8 @@ export class Model {
    */
   async fit(x, y, options = {}) {
     const M = this._cnn.module;
+    const flowMode = x instanceof this._cnn.data.Flow;
+    if (flowMode) options = y ?? {};  // fit(trainFlow, {validationData: valFlow, epochs, ...})
     const { validationData, onBatchEnd, onEpochEnd, signal, yieldEveryMs = 16 } = options;
     const opts = {
       batchSize: options.batchSize ?? 32,
@@ -183,10 +189,17 @@ export class Model {
       validationSteps: options.validationSteps ?? -1,
     };
     const h = this.handle;
-    await this._cnn._withAll([x, y, ...(validationData ?? [])], ([tx, ty, vx, vy]) => {
-      if (validationData) check(M, h.fitBeginValidated(tx.handle, ty.handle, vx.handle, vy.handle, JSON.stringify(opts)));
-      else check(M, h.fitBegin(tx.handle, ty.handle, JSON.stringify(opts)));
-    });
+    if (flowMode) {
+      if (validationData && !(validationData instanceof this._cnn.data.Flow))
+        throw new Error('fit: with a flow, validationData must be a flow too');
+      check(M, h.fitBeginFlow(x.handle, validationData ? validationData.handle : null, JSON.stringify(opts)));
+    } else {
+      this._cnn._withAll([x, y, ...(validationData ?? [])], ([tx, ty, vx, vy]) => {
+        if (validationData)
+          check(M, h.fitBeginValidated(tx.handle, ty.handle, vx.handle, vy.handle, JSON.stringify(opts)));
+        else check(M, h.fitBegin(tx.handle, ty.handle, JSON.stringify(opts)));
+      });
+    }
     const state = () => JSON.parse(check(M, h.fitState()));
     let reported = 0;  // epochs passed to onEpochEnd so far
     const reportEpoch = async () => {
@@ -254,18 +267,6 @@ export class Model {
     return check(this._cnn.module, this.handle.save());
   }
 
-  get disposed() {
-    return !this._h;
-  }
-  dispose() {
-    if (this._h) {
-      this._h.delete();
-      this._h = null;
-    }
-  }
-  [disposeSymbol]() {
-    this.dispose();
-  }
 }
 
 export class Cnn {
@@ -277,7 +278,19 @@ export class Cnn {
     this.backend = { variant, reason, ...info };
     this.layers = layers;
     this.optimizers = optimizers;
+    this.presets = {
+      /**
+       * The course's LeNet (the engine's own definition, as natively): Conv2D(6, 5, same, relu) ->
+       * AveragePooling2D -> Conv2D(16, 5, relu) -> AveragePooling2D -> Flatten -> Dense(120) -> Dense(84)
+       * -> Dense(classes, softmax).
+       */
+      lenet: ({ inputShape = [28, 28, 1], classes = 10, seed = 0 } = {}) => {
+        const [h, w, c] = inputShape;
+        return new Model(this, check(module, module.Model.lenet(h, w, c, classes, seed)));
+      },
+    };
     this.data = {
+      ...makeData(this, check, Tensor),
       /** A generated, learnable image task (the engine's own, identical to native). */
       syntheticTask: (opts = {}) => {
         const task = check(module, module.syntheticTask(JSON.stringify(opts)));

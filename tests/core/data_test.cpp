@@ -258,6 +258,7 @@ TEST(Flow, UnreadableFilesAreListedAndEmptyClassesRefused) {
     FAIL();
   } catch (const ValueError& e) {
     EXPECT_NE(std::string(e.what()).find("class 'birds'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("birds/1.jpg"), std::string::npos) << e.what();  // its own file
   }
 }
 

@@ -125,16 +125,7 @@ for (const { name, cnn } of variants) {
 
     test('a whole LeNet step', () => {
       const { tensors: t } = loadFixture('lenet_step');
-      const model = cnn.sequential([
-        cnn.layers.conv2d({ filters: 6, kernelSize: 5, padding: 'same', activation: 'relu', inputShape: [28, 28, 1] }),
-        cnn.layers.averagePooling2d({ poolSize: 2 }),
-        cnn.layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }),
-        cnn.layers.averagePooling2d({ poolSize: 2 }),
-        cnn.layers.flatten(),
-        cnn.layers.dense({ units: 120, activation: 'relu' }),
-        cnn.layers.dense({ units: 84, activation: 'relu' }),
-        cnn.layers.dense({ units: 10, activation: 'softmax' }),
-      ]);
+      const model = cnn.presets.lenet();
       const names = model.weightsInfo.map((w) => w.name);
       model.setWeights(names.map((n) => t[n]));
       model.compile({ optimizer: cnn.optimizers.adam(), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });

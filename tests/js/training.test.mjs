@@ -8,18 +8,7 @@ import { loadVariants, takeRows } from './helpers.mjs';
 const variants = await loadVariants();
 after(() => variants.forEach((v) => v.cnn.dispose()));
 
-function lenet(cnn, seed) {
-  return cnn.sequential([
-    cnn.layers.conv2d({ filters: 6, kernelSize: 5, padding: 'same', activation: 'relu', inputShape: [28, 28, 1] }),
-    cnn.layers.averagePooling2d({ poolSize: 2 }),
-    cnn.layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }),
-    cnn.layers.averagePooling2d({ poolSize: 2 }),
-    cnn.layers.flatten(),
-    cnn.layers.dense({ units: 120, activation: 'relu' }),
-    cnn.layers.dense({ units: 84, activation: 'relu' }),
-    cnn.layers.dense({ units: 10, activation: 'softmax' }),
-  ], { seed });
-}
+const lenet = (cnn, seed) => cnn.presets.lenet({ seed });
 
 for (const { name, cnn } of variants) {
   describe(`training (${name})`, () => {

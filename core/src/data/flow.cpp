@@ -51,6 +51,7 @@ void ImageFlow::prepare(const std::function<void(size_t, size_t)>& progress) {
   std::vector<size_t> keep_files;
   std::vector<int> keep_labels;
   std::vector<int64_t> readable_per_class(listing_.classes.size(), 0);
+  std::vector<std::string> first_error(listing_.classes.size());
   for (size_t i = 0; i < n; ++i) {
     try {
       Image img = load(i);
@@ -60,13 +61,14 @@ void ImageFlow::prepare(const std::function<void(size_t, size_t)>& progress) {
       ++readable_per_class[static_cast<size_t>(listing_.labels[i])];
     } catch (const ValueError& e) {
       unreadable_.push_back(e.what());
+      std::string& first = first_error[static_cast<size_t>(listing_.labels[i])];
+      if (first.empty()) first = e.what();
     }
     if (progress) progress(i + 1, n);
   }
   for (size_t k = 0; k < listing_.classes.size(); ++k)
     if (listing_.per_class[k] > 0 && readable_per_class[k] == 0)
-      throw ValueError("class '" + listing_.classes[k] + "' has no readable image: " +
-                       (unreadable_.empty() ? std::string() : unreadable_.front()));
+      throw ValueError("class '" + listing_.classes[k] + "' has no readable image: " + first_error[k]);
   listing_.files = std::move(keep_files);
   listing_.labels = std::move(keep_labels);
   listing_.per_class = readable_per_class;

@@ -1,0 +1,133 @@
+// cnn.data: folders of class folders, as Keras's
+// ImageDataGenerator(...).flow_from_directory(...) reads them.
+//
+//   const files = await cnn.data.files(input.files);       // a FileList from <input webkitdirectory>
+//   const train = files.flow({ targetSize: [150, 150], batchSize: 16, classMode: 'sparse',
+//                              validationSplit: 0.25, subset: 'training', seed: 12345, rescale: 1 / 255 });
+//   console.log(train.foundMessage);                       // "Found 1263 images belonging to 12 classes."
+
+const camelToSnake = (k) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+
+/** {horizontalFlip: true, zoomRange: [0.8, 1.2], ...} -> the engine's "horizontal_flip,zoom_range=0.8:1.2" */
+export function augmentSpec(augment) {
+  if (!augment) return '';
+  if (typeof augment === 'string') return augment;
+  const parts = [];
+  for (const [key, value] of Object.entries(augment)) {
+    if (value === false || value == null) continue;
+    const k = camelToSnake(key);
+    if (value === true) parts.push(k);
+    else if (Array.isArray(value)) parts.push(`${k}=${value[0]}:${value[1]}`);
+    else parts.push(`${k}=${value}`);
+  }
+  return parts.join(',');
+}
+
+/** A dataset path from a File: webkitRelativePath minus the chosen folder's own name. */
+function relativePath(file) {
+  const p = file.webkitRelativePath || file.name;
+  const slash = p.indexOf('/');
+  return file.webkitRelativePath && slash >= 0 ? p.slice(slash + 1) : p;
+}
+
+export function makeData(cnn, check, Tensor) {
+  const M = cnn.module;
+
+  class Flow {
+    /** @internal */
+    constructor(handle) {
+      this._h = handle;
+      this._info = JSON.parse(check(M, handle.info()));
+    }
+    get handle() {
+      if (!this._h) throw new Error('Flow: this flow has been disposed');
+      return this._h;
+    }
+    /** Decodes every image once (done by the first batch otherwise); lists unreadable files. */
+    prepare() {
+      check(M, this.handle.prepare());
+      this._info = JSON.parse(check(M, this.handle.info()));
+      return this;
+    }
+    get foundMessage() { return this._info.foundMessage; }
+    get classIndices() { return this._info.classIndices; }
+    get classes() { return this._info.classes; }
+    get countsPerClass() { return this._info.perClass; }
+    get samples() { return this._info.samples; }
+    /** ceil(samples / batchSize), as len(flow) in Keras. */
+    get length() { return this._info.length; }
+    get skipped() { return this._info.skipped; }
+    get skippedWarning() { return this._info.skippedWarning; }
+    get unreadable() { return this._info.unreadable; }
+    get augmenting() { return this._info.augmenting; }
+    /** The next batch of the endless iterator: {x: (N, H, W, C), y}. */
+    next() {
+      check(M, this.handle.next());
+      return { x: new Tensor(cnn, this.handle.x()), y: new Tensor(cnn, this.handle.y()) };
+    }
+    batch(index) {
+      check(M, this.handle.batch(index));
+      return { x: new Tensor(cnn, this.handle.x()), y: new Tensor(cnn, this.handle.y()) };
+    }
+    dispose() {
+      if (this._h) {
+        this._h.delete();
+        this._h = null;
+      }
+    }
+  }
+
+  class FileSet {
+    /** @internal */
+    constructor() {
+      this._h = new M.FileSet();
+    }
+    get size() { return this._h.size(); }
+    /** A flow over these files (a training or validation subset, or all). */
+    flow(options = {}) {
+      const opts = { ...options, augment: augmentSpec(options.augment) };
+      return new Flow(check(M, M.ImageFlow.create(this._h, JSON.stringify(opts))));
+    }
+    dispose() {
+      if (this._h) {
+        this._h.delete();
+        this._h = null;
+      }
+    }
+  }
+
+  return {
+    Flow,
+    FileSet,
+    /** PNG file bytes of an image tensor (H, W, C) with values in [0, 1]. */
+    encodePng(image) {
+      return cnn._with(image, (t) => check(M, M.encodePng(t.handle)));
+    },
+    /**
+     * Copies a dataset into the engine. `files`: a FileList / File[] (paths from
+     * webkitRelativePath, the chosen folder's name dropped) or {path, bytes}
+     * records (Node). `folders`: class folders that hold no files (optional).
+     */
+    async files(files, { folders = [] } = {}) {
+      const set = new FileSet();
+      for (const f of Array.from(files)) {
+        if (f && typeof f.arrayBuffer === 'function' && !('bytes' in f)) {
+          check(M, set._h.add(relativePath(f), new Uint8Array(await f.arrayBuffer())));
+        } else if (f && typeof f.path === 'string' && f.bytes) {
+          check(M, set._h.add(f.path, f.bytes instanceof Uint8Array ? f.bytes : new Uint8Array(f.bytes)));
+        } else {
+          throw new Error('data.files: expected File objects or {path, bytes} records');
+        }
+      }
+      for (const name of folders) set._h.addFolder(name);
+      return set;
+    },
+    /** One flow straight from files: cnn.data.fromFiles(files, {targetSize, ..., subset}). */
+    async fromFiles(files, options = {}) {
+      const set = files instanceof FileSet ? files : await this.files(files);
+      const flow = set.flow(options);
+      if (!(files instanceof FileSet)) set.dispose();  // the flow keeps the files it needs
+      return flow;
+    },
+  };
+}
