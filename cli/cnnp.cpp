@@ -18,7 +18,7 @@ const char* kUsage =
     "      print the Keras summary of a model.to_json() file\n"
     "  train --data DIR --model lenet|MODEL.json [--target-size 28x28] [--color-mode rgb|grayscale|rgba]\n"
     "        [--batch-size 32] [--epochs 5] [--optimizer adam|sgd] [--lr 0.001] [--validation-split 0.25]\n"
-    "        [--seed 0] [--rescale 0.00392] [--interpolation nearest|bilinear]\n"
+    "        [--seed 0] [--rescale 0.00392] [--interpolation nearest|bilinear] [--memory-budget MiB]\n"
     "        [--augment horizontal_flip,rotation_range=15,...] [--save OUT.cnnp] [--threads N] [--json]\n"
     "      train on a folder of class folders, like flow_from_directory + fit\n"
     "  predict --model OUT.cnnp --image FILE [--image FILE ...] [--json]\n"

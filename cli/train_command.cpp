@@ -77,6 +77,8 @@ int cmd_train(int argc, char** argv) {
   fo.rescale = static_cast<float>(a.number("rescale", 1.0 / 255));
   fo.validation_split = a.number("validation-split", 0.0);
   fo.interpolation = cnn::data::parse_interpolation(a.get("interpolation", "nearest"));
+  if (a.has("memory-budget"))  // in MiB: decoded images kept beyond it are decoded per batch instead
+    fo.memory_budget = static_cast<size_t>(a.number("memory-budget", 1024) * 1024 * 1024);
   const int64_t channels = cnn::data::color_mode_channels(fo.color_mode);
   const uint64_t seed = fo.seed;
 

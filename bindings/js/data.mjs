@@ -8,7 +8,10 @@
 
 const camelToSnake = (k) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
 
-/** {horizontalFlip: true, zoomRange: [0.8, 1.2], ...} -> the engine's "horizontal_flip,zoom_range=0.8:1.2" */
+/**
+ * {horizontalFlip: true, zoomRange: [0.8, 1.2], noise: {value: 5, probability: 0.3}, ...}
+ * -> the engine's "horizontal_flip,zoom_range=0.8:1.2,noise=5@0.3"
+ */
 export function augmentSpec(augment) {
   if (!augment) return '';
   if (typeof augment === 'string') return augment;
@@ -16,9 +19,11 @@ export function augmentSpec(augment) {
   for (const [key, value] of Object.entries(augment)) {
     if (value === false || value == null) continue;
     const k = camelToSnake(key);
-    if (value === true) parts.push(k);
-    else if (Array.isArray(value)) parts.push(`${k}=${value[0]}:${value[1]}`);
-    else parts.push(`${k}=${value}`);
+    const v = typeof value === 'object' && !Array.isArray(value) ? value.value : value;
+    const p = typeof value === 'object' && !Array.isArray(value) && value.probability != null ? `@${value.probability}` : '';
+    if (v === true) parts.push(k + p);
+    else if (Array.isArray(v)) parts.push(`${k}=${v[0]}:${v[1]}${p}`);
+    else parts.push(`${k}=${v}${p}`);
   }
   return parts.join(',');
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -237,6 +238,17 @@ TEST(Flow, ShufflesReproduciblyAndStreamsBeyondTheBudget) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(a.next().first.dim(0), 11);
 }
 
+TEST(Flow, EmptyDatasetIsAnErrorWhenUsed) {
+  auto files = std::make_shared<MemoryFiles>();
+  files->add_folder("cats");
+  files->add_folder("dogs");
+  FlowOptions o;
+  o.target_height = o.target_width = 4;
+  ImageFlow flow(files, o);
+  EXPECT_EQ(flow.found_message(), "Found 0 images belonging to 2 classes.");
+  EXPECT_THROW(flow.batch(0), ValueError);
+}
+
 TEST(Flow, UnreadableFilesAreListedAndEmptyClassesRefused) {
   auto files = std::make_shared<MemoryFiles>();
   const std::vector<uint8_t> png = read_bytes("rgb.png"), bad = read_bytes("truncated.jpg");
@@ -306,6 +318,24 @@ TEST(Augment, EachKeepsShapeIsSeededAndChangesPixels) {
     EXPECT_TRUE(changed);
   }
   EXPECT_THROW(AugmentOptions::parse("rotation_range=abc"), ValueError);
+  EXPECT_THROW(AugmentOptions::parse("noise=5@1.5"), ValueError);
+  // A per-augmentation probability of 0 turns that one off, and only that one.
+  const AugmentOptions never = AugmentOptions::parse("noise=20@0,horizontal_flip");
+  EXPECT_EQ(never.probabilities.at("noise"), 0.0f);
+  for (uint64_t seed = 0; seed < 8; ++seed) {
+    std::vector<float> p = base;
+    Rng rng(seed);
+    augment_image(p, H, W, C, never, rng);
+    std::vector<float> sorted_p = p, sorted_b = base;
+    std::sort(sorted_p.begin(), sorted_p.end());
+    std::sort(sorted_b.begin(), sorted_b.end());
+    EXPECT_EQ(sorted_p, sorted_b);  // a flip permutes pixels; noise would change them
+  }
+  // untouched_fraction 1 leaves every image as it was.
+  std::vector<float> same = base;
+  Rng r(1);
+  augment_image(same, H, W, C, AugmentOptions::parse("rotation_range=30,noise=9,untouched_fraction=1"), r);
+  EXPECT_EQ(same, base);
   EXPECT_THROW(AugmentOptions::parse("mixup"), ValueError);
 }
 

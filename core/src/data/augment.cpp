@@ -45,6 +45,13 @@ AugmentOptions AugmentOptions::parse(const std::string& spec) {
   };
   while (std::getline(ss, item, ',')) {
     if (item.empty()) continue;
+    const size_t at = item.find('@');
+    if (at != std::string::npos) {
+      const float p = number("probability of " + item.substr(0, at), item.substr(at + 1));
+      if (!(p >= 0 && p <= 1)) throw ValueError("augment: the probability in '" + item + "' must be in [0, 1]");
+      o.probabilities[item.substr(0, item.find('='))] = p;
+      item = item.substr(0, at);
+    }
     const size_t eq = item.find('=');
     const std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
     if (key == "horizontal_flip")
@@ -179,23 +186,27 @@ void gaussian_blur(std::vector<float>& px, int64_t h, int64_t w, int64_t ch, flo
 void augment_image(std::vector<float>& px, int64_t h, int64_t w, int64_t ch, const AugmentOptions& o,
                    Rng& rng) {
   if (o.untouched_fraction > 0 && rng.uniform() < o.untouched_fraction) return;
-  auto use = [&] { return o.probability >= 1.0f || rng.uniform() < o.probability; };
+  auto use = [&](const char* name) {
+    auto it = o.probabilities.find(name);
+    const float p = it != o.probabilities.end() ? it->second : o.probability;
+    return p >= 1.0f || rng.uniform() < p;
+  };
   constexpr double kDeg = 3.14159265358979323846 / 180.0;
   // Keras's random_transform draws: theta, tx (rows), ty (cols), shear, zx, zy.
   const double theta =
-      o.rotation_range != 0 && use() ? rng.uniform(-o.rotation_range, o.rotation_range) * kDeg : 0;
+      o.rotation_range != 0 && use("rotation_range") ? rng.uniform(-o.rotation_range, o.rotation_range) * kDeg : 0;
   double tx = 0, ty = 0;
-  if (o.height_shift_range != 0 && use()) {
+  if (o.height_shift_range != 0 && use("height_shift_range")) {
     tx = rng.uniform(-o.height_shift_range, o.height_shift_range);
     if (o.height_shift_range < 1) tx *= h;
   }
-  if (o.width_shift_range != 0 && use()) {
+  if (o.width_shift_range != 0 && use("width_shift_range")) {
     ty = rng.uniform(-o.width_shift_range, o.width_shift_range);
     if (o.width_shift_range < 1) ty *= w;
   }
-  const double shear = o.shear_range != 0 && use() ? rng.uniform(-o.shear_range, o.shear_range) * kDeg : 0;
+  const double shear = o.shear_range != 0 && use("shear_range") ? rng.uniform(-o.shear_range, o.shear_range) * kDeg : 0;
   double zx = 1, zy = 1;
-  if ((o.zoom_range[0] != 1 || o.zoom_range[1] != 1) && use()) {
+  if ((o.zoom_range[0] != 1 || o.zoom_range[1] != 1) && use("zoom_range")) {
     zx = rng.uniform(o.zoom_range[0], o.zoom_range[1]);
     zy = rng.uniform(o.zoom_range[0], o.zoom_range[1]);
   }
@@ -216,17 +227,17 @@ void augment_image(std::vector<float>& px, int64_t h, int64_t w, int64_t ch, con
                          o1 + t[1] - (A[1][0] * o0 + A[1][1] * o1)};
     affine(px, h, w, ch, A, b, o.fill_mode, o.cval);
   }
-  if (o.horizontal_flip && rng.uniform() < 0.5f && use())
+  if (o.horizontal_flip && rng.uniform() < 0.5f && use("horizontal_flip"))
     for (int64_t r = 0; r < h; ++r)
       for (int64_t c = 0; c < w / 2; ++c)
         for (int64_t k = 0; k < ch; ++k)
           std::swap(px[static_cast<size_t>((r * w + c) * ch + k)],
                     px[static_cast<size_t>((r * w + w - 1 - c) * ch + k)]);
-  if (o.vertical_flip && rng.uniform() < 0.5f && use())
+  if (o.vertical_flip && rng.uniform() < 0.5f && use("vertical_flip"))
     for (int64_t r = 0; r < h / 2; ++r)
       for (int64_t c = 0; c < w * ch; ++c)
         std::swap(px[static_cast<size_t>(r * w * ch + c)], px[static_cast<size_t>((h - 1 - r) * w * ch + c)]);
-  if (o.rotate90 && use()) {
+  if (o.rotate90 && use("rotate90")) {
     // Exact quarter turns (counter-clockwise k times); non-square images only turn by 0 or 180.
     const uint32_t k = h == w ? rng.below(4) : 2 * rng.below(2);
     if (k) {
@@ -246,12 +257,12 @@ void augment_image(std::vector<float>& px, int64_t h, int64_t w, int64_t ch, con
   auto clip = [&] {
     for (float& v : px) v = std::clamp(v, 0.0f, 255.0f);
   };
-  if (o.brightness_range[1] != 0 && use()) {  // PIL's Brightness: blend with black
+  if (o.brightness_range[1] != 0 && use("brightness_range")) {  // PIL's Brightness: blend with black
     const float f = rng.uniform(o.brightness_range[0], o.brightness_range[1]);
     for (float& v : px) v *= f;
     clip();
   }
-  if (o.contrast_range[1] != 0 && use()) {  // PIL's Contrast: blend with the mean grey
+  if (o.contrast_range[1] != 0 && use("contrast_range")) {  // PIL's Contrast: blend with the mean grey
     const float f = rng.uniform(o.contrast_range[0], o.contrast_range[1]);
     double mean = 0;
     for (float v : px) mean += v;
@@ -259,15 +270,15 @@ void augment_image(std::vector<float>& px, int64_t h, int64_t w, int64_t ch, con
     for (float& v : px) v = static_cast<float>(mean + f * (v - mean));
     clip();
   }
-  if (o.blur_sigma > 0 && use()) gaussian_blur(px, h, w, ch, rng.uniform(0, o.blur_sigma));
-  if (o.sharpen > 0 && use()) {  // unsharp mask
+  if (o.blur_sigma > 0 && use("blur")) gaussian_blur(px, h, w, ch, rng.uniform(0, o.blur_sigma));
+  if (o.sharpen > 0 && use("sharpen")) {  // unsharp mask
     std::vector<float> blurred = px;
     gaussian_blur(blurred, h, w, ch, 1.0f);
     const float amount = rng.uniform(0, o.sharpen);
     for (size_t i = 0; i < px.size(); ++i) px[i] += amount * (px[i] - blurred[i]);
     clip();
   }
-  if (o.noise_stddev > 0 && use()) {
+  if (o.noise_stddev > 0 && use("noise")) {
     for (float& v : px) v += o.noise_stddev * rng.normal();
     clip();
   }

@@ -47,7 +47,8 @@ void ImageFlow::prepare(const std::function<void(size_t, size_t)>& progress) {
   const size_t image_bytes =
       static_cast<size_t>(opt_.target_height * opt_.target_width * color_mode_channels(opt_.color_mode));
   cached_ = n * image_bytes <= opt_.memory_budget;
-  std::vector<std::vector<uint8_t>> cache;
+  // One block for every image: no per-image allocations to fragment the heap.
+  std::vector<uint8_t> cache(cached_ ? n * image_bytes : 0);
   std::vector<size_t> keep_files;
   std::vector<int> keep_labels;
   std::vector<int64_t> readable_per_class(listing_.classes.size(), 0);
@@ -55,7 +56,7 @@ void ImageFlow::prepare(const std::function<void(size_t, size_t)>& progress) {
   for (size_t i = 0; i < n; ++i) {
     try {
       Image img = load(i);
-      if (cached_) cache.push_back(std::move(img.pixels));
+      if (cached_) std::copy(img.pixels.begin(), img.pixels.end(), cache.begin() + static_cast<std::ptrdiff_t>(keep_files.size() * image_bytes));
       keep_files.push_back(listing_.files[i]);
       keep_labels.push_back(listing_.labels[i]);
       ++readable_per_class[static_cast<size_t>(listing_.labels[i])];
@@ -73,6 +74,7 @@ void ImageFlow::prepare(const std::function<void(size_t, size_t)>& progress) {
   listing_.labels = std::move(keep_labels);
   listing_.per_class = readable_per_class;
   cache_ = std::move(cache);
+  image_bytes_ = image_bytes;
   order_.resize(listing_.files.size());
   std::iota(order_.begin(), order_.end(), 0);
   prepared_ = true;
@@ -114,12 +116,14 @@ std::pair<Tensor, Tensor> ImageFlow::batch(int64_t index) {
   for (int64_t j = b0; j < b1; ++j) {
     const size_t i = static_cast<size_t>(order_[static_cast<size_t>(j)]);
     std::vector<uint8_t> decoded;
-    const std::vector<uint8_t>* pixels = &decoded;
-    if (cached_)
-      pixels = &cache_[i];
-    else
+    const uint8_t* pixels = nullptr;
+    if (cached_) {
+      pixels = cache_.data() + i * image_bytes_;
+    } else {
       decoded = load(i).pixels;
-    for (int64_t k = 0; k < plane; ++k) px[static_cast<size_t>(k)] = (*pixels)[static_cast<size_t>(k)];
+      pixels = decoded.data();
+    }
+    for (int64_t k = 0; k < plane; ++k) px[static_cast<size_t>(k)] = pixels[k];
     if (augment_) {
       // Each image's draws depend on the seed, the epoch and its position only.
       Rng rng(opt_.seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch_) * 1000003ull +

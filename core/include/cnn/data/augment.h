@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,13 +34,16 @@ struct AugmentOptions {
   float noise_stddev = 0;                       // Gaussian noise, in pixel units (0..255)
   FillMode fill_mode = FillMode::Nearest;
   float cval = 0;
-  // Each augmentation is applied with this probability...
+  // Each augmentation is applied with this probability, unless it has its
+  // own in `probabilities` (keyed by option name, e.g. "rotation_range")...
   float probability = 1.0f;
+  std::map<std::string, float> probabilities;
   // ...and this fraction of images is left untouched altogether.
   float untouched_fraction = 0.0f;
 
   bool any() const;
-  // "horizontal_flip,rotation_range=15,zoom_range=0.8:1.2,..." (the CLI's --augment).
+  // "horizontal_flip,rotation_range=15@0.5,zoom_range=0.8:1.2,..." (the CLI's --augment);
+  // "@p" after an option gives it its own probability p.
   static AugmentOptions parse(const std::string& spec);
 };
 

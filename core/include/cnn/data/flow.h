@@ -69,7 +69,8 @@ class ImageFlow : public train::Dataset {
   FlowOptions opt_;
   DirectoryListing listing_;
   bool augment_ = false, prepared_ = false, cached_ = false;
-  std::vector<std::vector<uint8_t>> cache_;  // (H, W, C) per file when cached
+  std::vector<uint8_t> cache_;  // (N, H, W, C) uint8 when cached
+  size_t image_bytes_ = 0;
   std::vector<std::string> unreadable_;
   std::vector<int64_t> order_;
   int epoch_ = 0;
