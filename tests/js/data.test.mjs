@@ -28,6 +28,10 @@ for (const { name, cnn } of variants) {
       assert.deepEqual(train.classIndices, { cats: 0, dogs: 1, empty: 2 });
       assert.equal(train.length, 3);
       assert.ok(train.augmenting && !val.augmenting);
+      const per = files.flow({ ...opts, subset: 'training', augment: { noise: { value: 5, probability: 0.3 }, zoomRange: [0.9, 1.1] } });
+      assert.ok(per.augmenting);
+      per.dispose();
+      assert.throws(() => files.flow({ ...opts, augment: { mixup: true } }), { message: /unknown option 'mixup'/ });
       assert.match(train.skippedWarning, /cats\/notes\.txt/);
       const { x, y } = train.next();
       assert.deepEqual(x.shape, [4, 8, 10, 3]);
