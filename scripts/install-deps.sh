@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and tests need, when missing.
-# Usage: scripts/install-deps.sh [native] [wasm]
+# Usage: scripts/install-deps.sh [native] [wasm] [web]
 # Runs apt-get as root, or through sudo; waits for another apt to finish.
 set -euo pipefail
 
 native=(cmake make g++ pkg-config libgtest-dev googletest libbenchmark-dev nlohmann-json3-dev libstb-dev)
 # Emscripten's optimizer needs acorn, which Debian ships as node-acorn.
 wasm=(emscripten node-acorn cmake make googletest nlohmann-json3-dev libstb-dev)
+# Browser tests drive Debian's Chromium; Liberation fonts keep screenshots readable.
+web=(chromium fonts-liberation)
 
 want=()
 for group in "${@:-native}"; do
   case "$group" in
     native) want+=("${native[@]}") ;;
     wasm) want+=("${wasm[@]}") ;;
-    *) echo "install-deps: unknown group '$group' (expected: native, wasm)" >&2; exit 2 ;;
+    web) want+=("${web[@]}") ;;
+    *) echo "install-deps: unknown group '$group' (expected: native, wasm, web)" >&2; exit 2 ;;
   esac
 done
 

@@ -3,7 +3,8 @@
 #   1. the native GoogleTest suite (release build),
 #   2. the same suite compiled to WebAssembly, single-thread and threaded (node),
 #   3. the JS API suites (node:test, tests/js/) against both wasm variants,
-#   4. the native suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+#   4. the page in headless Chromium (tests/web/), with and without COOP/COEP,
+#   5. the native suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
 # Usage: scripts/test.sh [--no-sanitize]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,11 @@ ctest --test-dir build-wasm-mt --output-on-failure
 
 echo "== JS API suites (node:test) against both wasm variants"
 node --test tests/js/
+
+echo "== the page in headless Chromium"
+scripts/install-deps.sh web
+scripts/build-web.sh
+node --test tests/web/
 
 if [ "$sanitize" = 1 ]; then
   scripts/sanitize.sh

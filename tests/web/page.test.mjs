@@ -1,0 +1,69 @@
+// The page in a real headless Chromium (Debian's), driven by playwright-core:
+// served with and without COOP/COEP (threaded and single-thread engine).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const shots = path.join(root, 'tests/web/screenshots');
+
+async function serve(port, isolated) {
+  const args = [path.join(root, 'scripts/serve.mjs')];
+  if (!isolated) args.push('--no-isolation');
+  const proc = spawn(process.execPath, args, { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    proc.stdout.on('data', (d) => d.toString().includes('CNN Playground on') && resolve());
+    proc.on('exit', (code) => reject(new Error(`the server exited with ${code}`)));
+  });
+  return proc;
+}
+
+for (const isolated of [true, false]) {
+  describe(`page (${isolated ? 'cross-origin isolated' : 'not isolated'})`, () => {
+    let server, context, page;
+    const problems = [];
+    const port = 18080 + (isolated ? 1 : 2);
+    before(async () => {
+      server = await serve(port, isolated);
+      context = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'pw-')), {
+        executablePath: '/usr/bin/chromium', headless: true,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+               '--disable-component-update', '--disable-sync'],
+      });
+      page = context.pages()[0] ?? (await context.newPage());
+      page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      await page.goto(`http://127.0.0.1:${port}/`);
+    });
+    after(async () => {
+      await context?.close();
+      server?.kill();
+    });
+
+    test('the engine starts in the right build and says which', async () => {
+      const info = page.getByTestId('engine-info');
+      await info.filter({ hasText: 'engine:' }).waitFor({ timeout: 30000 });
+      assert.match(await info.textContent(), isolated ? /engine: threaded/ : /engine: single-thread/);
+    });
+
+    test("the convolution section shows the course's result", async () => {
+      await page.getByTestId('nav-convolution').click();
+      await page.getByTestId('conv-run').click();
+      const cells = await page.getByTestId('conv-result').locator('td').allTextContents();
+      assert.deepEqual(cells.map(Number), [4, 3, 4, 2, 4, 3, 2, 3, 4]);
+      await page.getByTestId('size-K').fill('5');
+      assert.match(await page.getByTestId('output-size').textContent(), /= 28$/);
+      // The engine filtered the sample image (Sobel) without errors.
+      await page.getByText('Convolved').waitFor({ timeout: 30000 });
+      fs.mkdirSync(shots, { recursive: true });
+      await page.screenshot({ path: path.join(shots, `convolution${isolated ? '' : '-single-thread'}.png`), fullPage: true });
+      assert.deepEqual(problems, []);
+    });
+  });
+}
