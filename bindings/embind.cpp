@@ -144,6 +144,7 @@ class JsImageFlow {
       o.subset = cnn::data::parse_subset(j.value("subset", std::string()));
       o.augment = cnn::data::AugmentOptions::parse(j.value("augment", std::string()));
       if (j.contains("memoryBudget")) o.memory_budget = j["memoryBudget"].get<size_t>();
+      o.decode_upfront = j.value("decodeUpfront", true);
       return new JsImageFlow(std::make_shared<cnn::data::ImageFlow>(files.files(), o));
     });
   }
@@ -173,6 +174,10 @@ class JsImageFlow {
   }
   void batch(double index) {
     guard([&] { last_ = flow_->batch(static_cast<int64_t>(index)); });
+  }
+  // Starts pass `epoch` (its shuffle and augmentation draws) before batch().
+  void setEpoch(double epoch) {
+    guard([&] { flow_->on_epoch_begin(static_cast<int>(epoch)); });
   }
   JsTensor* x() const { return new JsTensor(last_.first); }
   JsTensor* y() const { return new JsTensor(last_.second); }
@@ -479,6 +484,7 @@ EMSCRIPTEN_BINDINGS(cnn_playground) {
       .function("prepare", &JsImageFlow::prepare)
       .function("next", &JsImageFlow::next)
       .function("batch", &JsImageFlow::batch)
+      .function("setEpoch", &JsImageFlow::setEpoch)
       .function("x", &JsImageFlow::x, allow_raw_pointers())
       .function("y", &JsImageFlow::y, allow_raw_pointers());
 

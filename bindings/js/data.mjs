@@ -70,7 +70,9 @@ export function makeData(cnn, check, Tensor) {
       check(M, this.handle.next());
       return { x: new Tensor(cnn, this.handle.x()), y: new Tensor(cnn, this.handle.y()) };
     }
-    batch(index) {
+    /** Batch `index` of pass `epoch` (default: the current pass). */
+    batch(index, { epoch } = {}) {
+      if (epoch != null) check(M, this.handle.setEpoch(epoch));
       check(M, this.handle.batch(index));
       return { x: new Tensor(cnn, this.handle.x()), y: new Tensor(cnn, this.handle.y()) };
     }

@@ -142,6 +142,8 @@ export interface FlowOptions {
   augment?: string | Record<string, boolean | number | [number, number] | string>;
   /** Bytes of decoded uint8 images kept in memory; beyond it images are decoded per batch. */
   memoryBudget?: number;
+  /** Decode and check every image before the first batch (default true). */
+  decodeUpfront?: boolean;
 }
 
 export declare class Flow {
@@ -157,7 +159,7 @@ export declare class Flow {
   readonly augmenting: boolean;
   prepare(): this;
   next(): { x: Tensor; y: Tensor };
-  batch(index: number): { x: Tensor; y: Tensor };
+  batch(index: number, options?: { epoch?: number }): { x: Tensor; y: Tensor };
   dispose(): void;
 }
 

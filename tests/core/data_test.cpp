@@ -238,6 +238,28 @@ TEST(Flow, ShufflesReproduciblyAndStreamsBeyondTheBudget) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(a.next().first.dim(0), 11);
 }
 
+TEST(Flow, DecodesLazilyWhenAsked) {
+  auto files = std::make_shared<MemoryFiles>();
+  const std::vector<uint8_t> png = read_bytes("rgb.png"), bad = read_bytes("truncated.jpg");
+  files->add("cats/1.png", png);
+  files->add("dogs/1.png", png);
+  files->add("dogs/2.jpg", bad);
+  FlowOptions o;
+  o.target_height = o.target_width = 4;
+  o.batch_size = 2;
+  o.shuffle = false;
+  o.decode_upfront = false;  // a preview: only the images a batch needs are decoded
+  ImageFlow flow(files, o);
+  EXPECT_EQ(flow.batch(0).first.dim(0), 2);  // the first two files are fine
+  EXPECT_FALSE(flow.cached());
+  try {
+    flow.batch(1);
+    FAIL();
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("dogs/2.jpg"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Flow, EmptyDatasetIsAnErrorWhenUsed) {
   auto files = std::make_shared<MemoryFiles>();
   files->add_folder("cats");

@@ -67,3 +67,62 @@ for (const isolated of [true, false]) {
     });
   });
 }
+
+describe('page: data section', () => {
+  let server, context, page;
+  const problems = [];
+  const port = 18090;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnp-data-'));
+  before(async () => {
+    // A small folder: two classes of four images, one stray text file, and a
+    // folder without class folders.
+    const png = fs.readFileSync(path.join(root, 'tests/fixtures/images/rgb.png'));
+    for (const c of ['cats', 'dogs']) {
+      fs.mkdirSync(path.join(tmp, 'pets', c), { recursive: true });
+      for (let i = 0; i < 4; i++) fs.writeFileSync(path.join(tmp, 'pets', c, `${i}.png`), png);
+    }
+    fs.writeFileSync(path.join(tmp, 'pets', 'dogs', 'notes.txt'), 'not an image');
+    fs.mkdirSync(path.join(tmp, 'flat'));
+    fs.writeFileSync(path.join(tmp, 'flat', 'a.png'), png);
+    server = await serve(port, true);
+    context = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'pw-')), {
+      executablePath: '/usr/bin/chromium', headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+             '--disable-component-update', '--disable-sync'],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.getByTestId('nav-data').click();
+  });
+  after(async () => {
+    await context?.close();
+    server?.kill();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('the sample dataset is loaded for a newcomer', async () => {
+    const found = page.getByTestId('found-message');
+    await found.filter({ hasText: 'belonging to 10 classes.' }).waitFor({ timeout: 60000 });
+    assert.match(await found.textContent(), /^Found \d+ images belonging to 10 classes\.\nFound \d+ images belonging to 10 classes\.$/);
+  });
+
+  test('an uploaded folder gives Keras’s message and class_indices', async () => {
+    await page.getByTestId('folder-input').setInputFiles(path.join(tmp, 'pets'));
+    const found = page.getByTestId('found-message');
+    await found.filter({ hasText: 'belonging to 2 classes.' }).waitFor({ timeout: 30000 });
+    assert.equal(await found.textContent(), 'Found 6 images belonging to 2 classes.\nFound 2 images belonging to 2 classes.');
+    const rows = await page.getByTestId('class-indices').locator('tr').allTextContents();
+    assert.deepEqual(rows.slice(1), ['cats031', 'dogs131']);
+    await page.getByText(/dogs\/notes\.txt/).waitFor();
+    fs.mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: path.join(shots, 'data.png'), fullPage: true });
+  });
+
+  test('a folder without class folders is explained', async () => {
+    await page.getByTestId('folder-input').setInputFiles(path.join(tmp, 'flat'));
+    await page.getByText(/no class folders/).waitFor({ timeout: 30000 });
+    assert.deepEqual(problems, []);
+  });
+});

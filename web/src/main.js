@@ -4,9 +4,11 @@ import { request } from './engine/client.js';
 import { Requests } from './engine/protocol.js';
 import { el } from './dom.js';
 import { convolutionSection } from './sections/convolution.js';
+import { dataSection } from './sections/data.js';
 
 const sections = [
   { id: 'convolution', title: 'Convolution', build: convolutionSection },
+  { id: 'data', title: 'Data', build: dataSection },
 ];
 
 const nav = document.getElementById('nav');

@@ -90,7 +90,7 @@ void ImageFlow::on_epoch_begin(int epoch) {
 }
 
 std::pair<Tensor, Tensor> ImageFlow::batch(int64_t index) {
-  if (!prepared_) prepare();
+  if (!prepared_ && opt_.decode_upfront) prepare();
   const int64_t n = num_samples();
   if (n == 0) throw ValueError("flow_from_directory: the dataset holds no images");
   if (index < 0 || index >= num_batches())

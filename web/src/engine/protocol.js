@@ -7,4 +7,13 @@ export const Requests = Object.freeze({
   /** {image: {data: Float32Array, shape: [h, w, c]}, kernel: {data, shape: [kh, kw, 1, 1]}, padding, strides}
    *  -> {data: Float32Array, shape} : a 2-D convolution of every channel by one kernel, summed (course section 2). */
   CONVOLVE: 'convolve',
+  /** {files: [{path, file: File}]} | {sample: {samples, size, classes}} -> {files: number}
+   *  Copies a dataset folder (or the generated sample dataset) into the engine. */
+  LOAD_DATASET: 'loadDataset',
+  /** {targetSize, colorMode, batchSize, validationSplit, seed, rescale, augment}
+   *  -> {train: FlowInfo, validation: FlowInfo | null}; decodes every image once. */
+  CONFIGURE_DATA: 'configureData',
+  /** {count, draw} -> {original: Image[], augmented: Image[]}, Image = {data: Float32Array, shape, label}:
+   *  the first training images, as they are and as the augmentation changes them (`draw` picks the draws). */
+  PREVIEW: 'preview',
 });

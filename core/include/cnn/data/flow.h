@@ -32,6 +32,9 @@ struct FlowOptions {
   Subset subset = Subset::All;
   AugmentOptions augment;                  // used only when subset is not Validation
   size_t memory_budget = size_t(1) << 30;  // bytes of uint8 images kept decoded
+  // Decode (and check) every image before the first batch; when false,
+  // images are decoded only as batches need them (previews of big folders).
+  bool decode_upfront = true;
 };
 
 class ImageFlow : public train::Dataset {
