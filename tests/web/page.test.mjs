@@ -24,27 +24,31 @@ async function serve(port, isolated) {
   return proc;
 }
 
+// Serves the page and opens it in a fresh headless Chromium; console errors
+// and page errors are collected in `problems`.
+async function openPage(port, isolated) {
+  const server = await serve(port, isolated);
+  const context = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'pw-')), {
+    executablePath: '/usr/bin/chromium', headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync'],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const problems = [];
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await page.goto(`http://127.0.0.1:${port}/`);
+  return { server, context, page, problems, close: async () => { await context.close(); server.kill(); } };
+}
+
 for (const isolated of [true, false]) {
   describe(`page (${isolated ? 'cross-origin isolated' : 'not isolated'})`, () => {
-    let server, context, page;
-    const problems = [];
-    const port = 18080 + (isolated ? 1 : 2);
+    let page, problems, opened;
     before(async () => {
-      server = await serve(port, isolated);
-      context = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'pw-')), {
-        executablePath: '/usr/bin/chromium', headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-               '--disable-component-update', '--disable-sync'],
-      });
-      page = context.pages()[0] ?? (await context.newPage());
-      page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
-      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-      await page.goto(`http://127.0.0.1:${port}/`);
+      opened = await openPage(18080 + (isolated ? 1 : 2), isolated);
+      ({ page, problems } = opened);
     });
-    after(async () => {
-      await context?.close();
-      server?.kill();
-    });
+    after(() => opened?.close());
 
     test('the engine starts in the right build and says which', async () => {
       const info = page.getByTestId('engine-info');
@@ -69,9 +73,7 @@ for (const isolated of [true, false]) {
 }
 
 describe('page: data section', () => {
-  let server, context, page;
-  const problems = [];
-  const port = 18090;
+  let page, problems, opened;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnp-data-'));
   before(async () => {
     // A small folder: two classes of four images, one stray text file, and a
@@ -84,21 +86,12 @@ describe('page: data section', () => {
     fs.writeFileSync(path.join(tmp, 'pets', 'dogs', 'notes.txt'), 'not an image');
     fs.mkdirSync(path.join(tmp, 'flat'));
     fs.writeFileSync(path.join(tmp, 'flat', 'a.png'), png);
-    server = await serve(port, true);
-    context = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'pw-')), {
-      executablePath: '/usr/bin/chromium', headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-             '--disable-component-update', '--disable-sync'],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    await page.goto(`http://127.0.0.1:${port}/`);
+    opened = await openPage(18090, true);
+    ({ page, problems } = opened);
     await page.getByTestId('nav-data').click();
   });
   after(async () => {
-    await context?.close();
-    server?.kill();
+    await opened?.close();
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
