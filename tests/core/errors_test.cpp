@@ -59,7 +59,8 @@ TEST(Errors, KernelLargerThanInputWithValidPadding) {
   nn::Sequential seq({std::make_shared<nn::InputLayer>(Shape{6, 6, 1}),
                       std::make_shared<nn::MaxPooling2D>(nn::Pool2DOptions{{2, 2}})});
   c.padding = "valid";
-  EXPECT_THROW(seq.add(std::make_shared<nn::Conv2D>(c)), ShapeError);
+  EXPECT_THROW_WITH(seq.add(std::make_shared<nn::Conv2D>(c)), ShapeError,
+                    "layer 2: Conv2D: the height window (5)", "larger than the input height (3)");
   EXPECT_EQ(seq.output_shape(), (Shape{-1, 3, 3, 1}));
   EXPECT_THROW_WITH(ops::max_pool2d(Tensor({1, 1, 3, 1})), ShapeError, "max_pool2d", "height");
 }

@@ -101,6 +101,23 @@ describe('page: data section', () => {
     assert.match(await found.textContent(), /^Found \d+ images belonging to 10 classes\.\nFound \d+ images belonging to 10 classes\.$/);
   });
 
+  test('the model section summarises LeNet like Keras and explains impossible layers', async () => {
+    await page.getByTestId('nav-model').click();
+    const summary = page.getByTestId('model-summary');
+    await summary.filter({ hasText: 'Total params: 61,706' }).waitFor({ timeout: 30000 });  // 10 sample classes
+    assert.match(await summary.textContent(), /average_pooling2d \(AverageP/);
+    // The second Conv2D ('valid' padding) sees 14x14 maps: a 40x40 kernel cannot fit.
+    const firstKernel = page.locator('.layers tr').nth(3).locator('input').nth(1);
+    await firstKernel.fill('40');
+    await firstKernel.dispatchEvent('change');
+    await page.getByText(/larger than the input/).waitFor({ timeout: 30000 });
+    await page.screenshot({ path: path.join(shots, 'model.png'), fullPage: true });
+    await firstKernel.fill('5');
+    await firstKernel.dispatchEvent('change');
+    await summary.filter({ hasText: 'Total params: 61,706' }).waitFor({ timeout: 30000 });
+    await page.getByTestId('nav-data').click();
+  });
+
   test('an uploaded folder gives Keras’s message and class_indices', async () => {
     await page.getByTestId('folder-input').setInputFiles(path.join(tmp, 'pets'));
     const found = page.getByTestId('found-message');

@@ -5,10 +5,12 @@ import { Requests } from './engine/protocol.js';
 import { el } from './dom.js';
 import { convolutionSection } from './sections/convolution.js';
 import { dataSection } from './sections/data.js';
+import { modelSection } from './sections/model.js';
 
 const sections = [
   { id: 'convolution', title: 'Convolution', build: convolutionSection },
   { id: 'data', title: 'Data', build: dataSection },
+  { id: 'model', title: 'Model', build: modelSection },
 ];
 
 const nav = document.getElementById('nav');

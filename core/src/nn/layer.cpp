@@ -35,7 +35,7 @@ int64_t Layer::count_trainable_params() const {
   return n;
 }
 
-std::string Layer::who() const { return class_name() + " '" + name_ + "'"; }
+std::string Layer::who() const { return name_.empty() ? class_name() : class_name() + " '" + name_ + "'"; }
 
 // Keras's generic_utils.to_snake_case, its two regex substitutions done by
 // hand: "(.)([A-Z][a-z0-9]+)" -> "\1_\2", then "([a-z])([A-Z])" -> "\1_\2".

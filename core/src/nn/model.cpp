@@ -294,8 +294,12 @@ void Sequential::add(const LayerPtr& layer) {
   layers_.push_back(layer);
   try {
     rebuild();
-  } catch (...) {
+  } catch (const ShapeError& e) {
     layers_.pop_back();  // leave the model as it was before the bad layer
+    // Say where: an unnamed layer has no name to point at yet.
+    throw ShapeError("layer " + std::to_string(layers_.size() + 1) + ": " + e.what());
+  } catch (...) {
+    layers_.pop_back();
     throw;
   }
 }

@@ -13,6 +13,9 @@ export const Requests = Object.freeze({
   /** {targetSize, colorMode, batchSize, validationSplit, seed, rescale, augment}
    *  -> {train: FlowInfo, validation: FlowInfo | null}; decodes every image once. */
   CONFIGURE_DATA: 'configureData',
+  /** {json: Keras model JSON} -> {summary, layers: [{name, className, outputShape, params, trainable}], params,
+   *  trainableParams} ; the engine checks every shape and explains what does not fit. */
+  BUILD_MODEL: 'buildModel',
   /** {count, draw} -> {original: Image[], augmented: Image[]}, Image = {data: Float32Array, shape, label}:
    *  the first training images, as they are and as the augmentation changes them (`draw` picks the draws). */
   PREVIEW: 'preview',

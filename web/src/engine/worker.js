@@ -6,6 +6,7 @@ import { Requests } from './protocol.js';
 const ready = loadCnn({ threads: 'auto' });
 // The dataset and the flows made from it (one training session at a time).
 const data = { files: null, train: null, validation: null, plain: null, augmented: null };
+let model = null;  // the model being built and trained
 const disposeFlows = () => {
   for (const k of ['train', 'validation', 'plain', 'augmented']) {
     data[k]?.dispose();
@@ -71,6 +72,14 @@ const handlers = {
     data.plain = data.files.flow(preview);
     data.augmented = data.files.flow({ ...preview, augment: options.augment });
     return { train: flowInfo(data.train), validation: flowInfo(data.validation) };
+  },
+  async [Requests.BUILD_MODEL]({ json, seed = 0 }) {
+    const cnn = await ready;
+    const next = cnn.modelFromJSON(json, { seed });  // throws with the engine's explanation
+    model?.dispose();
+    model = next;
+    return { summary: model.summary(), layers: model.layers, params: model.countParams(),
+             trainableParams: model.trainableParams(), json: model.toJSON() };
   },
   async [Requests.PREVIEW]({ count = 12, draw = 0 }) {
     if (!data.plain) throw new Error('the data is not configured yet');

@@ -142,7 +142,7 @@ export function dataSection() {
 
   const number = (label, get, set, attrs = {}) => el('label', {}, `${label} `, el('input', { type: 'number', value: get(), ...attrs,
     onchange: (e) => { set(Number(e.target.value)); configure(); } }));
-  const settings = el('div', { class: 'fields' },
+  const settingsFields = () => [
     number('height', () => dataSettings.targetSize[0], (v) => { dataSettings.targetSize[0] = v; }, { min: 1 }),
     number('width', () => dataSettings.targetSize[1], (v) => { dataSettings.targetSize[1] = v; }, { min: 1 }),
     el('label', {}, 'colour mode ', el('select', { onchange: (e) => { dataSettings.colorMode = e.target.value; configure(); } },
@@ -151,7 +151,13 @@ export function dataSection() {
     number('validation split', () => dataSettings.validationSplit, (v) => { dataSettings.validationSplit = v; },
       { min: 0, max: 0.9, step: 0.05 }),
     number('seed', () => dataSettings.seed, (v) => { dataSettings.seed = v; }),
-    number('rescale', () => dataSettings.rescale, (v) => { dataSettings.rescale = v; }, { step: 'any' }));
+    number('rescale', () => dataSettings.rescale, (v) => { dataSettings.rescale = v; }, { step: 'any' })];
+  const settings = el('div', { class: 'fields' }, settingsFields());
+  // A model preset may change the input size and colour mode.
+  document.addEventListener('cnn-data-settings-changed', () => {
+    settings.replaceChildren(...settingsFields());
+    configure();
+  });
 
   const augmentControls = el('div', { class: 'fields augment' }, AUGMENTATIONS.map((a) => {
     const box = el('input', { type: 'checkbox', 'data-testid': `augment-${a.key}` });

@@ -1,0 +1,149 @@
+// Course sections 3-6: build a model layer by layer (or from a preset or
+// Keras JSON); every layer's output shape and parameter count update as you
+// edit, and configurations that cannot work are explained in words.
+import { request } from '../engine/client.js';
+import { Requests } from '../engine/protocol.js';
+import { el } from '../dom.js';
+import { dataSettings } from './data.js';
+
+const channels = () => ({ grayscale: 1, rgb: 3, rgba: 4 })[dataSettings.colorMode];
+let classCount = 10;
+
+// Layer kinds the editor offers, with the fields a learner may change.
+const KINDS = {
+  Conv2D: { fields: { filters: 8, kernel_size: 3, strides: 1, padding: 'valid', activation: 'relu' } },
+  MaxPooling2D: { fields: { pool_size: 2, padding: 'valid' } },
+  AveragePooling2D: { fields: { pool_size: 2, padding: 'valid' } },
+  GlobalAveragePooling2D: { fields: {} },
+  Flatten: { fields: {} },
+  Dense: { fields: { units: 64, activation: 'relu' } },
+  Dropout: { fields: { rate: 0.25 } },
+  BatchNormalization: { fields: {} },
+};
+const CHOICES = { padding: ['valid', 'same'], activation: ['linear', 'relu', 'sigmoid', 'tanh', 'softmax'] };
+
+export const PRESETS = {
+  lenet: { title: 'LeNet (small images, 20–30 px)', targetSize: [28, 28], colorMode: 'grayscale', layers: () => [
+    ['Conv2D', { filters: 6, kernel_size: 5, padding: 'same', activation: 'relu' }], ['AveragePooling2D', { pool_size: 2 }],
+    ['Conv2D', { filters: 16, kernel_size: 5, activation: 'relu' }], ['AveragePooling2D', { pool_size: 2 }],
+    ['Flatten', {}], ['Dense', { units: 120, activation: 'relu' }], ['Dense', { units: 84, activation: 'relu' }],
+    ['Dense', { units: classCount, activation: 'softmax' }]] },
+  cnn150: { title: 'Small CNN for 150×150 photos', targetSize: [150, 150], colorMode: 'rgb', layers: () => [
+    ['Conv2D', { filters: 16, kernel_size: 3, activation: 'relu' }], ['MaxPooling2D', { pool_size: 2 }],
+    ['Conv2D', { filters: 32, kernel_size: 3, activation: 'relu' }], ['MaxPooling2D', { pool_size: 2 }],
+    ['Conv2D', { filters: 64, kernel_size: 3, activation: 'relu' }], ['MaxPooling2D', { pool_size: 2 }],
+    ['Flatten', {}], ['Dense', { units: classCount, activation: 'softmax' }]] },
+};
+
+let layers = PRESETS.lenet.layers().map(([kind, cfg]) => ({ kind, cfg: { ...KINDS[kind].fields, ...cfg } }));
+
+/** Keras model JSON for the current layers and data settings. */
+export function modelJson() {
+  const [h, w] = dataSettings.targetSize;
+  const keras = layers.map(({ kind, cfg }, i) => {
+    const config = { ...cfg };
+    if ('kernel_size' in config) config.kernel_size = [config.kernel_size, config.kernel_size];
+    if ('strides' in config) config.strides = [config.strides, config.strides];
+    if ('pool_size' in config) config.pool_size = [config.pool_size, config.pool_size];
+    if (i === 0) config.batch_input_shape = [null, h, w, channels()];
+    return { class_name: kind, config };
+  });
+  return { class_name: 'Sequential', config: { name: 'sequential', layers: keras } };
+}
+
+export function modelSection() {
+  const table = el('div', { class: 'layers' });
+  const summary = el('pre', { class: 'summary', 'data-testid': 'model-summary' });
+  const problem = el('p', { class: 'error', role: 'alert' });
+  const jsonBox = el('textarea', { rows: 6, class: 'json', 'aria-label': 'Keras model JSON' });
+
+  const rebuild = async () => {
+    render();
+    try {
+      const m = await request(Requests.BUILD_MODEL, { json: modelJson() });
+      problem.textContent = '';
+      summary.textContent = m.summary;
+      jsonBox.value = m.json;
+      const shapes = m.layers.filter((l) => l.className !== 'InputLayer');
+      table.querySelectorAll('[data-shape]').forEach((cell, i) => {
+        const l = shapes[i];
+        cell.textContent = l ? `(${l.outputShape.map((d) => (d < 0 ? 'None' : d)).join(', ')})` : '';
+        cell.nextSibling.textContent = l ? String(l.params) : '';
+      });
+      document.dispatchEvent(new CustomEvent('cnn-model-ready', { detail: m }));
+    } catch (e) {
+      problem.textContent = e.message;
+      summary.textContent = '';
+    }
+  };
+
+  const field = (layer, key) => {
+    const value = layer.cfg[key];
+    const onchange = (e) => {
+      layer.cfg[key] = typeof value === 'number' ? Number(e.target.value) : e.target.value;
+      rebuild();
+    };
+    if (CHOICES[key]) return el('select', { onchange }, CHOICES[key].map((c) => el('option', { value: c, selected: c === value }, c)));
+    return el('input', { type: 'number', value, min: key === 'rate' ? 0 : 1, step: key === 'rate' ? 0.05 : 1, onchange });
+  };
+
+  function render() {
+    table.replaceChildren(el('table', {},
+      el('tr', {}, ['layer', 'settings', 'output shape', 'params', ''].map((h) => el('th', {}, h))),
+      layers.map((layer, i) => el('tr', {},
+        el('td', {}, layer.kind),
+        el('td', { class: 'cfg' }, Object.keys(layer.cfg).map((k) => el('label', {}, `${k} `, field(layer, k)))),
+        el('td', { 'data-shape': i }), el('td', {}),
+        el('td', {}, el('button', { 'aria-label': `remove ${layer.kind}`, onclick: () => { layers.splice(i, 1); rebuild(); } }, '✕'))))));
+  }
+
+  const kindSelect = el('select', {}, Object.keys(KINDS).map((k) => el('option', { value: k }, k)));
+  const add = () => {
+    const kind = kindSelect.value;
+    // New layers go before the classifier at the end.
+    layers.splice(Math.max(0, layers.length - 1), 0, { kind, cfg: { ...KINDS[kind].fields } });
+    rebuild();
+  };
+  const usePreset = (name) => {
+    const p = PRESETS[name];
+    dataSettings.targetSize = [...p.targetSize];
+    dataSettings.colorMode = p.colorMode;
+    layers = p.layers().map(([kind, cfg]) => ({ kind, cfg: { ...KINDS[kind].fields, ...cfg } }));
+    document.dispatchEvent(new CustomEvent('cnn-data-settings-changed'));
+    rebuild();
+  };
+  const importJson = () => {
+    try {
+      const j = JSON.parse(jsonBox.value);
+      const ls = j.config?.layers ?? [];
+      layers = ls.filter((l) => l.class_name !== 'InputLayer').map((l) => {
+        if (!KINDS[l.class_name]) throw new Error(`the editor does not offer ${l.class_name} layers yet`);
+        const cfg = { ...KINDS[l.class_name].fields };
+        for (const k of Object.keys(cfg)) if (k in l.config) cfg[k] = Array.isArray(l.config[k]) ? l.config[k][0] : l.config[k];
+        return { kind: l.class_name, cfg };
+      });
+      rebuild();
+    } catch (e) {
+      problem.textContent = `Could not import the JSON: ${e.message}`;
+    }
+  };
+  document.addEventListener('cnn-data-ready', (e) => {
+    classCount = e.detail.train.classes.length;
+    const last = layers.at(-1);
+    if (last?.kind === 'Dense' && last.cfg.activation === 'softmax') last.cfg.units = classCount;
+    rebuild();
+  });
+  queueMicrotask(rebuild);
+
+  return el('div', { class: 'section-body' },
+    el('section', { class: 'card' }, el('h3', {}, 'Presets'),
+      el('div', { class: 'fields' },
+        el('button', { 'data-testid': 'preset-lenet', onclick: () => usePreset('lenet') }, PRESETS.lenet.title),
+        el('button', { 'data-testid': 'preset-cnn150', onclick: () => usePreset('cnn150') }, PRESETS.cnn150.title))),
+    el('section', { class: 'card' }, el('h3', {}, 'Layers'), table,
+      el('div', { class: 'fields' }, kindSelect, el('button', { onclick: add }, 'Add layer')), problem),
+    el('section', { class: 'card' }, el('h3', {}, 'model.summary()'), summary),
+    el('section', { class: 'card' }, el('h3', {}, 'Keras model JSON'), jsonBox,
+      el('div', { class: 'fields' }, el('button', { onclick: importJson }, 'Import JSON'),
+        el('button', { onclick: () => navigator.clipboard?.writeText(jsonBox.value) }, 'Copy'))));
+}
