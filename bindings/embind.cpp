@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "cnn/data/flow.h"
+#include "cnn/data/image.h"
 #include "cnn/data/synthetic.h"
 #include "cnn/error.h"
 #include "cnn/io/keras_json.h"
@@ -106,6 +107,35 @@ class JsGradients {
  private:
   cnn::nn::Model::Gradients g_;
 };
+
+// Several tensors returned by one call (layer outputs).
+class JsTensorList {
+ public:
+  explicit JsTensorList(std::vector<cnn::Tensor> ts) : ts_(std::move(ts)) {}
+  int count() const { return static_cast<int>(ts_.size()); }
+  JsTensor* at(int i) const {
+    return guard([&]() -> JsTensor* { return new JsTensor(ts_.at(static_cast<size_t>(i))); });
+  }
+
+ private:
+  std::vector<cnn::Tensor> ts_;
+};
+
+// keras.utils.load_img + img_to_array: one image file -> (1, H, W, C).
+JsTensor* load_image(const val& bytes, const std::string& options) {
+  return guard([&]() -> JsTensor* {
+    const json o = json::parse(options);
+    const auto size = o.at("targetSize").get<std::vector<int64_t>>();
+    if (size.size() != 2 || size[0] < 1 || size[1] < 1)
+      throw cnn::ValueError("loadImage: targetSize must be [height, width] with positive sizes");
+    const std::vector<uint8_t> b = emscripten::convertJSArrayToNumberVector<uint8_t>(bytes);
+    return new JsTensor(cnn::data::image_tensor(
+        b.data(), b.size(), o.value("name", std::string("image")), size[0], size[1],
+        cnn::data::parse_color_mode(o.value("colorMode", std::string("rgb"))),
+        cnn::data::parse_interpolation(o.value("interpolation", std::string("nearest"))),
+        o.value("rescale", 1.0f)));
+  });
+}
 
 // The files of an uploaded dataset folder, copied into wasm memory once and
 // shared by every flow made from them (training and validation subsets).
@@ -207,16 +237,23 @@ class JsModel {
   }
   static JsModel* load(const std::string& bytes) {
     return guard([&]() -> JsModel* {
-      return new JsModel(
-          cnn::io::load_model_bytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+      std::string meta;
+      auto m = cnn::io::load_model_bytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &meta);
+      auto* out = new JsModel(std::move(m));
+      out->metadata_ = std::move(meta);
+      return out;
     });
   }
-  val save() const {
+  // `metadata`: a JSON object text kept beside the model (class names, data
+  // settings), or "".
+  val save(const std::string& metadata) const {
     return guard([&]() -> val {
-      std::vector<uint8_t> b = cnn::io::save_model_bytes(*m_);
+      std::vector<uint8_t> b = cnn::io::save_model_bytes(*m_, metadata);
       return val(emscripten::typed_memory_view(b.size(), b.data())).call<val>("slice");  // copy out
     });
   }
+
+  std::string metadata() const { return metadata_; }
 
   std::string summary() const {
     return guard([&] { return m_->summary(); });
@@ -350,6 +387,12 @@ class JsModel {
       return new JsTensor(m_->predict(x.tensor(), static_cast<int64_t>(batch_size)));
     });
   }
+  JsTensorList* layerOutputs(const JsTensor& x, const std::string& names) {
+    return guard([&]() -> JsTensorList* {
+      return new JsTensorList(
+          m_->layer_outputs(x.tensor(), json::parse(names).get<std::vector<std::string>>()));
+    });
+  }
   JsGradients* vjp(const JsTensor& x, const JsTensor& gy, bool training) {
     return guard(
         [&]() -> JsGradients* { return new JsGradients(m_->vjp(x.tensor(), gy.tensor(), training)); });
@@ -382,6 +425,7 @@ class JsModel {
   }
 
   std::unique_ptr<cnn::nn::Model> m_;
+  std::string metadata_;                                         // as loaded
   std::shared_ptr<cnn::data::ImageFlow> train_flow_, val_flow_;  // kept alive while a loop uses them
   std::unique_ptr<cnn::train::FitLoop> loop_;
 };
@@ -454,6 +498,11 @@ EMSCRIPTEN_BINDINGS(cnn_playground) {
   function("heapInfo", &heap_info);
   function("syntheticTask", &synthetic_task, allow_raw_pointers());
   function("encodePng", &encode_png);
+  function("loadImage", &load_image, allow_raw_pointers());
+
+  class_<JsTensorList>("TensorList")
+      .function("count", &JsTensorList::count)
+      .function("at", &JsTensorList::at, allow_raw_pointers());
 
   class_<JsTensor>("Tensor")
       .class_function("create", &JsTensor::create, allow_raw_pointers())
@@ -493,6 +542,8 @@ EMSCRIPTEN_BINDINGS(cnn_playground) {
       .class_function("load", &JsModel::load, allow_raw_pointers())
       .class_function("lenet", &JsModel::lenet, allow_raw_pointers())
       .function("save", &JsModel::save)
+      .function("metadata", &JsModel::metadata)
+      .function("layerOutputs", &JsModel::layerOutputs, allow_raw_pointers())
       .function("summary", &JsModel::summary)
       .function("toJson", &JsModel::toJson)
       .function("name", &JsModel::name)

@@ -33,11 +33,8 @@ int cmd_predict(int argc, char** argv) {
 
   for (const std::string& path : images) {
     std::vector<uint8_t> file = read_file_bytes(path);
-    cnn::data::Image img =
-        cnn::data::resize_image(cnn::data::decode_image(file.data(), file.size(), mode, path), in[1], in[2],
-                                cnn::data::Interpolation::Nearest);
-    cnn::Tensor x({1, in[1], in[2], in[3]});
-    for (size_t i = 0; i < img.pixels.size(); ++i) x[static_cast<int64_t>(i)] = img.pixels[i] * rescale;
+    const cnn::Tensor x = cnn::data::image_tensor(file.data(), file.size(), path, in[1], in[2], mode,
+                                                  cnn::data::Interpolation::Nearest, rescale);
     cnn::Tensor out = model->predict(x);
     std::vector<int64_t> order(static_cast<size_t>(out.numel()));
     std::iota(order.begin(), order.end(), 0);

@@ -106,6 +106,15 @@ export function makeData(cnn, check, Tensor) {
   return {
     Flow,
     FileSet,
+    /**
+     * keras.utils.load_img + img_to_array: one image file's bytes -> a (1, H, W, C)
+     * Tensor, times `rescale`. Options: {targetSize: [h, w], colorMode, interpolation, rescale, name}.
+     */
+    loadImage(bytes, options) {
+      if (!options?.targetSize) throw new Error('loadImage: options.targetSize ([height, width]) is required');
+      const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+      return new Tensor(cnn, check(M, M.loadImage(u8, JSON.stringify(options))));
+    },
     /** PNG file bytes of an image tensor (H, W, C) with values in [0, 1]. */
     encodePng(image) {
       return cnn._with(image, (t) => check(M, M.encodePng(t.handle)));

@@ -122,7 +122,12 @@ export declare class Model {
   predict(x: TensorLike, options?: { batchSize?: number }): Tensor;
   vjp(x: TensorLike, outputGrad: TensorLike, options?: { training?: boolean }): Gradients;
   lossGradients(x: TensorLike, y: TensorLike, options?: { training?: boolean }): Gradients;
-  save(): Uint8Array;
+  /** The model as bytes, with an optional JSON-able metadata object stored beside it. */
+  save(options?: { metadata?: unknown }): Uint8Array;
+  /** The metadata stored with a loaded model, or null. */
+  readonly metadata: any;
+  /** Outputs of the named layers for x, in one inference pass. */
+  layerOutputs(x: TensorLike, layerNames: string[]): Tensor[];
   dispose(): void;
 }
 
@@ -185,6 +190,10 @@ export declare class Cnn {
     files(files: Iterable<FileLike> | ArrayLike<FileLike>, options?: { folders?: string[] }): Promise<FileSet>;
     fromFiles(files: FileSet | Iterable<FileLike> | ArrayLike<FileLike>, options?: FlowOptions): Promise<Flow>;
     encodePng(image: TensorLike): Uint8Array;
+    /** keras.utils.load_img + img_to_array (times rescale): image file bytes -> (1, H, W, C). */
+    loadImage(bytes: Uint8Array | ArrayBuffer, options: { targetSize: [number, number];
+      colorMode?: 'rgb' | 'grayscale' | 'rgba'; interpolation?: 'nearest' | 'bilinear'; rescale?: number;
+      name?: string }): Tensor;
     Flow: typeof Flow;
     FileSet: typeof FileSet;
   };

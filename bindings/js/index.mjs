@@ -262,9 +262,36 @@ export class Model extends Disposable {
       this._cnn._gradients(check(this._cnn.module, this.handle.lossGradients(tx.handle, ty.handle, training))));
   }
 
-  /** The model (architecture and weights) as bytes; cnn.loadModel reads them. */
-  save() {
-    return check(this._cnn.module, this.handle.save());
+  /**
+   * The model (architecture and weights) as bytes; cnn.loadModel reads them.
+   * `metadata`: a JSON-able object stored beside it (class names, data settings).
+   */
+  save({ metadata } = {}) {
+    return check(this._cnn.module, this.handle.save(metadata == null ? '' : JSON.stringify(metadata)));
+  }
+
+  /** The metadata stored with a loaded model (see save), or null. */
+  get metadata() {
+    const text = this.handle.metadata();
+    return text ? JSON.parse(text) : null;
+  }
+
+  /**
+   * The outputs of the named layers for x, in one inference pass (Keras's
+   * Model(model.input, [layer.output, ...]).predict(x)).
+   * @returns {Tensor[]}
+   */
+  layerOutputs(x, layerNames) {
+    if (!Array.isArray(layerNames)) throw new Error('layerOutputs: layerNames must be an array of layer names');
+    const M = this._cnn.module;
+    const list = this._cnn._with(x, (t) => check(M, this.handle.layerOutputs(t.handle, JSON.stringify(layerNames))));
+    try {
+      const out = [];
+      for (let i = 0; i < list.count(); i++) out.push(new Tensor(this._cnn, list.at(i)));
+      return out;
+    } finally {
+      list.delete();
+    }
   }
 
 }

@@ -2,8 +2,8 @@
 // Keras's folder listing and validation split, the flow, augmentation.
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -86,6 +86,28 @@ TEST(Resize, NearestAndBilinearMatchPil) {
       }
     }
   }
+}
+
+TEST(ImageTensor, IsLoadImgTimesScale) {
+  for (auto& [name, entry] : expected().items()) {
+    if (name.find(".jpg") != std::string::npos) continue;
+    const std::vector<uint8_t> bytes = read_bytes(name);
+    for (auto& [key, pixels] : entry["modes"]["rgb"]["resized"].items()) {
+      if (key.find("/nearest") == std::string::npos) continue;
+      SCOPED_TRACE(name + " " + key);
+      const int64_t h = std::stoll(key.substr(0, key.find('x')));
+      const int64_t w = std::stoll(key.substr(key.find('x') + 1, key.find('/') - key.find('x') - 1));
+      const Tensor x =
+          image_tensor(bytes.data(), bytes.size(), name, h, w, ColorMode::RGB, Interpolation::Nearest, 0.5f);
+      ASSERT_EQ(x.shape(), (Shape{1, h, w, 3}));
+      const std::vector<uint8_t> want = b64(pixels.get<std::string>());
+      for (size_t i = 0; i < want.size(); ++i) ASSERT_EQ(x[static_cast<int64_t>(i)], want[i] * 0.5f) << i;
+    }
+  }
+  const std::vector<uint8_t> junk = read_bytes("not_an_image.png");
+  EXPECT_THROW(
+      image_tensor(junk.data(), junk.size(), "x.png", 8, 8, ColorMode::RGB, Interpolation::Nearest, 1),
+      ValueError);
 }
 
 TEST(Decode, BadInputNamesTheFile) {

@@ -120,3 +120,19 @@ TEST(ModelApi, FitLoopStopClosesTheEpochAtOnce) {
   EXPECT_EQ(loop.history().history.at("val_loss").size(), 1u);
   EXPECT_FALSE(loop.step());
 }
+
+TEST(ModelApi, LayerOutputsInOnePass) {
+  auto model = nn::lenet({12, 12, 1}, 3, 1);
+  Tensor x = test::random_tensor({2, 12, 12, 1}, 3);
+  const auto layers = model->layers();
+  const std::string first_conv = layers[1]->name(), last = layers.back()->name();
+  std::vector<Tensor> outs = model->layer_outputs(x, {last, first_conv});
+  ASSERT_EQ(outs.size(), 2u);
+  EXPECT_EQ(outs[0].to_vector(), model->predict(x).to_vector());
+  EXPECT_EQ(outs[1].shape(), (Shape{2, 12, 12, 6}));
+  // The first conv's output equals a one-layer model's with the same weights.
+  auto conv = layers[1];
+  Tensor by_hand = conv->call({x}, nn::CallContext{});
+  EXPECT_EQ(outs[1].to_vector(), by_hand.to_vector());
+  EXPECT_THROW(model->layer_outputs(x, {"no_such_layer"}), ValueError);
+}

@@ -70,6 +70,42 @@ for (const { name, cnn } of variants) {
       [x, before, after, model, again].forEach((o) => o.dispose());
     });
 
+    test('metadata travels with the saved bytes', () => {
+      const model = lenet(cnn);
+      assert.equal(model.metadata, null);
+      const again = cnn.loadModel(model.save({ metadata: { classNames: ['a', 'b'], targetSize: [28, 28] } }));
+      assert.deepEqual(again.metadata, { classNames: ['a', 'b'], targetSize: [28, 28] });
+      [model, again].forEach((o) => o.dispose());
+    });
+
+    test('layerOutputs gives every named layer in one pass', () => {
+      const model = lenet(cnn);
+      const { x } = cnn.data.syntheticTask({ samples: 3, seed: 5 });
+      const names = model.layers.map((l) => l.name);
+      const [conv, out] = model.layerOutputs(x, [names[1], names.at(-1)]);
+      assert.deepEqual(conv.shape, [3, 28, 28, 6]);
+      const p = model.predict(x);
+      assert.deepEqual(Array.from(out.dataSync()), Array.from(p.dataSync()));
+      // ReLU output: nothing negative, something positive.
+      const v = conv.dataSync();
+      assert.ok(v.every((a) => a >= 0) && v.some((a) => a > 0));
+      assert.throws(() => model.layerOutputs(x, ['nope']), { message: /no layer named 'nope'/ });
+      [conv, out, p, x, model].forEach((o) => o.dispose());
+    });
+
+    test('loadImage decodes, resizes and rescales like load_img', () => {
+      // A 2x2 grayscale PNG made by the engine, read back at 4x4 nearest.
+      const png = cnn.data.encodePng({ data: [0, 1, 0.5, 0.25], shape: [2, 2, 1] });
+      const t = cnn.data.loadImage(png, { targetSize: [4, 4], colorMode: 'grayscale', rescale: 1 / 255 });
+      assert.deepEqual(t.shape, [1, 4, 4, 1]);
+      const v = Array.from(t.dataSync(), (a) => Math.round(a * 255));
+      assert.deepEqual(v.slice(0, 4), [0, 0, 255, 255]);
+      assert.deepEqual(v.slice(8, 12), [128, 128, 64, 64]);
+      t.dispose();
+      assert.throws(() => cnn.data.loadImage(new Uint8Array([1, 2, 3]), { targetSize: [4, 4], name: 'cat.png' }),
+                    { message: /cat\.png/ });
+    });
+
     test('reports which build runs', () => {
       assert.equal(cnn.backend.variant, name);
       assert.equal(cnn.backend.threads, name === 'threaded');

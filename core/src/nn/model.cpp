@@ -227,6 +227,24 @@ void Model::set_trainable(bool on) {
 
 std::vector<Tensor> Model::call(const std::vector<Tensor>& inputs, bool training, Rng* rng,
                                 bool skip_final_activation) {
+  return run_graph(inputs, training, rng, skip_final_activation, output_nodes_);
+}
+
+std::vector<Tensor> Model::layer_outputs(const Tensor& x, const std::vector<std::string>& layer_names) {
+  std::vector<int> keep;
+  for (const std::string& name : layer_names) {
+    int found = -1;
+    for (size_t i = 0; i < nodes_.size() && found < 0; ++i)
+      if (nodes_[i].layer->name() == name) found = static_cast<int>(i);
+    if (found < 0) throw ValueError("Model '" + name_ + "': no layer named '" + name + "'");
+    keep.push_back(found);
+  }
+  NoGradGuard no_grad;
+  return run_graph({x}, false, nullptr, false, keep);
+}
+
+std::vector<Tensor> Model::run_graph(const std::vector<Tensor>& inputs, bool training, Rng* rng,
+                                     bool skip_final_activation, const std::vector<int>& keep) {
   if (nodes_.empty()) throw ValueError("Model '" + name_ + "': the model has no layers yet");
   if (inputs.size() != input_nodes_.size())
     throw ValueError(
@@ -248,8 +266,9 @@ std::vector<Tensor> Model::call(const std::vector<Tensor>& inputs, bool training
   std::vector<int> last_use(nodes_.size(), -1);
   for (size_t i = 0; i < nodes_.size(); ++i)
     for (int j : nodes_[i].inbound) last_use[j] = static_cast<int>(i);
-  std::vector<bool> is_output(nodes_.size(), false);
+  std::vector<bool> is_output(nodes_.size(), false), kept(nodes_.size(), false);
   for (int o : output_nodes_) is_output[o] = true;
+  for (int k : keep) kept[k] = true;
 
   CallContext ctx;
   ctx.training = training;
@@ -261,10 +280,10 @@ std::vector<Tensor> Model::call(const std::vector<Tensor>& inputs, bool training
     ctx.skip_activation = skip_final_activation && is_output[i];
     values[i] = nodes_[i].layer->call(args, ctx);
     for (int j : nodes_[i].inbound)
-      if (last_use[j] == static_cast<int>(i) && !is_output[j]) values[j] = Tensor();
+      if (last_use[j] == static_cast<int>(i) && !kept[j]) values[j] = Tensor();
   }
   std::vector<Tensor> out;
-  for (int o : output_nodes_) out.push_back(values[o]);
+  for (int k : keep) out.push_back(values[k]);
   return out;
 }
 

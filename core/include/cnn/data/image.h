@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "cnn/tensor.h"
+
 namespace cnn::data {
 
 enum class ColorMode { RGB, Grayscale, RGBA };
@@ -35,5 +37,10 @@ Image resize_image(const Image& img, int64_t height, int64_t width, Interpolatio
 // PNG / JPEG file bytes for an image (1 to 4 channels; JPEG drops alpha).
 std::vector<uint8_t> encode_png(const Image& img);
 std::vector<uint8_t> encode_jpeg(const Image& img, int quality = 90);
+
+// keras.utils.load_img + img_to_array, times `scale` (e.g. 1/255): file
+// bytes -> a (1, height, width, channels) float tensor, ready for predict().
+Tensor image_tensor(const uint8_t* data, size_t size, const std::string& name, int64_t height, int64_t width,
+                    ColorMode mode, Interpolation interp, float scale);
 
 }  // namespace cnn::data

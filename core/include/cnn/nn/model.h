@@ -86,6 +86,11 @@ class Model {
                            bool skip_final_activation = false);
   Tensor call(const Tensor& x, bool training = false) { return call(std::vector<Tensor>{x}, training)[0]; }
 
+  // The outputs of the named layers for x (single-input models), in
+  // inference mode and one pass: Keras's Model(model.input, [layer.output,
+  // ...]).predict(x). Feature-map views use it. Throws naming an unknown layer.
+  std::vector<Tensor> layer_outputs(const Tensor& x, const std::vector<std::string>& layer_names);
+
   // Keras's model.summary() table, exactly as tf.keras 2.x prints it.
   std::string summary() const;
 
@@ -129,6 +134,11 @@ class Model {
   void init_graph(const std::vector<KerasTensor>& inputs, const std::vector<KerasTensor>& outputs);
 
  private:
+  // Runs the graph and returns the values of the nodes in `keep` (in that
+  // order); every other value is freed after its last consumer.
+  std::vector<Tensor> run_graph(const std::vector<Tensor>& inputs, bool training, Rng* rng,
+                                bool skip_final_activation, const std::vector<int>& keep);
+
   struct Node {
     LayerPtr layer;
     std::vector<int> inbound;  // indices into nodes_
