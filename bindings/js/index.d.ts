@@ -113,6 +113,8 @@ export declare class Model {
   trainableParams(): number;
   setTrainable(layerName: string, trainable: boolean): void;
   getWeights(): Tensor[];
+  /** A copy of one weight, by its index in getWeights() order. */
+  getWeight(index: number): Tensor;
   setWeights(weights: TensorLike[]): void;
   compile(args: { optimizer?: string | OptimizerSpec; loss: string; metrics?: string[] }): void;
   fit(x: TensorLike, y: TensorLike, options?: FitOptions): Promise<History>;

@@ -150,6 +150,10 @@ export class Model extends Disposable {
     for (let i = 0; i < n; i++) out.push(new Tensor(this._cnn, check(M, this.handle.getWeight(i))));
     return out;
   }
+  /** A copy of weight `index` (in get_weights() order; see weightsInfo for names). */
+  getWeight(index) {
+    return new Tensor(this._cnn, check(this._cnn.module, this.handle.getWeight(index)));
+  }
   setWeights(weights) {
     const M = this._cnn.module;
     if (weights.length !== this.handle.weightCount())
@@ -224,7 +228,9 @@ export class Model extends Disposable {
       while (!(await stopIfAborted()) && check(M, h.fitStep())) {
         if (onBatchEnd) {
           const s = state();
-          await onBatchEnd(s.batch - 1, s.batchLogs, { epoch: s.epoch, steps: s.steps, samples: s.samples });
+          // The step that closes an epoch has already moved the loop on to the next.
+          const epoch = s.epochEnded ? s.closedEpochs - 1 : s.epoch;
+          await onBatchEnd(s.batch - 1, s.batchLogs, { epoch, steps: s.steps, samples: s.samples });
         }
         if (signal?.aborted) continue;  // stopIfAborted reports the epoch it closes
         await reportEpoch();

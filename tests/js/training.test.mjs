@@ -66,6 +66,9 @@ for (const { name, cnn } of variants) {
       });
       assert.equal(batches.length, 6);  // 80 training samples: 4 batches an epoch
       assert.deepEqual(batches.slice(0, 5).map((b) => b.batch), [0, 1, 2, 3, 0]);
+      // An epoch's last batch is reported in that epoch, not the next.
+      assert.deepEqual(batches.map((b) => b.epoch), [0, 0, 0, 0, 1, 1]);
+      assert.ok(batches.every((b) => b.steps === 4));
       assert.equal(history.epoch.length, 2);
       assert.deepEqual(epochs.map((e) => e.epoch), [0, 1]);  // the stopped epoch is closed and reported
       assert.ok(epochs.every((e) => Number.isFinite(e.val_loss)));

@@ -1,17 +1,63 @@
 // The page: a navigation bar over the course's sections. The engine runs in
 // a Web Worker (engine/worker.js); this thread only draws.
+//
+// URL parameters (used by the <cnn-playground> element and iframes):
+//   sections=data,model,train   which sections to show, in the course's order
+//   preset=lenet|cnn150         the model preset to start from
+//   session=NAME                the IndexedDB key of the saved session (default "default")
+//   persist=0                   neither restore nor save a session
 import { request } from './engine/client.js';
 import { Requests } from './engine/protocol.js';
 import { el } from './dom.js';
+import { loadSession } from './store.js';
 import { convolutionSection } from './sections/convolution.js';
-import { dataSection } from './sections/data.js';
-import { modelSection } from './sections/model.js';
+import { dataSection, dataSettings } from './sections/data.js';
+import { inspectSection } from './sections/inspect.js';
+import { PRESETS, modelSection, restoreModel, setEditorLayers } from './sections/model.js';
+import { saveSection } from './sections/save.js';
+import { trainSection } from './sections/train.js';
 
-const sections = [
-  { id: 'convolution', title: 'Convolution', build: convolutionSection },
-  { id: 'data', title: 'Data', build: dataSection },
-  { id: 'model', title: 'Model', build: modelSection },
+const params = new URLSearchParams(location.search);
+const sessionKey = params.get('session') || 'default';
+const persist = params.get('persist') !== '0';
+
+let saved = null;
+if (persist) {
+  try {
+    saved = await loadSession(sessionKey);
+  } catch (e) {
+    console.warn(`the saved session could not be read: ${e.message}`);
+  }
+}
+const preset = params.get('preset');
+if (saved) {
+  Object.assign(dataSettings, saved.settings);
+  setEditorLayers(saved.layers);
+  if (saved.modelBytes) restoreModel(saved.modelBytes);
+} else if (preset && PRESETS[preset]) {
+  dataSettings.targetSize = [...PRESETS[preset].targetSize];
+  dataSettings.colorMode = PRESETS[preset].colorMode;
+  setEditorLayers(PRESETS[preset].layers().map(([kind, cfg]) => ({ kind, cfg })));
+}
+
+const save = saveSection({ sessionKey });
+const train = trainSection({ onEpochSaved: (bytes) => persist && save.autosave(bytes) });
+if (saved) {
+  train.restoreCurves(saved.curves);
+  save.restored(saved);
+}
+
+const all = [
+  { id: 'convolution', title: 'Convolution', element: () => convolutionSection() },
+  { id: 'data', title: 'Data', element: () => dataSection() },
+  { id: 'model', title: 'Model', element: () => modelSection() },
+  { id: 'train', title: 'Train', element: () => train.element },
+  { id: 'inspect', title: 'Inspect', element: () => inspectSection() },
+  { id: 'save', title: 'Save', element: () => save.element },
 ];
+// Data and Model always run (the others need them); a section list hides the rest.
+const wanted = params.get('sections')?.split(',').map((s) => s.trim()).filter(Boolean);
+const visible = (id) => !wanted?.length || wanted.includes(id);
 
 const nav = document.getElementById('nav');
 const main = document.getElementById('sections');
@@ -19,11 +65,14 @@ const show = (id) => {
   for (const s of main.children) s.hidden = s.id !== id;
   for (const b of nav.children) b.setAttribute('aria-current', b.dataset.section === id ? 'page' : 'false');
 };
-for (const s of sections) {
-  main.append(el('div', { id: s.id, class: 'section', hidden: true }, el('h2', {}, s.title), s.build()));
-  nav.append(el('button', { 'data-section': s.id, 'data-testid': `nav-${s.id}`, onclick: () => show(s.id) }, s.title));
+for (const s of all) {
+  if (!visible(s.id) && !['data', 'model'].includes(s.id)) continue;
+  main.append(el('div', { id: s.id, class: 'section', hidden: true }, el('h2', {}, s.title), s.element()));
+  if (visible(s.id))
+    nav.append(el('button', { 'data-section': s.id, 'data-testid': `nav-${s.id}`, onclick: () => show(s.id) }, s.title));
 }
-show(sections[0].id);
+show(nav.firstChild?.dataset.section ?? 'data');
+if (params.get('embed') === '1') document.body.classList.add('embedded');
 
 request(Requests.INFO).then(
   (b) => {

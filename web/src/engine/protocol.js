@@ -13,10 +13,35 @@ export const Requests = Object.freeze({
   /** {targetSize, colorMode, batchSize, validationSplit, seed, rescale, augment}
    *  -> {train: FlowInfo, validation: FlowInfo | null}; decodes every image once. */
   CONFIGURE_DATA: 'configureData',
-  /** {json: Keras model JSON} -> {summary, layers: [{name, className, outputShape, params, trainable}], params,
-   *  trainableParams} ; the engine checks every shape and explains what does not fit. */
+  /** {json: Keras model JSON} -> ModelInfo = {summary, layers: [{name, className, outputShape, params, trainable}],
+   *  params, trainableParams, json}; the engine checks every shape and explains what does not fit. */
   BUILD_MODEL: 'buildModel',
   /** {count, draw} -> {original: Image[], augmented: Image[]}, Image = {data: Float32Array, shape, label}:
    *  the first training images, as they are and as the augmentation changes them (`draw` picks the draws). */
   PREVIEW: 'preview',
+  /** {optimizer: {className, config}, epochs} -> {history}; trains the current model on the configured data,
+   *  continuing from its weights. Events: 'batch' {epoch, batch, steps, logs, samples, seconds},
+   *  'epoch' {epoch, logs, seconds}, 'paused', 'resumed'. */
+  TRAIN: 'train',
+  /** {runs: [{label, optimizer}], epochs} -> {histories}; trains fresh copies of the current architecture (the
+   *  same initial weights) with each optimizer in turn. Events: 'batch' and 'epoch' as TRAIN, with `label`. */
+  COMPARE: 'compare',
+  /** Pause / resume / stop the running TRAIN or COMPARE between batches (a stop closes the epoch as Keras does). */
+  PAUSE: 'pause',
+  RESUME: 'resume',
+  STOP: 'stop',
+  /** -> {layer, data: Float32Array, shape: [kh, kw, cin, cout]} : the first Conv2D layer's kernel. */
+  FILTERS: 'filters',
+  /** {index} (a validation image) | {bytes, name} (an image file)
+   *  -> {image: Image, maps: [{layer, shape: [h, w, c], channels: number, data: Float32Array (c planes of h*w)}]} */
+  FEATURE_MAPS: 'featureMaps',
+  /** {maxExamples} -> {classes, matrix: number[][] (true x predicted), accuracy,
+   *  misclassified: [{image: Image, label, predicted, confidence}]} over the validation data. */
+  CONFUSION: 'confusion',
+  /** {bytes, name} -> {image: Image, top: [{index, className, probability}]} (the 5 most likely classes). */
+  PREDICT_IMAGE: 'predictImage',
+  /** {metadata} -> {bytes: Uint8Array} : the current model with its weights. */
+  SAVE_MODEL: 'saveModel',
+  /** {bytes} -> ModelInfo & {metadata}; the loaded model replaces the current one. */
+  LOAD_MODEL: 'loadModel',
 });

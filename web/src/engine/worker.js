@@ -7,6 +7,11 @@ const ready = loadCnn({ threads: 'auto' });
 // The dataset and the flows made from it (one training session at a time).
 const data = { files: null, train: null, validation: null, plain: null, augmented: null };
 let model = null;  // the model being built and trained
+let settings = null;  // the data settings the flows were made with
+// The TRAIN or COMPARE in progress: its AbortController and, while paused,
+// the promise the batch loop waits on.
+let running = null;
+let compiledWith = '';  // the optimizer/loss the current model was compiled with (recompiling resets Adam)
 const disposeFlows = () => {
   for (const k of ['train', 'validation', 'plain', 'augmented']) {
     data[k]?.dispose();
@@ -16,6 +21,8 @@ const disposeFlows = () => {
 const flowInfo = (f) => f && { foundMessage: f.foundMessage, classIndices: f.classIndices, classes: f.classes,
                                countsPerClass: f.countsPerClass, samples: f.samples, length: f.length,
                                skippedWarning: f.skippedWarning, unreadable: f.unreadable, augmenting: f.augmenting };
+const modelInfo = (m) => ({ summary: m.summary(), layers: m.layers, params: m.countParams(),
+                             trainableParams: m.trainableParams(), json: m.toJSON() });
 const images = (batch, count) => {
   const { x, y } = batch;
   const [n, ...shape] = x.shape;
@@ -28,6 +35,98 @@ const images = (batch, count) => {
   y.dispose();
   return out;
 };
+
+
+/** Image `index` of a flow (in its unshuffled order), as {data, shape, label}. */
+function flowImage(flow, index) {
+  const perBatch = settings.batchSize;
+  const b = Math.floor(index / perBatch);
+  const batch = flow.batch(b);
+  return images(batch, index % perBatch + 1).at(-1);
+}
+
+/** What the data gives and what the model takes must agree; says how they differ in words. */
+function checkModelFitsData(m) {
+  if (!m) throw new Error('there is no model yet: build one in the Model section');
+  if (!data.train) throw new Error('there is no data yet: choose a folder (or the sample dataset) in the Data section');
+  const ls = m.layers;
+  const input = ls.find((l) => l.className === 'InputLayer')?.outputShape ?? [];
+  const [h, w] = settings.targetSize;
+  const c = { grayscale: 1, rgb: 3, rgba: 4 }[settings.colorMode];
+  if (input.length !== 4 || input[1] !== h || input[2] !== w || input[3] !== c)
+    throw new Error(`the model takes ${input.slice(1).join('×')} inputs, but the data gives ${h}×${w}×${c} images ` +
+                    `(${settings.colorMode}): change the target size or colour mode in the Data section, or the model`);
+  const units = ls.at(-1).outputShape.at(-1);
+  const classes = data.train.classes.length;
+  if (units === 1 ? classes !== 2 : units !== classes)
+    throw new Error(`the model's last layer has ${units} output${units === 1 ? '' : 's'}, but the data has ${classes} ` +
+                    `classes: set the last Dense layer's units to ${classes}`);
+  return units === 1 ? 'binaryCrossentropy' : 'sparseCategoricalCrossentropy';
+}
+
+/** Runs model.fit on the configured flows, reporting every batch and epoch through `emit`. */
+async function fitWithEvents(m, { optimizer, epochs, label, emit, onEpoch }) {
+  const loss = checkModelFitsData(m);
+  const compileKey = JSON.stringify({ optimizer, loss });
+  if (m !== model || compileKey !== compiledWith) {
+    m.compile({ optimizer, loss, metrics: ['accuracy'] });
+    if (m === model) compiledWith = compileKey;
+  }
+  let seconds = 0;  // training time, pauses and validation excluded
+  let t = performance.now();
+  const tick = () => {
+    const now = performance.now();
+    seconds += (now - t) / 1000;
+    t = now;
+  };
+  return m.fit(data.train, {
+    validationData: data.validation ?? undefined, epochs, signal: running.controller.signal,
+    onBatchEnd: async (batch, logs, { epoch, steps, samples }) => {
+      tick();
+      emit('batch', { label, epoch, batch, steps, samples, logs, seconds });
+      if (running.pause) {
+        emit('paused', { label });
+        await running.pause.promise;
+        t = performance.now();
+        emit('resumed', { label });
+      }
+    },
+    onEpochEnd: async (epoch, logs) => {
+      emit('epoch', { label, epoch, logs, seconds, ...(onEpoch ? onEpoch() : {}) });
+      t = performance.now();
+    },
+  });
+}
+
+/** Runs one training request at a time; pause/resume/stop act on it. */
+async function exclusive(f) {
+  if (running) throw new Error('training is already running: stop it first');
+  running = { controller: new AbortController(), pause: null };
+  try {
+    return await f();
+  } finally {
+    running = null;
+  }
+}
+
+let modelClassNames = null;  // the classes the current model was trained on (data or its saved file)
+
+/** An uploaded image file as the model's input: load_img with the data settings. */
+function loadImage(cnn, bytes, name) {
+  if (!settings) throw new Error('the data is not configured yet');
+  const t = cnn.data.loadImage(bytes, { targetSize: settings.targetSize, colorMode: settings.colorMode,
+                                        rescale: settings.rescale, name });
+  try {
+    return { data: t.dataSync(), shape: t.shape.slice(1), label: -1 };
+  } finally {
+    t.dispose();
+  }
+}
+
+const metadata = () => ({
+  classNames: modelClassNames ?? data.train?.classes,
+  ...(settings && { targetSize: settings.targetSize, colorMode: settings.colorMode, rescale: settings.rescale }),
+});
 
 const handlers = {
   async [Requests.INFO]() {
@@ -59,7 +158,9 @@ const handlers = {
   },
   async [Requests.CONFIGURE_DATA](options) {
     if (!data.files) throw new Error('no dataset is loaded yet: choose a folder or the sample dataset');
+    if (running) throw new Error('the data cannot change while training runs: stop the training first');
     disposeFlows();
+    settings = { ...options };
     const split = options.validationSplit ?? 0;
     const common = { ...options, classMode: 'sparse' };
     delete common.augment;
@@ -76,10 +177,160 @@ const handlers = {
   async [Requests.BUILD_MODEL]({ json, seed = 0 }) {
     const cnn = await ready;
     const next = cnn.modelFromJSON(json, { seed });  // throws with the engine's explanation
+    if (running) {
+      next.dispose();
+      throw new Error('the model cannot change while training runs: stop the training first');
+    }
     model?.dispose();
     model = next;
-    return { summary: model.summary(), layers: model.layers, params: model.countParams(),
-             trainableParams: model.trainableParams(), json: model.toJSON() };
+    compiledWith = '';
+    modelClassNames = null;
+    return modelInfo(model);
+  },
+  async [Requests.TRAIN]({ optimizer, epochs }, emit) {
+    return exclusive(async () => {
+      modelClassNames = data.train?.classes ?? null;
+      const history = await fitWithEvents(model, { optimizer, epochs, emit,
+        // Each closed epoch's weights, for the page's autosave.
+        onEpoch: () => ({ modelBytes: model.save({ metadata: metadata() }) }) });
+      return { history };
+    });
+  },
+  async [Requests.COMPARE]({ runs, epochs }, emit) {
+    const cnn = await ready;
+    checkModelFitsData(model);
+    const json = model.toJSON();
+    return exclusive(async () => {
+      const histories = {};
+      for (const { label, optimizer } of runs) {
+        if (running.controller.signal.aborted) break;
+        const m = cnn.modelFromJSON(json, { seed: 7 });  // the same initial weights for every run
+        try {
+          histories[label] = await fitWithEvents(m, { optimizer, epochs, label, emit });
+        } finally {
+          m.dispose();
+        }
+      }
+      return { histories };
+    });
+  },
+  async [Requests.PAUSE]() {
+    if (running && !running.pause) {
+      let resolve;
+      const promise = new Promise((r) => { resolve = r; });
+      running.pause = { promise, resolve };
+    }
+    return { paused: !!running };
+  },
+  async [Requests.RESUME]() {
+    running?.pause?.resolve();
+    if (running) running.pause = null;
+    return { resumed: !!running };
+  },
+  async [Requests.STOP]() {
+    if (!running) return { stopped: false };
+    running.controller.abort();
+    running.pause?.resolve();
+    running.pause = null;
+    return { stopped: true };
+  },
+  async [Requests.FILTERS]() {
+    if (!model) throw new Error('there is no model yet');
+    const conv = model.layers.find((l) => l.className === 'Conv2D');
+    if (!conv) throw new Error('the model has no Conv2D layer');
+    const index = model.weightsInfo.findIndex((w) => w.name === `${conv.name}/kernel`);
+    const k = model.getWeight(index);
+    try {
+      return { layer: conv.name, data: k.dataSync(), shape: k.shape };
+    } finally {
+      k.dispose();
+    }
+  },
+  async [Requests.FEATURE_MAPS]({ index, bytes, name }) {
+    const cnn = await ready;
+    if (!model) throw new Error('there is no model yet');
+    const convs = model.layers.filter((l) => l.className === 'Conv2D').map((l) => l.name);
+    if (!convs.length) throw new Error('the model has no Conv2D layer');
+    const image = bytes ? loadImage(cnn, bytes, name) : flowImage(data.validation ?? data.train, index ?? 0);
+    const outs = model.layerOutputs({ data: image.data, shape: [1, ...image.shape] }, convs);
+    const maxChannels = 32;  // enough to see what a layer reacts to; bounded for big layers
+    const maps = outs.map((t, i) => {
+      const [, h, w, c] = t.shape;
+      const shown = Math.min(c, maxChannels);
+      const v = t.view();
+      const planes = new Float32Array(shown * h * w);
+      for (let p = 0; p < h * w; p++) for (let ch = 0; ch < shown; ch++) planes[ch * h * w + p] = v[p * c + ch];
+      t.dispose();
+      return { layer: convs[i], shape: [h, w, c], channels: shown, data: planes };
+    });
+    return { image, maps };
+  },
+  async [Requests.CONFUSION]({ maxExamples = 24 }) {
+    if (!model) throw new Error('there is no model yet');
+    if (!data.validation) throw new Error('there is no validation data: set a validation split in the Data section');
+    checkModelFitsData(model);
+    const classes = data.validation.classes;
+    const k = classes.length;
+    const matrix = Array.from({ length: k }, () => new Array(k).fill(0));
+    const misclassified = [];
+    let right = 0;
+    let total = 0;
+    for (let b = 0; b < data.validation.length; b++) {
+      const { x, y } = data.validation.batch(b);
+      const p = model.predict(x);
+      const probs = p.dataSync(), labels = y.dataSync(), pixels = x.dataSync();
+      const [n, ...shape] = x.shape;
+      const size = shape.reduce((a, c) => a * c, 1);
+      const units = p.shape.at(-1);
+      for (let i = 0; i < n; i++) {
+        const row = probs.subarray(i * units, (i + 1) * units);
+        let predicted = 0;
+        let confidence = row[0];
+        if (units === 1) {
+          predicted = row[0] > 0.5 ? 1 : 0;
+          confidence = predicted ? row[0] : 1 - row[0];
+        } else {
+          for (let j = 1; j < units; j++) if (row[j] > confidence) { predicted = j; confidence = row[j]; }
+        }
+        const label = labels[i];
+        matrix[label][predicted]++;
+        total++;
+        if (predicted === label) right++;
+        else if (misclassified.length < maxExamples)
+          misclassified.push({ image: { data: pixels.slice(i * size, (i + 1) * size), shape, label }, label, predicted,
+                               confidence });
+      }
+      [x, y, p].forEach((t) => t.dispose());
+    }
+    return { classes, matrix, accuracy: total ? right / total : 0, misclassified };
+  },
+  async [Requests.PREDICT_IMAGE]({ bytes, name }) {
+    const cnn = await ready;
+    if (!model) throw new Error('there is no model yet');
+    const image = loadImage(cnn, bytes, name);
+    const p = model.predict({ data: image.data, shape: [1, ...image.shape] });
+    const probs = p.dataSync();
+    p.dispose();
+    const names = modelClassNames ?? data.train?.classes ?? [];
+    const scores = probs.length === 1 ? [1 - probs[0], probs[0]] : Array.from(probs);
+    const top = scores.map((probability, index) => ({ index, probability, className: names[index] ?? `class ${index}` }))
+      .sort((a, b) => b.probability - a.probability).slice(0, 5);
+    return { image, top };
+  },
+  async [Requests.SAVE_MODEL]({ metadata: extra = {} }) {
+    if (!model) throw new Error('there is no model to save yet');
+    return { bytes: model.save({ metadata: { ...metadata(), ...extra } }) };
+  },
+  async [Requests.LOAD_MODEL]({ bytes }) {
+    const cnn = await ready;
+    if (running) throw new Error('a model cannot be loaded while training runs: stop the training first');
+    const next = cnn.loadModel(bytes);  // throws naming what is wrong with the file
+    model?.dispose();
+    model = next;
+    compiledWith = '';
+    const meta = model.metadata;
+    modelClassNames = meta?.classNames ?? null;
+    return { ...modelInfo(model), metadata: meta };
   },
   async [Requests.PREVIEW]({ count = 12, draw = 0 }) {
     if (!data.plain) throw new Error('the data is not configured yet');
@@ -110,7 +361,8 @@ self.onmessage = async ({ data: { id, type, args } }) => {
   try {
     const handler = handlers[type];
     if (!handler) throw new Error(`engine worker: unknown request '${type}'`);
-    const result = await handler(args ?? {});
+    const emit = (event, data) => self.postMessage({ id, event, data });
+    const result = await handler(args ?? {}, emit);
     self.postMessage({ id, ok: true, result });
   } catch (e) {
     self.postMessage({ id, ok: false, error: e?.message ?? String(e) });

@@ -4,6 +4,7 @@
 import { request } from '../engine/client.js';
 import { Requests } from '../engine/protocol.js';
 import { el } from '../dom.js';
+import { drawImage } from '../components/image-canvas.js';
 
 /** Settings shared with the Model and Train sections. */
 export const dataSettings = {
@@ -25,21 +26,6 @@ const AUGMENTATIONS = [
   { key: 'sharpen', label: 'sharpen (max amount)', kind: 'number', value: 1 },
   { key: 'noise', label: 'noise (stddev, 0–255)', kind: 'number', value: 8 },
 ];
-
-function drawImage(img, scale = 3) {
-  const [h, w, c] = img.shape;
-  const canvas = el('canvas', { width: w, height: h, style: `width:${w * scale}px;height:${h * scale}px` });
-  const out = new ImageData(w, h);
-  let max = 0;
-  for (const v of img.data) max = Math.max(max, v);
-  const k = max > 1.0001 ? 1 : 255;  // rescaled to [0, 1] or raw 0..255
-  for (let i = 0; i < w * h; i++) {
-    const px = (ch) => Math.max(0, Math.min(255, Math.round(img.data[i * c + Math.min(ch, c - 1)] * k)));
-    out.data.set([px(0), c >= 3 ? px(1) : px(0), c >= 3 ? px(2) : px(0), 255], 4 * i);
-  }
-  canvas.getContext('2d').putImageData(out, 0, 0);
-  return canvas;
-}
 
 /** Files dropped as folders, with their paths inside the dropped folder. */
 async function droppedFiles(items) {

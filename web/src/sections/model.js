@@ -36,6 +36,32 @@ export const PRESETS = {
 };
 
 let layers = PRESETS.lenet.layers().map(([kind, cfg]) => ({ kind, cfg: { ...KINDS[kind].fields, ...cfg } }));
+// The model in the engine: whether it has been trained (then data changes do
+// not silently replace it), and a saved model waiting to be restored.
+const state = { trained: false, pendingBytes: null, lastJson: '' };
+
+/** The editor's layers (for the saved session). */
+export const editorLayers = () => JSON.parse(JSON.stringify(layers));
+/** Sets the editor's layers (a restored session); the next build uses them. */
+export function setEditorLayers(saved) {
+  if (Array.isArray(saved) && saved.every((l) => KINDS[l.kind]))
+    layers = saved.map((l) => ({ kind: l.kind, cfg: { ...KINDS[l.kind].fields, ...l.cfg } }));
+}
+/** The next build loads these model bytes (trained weights) instead of drawing new weights. */
+export function restoreModel(bytes) {
+  state.pendingBytes = bytes;
+}
+
+/** Editor layers from Keras model JSON; throws naming a layer kind the editor does not offer. */
+function layersFromKeras(j) {
+  const ls = j.config?.layers ?? [];
+  return ls.filter((l) => l.class_name !== 'InputLayer').map((l) => {
+    if (!KINDS[l.class_name]) throw new Error(`the editor does not offer ${l.class_name} layers yet`);
+    const cfg = { ...KINDS[l.class_name].fields };
+    for (const k of Object.keys(cfg)) if (k in l.config) cfg[k] = Array.isArray(l.config[k]) ? l.config[k][0] : l.config[k];
+    return { kind: l.class_name, cfg };
+  });
+}
 
 /** Keras model JSON for the current layers and data settings. */
 export function modelJson() {
@@ -57,25 +83,60 @@ export function modelSection() {
   const problem = el('p', { class: 'error', role: 'alert' });
   const jsonBox = el('textarea', { rows: 6, class: 'json', 'aria-label': 'Keras model JSON' });
 
+  const notice = el('p', { class: 'warning', role: 'status', 'data-testid': 'model-notice' });
+  const show = (m, source) => {
+    problem.textContent = '';
+    summary.textContent = m.summary;
+    jsonBox.value = m.json;
+    const shapes = m.layers.filter((l) => l.className !== 'InputLayer');
+    table.querySelectorAll('[data-shape]').forEach((cell, i) => {
+      const l = shapes[i];
+      cell.textContent = l ? `(${l.outputShape.map((d) => (d < 0 ? 'None' : d)).join(', ')})` : '';
+      cell.nextSibling.textContent = l ? String(l.params) : '';
+    });
+    document.dispatchEvent(new CustomEvent('cnn-model-ready', { detail: { ...m, source } }));
+  };
+
   const rebuild = async () => {
     render();
+    notice.textContent = '';
     try {
-      const m = await request(Requests.BUILD_MODEL, { json: modelJson() });
-      problem.textContent = '';
-      summary.textContent = m.summary;
-      jsonBox.value = m.json;
-      const shapes = m.layers.filter((l) => l.className !== 'InputLayer');
-      table.querySelectorAll('[data-shape]').forEach((cell, i) => {
-        const l = shapes[i];
-        cell.textContent = l ? `(${l.outputShape.map((d) => (d < 0 ? 'None' : d)).join(', ')})` : '';
-        cell.nextSibling.textContent = l ? String(l.params) : '';
-      });
-      document.dispatchEvent(new CustomEvent('cnn-model-ready', { detail: m }));
+      if (state.pendingBytes) {
+        const bytes = state.pendingBytes;
+        state.pendingBytes = null;
+        const m = await request(Requests.LOAD_MODEL, { bytes });
+        state.trained = true;
+        state.lastJson = JSON.stringify(modelJson());
+        show(m, 'restored');
+        return;
+      }
+      const json = modelJson();
+      const m = await request(Requests.BUILD_MODEL, { json });
+      state.trained = false;
+      state.lastJson = JSON.stringify(json);
+      show(m, 'built');
     } catch (e) {
       problem.textContent = e.message;
       summary.textContent = '';
     }
   };
+
+  /** A model file the learner loaded (Save section): its layers in the editor where it can show them. */
+  document.addEventListener('cnn-model-loaded', (e) => {
+    const m = e.detail;
+    try {
+      layers = layersFromKeras(JSON.parse(m.json));
+    } catch (err) {
+      notice.textContent = `Loaded ${m.layers.length - 1} layers; ${err.message}, so editing starts a new model.`;
+    }
+    state.trained = true;
+    render();
+    state.lastJson = JSON.stringify(modelJson());
+    show(m, 'loaded');
+  });
+  document.addEventListener('cnn-model-trained', () => {
+    state.trained = true;
+  });
 
   const field = (layer, key) => {
     const value = layer.cfg[key];
@@ -114,26 +175,44 @@ export function modelSection() {
   };
   const importJson = () => {
     try {
-      const j = JSON.parse(jsonBox.value);
-      const ls = j.config?.layers ?? [];
-      layers = ls.filter((l) => l.class_name !== 'InputLayer').map((l) => {
-        if (!KINDS[l.class_name]) throw new Error(`the editor does not offer ${l.class_name} layers yet`);
-        const cfg = { ...KINDS[l.class_name].fields };
-        for (const k of Object.keys(cfg)) if (k in l.config) cfg[k] = Array.isArray(l.config[k]) ? l.config[k][0] : l.config[k];
-        return { kind: l.class_name, cfg };
-      });
+      layers = layersFromKeras(JSON.parse(jsonBox.value));
       rebuild();
     } catch (e) {
       problem.textContent = `Could not import the JSON: ${e.message}`;
     }
   };
+  // New data: an untrained model follows it (class count, input size); a
+  // trained one is kept, and the learner is told when it no longer fits.
   document.addEventListener('cnn-data-ready', (e) => {
-    classCount = e.detail.train.classes.length;
+    const classes = e.detail.train.classes.length;
+    classCount = classes;
+    const last = layers.at(-1);
+    const units = last?.kind === 'Dense' && last.cfg.activation === 'softmax' ? classes : null;
+    if (state.trained || state.pendingBytes) {
+      const next = { ...modelJson() };
+      if (units != null) next.config.layers.at(-1).config.units = units;
+      notice.textContent = '';
+      if (JSON.stringify(next) !== state.lastJson && !state.pendingBytes) {
+        const was = JSON.parse(state.lastJson).config.layers;
+        const [, h, w, c] = was[0].config.batch_input_shape;
+        const [th, tw] = dataSettings.targetSize;
+        notice.textContent = `The trained model takes ${h}×${w}×${c} images and predicts ${was.at(-1).config.units} ` +
+          `classes; the data now gives ${th}×${tw}×${channels()} images of ${classes} classes. Load the same folder ` +
+          'to go on training it, or press “New model” to start over for this data.';
+      }
+      return;
+    }
+    if (units != null) last.cfg.units = units;
+    if (JSON.stringify(modelJson()) !== state.lastJson) rebuild();
+  });
+  queueMicrotask(rebuild);
+  const newModel = () => {
+    state.trained = false;
+    state.pendingBytes = null;
     const last = layers.at(-1);
     if (last?.kind === 'Dense' && last.cfg.activation === 'softmax') last.cfg.units = classCount;
     rebuild();
-  });
-  queueMicrotask(rebuild);
+  };
 
   return el('div', { class: 'section-body' },
     el('section', { class: 'card' }, el('h3', {}, 'Presets'),
@@ -141,7 +220,9 @@ export function modelSection() {
         el('button', { 'data-testid': 'preset-lenet', onclick: () => usePreset('lenet') }, PRESETS.lenet.title),
         el('button', { 'data-testid': 'preset-cnn150', onclick: () => usePreset('cnn150') }, PRESETS.cnn150.title))),
     el('section', { class: 'card' }, el('h3', {}, 'Layers'), table,
-      el('div', { class: 'fields' }, kindSelect, el('button', { onclick: add }, 'Add layer')), problem),
+      el('div', { class: 'fields' }, kindSelect, el('button', { onclick: add }, 'Add layer'),
+        el('button', { 'data-testid': 'new-model', onclick: newModel, title: 'new, untrained weights' }, 'New model')),
+      problem, notice),
     el('section', { class: 'card' }, el('h3', {}, 'model.summary()'), summary),
     el('section', { class: 'card' }, el('h3', {}, 'Keras model JSON'), jsonBox,
       el('div', { class: 'fields' }, el('button', { onclick: importJson }, 'Import JSON'),

@@ -1,0 +1,57 @@
+// A live line chart (uPlot) whose points arrive one at a time: series share
+// the x axis (rows kept in x order, so a second run can fill in an earlier x), missing values are null (drawn as gaps spanned by a line), and
+// redraws are batched to one per animation frame so a fast training loop
+// never blocks the page.
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { el } from '../dom.js';
+
+/**
+ * @param {{title: string, xLabel?: string, yLabel?: string, series: {label: string, color: string, dash?: number[],
+ *          points?: boolean}[], width?: number, height?: number, testid?: string}} options
+ */
+export function lineChart({ title, xLabel = 'epoch', yLabel = '', series, width = 500, height = 230, testid }) {
+  const element = el('figure', { class: 'chart', 'data-testid': testid });
+  const columns = [[], ...series.map(() => [])];
+  const plot = new uPlot({
+    title, width, height,
+    scales: { x: { time: false } },
+    legend: { live: false },
+    axes: [{ label: xLabel }, { label: yLabel }],
+    series: [{ label: xLabel }, ...series.map((s) => ({
+      label: s.label, stroke: s.color, width: s.points ? 0 : 1.5, dash: s.dash, spanGaps: true,
+      points: { show: !!s.points, size: 7, fill: s.color },
+    }))],
+  }, columns, element);
+
+  let queued = false;
+  const redraw = () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => {
+      queued = false;
+      plot.setData(columns);
+    });
+  };
+  return {
+    element,
+    /** Sets `values` (series index -> value) at x: in the row at x, or a new row kept in x order. */
+    put(x, values) {
+      const xs = columns[0];
+      let row = xs.length;
+      while (row > 0 && xs[row - 1] > x) row--;  // new points usually come last: search from the end
+      if (row > 0 && xs[row - 1] === x) row--;
+      else for (const c of columns) c.splice(row, 0, c === xs ? x : null);
+      for (const [s, v] of Object.entries(values)) columns[Number(s) + 1][row] = v ?? null;
+      redraw();
+    },
+    clear() {
+      for (const c of columns) c.length = 0;
+      redraw();
+    },
+    /** Every row as {x, values} (for saving the curves). */
+    rows() {
+      return columns[0].map((x, i) => ({ x, values: columns.slice(1).map((c) => c[i]) }));
+    },
+  };
+}
