@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f dist/wasm/cnn-st.mjs ] && [ -f dist/wasm/cnn-mt.mjs ] || scripts/build-wasm.sh
 # The npm registry is the only place these come from (package-lock.json pins them).
-[ -x node_modules/.bin/vite ] || npm ci --no-audit --no-fund
+# Installed again whenever the lock file changed since the last install.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
 node_modules/.bin/vite build --config web/vite.config.mjs --logLevel warn
 echo "page built in web/dist"

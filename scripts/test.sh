@@ -29,12 +29,14 @@ scripts/build-wasm.sh --with-tests
 ctest --test-dir build-wasm-st --output-on-failure
 ctest --test-dir build-wasm-mt --output-on-failure
 
+echo "== the page's build (the npm package ships it)"
+scripts/install-deps.sh web
+scripts/build-web.sh
+
 echo "== JS API suites (node:test) against both wasm variants"
 node --test tests/js/
 
 echo "== the page in headless Chromium"
-scripts/install-deps.sh web
-scripts/build-web.sh
 node --test tests/web/
 
 if [ "$sanitize" = 1 ]; then

@@ -13,7 +13,11 @@ export default defineConfig({
   root: new URL('.', import.meta.url).pathname,
   base: './',
   worker: { format: 'es' },
-  build: { outDir: 'dist', emptyOutDir: true, target: 'es2022' },
+  build: {
+    outDir: 'dist', emptyOutDir: true, target: 'es2022',
+    // The playground, and a course page that embeds it with <cnn-playground> (a live example of the element).
+    rollupOptions: { input: { main: 'index.html', embed: 'embed.html' } },
+  },
   server: { headers: isolation, fs: { allow: ['..'] } },
   preview: { headers: isolation },
 });

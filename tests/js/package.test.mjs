@@ -15,12 +15,12 @@ test('npm pack -> offline install -> import and train one epoch', () => {
     const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', scratch],
                                            { cwd: root, encoding: 'utf8' }));
     const files = packed[0].files.map((f) => f.path).sort();
-    // Only what a user needs: the JS API, its types, the wasm builds, docs.
+    // Only what a user needs: the JS API, its types, the wasm builds, the built page (for <cnn-playground>), docs.
     for (const f of files)
-      assert.match(f, /^(bindings\/js\/[\w-]+\.(mjs|d\.ts)|dist\/wasm\/cnn-(st|mt)\.(mjs|wasm|worker\.js)|package\.json|README\.md|LICENSE)$/,
+      assert.match(f, /^(bindings\/js\/[\w-]+\.(mjs|d\.ts)|dist\/wasm\/cnn-(st|mt)\.(mjs|wasm|worker\.js)|web\/dist\/[\w./-]+|package\.json|README\.md|LICENSE)$/,
                    `unexpected file in the package: ${f}`);
     for (const f of ['dist/wasm/cnn-st.wasm', 'dist/wasm/cnn-mt.wasm', 'dist/wasm/cnn-mt.worker.js', 'bindings/js/index.mjs',
-                     'bindings/js/index.d.ts'])
+                     'bindings/js/index.d.ts', 'bindings/js/element.mjs', 'web/dist/index.html'])
       assert.ok(files.includes(f), `missing ${f}`);
 
     const app = path.join(scratch, 'app');
@@ -45,6 +45,13 @@ test('npm pack -> offline install -> import and train one epoch', () => {
       }
     `);
     const out = execFileSync(process.execPath, ['train.mjs'], { cwd: app, encoding: 'utf8', timeout: 60000 });
+    // The element's module resolves through the package's exports, and builds the page URL from its attributes.
+    fs.writeFileSync(path.join(app, 'element.mjs'), `
+      import { playgroundUrl } from 'cnn-playground/element';
+      console.log(playgroundUrl('https://course.example/playground/index.html', { sections: 'data,model', preset: 'lenet', persist: 'false' }));
+    `);
+    assert.equal(execFileSync(process.execPath, ['element.mjs'], { cwd: app, encoding: 'utf8' }).trim(),
+                 'https://course.example/playground/index.html?sections=data%2Cmodel&preset=lenet&persist=0&embed=1');
     const lines = out.trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(lines.map((l) => l.variant), ['single-thread', 'threaded']);
     for (const l of lines) assert.ok(Number.isFinite(l.loss) && l.loss > 0);

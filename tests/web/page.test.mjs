@@ -69,6 +69,22 @@ for (const isolated of [true, false]) {
       await page.screenshot({ path: path.join(shots, `convolution${isolated ? '' : '-single-thread'}.png`), fullPage: true });
       assert.deepEqual(problems, []);
     });
+
+    test('<cnn-playground> embeds chosen sections and a preset in a course page', async () => {
+      await page.goto(page.url().replace(/\/[^/]*$/, '/embed.html'));
+      const conv = page.frameLocator('cnn-playground#convolution >> iframe');
+      await conv.getByTestId('nav-convolution').waitFor({ timeout: 30000 });
+      assert.equal(await conv.locator('nav button').count(), 1);
+      await conv.getByTestId('conv-run').click();
+      assert.deepEqual((await conv.getByTestId('conv-result').locator('td').allTextContents()).map(Number),
+                       [4, 3, 4, 2, 4, 3, 2, 3, 4]);
+      const model = page.frameLocator('cnn-playground#model >> iframe');
+      assert.deepEqual(await model.locator('nav button').allTextContents(), ['Data', 'Model']);
+      await model.getByTestId('nav-model').click();
+      await model.getByTestId('model-summary').filter({ hasText: '(None, 148, 148, 16)' }).waitFor({ timeout: 60000 });
+      await page.screenshot({ path: path.join(shots, `embed${isolated ? '' : '-single-thread'}.png`), fullPage: true });
+      assert.deepEqual(problems, []);
+    });
   });
 }
 
