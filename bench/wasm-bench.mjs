@@ -3,6 +3,7 @@
 // --threads 1 runs the single-thread build, 2 the threaded build.
 // Prints {"workload", "threads", "variant", "images_per_s"} with --json.
 import { loadCnn } from '../bindings/js/index.mjs';
+import { runW1 } from './workloads/w1.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -20,24 +21,7 @@ if (workload !== 'w1') {
 }
 
 const cnn = await loadCnn({ threads: threads > 1 });
-const batch = 32;
-const { x, y } = cnn.data.syntheticTask({ samples: batch * 8, seed: 1 });
-const model = cnn.presets.lenet({ seed: 7 });
-model.compile({ optimizer: cnn.optimizers.adam(), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-
-// Warm up (V8 tiers wasm up after the first calls), then time whole epochs of 8 batches.
-await model.fit(x, y, { batchSize: batch, epochs: 2, seed: 3, yieldEveryMs: 1e9 });
-let images = 0;
-const t0 = process.hrtime.bigint();
-let elapsed = 0;
-while (elapsed < seconds) {
-  await model.fit(x, y, { batchSize: batch, epochs: 1, seed: 3, yieldEveryMs: 1e9 });
-  images += x.shape[0];
-  elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
-}
-const result = { workload, threads, variant: cnn.backend.variant, images_per_s: +(images / elapsed).toFixed(1) };
+const { images_per_s } = await runW1(cnn, { seconds });
+const result = { workload, threads, variant: cnn.backend.variant, images_per_s };
 console.log(json ? JSON.stringify(result) : `${workload} (${result.variant}, ${threads} thread(s)): ${result.images_per_s} images/s`);
-model.dispose();
-x.dispose();
-y.dispose();
 cnn.dispose();

@@ -55,6 +55,23 @@ export async function loadCnn(options = {}) {
   return new Cnn(module, useThreads ? 'threaded' : 'single-thread', reason);
 }
 
+/**
+ * Lets the event loop run (UI, messages, an AbortSignal) without a timer's
+ * clamp: nested setTimeout(0) waits at least 4 ms, a message-port round trip
+ * (or Node's setImmediate) does not.
+ */
+const yieldToEventLoop = (() => {
+  if (typeof setImmediate === 'function') return () => new Promise((resolve) => setImmediate(resolve));
+  if (typeof MessageChannel !== 'function') return () => new Promise((resolve) => setTimeout(resolve, 0));
+  const channel = new MessageChannel();
+  const waiting = [];
+  channel.port1.onmessage = () => waiting.shift()?.();
+  return () => new Promise((resolve) => {
+    waiting.push(resolve);
+    channel.port2.postMessage(null);
+  });
+})();
+
 /** Throws the C++ error of the last call, if any, as a JS Error. */
 function check(M, result) {
   const err = M.takeError();
@@ -235,7 +252,7 @@ export class Model extends Disposable {
         if (signal?.aborted) continue;  // stopIfAborted reports the epoch it closes
         await reportEpoch();
         if (Date.now() - last >= yieldEveryMs) {
-          await new Promise((resolve) => setTimeout(resolve, 0));
+          await yieldToEventLoop();
           last = Date.now();
         }
       }
