@@ -319,6 +319,10 @@ for (const isolated of [true, false]) {
       // The sample dataset (10 classes) does not fit the restored 4-class model: said, not overwritten.
       await page.getByTestId('nav-model').click();
       await page.getByTestId('model-notice').filter({ hasText: 'predicts 4 classes' }).waitFor({ timeout: 60000 });
+      await page.getByTestId('nav-train').click();
+      await page.getByTestId('train-button').click();
+      await page.getByTestId('train-problem').filter({ hasText: "the model's last layer has 4 outputs, but the data has 10 classes" })
+        .waitFor({ timeout: 30000 });
       await page.getByTestId('nav-save').click();
       await page.screenshot({ path: path.join(shots, `save${variant}.png`), fullPage: true });
       assert.deepEqual(problems, []);
