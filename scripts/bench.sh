@@ -13,7 +13,7 @@ echo "== wasm in Node"
 for t in 1 2; do node bench/wasm-bench.mjs --workload w1 --threads "$t" --json; done
 if /usr/bin/python3 -c "import torch" 2>/dev/null; then
   echo "== peer: PyTorch CPU"
-  for t in 1 2; do /usr/bin/python3 bench/peers/pytorch_w1.py --threads "$t"; done
+  for t in 1 2; do /usr/bin/python3 bench/peers/pytorch_workloads.py --workload w1 --threads "$t"; done
 else
   echo "(PyTorch peer skipped: Debian's python3-torch is not installed)"
 fi

@@ -4,7 +4,7 @@
 # Runs apt-get as root, or through sudo; waits for another apt to finish.
 set -euo pipefail
 
-native=(cmake make g++ pkg-config libgtest-dev googletest libbenchmark-dev nlohmann-json3-dev libstb-dev)
+native=(cmake make g++ pkg-config libgtest-dev googletest libbenchmark-dev nlohmann-json3-dev libstb-dev libxsimd-dev)
 # Emscripten's optimizer needs acorn, which Debian ships as node-acorn.
 wasm=(emscripten node-acorn cmake make googletest nlohmann-json3-dev libstb-dev)
 # Browser tests drive Debian's Chromium; Liberation fonts keep screenshots readable.

@@ -1,22 +1,29 @@
 // Cache-blocked GEMM in the Goto/BLIS arrangement: B is packed into KC x NC
-// panels (NR-wide slivers, L2/L3-resident), A into MC x KC blocks (MR-tall
-// slivers, L2-resident), and an MR x NR micro-kernel accumulates in registers.
-// Panels are zero-padded to whole slivers so the micro-kernel never branches on
-// tails; only the final write-back clips to the real tile.
+// panels of NR-wide slivers (L3-resident, shared by all threads), A into
+// MC x KC blocks of MR-tall slivers (L2-resident, one per thread), and the
+// ISA's MR x NR register tile (kernels/gemm_tile.h) accumulates in registers.
+// Panels are zero-padded to whole slivers so the tile never branches on
+// tails; only its write-back clips to the real C.
+//
+// Threads split the MC blocks of A; when there are too few of them (small M)
+// they also split each panel's slivers, so every thread has work.
 #include "cnn/kernels/gemm.h"
 
 #include <algorithm>
-#include <vector>
+
+#include "cnn/parallel.h"
+#include "kernels/kernel_table.h"
+#include "kernels/scratch.h"
 
 namespace cnn::kernels {
 
 namespace {
 
-constexpr int64_t MR = 4;
-constexpr int64_t NR = 8;
-constexpr int64_t MC = 128;  // MR multiple
-constexpr int64_t KC = 256;
-constexpr int64_t NC = 1024;  // NR multiple
+constexpr int64_t KC = 256;   // a B sliver (KC x NR) and an A sliver stay in L1
+constexpr int64_t NC = 2048;  // a B panel (KC x NC, 2 MiB) stays in L3
+// Below this many multiply-adds (~20 us of work) a call runs on one thread:
+// waking the pool would cost more than it saves.
+constexpr int64_t kParallelWork = int64_t{1} << 20;
 
 inline float at(const float* M, int64_t ld, bool trans, int64_t r, int64_t c) {
   return trans ? M[c * ld + r] : M[r * ld + c];
@@ -24,49 +31,67 @@ inline float at(const float* M, int64_t ld, bool trans, int64_t r, int64_t c) {
 
 // Packs op(A)[i0:i0+mc, p0:p0+kc] as ceil(mc/MR) slivers of (kc, MR).
 void pack_a(bool trans, const float* A, int64_t lda, int64_t i0, int64_t p0, int64_t mc, int64_t kc,
-            float* out) {
+            int64_t MR, float* out) {
   for (int64_t i = 0; i < mc; i += MR) {
-    int64_t rows = std::min(MR, mc - i);
-    for (int64_t p = 0; p < kc; ++p) {
-      for (int64_t r = 0; r < rows; ++r) out[r] = at(A, lda, trans, i0 + i + r, p0 + p);
-      for (int64_t r = rows; r < MR; ++r) out[r] = 0.0f;
-      out += MR;
+    const int64_t rows = std::min(MR, mc - i);
+    if (!trans) {
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* src = A + (i0 + i + r) * lda + p0;
+        for (int64_t p = 0; p < kc; ++p) out[p * MR + r] = src[p];
+      }
+    } else {
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* src = A + (p0 + p) * lda + i0 + i;
+        for (int64_t r = 0; r < rows; ++r) out[p * MR + r] = src[r];
+      }
     }
+    for (int64_t r = rows; r < MR; ++r)
+      for (int64_t p = 0; p < kc; ++p) out[p * MR + r] = 0.0f;
+    out += kc * MR;
   }
 }
 
-// Packs op(B)[p0:p0+kc, j0:j0+nc] as ceil(nc/NR) slivers of (kc, NR).
+template <int W>
+void copy_rows(const float* src, int64_t ld, int64_t rows, float* out) {
+  for (int64_t p = 0; p < rows; ++p, src += ld, out += W)
+    for (int c = 0; c < W; ++c) out[c] = src[c];
+}
+
+// Packs slivers [s0, s1) of op(B)[p0:p0+kc, j0:j0+nc], each (kc, NR).
 void pack_b(bool trans, const float* B, int64_t ldb, int64_t p0, int64_t j0, int64_t kc, int64_t nc,
-            float* out) {
-  for (int64_t j = 0; j < nc; j += NR) {
-    int64_t cols = std::min(NR, nc - j);
-    for (int64_t p = 0; p < kc; ++p) {
-      if (!trans && cols == NR) {
-        const float* src = B + (p0 + p) * ldb + j0 + j;
-        for (int64_t c = 0; c < NR; ++c) out[c] = src[c];
-      } else {
-        for (int64_t c = 0; c < cols; ++c) out[c] = at(B, ldb, trans, p0 + p, j0 + j + c);
-        for (int64_t c = cols; c < NR; ++c) out[c] = 0.0f;
+            int64_t NR, int64_t s0, int64_t s1, float* panel) {
+  for (int64_t s = s0; s < s1; ++s) {
+    const int64_t j = s * NR;
+    const int64_t cols = std::min(NR, nc - j);
+    float* out = panel + s * kc * NR;
+    if (!trans && cols == NR) {
+      // Whole slivers: a fixed-length copy the compiler turns into vector moves.
+      const float* src = B + p0 * ldb + j0 + j;
+      switch (NR) {
+        case 8:
+          copy_rows<8>(src, ldb, kc, out);
+          continue;
+        case 16:
+          copy_rows<16>(src, ldb, kc, out);
+          continue;
+        case 32:
+          copy_rows<32>(src, ldb, kc, out);
+          continue;
+        default:
+          break;
       }
+    }
+    for (int64_t p = 0; p < kc; ++p) {
+      if (!trans) {
+        const float* src = B + (p0 + p) * ldb + j0 + j;
+        for (int64_t c = 0; c < cols; ++c) out[c] = src[c];
+      } else {
+        for (int64_t c = 0; c < cols; ++c) out[c] = B[(j0 + j + c) * ldb + p0 + p];
+      }
+      for (int64_t c = cols; c < NR; ++c) out[c] = 0.0f;
       out += NR;
     }
   }
-}
-
-// acc(MR, NR) = sum_p a(p, :)^T b(p, :); then C[0:mr, 0:nr] += alpha * acc.
-void micro_kernel(int64_t kc, const float* a, const float* b, float alpha, float* C, int64_t ldc, int64_t mr,
-                  int64_t nr) {
-  float acc[MR][NR] = {};
-  for (int64_t p = 0; p < kc; ++p) {
-    for (int64_t r = 0; r < MR; ++r) {
-      float av = a[r];
-      for (int64_t c = 0; c < NR; ++c) acc[r][c] += av * b[c];
-    }
-    a += MR;
-    b += NR;
-  }
-  for (int64_t r = 0; r < mr; ++r)
-    for (int64_t c = 0; c < nr; ++c) C[r * ldc + c] += alpha * acc[r][c];
 }
 
 void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
@@ -88,27 +113,58 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   scale_c(M, N, beta, C, ldc);
   if (K <= 0 || alpha == 0.0f) return;
 
-  thread_local std::vector<float> a_pack, b_pack;
-  a_pack.resize(static_cast<size_t>(MC * KC));
-  b_pack.resize(static_cast<size_t>(KC * ((std::min(NC, N) + NR - 1) / NR) * NR));
+  const KernelTable& kt = active_kernels();
+  const int64_t MR = kt.mr, NR = kt.nr;
+  const int64_t MC = MR * std::max<int64_t>(1, 120 / MR);
+  const bool threaded = M * N * K >= kParallelWork && num_threads() > 1;
+  const int64_t threads = threaded ? num_threads() : 1;
+
+  thread_local Scratch b_scratch;
+  const int64_t panel_slivers = (std::min(NC, N) + NR - 1) / NR;
+  float* b_pack = b_scratch.get(KC * panel_slivers * NR);
 
   for (int64_t j0 = 0; j0 < N; j0 += NC) {
-    int64_t nc = std::min(NC, N - j0);
+    const int64_t nc = std::min(NC, N - j0);
+    const int64_t slivers = (nc + NR - 1) / NR;
     for (int64_t p0 = 0; p0 < K; p0 += KC) {
-      int64_t kc = std::min(KC, K - p0);
-      pack_b(trans_b, B, ldb, p0, j0, kc, nc, b_pack.data());
-      for (int64_t i0 = 0; i0 < M; i0 += MC) {
-        int64_t mc = std::min(MC, M - i0);
-        pack_a(trans_a, A, lda, i0, p0, mc, kc, a_pack.data());
-        for (int64_t j = 0; j < nc; j += NR) {
-          const float* bp = b_pack.data() + (j / NR) * kc * NR;
-          for (int64_t i = 0; i < mc; i += MR) {
-            const float* ap = a_pack.data() + (i / MR) * kc * MR;
-            micro_kernel(kc, ap, bp, alpha, C + (i0 + i) * ldc + j0 + j, ldc, std::min(MR, mc - i),
-                         std::min(NR, nc - j));
+      const int64_t kc = std::min(KC, K - p0);
+      const auto pack = [&](int64_t s0, int64_t s1) {
+        pack_b(trans_b, B, ldb, p0, j0, kc, nc, NR, s0, s1, b_pack);
+      };
+      if (threaded)
+        parallel_for(slivers, std::max<int64_t>(1, slivers / (4 * threads)), pack);
+      else
+        pack(0, slivers);
+
+      // Tasks: (A block, group of B slivers). Few A blocks: split the slivers too.
+      const int64_t blocks = (M + MC - 1) / MC;
+      const int64_t groups =
+          blocks >= 2 * threads ? 1 : std::min(slivers, (2 * threads + blocks - 1) / blocks);
+      const auto run = [&](int64_t t0, int64_t t1) {
+        thread_local Scratch a_scratch;
+        float* a_pack = a_scratch.get(MC * kc);
+        int64_t packed = -1;  // the A block a_pack holds
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t block = t / groups, group = t % groups;
+          const int64_t i0 = block * MC, mc = std::min(MC, M - i0);
+          if (packed != block) {
+            pack_a(trans_a, A, lda, i0, p0, mc, kc, MR, a_pack);
+            packed = block;
+          }
+          const int64_t s0 = group * slivers / groups, s1 = (group + 1) * slivers / groups;
+          for (int64_t s = s0; s < s1; ++s) {
+            const int64_t j = s * NR;
+            const float* bp = b_pack + s * kc * NR;
+            for (int64_t i = 0; i < mc; i += MR)
+              kt.gemm_tile(kc, a_pack + (i / MR) * kc * MR, bp, alpha, C + (i0 + i) * ldc + j0 + j, ldc,
+                           std::min(MR, mc - i), std::min(NR, nc - j));
           }
         }
-      }
+      };
+      if (threaded)
+        parallel_for(blocks * groups, 1, run);
+      else
+        run(0, blocks * groups);
     }
   }
 }

@@ -23,4 +23,19 @@ std::unique_ptr<Sequential> lenet(const Shape& input_shape, int64_t classes, uin
       "sequential", seed);
 }
 
+std::unique_ptr<Sequential> course_cnn(const Shape& input_shape, int64_t classes, uint64_t seed) {
+  std::vector<LayerPtr> layers{std::make_shared<InputLayer>(input_shape)};
+  for (int64_t filters : {16, 32, 64}) {
+    Conv2DOptions c;
+    c.filters = filters;
+    c.kernel_size = {3, 3};
+    c.activation = "relu";
+    layers.push_back(std::make_shared<Conv2D>(c));
+    layers.push_back(std::make_shared<MaxPooling2D>());
+  }
+  layers.push_back(std::make_shared<Flatten>());
+  layers.push_back(std::make_shared<Dense>(DenseOptions{classes, "softmax"}));
+  return std::make_unique<Sequential>(std::move(layers), "sequential", seed);
+}
+
 }  // namespace cnn::nn

@@ -1,5 +1,6 @@
 // Element-wise activations and softmax. Backward uses the saved output where
 // the derivative is a function of it (sigmoid, tanh, softmax, relu).
+#include <algorithm>
 #include <cmath>
 
 #include "cnn/autograd.h"
@@ -10,11 +11,13 @@ namespace cnn::ops {
 
 Tensor relu(const Tensor& x) {
   Tensor y(x.shape());
-  for (int64_t i = 0, n = y.numel(); i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+  const float* xs = x.data();
+  float* ys = y.data();
+  for (int64_t i = 0, n = y.numel(); i < n; ++i) ys[i] = std::max(xs[i], 0.0f);
   record(y, "relu", {x}, [x](const Tensor& out, const float* dy) {
     float* dx = x.grad_data();
-    for (int64_t i = 0, n = out.numel(); i < n; ++i)
-      if (out[i] > 0.0f) dx[i] += dy[i];
+    const float* ys = out.data();
+    for (int64_t i = 0, n = out.numel(); i < n; ++i) dx[i] += ys[i] > 0.0f ? dy[i] : 0.0f;
   });
   return y;
 }

@@ -1,17 +1,22 @@
-// conv2d as im2col + GEMM per image; a 1x1 stride-1 unpadded conv is one GEMM
-// over the whole batch (NHWC rows are already the "columns").
-//   forward:  y_n (OH*OW, O)      = col_n (OH*OW, KKC) @ w (KKC, O) + b
-//   backward: dw  (KKC, O)       += col_n^T @ dy_n
-//             dcol (OH*OW, KKC)   = dy_n @ w^T, then col2im into dx_n
-//             db  (O)            += column sums of dy
-// col is recomputed in backward instead of kept: memory over a little time.
-#include <vector>
+// conv2d as im2col + GEMM over groups of images; a 1x1 stride-1 unpadded
+// conv is one GEMM over the whole batch (NHWC rows are already the "columns").
+//   forward:  y_g (G*OH*OW, O)     = col_g (G*OH*OW, KKC) @ w (KKC, O) + b
+//   backward: dw  (KKC, O)        += col_g^T @ dy_g
+//             dcol (G*OH*OW, KKC)  = dy_g @ w^T, then col2im into each dx_n
+//             db  (O)             += column sums of dy
+// A group holds as many images as fit a bounded im2col buffer, so small
+// convs (LeNet) make one large GEMM per batch and large ones stay in memory
+// budget; im2col and col2im run across threads, one image each. col is
+// recomputed in backward instead of kept: memory over a little time.
+#include <algorithm>
 
 #include "cnn/autograd.h"
 #include "cnn/error.h"
 #include "cnn/kernels/gemm.h"
 #include "cnn/kernels/im2col.h"
 #include "cnn/ops.h"
+#include "cnn/parallel.h"
+#include "kernels/scratch.h"
 
 namespace cnn::ops {
 
@@ -25,6 +30,24 @@ void add_bias_rows(float* y, const float* b, int64_t rows, int64_t cols) {
 void sum_rows_into(float* db, const float* dy, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c) db[c] += dy[r * cols + c];
+}
+
+// Images per group: the im2col buffer stays under 16 MiB (at least 1 image).
+int64_t group_size(int64_t N, int64_t P, int64_t KKC) {
+  constexpr int64_t kBudgetFloats = int64_t{1} << 22;
+  return std::clamp<int64_t>(kBudgetFloats / std::max<int64_t>(1, P * KKC), 1, N);
+}
+
+thread_local kernels::Scratch t_col;  // the im2col buffer of this thread's conv calls
+
+// im2col / col2im of images [n0, n0 + gn) into (out of) col, across threads
+// when there is enough to share (below ~64k floats the pool costs more).
+template <class F>
+void each_image(int64_t n0, int64_t gn, int64_t floats_per_image, const F& f) {
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, floats_per_image));
+  parallel_for(gn, grain, [&](int64_t first, int64_t last) {
+    for (int64_t i = first; i < last; ++i) f(n0 + i, i);
+  });
 }
 
 }  // namespace
@@ -69,10 +92,13 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOpt
   if (pointwise) {
     kernels::gemm(false, false, N * P, O, C, 1.0f, x.data(), C, w.data(), O, 0.0f, y.data(), O);
   } else {
-    std::vector<float> col(static_cast<size_t>(P * KKC));  // (OH*OW, KH*KW*C)
-    for (int64_t n = 0; n < N; ++n) {
-      kernels::im2col(g, x.data() + n * H * W * C, col.data());
-      kernels::gemm(false, false, P, O, KKC, 1.0f, col.data(), KKC, w.data(), O, 0.0f, y.data() + n * P * O,
+    const int64_t G = group_size(N, P, KKC), HWC = H * W * C;
+    float* col = t_col.get(G * P * KKC);  // (G*OH*OW, KH*KW*C)
+    for (int64_t n0 = 0; n0 < N; n0 += G) {
+      const int64_t gn = std::min(G, N - n0);
+      each_image(n0, gn, P * KKC,
+                 [&](int64_t n, int64_t i) { kernels::im2col(g, x.data() + n * HWC, col + i * P * KKC); });
+      kernels::gemm(false, false, gn * P, O, KKC, 1.0f, col, KKC, w.data(), O, 0.0f, y.data() + n0 * P * O,
                     O);
     }
   }
@@ -87,18 +113,21 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOpt
       if (need_dx) kernels::gemm(false, true, N * P, C, O, 1.0f, dy, O, w.data(), O, 1.0f, x.grad_data(), C);
       return;
     }
-    std::vector<float> col(static_cast<size_t>(P * KKC));
-    float* dw = need_dw ? w.grad_data() : nullptr;
-    float* dx = need_dx ? x.grad_data() : nullptr;
-    for (int64_t n = 0; n < N; ++n) {
-      const float* dy_n = dy + n * P * O;
+    const int64_t G = group_size(N, P, KKC);
+    float* col = t_col.get(G * P * KKC);
+    for (int64_t n0 = 0; n0 < N; n0 += G) {
+      const int64_t gn = std::min(G, N - n0);
+      const float* dy_g = dy + n0 * P * O;
       if (need_dw) {
-        kernels::im2col(g, x.data() + n * HWC, col.data());
-        kernels::gemm(true, false, KKC, O, P, 1.0f, col.data(), KKC, dy_n, O, 1.0f, dw, O);
+        each_image(n0, gn, P * KKC,
+                   [&](int64_t n, int64_t i) { kernels::im2col(g, x.data() + n * HWC, col + i * P * KKC); });
+        kernels::gemm(true, false, KKC, O, gn * P, 1.0f, col, KKC, dy_g, O, 1.0f, w.grad_data(), O);
       }
       if (need_dx) {
-        kernels::gemm(false, true, P, KKC, O, 1.0f, dy_n, O, w.data(), O, 0.0f, col.data(), KKC);
-        kernels::col2im_add(g, col.data(), dx + n * HWC);
+        kernels::gemm(false, true, gn * P, KKC, O, 1.0f, dy_g, O, w.data(), O, 0.0f, col, KKC);
+        float* dx = x.grad_data();
+        each_image(n0, gn, P * KKC,
+                   [&](int64_t n, int64_t i) { kernels::col2im_add(g, col + i * P * KKC, dx + n * HWC); });
       }
     }
   });

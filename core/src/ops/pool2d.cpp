@@ -8,6 +8,7 @@
 #include "cnn/autograd.h"
 #include "cnn/error.h"
 #include "cnn/ops.h"
+#include "cnn/parallel.h"
 
 namespace cnn::ops {
 
@@ -36,36 +37,58 @@ Tensor max_pool2d(const Tensor& x, const Pool2DOptions& opt) {
   const PoolPlan p = plan_pool("max_pool2d", x, opt);
   Tensor y({p.N, p.OH, p.OW, p.C});  // (N, OH, OW, C)
   const bool need_grad = any_requires_grad({x});
-  std::vector<int32_t> argmax;  // flat input index per output value
+  std::vector<int32_t> argmax;  // flat input index per output value (-1: a window with no real pixel)
   if (need_grad) argmax.resize(static_cast<size_t>(y.numel()));
   const float* xd = x.data();
   float* yd = y.data();
-  for (int64_t n = 0; n < p.N; ++n)
-    for (int64_t oh = 0; oh < p.OH; ++oh)
-      for (int64_t ow = 0; ow < p.OW; ++ow)
-        for (int64_t c = 0; c < p.C; ++c) {
-          float best = -std::numeric_limits<float>::infinity();
-          int64_t best_i = -1;
-          for (int64_t kh = 0; kh < p.PH; ++kh) {
-            const int64_t ih = oh * p.SH + kh - p.PT;
-            if (ih < 0 || ih >= p.H) continue;
-            for (int64_t kw = 0; kw < p.PW; ++kw) {
-              const int64_t iw = ow * p.SW + kw - p.PL;
-              if (iw < 0 || iw >= p.W) continue;
-              const int64_t i = ((n * p.H + ih) * p.W + iw) * p.C + c;
-              if (best_i < 0 || xd[i] > best) {
-                best = xd[i];
-                best_i = i;
-              }
-            }
-          }
-          const int64_t o = ((n * p.OH + oh) * p.OW + ow) * p.C + c;
-          yd[o] = best;
-          if (need_grad) argmax[o] = static_cast<int32_t>(best_i);
-        }
+  int32_t* am = need_grad ? argmax.data() : nullptr;
+  // Channels innermost: every window tap is a whole row of C values, compared
+  // and kept with vector blends; the first maximum wins, as in TensorFlow.
+  parallel_for(p.N * p.OH, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, p.OW * p.C)),
+               [&](int64_t r0, int64_t r1) {
+                 for (int64_t r = r0; r < r1; ++r) {
+                   const int64_t n = r / p.OH, oh = r % p.OH;
+                   for (int64_t ow = 0; ow < p.OW; ++ow) {
+                     const int64_t o = ((n * p.OH + oh) * p.OW + ow) * p.C;
+                     float* yrow = yd + o;
+                     int32_t* arow = am ? am + o : nullptr;
+                     bool first = true;
+                     for (int64_t kh = 0; kh < p.PH; ++kh) {
+                       const int64_t ih = oh * p.SH + kh - p.PT;
+                       if (ih < 0 || ih >= p.H) continue;
+                       for (int64_t kw = 0; kw < p.PW; ++kw) {
+                         const int64_t iw = ow * p.SW + kw - p.PL;
+                         if (iw < 0 || iw >= p.W) continue;
+                         const int64_t i0 = ((n * p.H + ih) * p.W + iw) * p.C;
+                         const float* xrow = xd + i0;
+                         if (first) {
+                           for (int64_t c = 0; c < p.C; ++c) yrow[c] = xrow[c];
+                           if (arow)
+                             for (int64_t c = 0; c < p.C; ++c) arow[c] = static_cast<int32_t>(i0 + c);
+                           first = false;
+                         } else if (arow) {
+                           for (int64_t c = 0; c < p.C; ++c) {
+                             const bool gt = xrow[c] > yrow[c];
+                             yrow[c] = gt ? xrow[c] : yrow[c];
+                             arow[c] = gt ? static_cast<int32_t>(i0 + c) : arow[c];
+                           }
+                         } else {
+                           for (int64_t c = 0; c < p.C; ++c) yrow[c] = xrow[c] > yrow[c] ? xrow[c] : yrow[c];
+                         }
+                       }
+                     }
+                     if (first) {
+                       for (int64_t c = 0; c < p.C; ++c) yrow[c] = -std::numeric_limits<float>::infinity();
+                       if (arow)
+                         for (int64_t c = 0; c < p.C; ++c) arow[c] = -1;
+                     }
+                   }
+                 }
+               });
   record(y, "max_pool2d", {x}, [x, argmax = std::move(argmax)](const Tensor& out, const float* dy) {
     float* dx = x.grad_data();
-    for (int64_t o = 0, n = out.numel(); o < n; ++o) dx[argmax[o]] += dy[o];
+    for (int64_t o = 0, n = out.numel(); o < n; ++o)
+      if (argmax[o] >= 0) dx[argmax[o]] += dy[o];
   });
   return y;
 }

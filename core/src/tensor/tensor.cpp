@@ -2,6 +2,9 @@
 
 #include <cstdlib>
 #include <cstring>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <new>
 
 #include "cnn/error.h"
@@ -34,8 +37,26 @@ Shape contiguous_strides(const Shape& shape) {
   return strides;
 }
 
+namespace {
+// glibc hands out blocks above its mmap threshold (at most 32 MiB) as fresh
+// mappings and unmaps them on free, so every training step would fault in
+// (and zero) its large activations and gradients again. Keeping them in the
+// heap lets the next step reuse the same memory.
+void keep_large_blocks_in_heap() {
+#ifdef __GLIBC__
+  static const bool once = [] {
+    mallopt(M_MMAP_THRESHOLD, 512 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
+    return true;
+  }();
+  (void)once;
+#endif
+}
+}  // namespace
+
 // 64-byte alignment: a full cache line, and enough for AVX-512 loads.
 Storage::Storage(size_t n) : n_(n) {
+  keep_large_blocks_in_heap();
   size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
   if (bytes == 0) bytes = 64;
   data_ = static_cast<float*>(std::aligned_alloc(64, bytes));

@@ -110,12 +110,21 @@ async function exclusive(f) {
 }
 
 let modelClassNames = null;  // the classes the current model was trained on (data or its saved file)
+let modelRescale = null;  // the rescale its saved file was trained with
 
-/** An uploaded image file as the model's input: load_img with the data settings. */
+/**
+ * An uploaded image file as the model's input: load_img at the model's input
+ * size and colour mode, scaled as the data is (or as the saved model's data was).
+ */
 function loadImage(cnn, bytes, name) {
-  if (!settings) throw new Error('the data is not configured yet');
-  const t = cnn.data.loadImage(bytes, { targetSize: settings.targetSize, colorMode: settings.colorMode,
-                                        rescale: settings.rescale, name });
+  if (!model) throw new Error('there is no model yet');
+  const input = model.layers.find((l) => l.className === 'InputLayer')?.outputShape ?? [];
+  if (input.length !== 4) throw new Error('the model does not take images');
+  const [, h, w, c] = input;
+  const colorMode = { 1: 'grayscale', 3: 'rgb', 4: 'rgba' }[c];
+  if (!colorMode) throw new Error(`the model takes images with ${c} channels; images have 1, 3 or 4`);
+  const rescale = modelRescale ?? settings?.rescale ?? 1 / 255;
+  const t = cnn.data.loadImage(bytes, { targetSize: [h, w], colorMode, rescale, name });
   try {
     return { data: t.dataSync(), shape: t.shape.slice(1), label: -1 };
   } finally {
@@ -185,11 +194,13 @@ const handlers = {
     model = next;
     compiledWith = '';
     modelClassNames = null;
+    modelRescale = null;
     return modelInfo(model);
   },
   async [Requests.TRAIN]({ optimizer, epochs }, emit) {
     return exclusive(async () => {
       modelClassNames = data.train?.classes ?? null;
+      modelRescale = settings.rescale;
       const history = await fitWithEvents(model, { optimizer, epochs, emit,
         // Each closed epoch's weights, for the page's autosave.
         onEpoch: () => ({ modelBytes: model.save({ metadata: metadata() }) }) });
@@ -330,6 +341,7 @@ const handlers = {
     compiledWith = '';
     const meta = model.metadata;
     modelClassNames = meta?.classNames ?? null;
+    modelRescale = meta?.rescale ?? null;
     return { ...modelInfo(model), metadata: meta };
   },
   async [Requests.PREVIEW]({ count = 12, draw = 0 }) {

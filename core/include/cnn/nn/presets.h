@@ -13,4 +13,9 @@ namespace cnn::nn {
 std::unique_ptr<Sequential> lenet(const Shape& input_shape = {28, 28, 1}, int64_t classes = 10,
                                   uint64_t seed = 0);
 
+// The course's small CNN for 150x150 photos: three Conv2D(16/32/64, 3, relu)
+// -> MaxPooling2D(2) stages -> Flatten -> Dense(classes, softmax).
+std::unique_ptr<Sequential> course_cnn(const Shape& input_shape = {150, 150, 3}, int64_t classes = 12,
+                                       uint64_t seed = 0);
+
 }  // namespace cnn::nn

@@ -1,0 +1,114 @@
+#!/usr/bin/python3
+"""The benchmark workloads on PyTorch CPU, the peer cnnp-bench is compared with.
+
+usage: /usr/bin/python3 bench/peers/pytorch_workloads.py --workload w1|w2|w3|w4 [--threads 1] [--seconds 5]
+       [--batch N]
+Prints {"workload", "peer": "pytorch", "threads", "batch", "images_per_s", "peak_rss_mib"} as one JSON line.
+
+  w1  LeNet training, 28x28x1, batch 32, Adam
+  w2  the course CNN training, 150x150x3, batch 16, Adam
+  w3  ResNet50 inference, 224x224x3 (batch 1 and 8: --batch)
+  w4  ResNet50 frozen backbone + GAP + Dense(12) training, 150x150x3, batch 16, Adam
+Same shapes, optimizer settings (Keras's Adam epsilon 1e-7) and batch sizes as the engine's workloads.
+"""
+import argparse
+import json
+import resource
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+p = argparse.ArgumentParser()
+p.add_argument("--workload", default="w1", choices=["w1", "w2", "w3", "w4"])
+p.add_argument("--threads", type=int, default=1)
+p.add_argument("--seconds", type=float, default=5.0)
+p.add_argument("--batch", type=int, default=0)
+args = p.parse_args()
+torch.set_num_threads(args.threads)
+torch.manual_seed(0)
+
+
+def lenet():
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.AvgPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.AvgPool2d(2),
+        nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+
+
+def course_cnn():
+    return nn.Sequential(
+        nn.Conv2d(3, 16, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(64 * 17 * 17, 12))
+
+
+def resnet50(**kw):
+    import torchvision  # Debian python3-torchvision
+    return torchvision.models.resnet50(weights=None, **kw)
+
+
+def training_step(model, params, x, y, batch):
+    opt = torch.optim.Adam(params, lr=1e-3, eps=1e-7)
+    steps = x.shape[0] // batch
+
+    def run():
+        for i in range(steps):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x[i * batch:(i + 1) * batch]), y[i * batch:(i + 1) * batch])
+            loss.backward()
+            opt.step()
+        return steps * batch
+    return run
+
+
+if args.workload == "w1":
+    batch = args.batch or 32
+    model = lenet()
+    run = training_step(model, model.parameters(), torch.rand(batch * 8, 1, 28, 28),
+                        torch.randint(0, 10, (batch * 8,)), batch)
+elif args.workload == "w2":
+    batch = args.batch or 16
+    model = course_cnn()
+    run = training_step(model, model.parameters(), torch.rand(batch * 2, 3, 150, 150),
+                        torch.randint(0, 12, (batch * 2,)), batch)
+elif args.workload == "w3":
+    batch = args.batch or 8
+    model = resnet50().eval()
+    x = torch.rand(batch, 3, 224, 224)
+
+    def run():
+        with torch.no_grad():
+            model(x)
+        return batch
+else:
+    batch = args.batch or 16
+    backbone = resnet50()
+    backbone.fc = nn.Identity()  # include_top=False + the GAP torchvision's ResNet ends with
+    backbone.eval()              # frozen: BatchNorm in inference mode
+    for q in backbone.parameters():
+        q.requires_grad_(False)
+    head = nn.Linear(2048, 12)
+    x = torch.rand(batch * 2, 3, 150, 150)
+    y = torch.randint(0, 12, (batch * 2,))
+    opt = torch.optim.Adam(head.parameters(), lr=1e-3, eps=1e-7)
+
+    def run():
+        for i in range(2):
+            with torch.no_grad():
+                features = backbone(x[i * batch:(i + 1) * batch])
+            opt.zero_grad()
+            F.cross_entropy(head(features), y[i * batch:(i + 1) * batch]).backward()
+            opt.step()
+        return 2 * batch
+
+run()  # warm-up
+images, t0 = 0, time.perf_counter()
+while time.perf_counter() - t0 < args.seconds:
+    images += run()
+elapsed = time.perf_counter() - t0
+print(json.dumps({"workload": args.workload, "peer": "pytorch", "threads": args.threads, "batch": batch,
+                  "images_per_s": round(images / elapsed, 2),
+                  "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))

@@ -1,0 +1,79 @@
+// Private: the GEMM register tile, written once over xsimd and compiled per
+// ISA (x86/*.cpp, simd/sse41.cpp). MR x NV vectors of accumulators stay in
+// registers across the whole kc loop; one broadcast of A and NV loads of B
+// feed MR * NV fused multiply-adds (mul + add where the ISA has no FMA).
+#pragma once
+
+#include <cstdint>
+#include <xsimd/xsimd.hpp>
+
+namespace cnn::kernels {
+// Internal linkage: each per-ISA file gets its own copy, compiled with its own
+// flags, so the linker can never pick an AVX2 copy for the SSE4.1 table.
+namespace {
+
+template <class Arch, int MR, int NV>
+void gemm_tile_simd(int64_t kc, const float* a, const float* b, float alpha, float* c, int64_t ldc, int64_t m,
+                    int64_t n) {
+  using V = xsimd::batch<float, Arch>;
+  constexpr int W = static_cast<int>(V::size);
+  constexpr int NR = NV * W;
+  V acc[MR][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[r][v] = V(0.0f);
+  for (int64_t p = 0; p < kc; ++p) {
+    V bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) bv[v] = V::load_aligned(b + v * W);
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+      const V av(a[r]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r][v] = xsimd::fma(av, bv[v], acc[r][v]);
+    }
+    a += MR;
+    b += NR;
+  }
+  const V va(alpha);
+  if (m == MR && n == NR) {
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) {
+        float* cp = c + r * ldc + v * W;
+        xsimd::fma(va, acc[r][v], V::load_unaligned(cp)).store_unaligned(cp);
+      }
+    return;
+  }
+  alignas(64) float tile[MR * NR];
+  for (int r = 0; r < MR; ++r)
+    for (int v = 0; v < NV; ++v) acc[r][v].store_aligned(tile + r * NR + v * W);
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t j = 0; j < n; ++j) c[r * ldc + j] += alpha * tile[r * NR + j];
+}
+
+// A register-only multiply-add loop: ACC independent accumulators hide the
+// FMA latency, so it runs at the core's peak. Returns the flops done.
+template <class Arch, int ACC>
+double peak_flops_simd(int64_t iterations, float* sink) {
+  using V = xsimd::batch<float, Arch>;
+  V acc[ACC];
+  for (int i = 0; i < ACC; ++i) acc[i] = V(static_cast<float>(i) * 1e-3f);
+  const V x(0.999999f), y(1e-7f);
+  for (int64_t it = 0; it < iterations; ++it)
+#pragma GCC unroll 16
+    for (int i = 0; i < ACC; ++i) acc[i] = xsimd::fma(acc[i], x, y);
+  V total = acc[0];
+  for (int i = 1; i < ACC; ++i) total += acc[i];
+  alignas(64) float lanes[V::size];
+  total.store_aligned(lanes);
+  float sum = 0;
+  for (float l : lanes) sum += l;
+  *sink = sum;
+  return 2.0 * static_cast<double>(iterations) * ACC * V::size;
+}
+
+}  // namespace
+}  // namespace cnn::kernels

@@ -1,0 +1,43 @@
+// The portable kernels: plain C++ the compiler may vectorise for the baseline
+// CPU. They are the reference twins the SIMD kernels are tested against, and
+// what runs where no SIMD table applies.
+#include "kernels/kernel_table.h"
+
+namespace cnn::kernels {
+
+namespace {
+
+constexpr int64_t MR = 4, NR = 8;
+
+void gemm_tile_scalar(int64_t kc, const float* a, const float* b, float alpha, float* c, int64_t ldc,
+                      int64_t m, int64_t n) {
+  float acc[MR][NR] = {};
+  for (int64_t p = 0; p < kc; ++p) {
+    for (int64_t r = 0; r < MR; ++r) {
+      const float av = a[r];
+      for (int64_t j = 0; j < NR; ++j) acc[r][j] += av * b[j];
+    }
+    a += MR;
+    b += NR;
+  }
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t j = 0; j < n; ++j) c[r * ldc + j] += alpha * acc[r][j];
+}
+
+double peak_flops_scalar(int64_t iterations, float* sink) {
+  constexpr int ACC = 8;
+  float acc[ACC];
+  for (int i = 0; i < ACC; ++i) acc[i] = static_cast<float>(i) * 1e-3f;
+  for (int64_t it = 0; it < iterations; ++it)
+    for (int i = 0; i < ACC; ++i) acc[i] = acc[i] * 0.999999f + 1e-7f;
+  float total = 0;
+  for (float a : acc) total += a;
+  *sink = total;
+  return 2.0 * static_cast<double>(iterations) * ACC;
+}
+
+}  // namespace
+
+const KernelTable kScalarKernels{Isa::Scalar, MR, NR, &gemm_tile_scalar, &peak_flops_scalar};
+
+}  // namespace cnn::kernels

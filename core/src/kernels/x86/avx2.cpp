@@ -1,0 +1,11 @@
+// The AVX2 + FMA kernels (built with -mavx2 -mfma): 6 x 16 tile, 12 ymm
+// accumulators, two B loads and one A broadcast per step.
+#include "kernels/gemm_tile.h"
+#include "kernels/kernel_table.h"
+
+namespace cnn::kernels {
+
+const KernelTable kAvx2Kernels{Isa::AVX2, 6, 16, &gemm_tile_simd<xsimd::fma3<xsimd::avx2>, 6, 2>,
+                               &peak_flops_simd<xsimd::fma3<xsimd::avx2>, 12>};
+
+}  // namespace cnn::kernels

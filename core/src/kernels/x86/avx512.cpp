@@ -1,0 +1,11 @@
+// The AVX-512F kernels (built with -mavx512f): 12 x 32 tile, 24 zmm
+// accumulators of the 32 registers.
+#include "kernels/gemm_tile.h"
+#include "kernels/kernel_table.h"
+
+namespace cnn::kernels {
+
+const KernelTable kAvx512Kernels{Isa::AVX512, 12, 32, &gemm_tile_simd<xsimd::avx512f, 12, 2>,
+                                 &peak_flops_simd<xsimd::avx512f, 24>};
+
+}  // namespace cnn::kernels

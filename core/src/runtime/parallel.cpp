@@ -1,0 +1,195 @@
+#include "cnn/parallel.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "cnn/error.h"
+
+namespace cnn {
+
+namespace {
+
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+constexpr bool kHasThreads = false;
+#else
+constexpr bool kHasThreads = true;
+#endif
+// The threaded wasm build pre-starts this many workers at most (see
+// bindings/wasm.cmake); a thread beyond them could not start synchronously.
+constexpr int kWasmPoolLimit = 8;
+
+int hardware_threads() {
+  if (!kHasThreads) return 1;
+  int n = static_cast<int>(std::thread::hardware_concurrency());
+  n = std::max(n, 1);
+#ifdef __EMSCRIPTEN__
+  n = std::min(n, kWasmPoolLimit);
+#endif
+  return n;
+}
+
+int default_threads() {
+  const int hw = hardware_threads();
+  if (const char* env = std::getenv("CNN_NUM_THREADS")) {
+    const int n = std::atoi(env);
+    if (n >= 1) return std::min(n, hw);
+  }
+  return hw;
+}
+
+thread_local bool t_inside_pool = false;  // set while a thread runs a parallel_for chunk
+
+// A fixed set of worker threads that sleep until a job is posted. One job at
+// a time: a second caller finds `busy_` taken and runs its loop itself.
+class Pool {
+ public:
+  explicit Pool(int threads) {
+    for (int i = 1; i < threads; ++i) {
+      try {
+        workers_.emplace_back([this] { work(); });
+      } catch (const std::system_error&) {
+        break;  // the system (or the wasm worker pool) has no more threads: use what started
+      }
+    }
+  }
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      quit_ = true;
+    }
+    wake_.notify_all();
+    for (std::thread& t : workers_) t.join();
+  }
+  int threads() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Returns false (and runs nothing) when another caller holds the pool.
+  bool run(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t)>& fn) {
+    bool expected = false;
+    if (!busy_.compare_exchange_strong(expected, true, std::memory_order_acquire)) return false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      fn_ = &fn;
+      n_ = n;
+      chunk_ = chunk;
+      next_.store(0, std::memory_order_relaxed);
+      pending_ = static_cast<int>(workers_.size());
+      error_ = nullptr;
+      ++generation_;
+    }
+    wake_.notify_all();
+    take_chunks();
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      done_.wait(lock, [this] { return pending_ == 0; });
+      fn_ = nullptr;
+    }
+    std::exception_ptr error = error_;
+    busy_.store(false, std::memory_order_release);
+    if (error) std::rethrow_exception(error);
+    return true;
+  }
+
+ private:
+  void take_chunks() {
+    t_inside_pool = true;
+    for (;;) {
+      const int64_t begin = next_.fetch_add(chunk_, std::memory_order_relaxed);
+      if (begin >= n_) break;
+      try {
+        (*fn_)(begin, std::min(n_, begin + chunk_));
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!error_) error_ = std::current_exception();
+        next_.store(n_, std::memory_order_relaxed);  // the others stop taking chunks
+      }
+    }
+    t_inside_pool = false;
+  }
+
+  void work() {
+    uint64_t seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        wake_.wait(lock, [&] { return quit_ || generation_ != seen; });
+        if (quit_) return;
+        seen = generation_;
+      }
+      take_chunks();
+      std::lock_guard<std::mutex> lock(mu_);
+      if (--pending_ == 0) done_.notify_one();
+    }
+  }
+
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable wake_, done_;
+  std::atomic<bool> busy_{false};
+  bool quit_ = false;
+  uint64_t generation_ = 0;
+  const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
+  int64_t n_ = 0, chunk_ = 1;
+  std::atomic<int64_t> next_{0};
+  int pending_ = 0;
+  std::exception_ptr error_;
+};
+
+std::mutex g_config_mu;
+int g_threads = 0;       // 0: not chosen yet
+Pool* g_pool = nullptr;  // leaked at exit on purpose: joining threads from static destructors can hang
+int g_pool_size = 0;     // the thread count g_pool was made for
+
+Pool* pool() {
+  std::lock_guard<std::mutex> lock(g_config_mu);
+  if (g_threads == 0) g_threads = default_threads();
+  if (g_threads > 1 && g_pool_size != g_threads) {
+    delete g_pool;
+    g_pool = new Pool(g_threads);
+    g_pool_size = g_threads;
+  }
+  return g_threads > 1 ? g_pool : nullptr;
+}
+
+}  // namespace
+
+int max_threads() { return hardware_threads(); }
+
+int num_threads() {
+  std::lock_guard<std::mutex> lock(g_config_mu);
+  if (g_threads == 0) g_threads = default_threads();
+  return g_threads;
+}
+
+void set_num_threads(int n) {
+  if (n < 1 || n > max_threads())
+    throw ValueError(
+        str_cat("set_num_threads: expected 1 to ", max_threads(), " threads on this machine, got ", n));
+  std::lock_guard<std::mutex> lock(g_config_mu);
+  g_threads = n;
+}
+
+void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  grain = std::max<int64_t>(grain, 1);
+  if (n <= grain || t_inside_pool) {
+    fn(0, n);
+    return;
+  }
+  Pool* p = pool();
+  if (p) {
+    // A few chunks per thread even out uneven work without much scheduling.
+    const int64_t chunks = std::min<int64_t>((n + grain - 1) / grain, int64_t{4} * p->threads());
+    const int64_t chunk = (n + chunks - 1) / chunks;
+    if (p->run(n, chunk, fn)) return;
+  }
+  fn(0, n);
+}
+
+}  // namespace cnn

@@ -1,0 +1,134 @@
+// The fast kernels against their references: every ISA's GEMM against the
+// double-precision triple loop over odd shapes and tails, results independent
+// of the thread count, and the thread pool's contract.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <vector>
+
+#include "cnn/error.h"
+#include "cnn/kernels/gemm.h"
+#include "cnn/kernels/isa.h"
+#include "cnn/parallel.h"
+#include "test_util.h"
+
+using namespace cnn;
+
+namespace {
+
+// Restores the ISA and thread count a test changes.
+struct KernelSettings {
+  kernels::Isa isa = kernels::active_isa();
+  int threads = num_threads();
+  ~KernelSettings() {
+    kernels::set_isa(isa);
+    set_num_threads(threads);
+  }
+};
+
+}  // namespace
+
+TEST(Gemm, EveryIsaMatchesTheReferenceOnOddShapes) {
+  KernelSettings restore;
+  // Tails in every direction, one row or column, and shapes that cross the
+  // KC (256), MC (~120) and NC (2048) block edges.
+  const int64_t shapes[][3] = {{1, 1, 1},      {3, 5, 7},     {17, 9, 33},  {130, 70, 300},
+                               {4, 1030, 2},   {257, 8, 513}, {6, 16, 256}, {7, 17, 257},
+                               {121, 2050, 3}, {1, 300, 40},  {300, 1, 40}};
+  for (kernels::Isa isa : kernels::supported_isas()) {
+    kernels::set_isa(isa);
+    for (auto& s : shapes)
+      for (int ta = 0; ta < 2; ++ta)
+        for (int tb = 0; tb < 2; ++tb) {
+          const int64_t M = s[0], N = s[1], K = s[2];
+          Tensor A = test::random_tensor({M, K}, 1), B = test::random_tensor({K, N}, 2);
+          Tensor C1 = test::random_tensor({M, N}, 3), C2 = C1.clone();
+          const int64_t lda = ta ? M : K, ldb = tb ? K : N;
+          kernels::gemm(ta, tb, M, N, K, 0.5f, A.data(), lda, B.data(), ldb, 0.25f, C1.data(), N);
+          kernels::gemm_reference(ta, tb, M, N, K, 0.5f, A.data(), lda, B.data(), ldb, 0.25f, C2.data(), N);
+          EXPECT_LT(test::rel_error(C1, C2), 1e-5)
+              << kernels::isa_name(isa) << " " << M << "x" << N << "x" << K << " ta=" << ta << " tb=" << tb;
+        }
+  }
+}
+
+TEST(Gemm, BetaZeroClearsNaNsAndLeadingDimensionsAreHonoured) {
+  // C is a 5x7 window of a 5x10 buffer; beta 0 must overwrite NaNs, and the
+  // three columns outside the window stay untouched.
+  const int64_t M = 5, N = 7, K = 9, ldc = 10;
+  Tensor A = test::random_tensor({M, K}, 4), B = test::random_tensor({K, N}, 5);
+  std::vector<float> C(M * ldc, std::numeric_limits<float>::quiet_NaN());
+  kernels::gemm(false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, C.data(), ldc);
+  Tensor want({M, N});
+  kernels::gemm_reference(false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, want.data(), N);
+  for (int64_t i = 0; i < M; ++i) {
+    for (int64_t j = 0; j < N; ++j) EXPECT_NEAR(C[i * ldc + j], want[i * N + j], 1e-5);
+    for (int64_t j = N; j < ldc; ++j) EXPECT_TRUE(std::isnan(C[i * ldc + j]));
+  }
+}
+
+TEST(Gemm, ResultsDoNotDependOnTheThreadCount) {
+  KernelSettings restore;
+  const int64_t M = 300, N = 500, K = 700;
+  Tensor A = test::random_tensor({M, K}, 6), B = test::random_tensor({K, N}, 7);
+  Tensor one({M, N}), many({M, N});
+  set_num_threads(1);
+  kernels::gemm(false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, one.data(), N);
+  set_num_threads(max_threads());
+  kernels::gemm(false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, many.data(), N);
+  EXPECT_EQ(one.to_vector(), many.to_vector());  // the same sums in the same order
+}
+
+TEST(Parallel, CoversEveryIndexOnceAndNestsSerially) {
+  KernelSettings restore;
+  set_num_threads(max_threads());
+  std::vector<std::atomic<int>> hits(10007);
+  std::atomic<int> inner_calls{0};
+  parallel_for(10007, 64, [&](int64_t b, int64_t e) {
+    EXPECT_LT(b, e);
+    for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)]++;
+    // A nested loop runs whole, on this thread.
+    parallel_for(100, 1, [&](int64_t nb, int64_t ne) {
+      EXPECT_EQ(nb, 0);
+      EXPECT_EQ(ne, 100);
+      inner_calls++;
+    });
+  });
+  for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+  EXPECT_GE(inner_calls.load(), 1);
+}
+
+TEST(Parallel, RethrowsTheFirstErrorAndStaysUsable) {
+  KernelSettings restore;
+  set_num_threads(max_threads());
+  EXPECT_THROW(parallel_for(1000, 1,
+                            [](int64_t, int64_t e) {
+                              if (e > 500) throw std::runtime_error("chunk failed");
+                            }),
+               std::runtime_error);
+  std::atomic<int64_t> sum{0};
+  parallel_for(1000, 1, [&](int64_t b, int64_t e) { sum += e - b; });
+  EXPECT_EQ(sum.load(), 1000);
+}
+
+TEST(Parallel, ThreadCountIsChecked) {
+  KernelSettings restore;
+  EXPECT_GE(max_threads(), 1);
+  EXPECT_THROW(set_num_threads(0), ValueError);
+  EXPECT_THROW(set_num_threads(max_threads() + 1), ValueError);
+  set_num_threads(1);
+  EXPECT_EQ(num_threads(), 1);
+}
+
+TEST(Isa, TheActiveIsaIsSupportedAndUnknownOnesAreRefused) {
+  const auto isas = kernels::supported_isas();
+  ASSERT_FALSE(isas.empty());
+  EXPECT_EQ(isas.front(), kernels::Isa::Scalar);
+  bool found = false;
+  for (auto isa : isas) found |= isa == kernels::active_isa();
+  EXPECT_TRUE(found);
+#ifdef __EMSCRIPTEN__
+  EXPECT_THROW(kernels::set_isa(kernels::Isa::AVX2), ValueError);
+#endif
+}
