@@ -33,9 +33,9 @@ TEST(Gemm, EveryIsaMatchesTheReferenceOnOddShapes) {
   KernelSettings restore;
   // Tails in every direction, one row or column, and shapes that cross the
   // KC (256), MC (~120) and NC (2048) block edges.
-  const int64_t shapes[][3] = {{1, 1, 1},      {3, 5, 7},     {17, 9, 33},  {130, 70, 300},
-                               {4, 1030, 2},   {257, 8, 513}, {6, 16, 256}, {7, 17, 257},
-                               {121, 2050, 3}, {1, 300, 40},  {300, 1, 40}};
+  const int64_t shapes[][3] = {{1, 1, 1},     {3, 5, 7},    {17, 9, 33},  {130, 70, 300}, {4, 1030, 2},
+                               {257, 8, 513}, {6, 16, 256}, {7, 17, 257}, {121, 2050, 3}, {1, 300, 40},
+                               {300, 1, 40},  {100, 6, 25}, {37, 8, 19},  {250, 16, 150}};
   for (kernels::Isa isa : kernels::supported_isas()) {
     kernels::set_isa(isa);
     for (auto& s : shapes)

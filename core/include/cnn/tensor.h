@@ -23,7 +23,7 @@ int64_t shape_numel(const Shape& shape);
 // 64-byte-aligned float buffer; owned by every view that shares it.
 class Storage {
  public:
-  explicit Storage(size_t n);  // zero-filled
+  explicit Storage(size_t n, bool zero = true);  // zero-filled unless asked not to
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -57,6 +57,9 @@ class Tensor {
   Tensor(const Shape& shape, float fill);
   Tensor(const Shape& shape, const std::vector<float>& values);
   static Tensor zeros(const Shape& shape) { return Tensor(shape); }
+  // Values left unset: for an op's output that it writes in full (saves a
+  // pass over memory per op).
+  static Tensor empty(const Shape& shape);
 
   bool defined() const { return impl_ != nullptr; }
   const Shape& shape() const;

@@ -109,12 +109,23 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  gemm_packed_a(
+      M, N, K, alpha,
+      [&](int64_t i0, int64_t p0, int64_t mc, int64_t kc, int64_t MR, float* out) {
+        pack_a(trans_a, A, lda, i0, p0, mc, kc, MR, out);
+      },
+      trans_b, B, ldb, beta, C, ldc);
+}
+
+void gemm_packed_a(int64_t M, int64_t N, int64_t K, float alpha, const PackA& pack_a_block, bool trans_b,
+                   const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
   scale_c(M, N, beta, C, ldc);
   if (K <= 0 || alpha == 0.0f) return;
-
   const KernelTable& kt = active_kernels();
-  const int64_t MR = kt.mr, NR = kt.nr;
+  const bool narrow = N <= kt.narrow_nr;
+  const int64_t MR = narrow ? kt.narrow_mr : kt.mr, NR = narrow ? kt.narrow_nr : kt.nr;
+  const auto tile = narrow ? kt.gemm_tile_narrow : kt.gemm_tile;
   const int64_t MC = MR * std::max<int64_t>(1, 120 / MR);
   const bool threaded = M * N * K >= kParallelWork && num_threads() > 1;
   const int64_t threads = threaded ? num_threads() : 1;
@@ -148,7 +159,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
           const int64_t block = t / groups, group = t % groups;
           const int64_t i0 = block * MC, mc = std::min(MC, M - i0);
           if (packed != block) {
-            pack_a(trans_a, A, lda, i0, p0, mc, kc, MR, a_pack);
+            pack_a_block(i0, p0, mc, kc, MR, a_pack);
             packed = block;
           }
           const int64_t s0 = group * slivers / groups, s1 = (group + 1) * slivers / groups;
@@ -156,8 +167,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
             const int64_t j = s * NR;
             const float* bp = b_pack + s * kc * NR;
             for (int64_t i = 0; i < mc; i += MR)
-              kt.gemm_tile(kc, a_pack + (i / MR) * kc * MR, bp, alpha, C + (i0 + i) * ldc + j0 + j, ldc,
-                           std::min(MR, mc - i), std::min(NR, nc - j));
+              tile(kc, a_pack + (i / MR) * kc * MR, bp, alpha, C + (i0 + i) * ldc + j0 + j, ldc,
+                   std::min(MR, mc - i), std::min(NR, nc - j));
           }
         }
       };

@@ -38,6 +38,7 @@ double peak_flops_scalar(int64_t iterations, float* sink) {
 
 }  // namespace
 
-const KernelTable kScalarKernels{Isa::Scalar, MR, NR, &gemm_tile_scalar, &peak_flops_scalar};
+const KernelTable kScalarKernels{Isa::Scalar,       MR, NR, &gemm_tile_scalar, MR, NR, &gemm_tile_scalar,
+                                 &peak_flops_scalar};
 
 }  // namespace cnn::kernels

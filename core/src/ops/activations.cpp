@@ -10,7 +10,7 @@
 namespace cnn::ops {
 
 Tensor relu(const Tensor& x) {
-  Tensor y(x.shape());
+  Tensor y = Tensor::empty(x.shape());
   const float* xs = x.data();
   float* ys = y.data();
   for (int64_t i = 0, n = y.numel(); i < n; ++i) ys[i] = std::max(xs[i], 0.0f);

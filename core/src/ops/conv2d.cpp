@@ -88,7 +88,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOpt
   const bool pointwise = KH == 1 && KW == 1 && opt.stride_h == 1 && opt.stride_w == 1 && gh.pad_before == 0 &&
                          gh.pad_after == 0 && gw.pad_before == 0 && gw.pad_after == 0;
 
-  Tensor y({N, g.OH, g.OW, O});  // (N, OH, OW, O)
+  Tensor y = Tensor::empty({N, g.OH, g.OW, O});  // (N, OH, OW, O); the GEMMs (beta 0) write it all
   if (pointwise) {
     kernels::gemm(false, false, N * P, O, C, 1.0f, x.data(), C, w.data(), O, 0.0f, y.data(), O);
   } else {

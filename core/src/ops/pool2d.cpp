@@ -35,7 +35,7 @@ PoolPlan plan_pool(const char* op, const Tensor& x, const Pool2DOptions& opt) {
 
 Tensor max_pool2d(const Tensor& x, const Pool2DOptions& opt) {
   const PoolPlan p = plan_pool("max_pool2d", x, opt);
-  Tensor y({p.N, p.OH, p.OW, p.C});  // (N, OH, OW, C)
+  Tensor y = Tensor::empty({p.N, p.OH, p.OW, p.C});  // (N, OH, OW, C), every value written below
   const bool need_grad = any_requires_grad({x});
   std::vector<int32_t> argmax;  // flat input index per output value (-1: a window with no real pixel)
   if (need_grad) argmax.resize(static_cast<size_t>(y.numel()));

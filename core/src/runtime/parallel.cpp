@@ -44,7 +44,17 @@ int default_threads() {
   return hw;
 }
 
-thread_local bool t_inside_pool = false;  // set while a thread runs a parallel_for chunk
+thread_local bool t_inside_pool = false;
+
+// About 20-50 us of spinning before a thread sleeps on the condition variable.
+constexpr int kSpins = 4000;
+inline void relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+#endif
+}  // set while a thread runs a parallel_for chunk
 
 // A fixed set of worker threads that sleep until a job is posted. One job at
 // a time: a second caller finds `busy_` taken and runs its loop itself.
@@ -80,11 +90,14 @@ class Pool {
       chunk_ = chunk;
       next_.store(0, std::memory_order_relaxed);
       pending_ = static_cast<int>(workers_.size());
+      remaining_.store(pending_, std::memory_order_relaxed);
       error_ = nullptr;
       ++generation_;
+      posted_.store(generation_, std::memory_order_release);
     }
     wake_.notify_all();
     take_chunks();
+    for (int spin = 0; spin < kSpins && remaining_.load(std::memory_order_acquire) > 0; ++spin) relax();
     {
       std::unique_lock<std::mutex> lock(mu_);
       done_.wait(lock, [this] { return pending_ == 0; });
@@ -116,6 +129,9 @@ class Pool {
   void work() {
     uint64_t seen = 0;
     for (;;) {
+      // Training posts many short jobs back to back: spin a little before
+      // sleeping, so the next one does not wait for a futex wake-up.
+      for (int spin = 0; spin < kSpins && posted_.load(std::memory_order_acquire) == seen; ++spin) relax();
       {
         std::unique_lock<std::mutex> lock(mu_);
         wake_.wait(lock, [&] { return quit_ || generation_ != seen; });
@@ -123,6 +139,7 @@ class Pool {
         seen = generation_;
       }
       take_chunks();
+      remaining_.fetch_sub(1, std::memory_order_acq_rel);
       std::lock_guard<std::mutex> lock(mu_);
       if (--pending_ == 0) done_.notify_one();
     }
@@ -138,6 +155,8 @@ class Pool {
   int64_t n_ = 0, chunk_ = 1;
   std::atomic<int64_t> next_{0};
   int pending_ = 0;
+  std::atomic<int> remaining_{0};    // pending_, readable without the lock (for spinning)
+  std::atomic<uint64_t> posted_{0};  // generation_, readable without the lock
   std::exception_ptr error_;
 };
 

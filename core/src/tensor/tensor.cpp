@@ -55,13 +55,13 @@ void keep_large_blocks_in_heap() {
 }  // namespace
 
 // 64-byte alignment: a full cache line, and enough for AVX-512 loads.
-Storage::Storage(size_t n) : n_(n) {
+Storage::Storage(size_t n, bool zero) : n_(n) {
   keep_large_blocks_in_heap();
   size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
   if (bytes == 0) bytes = 64;
   data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
   if (!data_) throw std::bad_alloc();
-  std::memset(data_, 0, bytes);
+  if (zero) std::memset(data_, 0, bytes);
 }
 
 Storage::~Storage() { std::free(data_); }
@@ -76,6 +76,16 @@ Tensor::Tensor(const Shape& shape) : impl_(std::make_shared<TensorImpl>()) {
   impl_->shape = shape;
   impl_->strides = contiguous_strides(shape);
   impl_->storage = std::make_shared<Storage>(static_cast<size_t>(shape_numel(shape)));
+}
+
+Tensor Tensor::empty(const Shape& shape) {
+  check_shape(shape);
+  Tensor t;
+  t.impl_ = std::make_shared<TensorImpl>();
+  t.impl_->shape = shape;
+  t.impl_->strides = contiguous_strides(shape);
+  t.impl_->storage = std::make_shared<Storage>(static_cast<size_t>(shape_numel(shape)), false);
+  return t;
 }
 
 Tensor::Tensor(const Shape& shape, float fill_value) : Tensor(shape) { fill(fill_value); }

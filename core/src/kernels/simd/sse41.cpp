@@ -6,7 +6,13 @@
 
 namespace cnn::kernels {
 
-const KernelTable kSse41Kernels{Isa::SSE41, 6, 8, &gemm_tile_simd<xsimd::sse4_1, 6, 2>,
+const KernelTable kSse41Kernels{Isa::SSE41,
+                                6,
+                                8,
+                                &gemm_tile_simd<xsimd::sse4_1, 6, 2>,
+                                6,
+                                8,
+                                &gemm_tile_simd<xsimd::sse4_1, 6, 2>,
                                 &peak_flops_simd<xsimd::sse4_1, 12>};
 
 }  // namespace cnn::kernels

@@ -5,7 +5,13 @@
 
 namespace cnn::kernels {
 
-const KernelTable kAvx2Kernels{Isa::AVX2, 6, 16, &gemm_tile_simd<xsimd::fma3<xsimd::avx2>, 6, 2>,
+const KernelTable kAvx2Kernels{Isa::AVX2,
+                               6,
+                               16,
+                               &gemm_tile_simd<xsimd::fma3<xsimd::avx2>, 6, 2>,
+                               12,
+                               8,
+                               &gemm_tile_simd<xsimd::fma3<xsimd::avx2>, 12, 1>,
                                &peak_flops_simd<xsimd::fma3<xsimd::avx2>, 12>};
 
 }  // namespace cnn::kernels

@@ -5,7 +5,13 @@
 
 namespace cnn::kernels {
 
-const KernelTable kAvx512Kernels{Isa::AVX512, 12, 32, &gemm_tile_simd<xsimd::avx512f, 12, 2>,
+const KernelTable kAvx512Kernels{Isa::AVX512,
+                                 12,
+                                 32,
+                                 &gemm_tile_simd<xsimd::avx512f, 12, 2>,
+                                 24,
+                                 16,
+                                 &gemm_tile_simd<xsimd::avx512f, 24, 1>,
                                  &peak_flops_simd<xsimd::avx512f, 24>};
 
 }  // namespace cnn::kernels
