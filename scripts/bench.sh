@@ -1,19 +1,18 @@
 #!/usr/bin/env bash
-# Benchmarks on request (not part of the tests): the native cnnp-bench and the
-# wasm engine in Node, printed as JSON lines.
+# Benchmarks on request (not part of the tests): the engine against its peers
+# on this machine, alternating rounds, median ratios (bench/compare.mjs), then
+# the wasm engine in Node. Figures go to bench/RESULTS.md by hand, with the
+# machine and the command.
+# Usage: scripts/bench.sh [--rounds N]   (default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh native
+rounds=5
+[ "${1:-}" = "--rounds" ] && rounds="$2"
+scripts/install-deps.sh native bench
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j2 --target cnnp-bench
+cmake --build build -j2 --target cnnp-bench openblas-sgemm
 [ -f dist/wasm/cnn-st.mjs ] && [ -f dist/wasm/cnn-mt.mjs ] || scripts/build-wasm.sh
-echo "== native (cnnp-bench)"
-build/cnnp-bench --benchmark_format=console
+echo "== engine vs peers (median of $rounds alternating rounds)"
+node bench/compare.mjs --rounds "$rounds"
 echo "== wasm in Node"
 for t in 1 2; do node bench/wasm-bench.mjs --workload w1 --threads "$t" --json; done
-if /usr/bin/python3 -c "import torch" 2>/dev/null; then
-  echo "== peer: PyTorch CPU"
-  for t in 1 2; do /usr/bin/python3 bench/peers/pytorch_workloads.py --workload w1 --threads "$t"; done
-else
-  echo "(PyTorch peer skipped: Debian's python3-torch is not installed)"
-fi

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and tests need, when missing.
-# Usage: scripts/install-deps.sh [native] [wasm] [web]
+# Usage: scripts/install-deps.sh [native] [wasm] [web] [bench]
 # Runs apt-get as root, or through sudo; waits for another apt to finish.
 set -euo pipefail
 
 native=(cmake make g++ pkg-config libgtest-dev googletest libbenchmark-dev nlohmann-json3-dev libstb-dev libxsimd-dev)
 # Emscripten's optimizer needs acorn, which Debian ships as node-acorn.
-wasm=(emscripten node-acorn cmake make googletest nlohmann-json3-dev libstb-dev)
+wasm=(emscripten node-acorn cmake make googletest nlohmann-json3-dev libstb-dev libxsimd-dev)
 # Browser tests drive Debian's Chromium; Liberation fonts keep screenshots readable.
 web=(chromium fonts-liberation)
+# Benchmark peers (npm run bench only): OpenBLAS for GEMM, PyTorch for the workloads.
+bench=(libopenblas-dev python3-torch python3-torchvision)
 
 want=()
 for group in "${@:-native}"; do
@@ -16,7 +18,8 @@ for group in "${@:-native}"; do
     native) want+=("${native[@]}") ;;
     wasm) want+=("${wasm[@]}") ;;
     web) want+=("${web[@]}") ;;
-    *) echo "install-deps: unknown group '$group' (expected: native, wasm, web)" >&2; exit 2 ;;
+    bench) want+=("${bench[@]}") ;;
+    *) echo "install-deps: unknown group '$group' (expected: native, wasm, web, bench)" >&2; exit 2 ;;
   esac
 done
 

@@ -64,6 +64,28 @@ TEST(GradCheck, Conv2DAllPaddingsAndStrides) {
     EXPECT_LT(err, kTol) << "case " << k;
     ++k;
   }
+  // The fused ReLU against the two ops it replaces (each checked on its own
+  // here): the same values, and the same gradients through autograd.
+  {
+    ops::Conv2DOptions fused;
+    fused.padding = ops::Padding::Same;
+    fused.relu = true;
+    ops::Conv2DOptions plain = fused;
+    plain.relu = false;
+    const Tensor gy = random_tensor({2, 6, 5, 4}, 43);
+    std::vector<std::vector<float>> grads[2];
+    std::vector<float> values[2];
+    for (int v = 0; v < 2; ++v) {
+      const std::vector<Tensor> in = {param({2, 6, 5, 3}, 40), param({3, 3, 3, 4}, 41, 0.5f), param({4}, 42)};
+      const Tensor y = v == 0 ? ops::conv2d(in[0], in[1], in[2], fused)
+                              : ops::relu(ops::conv2d(in[0], in[1], in[2], plain));
+      values[v] = y.to_vector();
+      ops::sum_product(y, gy).backward();
+      for (const Tensor& t : in) grads[v].push_back(t.grad().to_vector());
+    }
+    EXPECT_EQ(values[0], values[1]);
+    for (size_t i = 0; i < 3; ++i) EXPECT_EQ(grads[0][i], grads[1][i]) << "input " << i;
+  }
   // Explicit zero padding, asymmetric, and no bias.
   ops::Conv2DOptions o;
   o.padding = ops::Padding::Explicit;

@@ -37,6 +37,9 @@ struct Conv2DOptions {
   // Used when padding == Explicit: zeros added on each side.
   int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
   int64_t dilation_h = 1, dilation_w = 1;
+  // relu(conv + b) in one op: the ReLU is applied in the bias pass and its
+  // mask in backward, instead of a separate op with its own tensors.
+  bool relu = false;
 };
 
 // x (N, H, W, C), w (KH, KW, C, O), b (O) or undefined -> (N, OH, OW, O).
@@ -63,8 +66,8 @@ Tensor flatten(const Tensor& x);                      // (N, ...) -> (N, prod(..
 // Adds zero rows/columns around each image: (N, H, W, C) -> (N, H+t+b, W+l+r, C).
 Tensor zero_padding2d(const Tensor& x, int64_t top, int64_t bottom, int64_t left, int64_t right);
 
-Tensor add(const Tensor& a, const Tensor& b);                    // same shapes
-Tensor concat(const std::vector<Tensor>& xs, int axis = -1);     // along one axis
+Tensor add(const Tensor& a, const Tensor& b);                 // same shapes
+Tensor concat(const std::vector<Tensor>& xs, int axis = -1);  // along one axis
 // sum(x * g) as a scalar, with g a constant: backward seeds x's gradient with
 // g (a vector-Jacobian product).
 Tensor sum_product(const Tensor& x, const Tensor& g);

@@ -22,9 +22,16 @@ namespace cnn::ops {
 
 namespace {
 
-void add_bias_rows(float* y, const float* b, int64_t rows, int64_t cols) {
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) y[r * cols + c] += b[c];
+// y += b per row, then max(y, 0) when the ReLU is fused: one pass over y.
+void bias_relu_rows(float* y, const float* b, int64_t rows, int64_t cols, bool relu) {
+  if (!b && !relu) return;
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = y + r * cols;
+    if (b)
+      for (int64_t c = 0; c < cols; ++c) row[c] += b[c];
+    if (relu)
+      for (int64_t c = 0; c < cols; ++c) row[c] = std::max(row[c], 0.0f);
+  }
 }
 
 void sum_rows_into(float* db, const float* dy, int64_t rows, int64_t cols) {
@@ -102,35 +109,50 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOpt
                     O);
     }
   }
-  if (b.defined()) add_bias_rows(y.data(), b.data(), N * P, O);
+  bias_relu_rows(y.data(), b.defined() ? b.data() : nullptr, N * P, O, opt.relu);
 
-  record(y, "conv2d", {x, w, b}, [x, w, b, g, N, P, KKC, O, pointwise](const Tensor&, const float* dy) {
-    const int64_t C = g.C, HWC = g.H * g.W * g.C;
-    if (b.defined() && b.requires_grad()) sum_rows_into(b.grad_data(), dy, N * P, O);
-    const bool need_dx = x.requires_grad(), need_dw = w.requires_grad();
-    if (pointwise) {
-      if (need_dw) kernels::gemm(true, false, C, O, N * P, 1.0f, x.data(), C, dy, O, 1.0f, w.grad_data(), O);
-      if (need_dx) kernels::gemm(false, true, N * P, C, O, 1.0f, dy, O, w.data(), O, 1.0f, x.grad_data(), C);
-      return;
-    }
-    const int64_t G = group_size(N, P, KKC);
-    float* col = t_col.get(G * P * KKC);
-    for (int64_t n0 = 0; n0 < N; n0 += G) {
-      const int64_t gn = std::min(G, N - n0);
-      const float* dy_g = dy + n0 * P * O;
-      if (need_dw) {
-        each_image(n0, gn, P * KKC,
-                   [&](int64_t n, int64_t i) { kernels::im2col(g, x.data() + n * HWC, col + i * P * KKC); });
-        kernels::gemm(true, false, KKC, O, gn * P, 1.0f, col, KKC, dy_g, O, 1.0f, w.grad_data(), O);
-      }
-      if (need_dx) {
-        kernels::gemm(false, true, gn * P, KKC, O, 1.0f, dy_g, O, w.data(), O, 0.0f, col, KKC);
-        float* dx = x.grad_data();
-        each_image(n0, gn, P * KKC,
-                   [&](int64_t n, int64_t i) { kernels::col2im_add(g, col + i * P * KKC, dx + n * HWC); });
-      }
-    }
-  });
+  const bool relu = opt.relu;
+  record(y, "conv2d", {x, w, b},
+         [x, w, b, g, N, P, KKC, O, pointwise, relu](const Tensor& out, const float* dy_in) {
+           const int64_t C = g.C, HWC = g.H * g.W * g.C;
+           // With the fused ReLU, the gradient reaching the conv is dy where y > 0.
+           const float* dy = dy_in;
+           if (relu) {
+             thread_local kernels::Scratch t_masked;
+             float* masked = t_masked.get(N * P * O);
+             const float* ys = out.data();
+             for (int64_t i = 0, n = N * P * O; i < n; ++i) masked[i] = ys[i] > 0.0f ? dy_in[i] : 0.0f;
+             dy = masked;
+           }
+           if (b.defined() && b.requires_grad()) sum_rows_into(b.grad_data(), dy, N * P, O);
+           const bool need_dx = x.requires_grad(), need_dw = w.requires_grad();
+           if (pointwise) {
+             if (need_dw)
+               kernels::gemm(true, false, C, O, N * P, 1.0f, x.data(), C, dy, O, 1.0f, w.grad_data(), O);
+             if (need_dx)
+               kernels::gemm(false, true, N * P, C, O, 1.0f, dy, O, w.data(), O, 1.0f, x.grad_data(), C);
+             return;
+           }
+           const int64_t G = group_size(N, P, KKC);
+           float* col = t_col.get(G * P * KKC);
+           for (int64_t n0 = 0; n0 < N; n0 += G) {
+             const int64_t gn = std::min(G, N - n0);
+             const float* dy_g = dy + n0 * P * O;
+             if (need_dw) {
+               each_image(n0, gn, P * KKC, [&](int64_t n, int64_t i) {
+                 kernels::im2col(g, x.data() + n * HWC, col + i * P * KKC);
+               });
+               kernels::gemm(true, false, KKC, O, gn * P, 1.0f, col, KKC, dy_g, O, 1.0f, w.grad_data(), O);
+             }
+             if (need_dx) {
+               kernels::gemm(false, true, gn * P, KKC, O, 1.0f, dy_g, O, w.data(), O, 0.0f, col, KKC);
+               float* dx = x.grad_data();
+               each_image(n0, gn, P * KKC, [&](int64_t n, int64_t i) {
+                 kernels::col2im_add(g, col + i * P * KKC, dx + n * HWC);
+               });
+             }
+           }
+         });
   return y;
 }
 

@@ -69,8 +69,10 @@ void Conv2D::build(const std::vector<Shape>& in, Rng& rng) {
 
 Tensor Conv2D::call(const std::vector<Tensor>& inputs, const CallContext& ctx) {
   Tensor bias = opt_.use_bias ? weights()[1].value : Tensor();
-  Tensor y = ops::conv2d(inputs.at(0), weights()[0].value, bias, op_options());
-  return ctx.skip_activation ? y : ops::activation(y, opt_.activation);
+  ops::Conv2DOptions o = op_options();
+  o.relu = opt_.activation == "relu" && !ctx.skip_activation;  // fused into the conv's own passes
+  Tensor y = ops::conv2d(inputs.at(0), weights()[0].value, bias, o);
+  return ctx.skip_activation || o.relu ? y : ops::activation(y, opt_.activation);
 }
 
 nlohmann::ordered_json Conv2D::config() const {
