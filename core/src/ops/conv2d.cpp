@@ -109,7 +109,12 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOpt
                     O);
     }
   }
-  bias_relu_rows(y.data(), b.defined() ? b.data() : nullptr, N * P, O, opt.relu);
+  // Memory-bound passes over large outputs split across threads too.
+  const int64_t row_grain = std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, O));
+  if (b.defined() || opt.relu)
+    parallel_for(N * P, row_grain, [&](int64_t r0, int64_t r1) {
+      bias_relu_rows(y.data() + r0 * O, b.defined() ? b.data() : nullptr, r1 - r0, O, opt.relu);
+    });
 
   const bool relu = opt.relu;
   record(y, "conv2d", {x, w, b},
@@ -121,7 +126,9 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOpt
              thread_local kernels::Scratch t_masked;
              float* masked = t_masked.get(N * P * O);
              const float* ys = out.data();
-             for (int64_t i = 0, n = N * P * O; i < n; ++i) masked[i] = ys[i] > 0.0f ? dy_in[i] : 0.0f;
+             parallel_for(N * P * O, int64_t{1} << 15, [&](int64_t i0, int64_t i1) {
+               for (int64_t i = i0; i < i1; ++i) masked[i] = ys[i] > 0.0f ? dy_in[i] : 0.0f;
+             });
              dy = masked;
            }
            if (b.defined() && b.requires_grad()) sum_rows_into(b.grad_data(), dy, N * P, O);

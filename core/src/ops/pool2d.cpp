@@ -87,8 +87,13 @@ Tensor max_pool2d(const Tensor& x, const Pool2DOptions& opt) {
                });
   record(y, "max_pool2d", {x}, [x, argmax = std::move(argmax)](const Tensor& out, const float* dy) {
     float* dx = x.grad_data();
-    for (int64_t o = 0, n = out.numel(); o < n; ++o)
-      if (argmax[o] >= 0) dx[argmax[o]] += dy[o];
+    // Each image's maxima lie in its own input, so images scatter in parallel.
+    const int64_t per_image = out.numel() / std::max<int64_t>(1, out.dim(0));
+    parallel_for(out.dim(0), std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, per_image)),
+                 [&](int64_t n0, int64_t n1) {
+                   for (int64_t o = n0 * per_image; o < n1 * per_image; ++o)
+                     if (argmax[o] >= 0) dx[argmax[o]] += dy[o];
+                 });
   });
   return y;
 }
