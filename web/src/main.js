@@ -13,7 +13,7 @@ import { loadSession } from './store.js';
 import { convolutionSection } from './sections/convolution.js';
 import { dataSection, dataSettings } from './sections/data.js';
 import { inspectSection } from './sections/inspect.js';
-import { PRESETS, modelSection, restoreModel, setEditorLayers } from './sections/model.js';
+import { PRESETS, choosePreset, modelSection, restoreModel, setEditorLayers } from './sections/model.js';
 import { saveSection } from './sections/save.js';
 import { trainSection } from './sections/train.js';
 
@@ -35,9 +35,7 @@ if (saved) {
   setEditorLayers(saved.layers);
   if (saved.modelBytes) restoreModel(saved.modelBytes);
 } else if (preset && PRESETS[preset]) {
-  dataSettings.targetSize = [...PRESETS[preset].targetSize];
-  dataSettings.colorMode = PRESETS[preset].colorMode;
-  setEditorLayers(PRESETS[preset].layers().map(([kind, cfg]) => ({ kind, cfg })));
+  choosePreset(preset);
 }
 
 const save = saveSection({ sessionKey });

@@ -12,7 +12,8 @@ namespace cnn {
 // Threads the kernels use, the calling thread included (>= 1). The default is
 // the hardware's thread count, or CNN_NUM_THREADS from the environment.
 int num_threads();
-// Sets it (1 runs everything on the calling thread). Throws ValueError for
+// Sets it (1 runs everything on the calling thread), between kernel calls:
+// not while another thread is inside parallel_for. Throws ValueError for
 // n < 1, or above max_threads().
 void set_num_threads(int n);
 // The most threads this build can use (1 without thread support).

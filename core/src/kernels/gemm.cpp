@@ -109,16 +109,6 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  gemm_packed_a(
-      M, N, K, alpha,
-      [&](int64_t i0, int64_t p0, int64_t mc, int64_t kc, int64_t MR, float* out) {
-        pack_a(trans_a, A, lda, i0, p0, mc, kc, MR, out);
-      },
-      trans_b, B, ldb, beta, C, ldc);
-}
-
-void gemm_packed_a(int64_t M, int64_t N, int64_t K, float alpha, const PackA& pack_a_block, bool trans_b,
-                   const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
   scale_c(M, N, beta, C, ldc);
   if (K <= 0 || alpha == 0.0f) return;
@@ -159,7 +149,7 @@ void gemm_packed_a(int64_t M, int64_t N, int64_t K, float alpha, const PackA& pa
           const int64_t block = t / groups, group = t % groups;
           const int64_t i0 = block * MC, mc = std::min(MC, M - i0);
           if (packed != block) {
-            pack_a_block(i0, p0, mc, kc, MR, a_pack);
+            pack_a(trans_a, A, lda, i0, p0, mc, kc, MR, a_pack);
             packed = block;
           }
           const int64_t s0 = group * slivers / groups, s1 = (group + 1) * slivers / groups;

@@ -289,7 +289,9 @@ const handlers = {
     for (let b = 0; b < data.validation.length; b++) {
       const { x, y } = data.validation.batch(b);
       const p = model.predict(x);
-      const probs = p.dataSync(), labels = y.dataSync(), pixels = x.dataSync();
+      const probs = p.dataSync(), labels = y.dataSync();
+      // Pixels are copied out of wasm memory only for the misclassified images (no engine call runs meanwhile).
+      const pixels = x.view();
       const [n, ...shape] = x.shape;
       const size = shape.reduce((a, c) => a * c, 1);
       const units = p.shape.at(-1);

@@ -47,6 +47,13 @@ export function setEditorLayers(saved) {
   if (Array.isArray(saved) && saved.every((l) => KINDS[l.kind]))
     layers = saved.map((l) => ({ kind: l.kind, cfg: { ...KINDS[l.kind].fields, ...l.cfg } }));
 }
+/** Sets the input size, colour mode and layers of a preset; the next build uses them. */
+export function choosePreset(name) {
+  const p = PRESETS[name];
+  dataSettings.targetSize = [...p.targetSize];
+  dataSettings.colorMode = p.colorMode;
+  layers = p.layers().map(([kind, cfg]) => ({ kind, cfg: { ...KINDS[kind].fields, ...cfg } }));
+}
 /** The next build loads these model bytes (trained weights) instead of drawing new weights. */
 export function restoreModel(bytes) {
   state.pendingBytes = bytes;
@@ -166,10 +173,7 @@ export function modelSection() {
     rebuild();
   };
   const usePreset = (name) => {
-    const p = PRESETS[name];
-    dataSettings.targetSize = [...p.targetSize];
-    dataSettings.colorMode = p.colorMode;
-    layers = p.layers().map(([kind, cfg]) => ({ kind, cfg: { ...KINDS[kind].fields, ...cfg } }));
+    choosePreset(name);
     document.dispatchEvent(new CustomEvent('cnn-data-settings-changed'));
     rebuild();
   };
