@@ -1,0 +1,28 @@
+// keras.applications.ResNet50, layer for layer: the same layer names, order,
+// shapes and random initialisation, so Keras's weight files load by order.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "cnn/nn/model.h"
+
+namespace cnn::nn {
+
+struct ResNet50Options {
+  bool include_top = true;              // avg_pool + Dense(classes) named "predictions"
+  Shape input_shape = {224, 224, 3};    // (H, W, C); H and W at least 32, as Keras requires
+  int64_t classes = 1000;               // include_top only
+  std::string pooling = "";             // without the top: "" (4D output), "avg" or "max"
+  std::string classifier_activation = "softmax";
+  uint64_t seed = 0;
+};
+
+// 25,636,712 parameters with the top (1000 classes, 224x224x3), 23,587,712
+// without. Throws ValueError naming a bad option.
+std::unique_ptr<Model> resnet50(const ResNet50Options& opt = {});
+
+// The epsilon of every BatchNormalization in keras.applications' ResNets.
+inline constexpr float kResNetBatchNormEpsilon = 1.001e-5f;
+
+}  // namespace cnn::nn
