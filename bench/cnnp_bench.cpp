@@ -3,11 +3,14 @@
 // reports items_per_second (images/s, or FLOP/s for the GEMMs and the peak).
 //   BM_W1_LeNetTrain/threads:N    LeNet training, 28x28x1, batch 32, Adam
 //   BM_W2_CourseCNNTrain/threads:N  the course CNN training, 150x150x3, batch 16, Adam
+//   BM_W3_ResNet50Infer/batch:B/threads:N  ResNet50 inference, 224x224x3, batch 1 or 8
+//   BM_W4_ResNet50Transfer/threads:N  frozen ResNet50 + GAP + Dense(12) training, 150x150x3, batch 16, Adam
 //   BM_GEMM/size:S/threads:N      square S^3 single-precision GEMM
 //   BM_GEMM_Conv/<layer>/threads:N  the im2col GEMMs of ResNet50's convs (224x224, batch 1)
 //   BM_PeakFlops/threads:N        a register-only multiply-add loop: the cores' peak
 // The active kernels (CNN_ISA may choose them) are printed in the context.
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 
 #include <string>
 #include <vector>
@@ -16,6 +19,7 @@
 #include "cnn/kernels/gemm.h"
 #include "cnn/kernels/isa.h"
 #include "cnn/nn/presets.h"
+#include "cnn/nn/resnet50.h"
 #include "cnn/optim/optimizer.h"
 #include "cnn/parallel.h"
 #include "cnn/rng.h"
@@ -55,6 +59,55 @@ void BM_W2_CourseCNNTrain(benchmark::State& state) {
   state.counters["threads"] = static_cast<double>(state.range(0));
 }
 BENCHMARK(BM_W2_CourseCNNTrain)
+    ->Apply(thread_counts)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(3.0);
+
+// The process's peak resident set so far, in MiB (W4's memory figure: run it
+// alone, with --benchmark_filter, for a figure of its own).
+double peak_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
+
+void BM_W3_ResNet50Infer(benchmark::State& state) {
+  const int64_t batch = state.range(0);
+  cnn::set_num_threads(static_cast<int>(state.range(1)));
+  auto model = cnn::nn::resnet50({.seed = 7});
+  cnn::Rng rng(1);
+  cnn::Tensor x({batch, 224, 224, 3});
+  for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(0.0f, 255.0f);
+  for (auto _ : state) benchmark::DoNotOptimize(model->predict(x, batch).data());
+  state.SetItemsProcessed(state.iterations() * batch);
+  state.counters["threads"] = static_cast<double>(state.range(1));
+}
+BENCHMARK(BM_W3_ResNet50Infer)
+    ->ArgNames({"batch", "threads"})
+    ->ArgsProduct({{1, 8}, {1, 2}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(3.0);
+
+void BM_W4_ResNet50Transfer(benchmark::State& state) {
+  cnn::set_num_threads(static_cast<int>(state.range(0)));
+  const int64_t batch = 16;
+  auto task = cnn::data::make_synthetic_task(
+      {.samples = batch * 2, .height = 150, .width = 150, .channels = 3, .classes = 12, .seed = 1});
+  // include_top with 12 classes is the course's GAP + Dense(12, softmax) head;
+  // everything before it is the frozen backbone.
+  auto model = cnn::nn::resnet50({.input_shape = {150, 150, 3}, .classes = 12, .seed = 7});
+  model->set_trainable(false);
+  model->get_layer("predictions")->set_trainable(true);
+  model->compile(std::make_shared<cnn::optim::Adam>(), "sparse_categorical_crossentropy", {"accuracy"});
+  cnn::train::FitLoop loop(*model, task.x, task.y, {.batch_size = batch, .epochs = 1 << 30, .seed = 3});
+  for (auto _ : state) loop.step();
+  state.SetItemsProcessed(state.iterations() * batch);
+  state.counters["threads"] = static_cast<double>(state.range(0));
+  state.counters["peak_rss_mib"] = peak_rss_mib();
+}
+BENCHMARK(BM_W4_ResNet50Transfer)
     ->Apply(thread_counts)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond)

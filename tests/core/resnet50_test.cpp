@@ -1,12 +1,13 @@
 // ResNet50 against keras.applications.ResNet50: parameter counts, layer
 // names and order (which decide how Keras weight files load), shapes and
 // the options Keras takes.
+#include "cnn/nn/resnet50.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include "cnn/error.h"
-#include "cnn/nn/resnet50.h"
 #include "test_util.h"
 
 using namespace cnn;
@@ -46,12 +47,12 @@ TEST(ResNet50, LayerOrderIsKerasOrder) {
   auto m = nn::resnet50({.include_top = false, .input_shape = {64, 64, 3}});
   std::vector<std::string> names = layer_names(*m);
   std::vector<std::string> head(names.begin(), names.begin() + 19);
-  EXPECT_EQ(head, (std::vector<std::string>{"input_1", "conv1_pad", "conv1_conv", "conv1_bn", "conv1_relu",
-                                            "pool1_pad", "pool1_pool", "conv2_block1_1_conv", "conv2_block1_1_bn",
-                                            "conv2_block1_1_relu", "conv2_block1_2_conv", "conv2_block1_2_bn",
-                                            "conv2_block1_2_relu", "conv2_block1_0_conv", "conv2_block1_3_conv",
-                                            "conv2_block1_0_bn", "conv2_block1_3_bn", "conv2_block1_add",
-                                            "conv2_block1_out"}));
+  EXPECT_EQ(head,
+            (std::vector<std::string>{
+                "input_1", "conv1_pad", "conv1_conv", "conv1_bn", "conv1_relu", "pool1_pad", "pool1_pool",
+                "conv2_block1_1_conv", "conv2_block1_1_bn", "conv2_block1_1_relu", "conv2_block1_2_conv",
+                "conv2_block1_2_bn", "conv2_block1_2_relu", "conv2_block1_0_conv", "conv2_block1_3_conv",
+                "conv2_block1_0_bn", "conv2_block1_3_bn", "conv2_block1_add", "conv2_block1_out"}));
   EXPECT_EQ(names.back(), "conv5_block3_out");
   // Keras's weight files list weighted layers in this order; conv2_block1's
   // _0_conv and _3_conv have the same shape, so only the order tells them apart.

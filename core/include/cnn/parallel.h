@@ -27,4 +27,10 @@ int max_threads();
 // oversubscribe the machine.
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t begin, int64_t end)>& fn);
 
+// parallel_for for an element-wise pass over n values, in chunks of 32K
+// values: memory-bound passes smaller than that stay on the calling thread.
+inline void parallel_elementwise(int64_t n, const std::function<void(int64_t begin, int64_t end)>& fn) {
+  parallel_for(n, int64_t{1} << 15, fn);
+}
+
 }  // namespace cnn

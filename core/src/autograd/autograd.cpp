@@ -3,6 +3,7 @@
 #include <unordered_set>
 
 #include "cnn/error.h"
+#include "cnn/parallel.h"
 
 namespace cnn {
 
@@ -33,7 +34,9 @@ void record(Tensor& out, const char* op, std::vector<Tensor> inputs, BackwardFn 
 }
 
 void accumulate(float* out, const float* in, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) out[i] += in[i];
+  parallel_elementwise(n, [out, in](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) out[i] += in[i];
+  });
 }
 
 void Tensor::backward() const {

@@ -6,8 +6,8 @@
 namespace cnn::nn {
 namespace {
 
-KerasTensor conv(const KerasTensor& x, int64_t filters, int64_t kernel, int64_t stride, const std::string& padding,
-                 const std::string& name) {
+KerasTensor conv(const KerasTensor& x, int64_t filters, int64_t kernel, int64_t stride,
+                 const std::string& padding, const std::string& name) {
   Conv2DOptions c;
   c.filters = filters;
   c.kernel_size = {kernel, kernel};
@@ -54,21 +54,23 @@ KerasTensor stage(KerasTensor x, int64_t filters, int blocks, int64_t first_stri
 std::unique_ptr<Model> resnet50(const ResNet50Options& opt) {
   const Shape& s = opt.input_shape;
   if (s.size() != 3 || s[0] < 32 || s[1] < 32 || s[2] < 1)
-    throw ValueError("ResNet50: input_shape must be (height, width, channels) with height and width at least 32, got " +
-                     shape_str(s));
+    throw ValueError(
+        "ResNet50: input_shape must be (height, width, channels) with height and width at least 32, got " +
+        shape_str(s));
   if (opt.include_top && opt.classes < 1)
-    throw ValueError("ResNet50: classes must be at least 1 with include_top, got " + std::to_string(opt.classes));
+    throw ValueError("ResNet50: classes must be at least 1 with include_top, got " +
+                     std::to_string(opt.classes));
   if (!opt.include_top && !opt.pooling.empty() && opt.pooling != "avg" && opt.pooling != "max")
     throw ValueError("ResNet50: pooling must be none, 'avg' or 'max', got '" + opt.pooling + "'");
 
   KerasTensor input = Input(s, "input_1");
-  KerasTensor x = apply_layer(std::make_shared<ZeroPadding2D>(std::array<std::array<int64_t, 2>, 2>{{{3, 3}, {3, 3}}},
-                                                              "conv1_pad"),
-                              input);
+  KerasTensor x = apply_layer(
+      std::make_shared<ZeroPadding2D>(std::array<std::array<int64_t, 2>, 2>{{{3, 3}, {3, 3}}}, "conv1_pad"),
+      input);
   x = relu(batch_norm(conv(x, 64, 7, 2, "valid", "conv1_conv"), "conv1_bn"), "conv1_relu");
-  x = apply_layer(std::make_shared<ZeroPadding2D>(std::array<std::array<int64_t, 2>, 2>{{{1, 1}, {1, 1}}},
-                                                  "pool1_pad"),
-                  x);
+  x = apply_layer(
+      std::make_shared<ZeroPadding2D>(std::array<std::array<int64_t, 2>, 2>{{{1, 1}, {1, 1}}}, "pool1_pad"),
+      x);
   x = apply_layer(std::make_shared<MaxPooling2D>(Pool2DOptions{{3, 3}, {2, 2}, "valid"}, "pool1_pool"), x);
   x = stage(x, 64, 3, 1, "conv2");
   x = stage(x, 128, 4, 2, "conv3");

@@ -6,6 +6,7 @@
 #include "cnn/autograd.h"
 #include "cnn/error.h"
 #include "cnn/ops.h"
+#include "cnn/parallel.h"
 
 namespace cnn::ops {
 
@@ -13,11 +14,15 @@ Tensor relu(const Tensor& x) {
   Tensor y = Tensor::empty(x.shape());
   const float* xs = x.data();
   float* ys = y.data();
-  for (int64_t i = 0, n = y.numel(); i < n; ++i) ys[i] = std::max(xs[i], 0.0f);
+  parallel_elementwise(y.numel(), [=](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) ys[i] = std::max(xs[i], 0.0f);
+  });
   record(y, "relu", {x}, [x](const Tensor& out, const float* dy) {
     float* dx = x.grad_data();
     const float* ys = out.data();
-    for (int64_t i = 0, n = out.numel(); i < n; ++i) dx[i] += ys[i] > 0.0f ? dy[i] : 0.0f;
+    parallel_elementwise(out.numel(), [=](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) dx[i] += ys[i] > 0.0f ? dy[i] : 0.0f;
+    });
   });
   return y;
 }

@@ -4,14 +4,49 @@
 //   dx = inv_std / M * (M * g - sum(g) - xhat * sum(g * xhat)),  g = dy * gamma
 //   dgamma = sum(dy * xhat), dbeta = sum(dy)
 // Inference uses the moving statistics, so dx = dy * gamma * inv_std.
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <vector>
 
 #include "cnn/autograd.h"
 #include "cnn/error.h"
 #include "cnn/ops.h"
+#include "cnn/parallel.h"
 
 namespace cnn::ops {
+namespace {
+
+// Rows per chunk of the per-channel passes: about 16K values.
+int64_t rows_per_chunk(int64_t C) {
+  return std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(1, C));
+}
+
+// fn(row_begin, row_end) over [0, M) rows of C channels, on the pool.
+void for_rows(int64_t M, int64_t C, const std::function<void(int64_t, int64_t)>& fn) {
+  parallel_for(M, rows_per_chunk(C), fn);
+}
+
+// Per-channel sums of term(i, c) over the M rows: fixed chunks, each summed
+// on one thread, then added in chunk order (deterministic).
+template <typename Term>
+std::vector<double> channel_sums(int64_t M, int64_t C, const Term& term) {
+  const int64_t rows = rows_per_chunk(C), chunks = (M + rows - 1) / rows;
+  std::vector<double> partial(static_cast<size_t>(chunks * C), 0.0);
+  parallel_for(chunks, 1, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) {
+      double* p = partial.data() + k * C;
+      for (int64_t i = k * rows, e = std::min(M, i + rows); i < e; ++i)
+        for (int64_t c = 0; c < C; ++c) p[c] += term(i, c);
+    }
+  });
+  std::vector<double> total(static_cast<size_t>(C), 0.0);
+  for (int64_t k = 0; k < chunks; ++k)
+    for (int64_t c = 0; c < C; ++c) total[c] += partial[k * C + c];
+  return total;
+}
+
+}  // namespace
 
 Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& moving_mean,
                   Tensor& moving_var, const BatchNormOptions& opt) {
@@ -28,17 +63,17 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
     shape_fail("batch_norm",
                "training needs at least one value per channel, got input " + shape_str(x.shape()));
 
+  const float* xs = x.data();
   std::vector<float> mean(C), inv_std(C);
   if (opt.training) {
-    std::vector<double> s(C, 0.0), ss(C, 0.0);
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t c = 0; c < C; ++c) s[c] += x[i * C + c];
+    // Two passes (mean, then squared deviations) in double, in fixed row
+    // chunks summed in order: the same result for any thread count.
+    std::vector<double> s = channel_sums(M, C, [&](int64_t i, int64_t c) { return double(xs[i * C + c]); });
     for (int64_t c = 0; c < C; ++c) mean[c] = static_cast<float>(s[c] / M);
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t c = 0; c < C; ++c) {
-        double d = x[i * C + c] - mean[c];
-        ss[c] += d * d;
-      }
+    std::vector<double> ss = channel_sums(M, C, [&](int64_t i, int64_t c) {
+      const double d = xs[i * C + c] - mean[c];
+      return d * d;
+    });
     const float mom = opt.momentum;
     for (int64_t c = 0; c < C; ++c) {
       double var = ss[c] / M;
@@ -54,47 +89,56 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
     }
   }
 
-  Tensor y(x.shape());
-  for (int64_t i = 0; i < M; ++i)
-    for (int64_t c = 0; c < C; ++c) {
-      float v = (x[i * C + c] - mean[c]) * inv_std[c];
-      if (gamma.defined()) v *= gamma[c];
-      if (beta.defined()) v += beta[c];
-      y[i * C + c] = v;
+  // y = x * scale + shift per channel: one multiply-add per value.
+  std::vector<float> scale(C), shift(C);
+  for (int64_t c = 0; c < C; ++c) {
+    scale[c] = inv_std[c] * (gamma.defined() ? gamma[c] : 1.0f);
+    shift[c] = (beta.defined() ? beta[c] : 0.0f) - mean[c] * scale[c];
+  }
+  Tensor y = Tensor::empty(x.shape());
+  float* ys = y.data();
+  for_rows(M, C, [&](int64_t i0, int64_t i1) {
+    const float *sc = scale.data(), *sh = shift.data();
+    for (int64_t i = i0; i < i1; ++i) {
+      const float* xr = xs + i * C;
+      float* yr = ys + i * C;
+      for (int64_t c = 0; c < C; ++c) yr[c] = xr[c] * sc[c] + sh[c];
     }
+  });
 
   record(y, "batch_norm", {x, gamma, beta},
          [x, gamma, beta, mean, inv_std, M, C, training = opt.training](const Tensor&, const float* dy) {
-           std::vector<double> sum_g(C, 0.0), sum_gx(C, 0.0), sum_dy(C, 0.0), sum_dyx(C, 0.0);
-           for (int64_t i = 0; i < M; ++i)
-             for (int64_t c = 0; c < C; ++c) {
-               const float xhat = (x[i * C + c] - mean[c]) * inv_std[c];
-               const float d = dy[i * C + c];
-               sum_dy[c] += d;
-               sum_dyx[c] += d * xhat;
-             }
+           const float* xs = x.data();
+           const float *mu = mean.data(), *is = inv_std.data();
+           const std::vector<double> sum_dy =
+               channel_sums(M, C, [&](int64_t i, int64_t c) { return double(dy[i * C + c]); });
+           const std::vector<double> sum_dyx = channel_sums(M, C, [&](int64_t i, int64_t c) {
+             return double(dy[i * C + c]) * ((xs[i * C + c] - mu[c]) * is[c]);
+           });
            if (gamma.defined() && gamma.requires_grad())
              for (int64_t c = 0; c < C; ++c) gamma.grad_data()[c] += static_cast<float>(sum_dyx[c]);
            if (beta.defined() && beta.requires_grad())
              for (int64_t c = 0; c < C; ++c) beta.grad_data()[c] += static_cast<float>(sum_dy[c]);
            if (!x.requires_grad()) return;
            float* dx = x.grad_data();
+           // dx = a * dy + b * xhat + k per channel, with the sums folded in.
+           std::vector<float> a(C), b(C), k(C);
            for (int64_t c = 0; c < C; ++c) {
              const double gm = gamma.defined() ? gamma[c] : 1.0;
-             sum_g[c] = sum_dy[c] * gm;
-             sum_gx[c] = sum_dyx[c] * gm;
+             a[c] = static_cast<float>(gm * is[c]);
+             b[c] = training ? static_cast<float>(-is[c] * sum_dyx[c] * gm / M) : 0.0f;
+             k[c] = training ? static_cast<float>(-is[c] * sum_dy[c] * gm / M) : 0.0f;
            }
-           for (int64_t i = 0; i < M; ++i)
-             for (int64_t c = 0; c < C; ++c) {
-               const float gm = gamma.defined() ? gamma[c] : 1.0f;
-               const float g = dy[i * C + c] * gm;
-               if (!training) {
-                 dx[i * C + c] += g * inv_std[c];
-                 continue;
-               }
-               const float xhat = (x[i * C + c] - mean[c]) * inv_std[c];
-               dx[i * C + c] += static_cast<float>(inv_std[c] * (g - sum_g[c] / M - xhat * sum_gx[c] / M));
+           for_rows(M, C, [&](int64_t i0, int64_t i1) {
+             const float *pa = a.data(), *pb = b.data(), *pk = k.data();
+             for (int64_t i = i0; i < i1; ++i) {
+               const float* xr = xs + i * C;
+               const float* g = dy + i * C;
+               float* d = dx + i * C;
+               for (int64_t c = 0; c < C; ++c)
+                 d[c] += pa[c] * g[c] + pb[c] * ((xr[c] - mu[c]) * is[c]) + pk[c];
              }
+           });
          });
   return y;
 }

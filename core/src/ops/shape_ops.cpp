@@ -5,6 +5,7 @@
 #include "cnn/autograd.h"
 #include "cnn/error.h"
 #include "cnn/ops.h"
+#include "cnn/parallel.h"
 
 namespace cnn::ops {
 
@@ -46,8 +47,12 @@ Tensor add(const Tensor& a, const Tensor& b) {
   if (a.shape() != b.shape())
     shape_fail("add", "inputs have shapes " + shape_str(a.shape()) + " and " + shape_str(b.shape()) +
                           ", expected equal shapes");
-  Tensor y(a.shape());
-  for (int64_t i = 0, n = y.numel(); i < n; ++i) y[i] = a[i] + b[i];
+  Tensor y = Tensor::empty(a.shape());
+  const float *pa = a.data(), *pb = b.data();
+  float* py = y.data();
+  parallel_elementwise(y.numel(), [=](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) py[i] = pa[i] + pb[i];
+  });
   record(y, "add", {a, b}, [a, b](const Tensor& out, const float* dy) {
     if (a.requires_grad()) accumulate(a.grad_data(), dy, out.numel());
     if (b.requires_grad()) accumulate(b.grad_data(), dy, out.numel());

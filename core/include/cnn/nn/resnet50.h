@@ -10,10 +10,10 @@
 namespace cnn::nn {
 
 struct ResNet50Options {
-  bool include_top = true;              // avg_pool + Dense(classes) named "predictions"
-  Shape input_shape = {224, 224, 3};    // (H, W, C); H and W at least 32, as Keras requires
-  int64_t classes = 1000;               // include_top only
-  std::string pooling = "";             // without the top: "" (4D output), "avg" or "max"
+  bool include_top = true;            // avg_pool + Dense(classes) named "predictions"
+  Shape input_shape = {224, 224, 3};  // (H, W, C); H and W at least 32, as Keras requires
+  int64_t classes = 1000;             // include_top only
+  std::string pooling = "";           // without the top: "" (4D output), "avg" or "max"
   std::string classifier_activation = "softmax";
   uint64_t seed = 0;
 };
