@@ -155,8 +155,11 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
-  scale_c(M, N, beta, C, ldc);
-  if (K <= 0 || alpha == 0.0f) return;
+  if (K <= 0 || alpha == 0.0f) return scale_c(M, N, beta, C, ldc);
+  // beta 0: the first K block's tiles overwrite C (no pass to clear it, and
+  // NaN/Inf left in C are dropped); any other beta but 1 scales C first.
+  const bool first_overwrites = beta == 0.0f;
+  if (!first_overwrites) scale_c(M, N, beta, C, ldc);
   const KernelTable& kt = active_kernels();
   const bool narrow = N <= kt.narrow_nr;
   const int64_t MR = narrow ? kt.narrow_mr : kt.mr, NR = narrow ? kt.narrow_nr : kt.nr;
@@ -174,6 +177,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
     const int64_t slivers = (nc + NR - 1) / NR;
     for (int64_t p0 = 0; p0 < K; p0 += KC) {
       const int64_t kc = std::min(KC, K - p0);
+      const bool overwrite = first_overwrites && p0 == 0;
       const auto pack = [&](int64_t s0, int64_t s1) {
         pack_b(trans_b, B, ldb, p0, j0, kc, nc, NR, s0, s1, b_pack);
       };
@@ -203,7 +207,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
             const float* bp = b_pack + s * kc * NR;
             for (int64_t i = 0; i < mc; i += MR)
               tile(kc, a_pack + (i / MR) * kc * MR, bp, alpha, C + (i0 + i) * ldc + j0 + j, ldc,
-                   std::min(MR, mc - i), std::min(NR, nc - j));
+                   std::min(MR, mc - i), std::min(NR, nc - j), overwrite);
           }
         }
       };

@@ -14,7 +14,7 @@ namespace {
 
 template <class Arch, int MR, int NV>
 void gemm_tile_simd(int64_t kc, const float* a, const float* b, float alpha, float* c, int64_t ldc, int64_t m,
-                    int64_t n) {
+                    int64_t n, bool overwrite) {
   using V = xsimd::batch<float, Arch>;
   constexpr int W = static_cast<int>(V::size);
   constexpr int NR = NV * W;
@@ -43,7 +43,10 @@ void gemm_tile_simd(int64_t kc, const float* a, const float* b, float alpha, flo
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) {
         float* cp = c + r * ldc + v * W;
-        xsimd::fma(va, acc[r][v], V::load_unaligned(cp)).store_unaligned(cp);
+        if (overwrite)
+          (va * acc[r][v]).store_unaligned(cp);
+        else
+          xsimd::fma(va, acc[r][v], V::load_unaligned(cp)).store_unaligned(cp);
       }
     return;
   }
@@ -51,7 +54,8 @@ void gemm_tile_simd(int64_t kc, const float* a, const float* b, float alpha, flo
   for (int r = 0; r < MR; ++r)
     for (int v = 0; v < NV; ++v) acc[r][v].store_aligned(tile + r * NR + v * W);
   for (int64_t r = 0; r < m; ++r)
-    for (int64_t j = 0; j < n; ++j) c[r * ldc + j] += alpha * tile[r * NR + j];
+    for (int64_t j = 0; j < n; ++j)
+      c[r * ldc + j] = alpha * tile[r * NR + j] + (overwrite ? 0.0f : c[r * ldc + j]);
 }
 
 // A register-only multiply-add loop: ACC independent accumulators hide the

@@ -10,7 +10,7 @@ namespace {
 constexpr int64_t MR = 4, NR = 8;
 
 void gemm_tile_scalar(int64_t kc, const float* a, const float* b, float alpha, float* c, int64_t ldc,
-                      int64_t m, int64_t n) {
+                      int64_t m, int64_t n, bool overwrite) {
   float acc[MR][NR] = {};
   for (int64_t p = 0; p < kc; ++p) {
     for (int64_t r = 0; r < MR; ++r) {
@@ -21,7 +21,7 @@ void gemm_tile_scalar(int64_t kc, const float* a, const float* b, float alpha, f
     b += NR;
   }
   for (int64_t r = 0; r < m; ++r)
-    for (int64_t j = 0; j < n; ++j) c[r * ldc + j] += alpha * acc[r][j];
+    for (int64_t j = 0; j < n; ++j) c[r * ldc + j] = alpha * acc[r][j] + (overwrite ? 0.0f : c[r * ldc + j]);
 }
 
 double peak_flops_scalar(int64_t iterations, float* sink) {
