@@ -123,3 +123,31 @@ TEST(ResNet50, FreezingLeavesOnlyTheHeadTrainable) {
   EXPECT_EQ(m->count_trainable_params(), 0);
   EXPECT_EQ(m->count_params(), 23'587'712);
 }
+
+TEST(ResNet50, FusedInferenceEqualsLayerByLayer) {
+  // Inference runs conv -> BN [-> add] [-> relu] as one conv; with an input
+  // that requires grad every layer runs on its own. Both must agree.
+  auto m = nn::resnet50({.input_shape = {32, 32, 3}, .classes = 7, .seed = 2});
+  Rng rng(5);
+  for (const auto& layer : m->layers())
+    if (layer->class_name() == "BatchNormalization") {
+      auto& w = layer->weights();  // gamma, beta, moving_mean, moving_variance
+      for (int64_t c = 0; c < w[0].value.numel(); ++c) {
+        w[0].value[c] = rng.uniform(0.5f, 1.5f);
+        w[1].value[c] = rng.uniform(-0.5f, 0.5f);
+        w[2].value[c] = rng.uniform(-0.5f, 0.5f);
+        w[3].value[c] = rng.uniform(0.5f, 2.0f);
+      }
+    }
+  Tensor x = test::random_tensor({2, 32, 32, 3}, 11, 2.0f);
+  Tensor fused = m->predict(x);
+  Tensor xin = x.clone();
+  xin.set_requires_grad(true);
+  Tensor separate = m->call(xin, false);
+  EXPECT_LT(test::rel_error(fused, separate), 1e-5);
+  // An intermediate value asked for is computed, not fused away.
+  std::vector<Tensor> outs = m->layer_outputs(x, {"conv3_block2_2_bn", "conv3_block2_out"});
+  std::vector<Tensor> ref = m->layer_outputs(x, {"conv3_block2_out"});
+  EXPECT_EQ(outs[0].shape(), (Shape{2, 4, 4, 128}));
+  EXPECT_LT(test::rel_error(outs[1], ref[0]), 1e-5);
+}

@@ -45,6 +45,18 @@ struct Conv2DOptions {
 // x (N, H, W, C), w (KH, KW, C, O), b (O) or undefined -> (N, OH, OW, O).
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOptions& opt = {});
 
+// Inference only (nothing is recorded): per output channel o,
+//   y = act((conv(x, w) + b) * scale[o] + shift[o] + residual)
+// in the conv's one pass over its output: a BatchNormalization in inference
+// mode folded into the conv, then a ResNet block's Add and ReLU.
+struct ConvEpilogue {
+  std::vector<float> scale, shift;  // (O) each, or empty for 1 and 0
+  Tensor residual;                  // the conv's output shape, or undefined
+  bool relu = false;
+};
+Tensor conv2d_inference(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOptions& opt,
+                        const ConvEpilogue& epilogue);
+
 struct Pool2DOptions {
   int64_t pool_h = 2, pool_w = 2;
   int64_t stride_h = 0, stride_w = 0;  // 0: the pool size (Keras strides=None)

@@ -150,6 +150,7 @@ void Model::init_graph(const std::vector<KerasTensor>& inputs, const std::vector
     Rng rng(seed_ * 0x9E3779B97F4A7C15ull + i + 1);
     l.build(in_shapes, rng);
   }
+  find_conv_chains();
 }
 
 std::vector<LayerPtr> Model::layers() const {
@@ -273,12 +274,23 @@ std::vector<Tensor> Model::run_graph(const std::vector<Tensor>& inputs, bool tra
   CallContext ctx;
   ctx.training = training;
   ctx.rng = rng;
+  std::vector<bool> pinned(nodes_.size(), false);  // values the caller gets back
+  for (size_t i = 0; i < nodes_.size(); ++i) pinned[i] = is_output[i] || kept[i];
+  std::vector<bool> done(nodes_.size(), false);  // computed by a fused conv chain
   for (size_t i = 0; i < nodes_.size(); ++i) {
     if (nodes_[i].inbound.empty()) continue;  // an input, already set
-    std::vector<Tensor> args;
-    for (int j : nodes_[i].inbound) args.push_back(values[j]);
     ctx.skip_activation = skip_final_activation && is_output[i];
-    values[i] = nodes_[i].layer->call(args, ctx);
+    if (!done[i]) {
+      ConvChain c = chain_at_[i] >= 0 ? chains_[chain_at_[i]] : ConvChain{};
+      if (c.conv >= 0 && run_conv_chain(c, values, ctx, pinned, skip_final_activation)) {
+        for (int n : {c.bn, c.add, c.relu})
+          if (n >= 0) done[n] = true;
+      } else {
+        std::vector<Tensor> args;
+        for (int j : nodes_[i].inbound) args.push_back(values[j]);
+        values[i] = nodes_[i].layer->call(args, ctx);
+      }
+    }
     for (int j : nodes_[i].inbound)
       if (last_use[j] == static_cast<int>(i) && !kept[j]) values[j] = Tensor();
   }

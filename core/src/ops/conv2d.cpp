@@ -57,9 +57,15 @@ void each_image(int64_t n0, int64_t gn, int64_t floats_per_image, const F& f) {
   });
 }
 
-}  // namespace
+// The convolution alone, (N, OH, OW, O) without bias; checks the shapes.
+struct ConvForward {
+  Tensor y;
+  kernels::ConvGeometry g;
+  int64_t N, P, KKC, O;
+  bool pointwise;
+};
 
-Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOptions& opt) {
+ConvForward conv_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOptions& opt) {
   if (x.ndim() != 4)
     shape_fail("conv2d", "input has shape " + shape_str(x.shape()) +
                              ", expected rank 4 (batch, height, width, channels)");
@@ -109,6 +115,17 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOpt
                     O);
     }
   }
+  return {y, g, N, P, KKC, O, pointwise};
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOptions& opt) {
+  const ConvForward f = conv_forward(x, w, b, opt);
+  Tensor y = f.y;
+  const kernels::ConvGeometry g = f.g;
+  const int64_t N = f.N, P = f.P, KKC = f.KKC, O = f.O;
+  const bool pointwise = f.pointwise;
   // Memory-bound passes over large outputs split across threads too.
   const int64_t row_grain = std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, O));
   if (b.defined() || opt.relu)
@@ -161,6 +178,43 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOpt
            }
          });
   return y;
+}
+
+Tensor conv2d_inference(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOptions& opt,
+                        const ConvEpilogue& ep) {
+  ConvForward f = conv_forward(x, w, b, opt);
+  const int64_t O = f.O, rows = f.N * f.P;
+  if ((!ep.scale.empty() && static_cast<int64_t>(ep.scale.size()) != O) ||
+      (!ep.shift.empty() && static_cast<int64_t>(ep.shift.size()) != O))
+    shape_fail("conv2d_inference", str_cat("scale/shift have ", ep.scale.size(), "/", ep.shift.size(),
+                                           " values, expected one per filter (", O, ")"));
+  if (ep.residual.defined() && ep.residual.shape() != f.y.shape())
+    shape_fail("conv2d_inference", "residual has shape " + shape_str(ep.residual.shape()) + ", expected " +
+                                       shape_str(f.y.shape()));
+  // (acc + b) * s + t = acc * s + (b * s + t): one multiply-add per value.
+  std::vector<float> scale(O, 1.0f), shift(O, 0.0f);
+  for (int64_t o = 0; o < O; ++o) {
+    if (!ep.scale.empty()) scale[o] = ep.scale[o];
+    const float bias = b.defined() ? b[o] : 0.0f;
+    shift[o] = bias * scale[o] + (ep.shift.empty() ? 0.0f : ep.shift[o]);
+  }
+  float* y = f.y.data();
+  const float* res = ep.residual.defined() ? ep.residual.data() : nullptr;
+  const bool relu = ep.relu;
+  parallel_for(rows, std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, O)),
+               [&](int64_t r0, int64_t r1) {
+                 const float *sc = scale.data(), *sh = shift.data();
+                 for (int64_t r = r0; r < r1; ++r) {
+                   float* row = y + r * O;
+                   const float* rr = res ? res + r * O : nullptr;
+                   for (int64_t o = 0; o < O; ++o) {
+                     float v = row[o] * sc[o] + sh[o];
+                     if (rr) v += rr[o];
+                     row[o] = relu ? std::max(v, 0.0f) : v;
+                   }
+                 }
+               });
+  return f.y;
 }
 
 }  // namespace cnn::ops

@@ -51,9 +51,9 @@ class Conv2D : public Layer {
   nlohmann::ordered_json config() const override;
   std::string activation_name() const override { return opt_.activation; }
   const Conv2DOptions& options() const { return opt_; }
+  ops::Conv2DOptions op_options() const;  // strides, padding and dilation for ops::conv2d
 
  private:
-  ops::Conv2DOptions op_options() const;
   Conv2DOptions opt_;
 };
 
@@ -196,6 +196,13 @@ class BatchNormalization : public Layer {
   void build(const std::vector<Shape>& in, Rng& rng) override;
   Tensor call(const std::vector<Tensor>& inputs, const CallContext& ctx) override;
   nlohmann::ordered_json config() const override;
+
+  // Whether call() uses the moving statistics (not training, or frozen).
+  bool uses_moving_statistics(const CallContext& ctx) const { return !(ctx.training && trainable()); }
+  // Inference as y = x * scale + shift per channel (what a conv can fold in).
+  void inference_scale_shift(std::vector<float>& scale, std::vector<float>& shift) const;
+  // Whether gamma or beta would receive a gradient.
+  bool any_weight_requires_grad() const;
 
  private:
   BatchNormOptions opt_;

@@ -144,6 +144,22 @@ class Model {
     std::vector<int> inbound;  // indices into nodes_
     Shape shape;               // output shape, batch -1
   };
+  // Conv2D -> BatchNormalization [-> Add(shortcut)] [-> ReLU], each value
+  // used once: inference runs it as one conv with a fused epilogue
+  // (src/nn/conv_chains.cpp). Node indices; -1 where the chain has no such step.
+  struct ConvChain {
+    int conv = -1, bn = -1, add = -1, residual = -1, relu = -1;
+  };
+  void find_conv_chains();
+  // Runs the chain starting at its conv when this call allows it (moving
+  // statistics, nothing to record, no intermediate value wanted), storing
+  // the result at its last node; false when the nodes must run one by one.
+  // A shortcut not computed yet shortens the chain to conv + batch norm
+  // (`chain` says what ran).
+  bool run_conv_chain(ConvChain& chain, std::vector<Tensor>& values, const CallContext& ctx,
+                      const std::vector<bool>& pinned, bool skip_final_activation) const;
+  std::vector<int> chain_at_;  // per node: index into chains_ of the chain it starts, or -1
+  std::vector<ConvChain> chains_;
   std::string name_;
   uint64_t seed_;
   std::vector<Node> nodes_;  // execution order = Keras's layer order

@@ -1,4 +1,5 @@
 // Activation, BatchNormalization, Dropout, Rescaling, Add and Concatenate.
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "cnn/error.h"
@@ -66,6 +67,29 @@ Tensor BatchNormalization::call(const std::vector<Tensor>& inputs, const CallCon
   // uses the Bessel-corrected batch variance; other ranks use the biased one.
   o.unbiased_moving_var = inputs.at(0).ndim() == 4;
   return ops::batch_norm(inputs[0], gamma, beta, weights()[i].value, weights()[i + 1].value, o);
+}
+
+void BatchNormalization::inference_scale_shift(std::vector<float>& scale, std::vector<float>& shift) const {
+  size_t i = 0;
+  const Tensor* gamma = opt_.scale ? &weights()[i++].value : nullptr;
+  const Tensor* beta = opt_.center ? &weights()[i++].value : nullptr;
+  const Tensor& mean = weights()[i].value;
+  const Tensor& var = weights()[i + 1].value;
+  const int64_t C = mean.numel();
+  scale.assign(static_cast<size_t>(C), 0.0f);
+  shift.assign(static_cast<size_t>(C), 0.0f);
+  // The same float arithmetic as ops::batch_norm's inference path.
+  for (int64_t c = 0; c < C; ++c) {
+    const float inv_std = 1.0f / std::sqrt(var[c] + opt_.epsilon);
+    scale[c] = inv_std * (gamma ? (*gamma)[c] : 1.0f);
+    shift[c] = (beta ? (*beta)[c] : 0.0f) - mean[c] * scale[c];
+  }
+}
+
+bool BatchNormalization::any_weight_requires_grad() const {
+  for (const Weight& w : weights())
+    if (w.value.requires_grad()) return true;
+  return false;
 }
 
 nlohmann::ordered_json BatchNormalization::config() const {
