@@ -1,8 +1,11 @@
 // The wasm engine's workloads in Node, through the npm package's JS API.
-// usage: node bench/wasm-bench.mjs --workload w1 [--threads 1|2] [--seconds 5] [--json]
-// --threads 1 runs the single-thread build, 2 the threaded build.
-// Prints {"workload", "threads", "variant", "images_per_s"} with --json.
+// usage: node bench/wasm-bench.mjs --workload w1|w2|w3|w4|gemm|peak [--threads N] [--batch 1|8]
+//                                  [--seconds 5] [--json]
+// --threads 1 runs the single-thread build, N > 1 the threaded build on N threads.
+// Prints {"workload", "threads", "variant", "images_per_s"} with --json (w3
+// adds "batch"); gemm and peak print "gflops" instead.
 import { loadCnn } from '../bindings/js/index.mjs';
+import { runW2, runW3, runW4 } from './workloads/cnn-workloads.mjs';
 import { runW1 } from './workloads/w1.mjs';
 
 const args = process.argv.slice(2);
@@ -15,13 +18,23 @@ const threads = Number(opt('threads', '1'));
 const seconds = Number(opt('seconds', '5'));
 const json = args.includes('--json');
 
-if (workload !== 'w1') {
-  console.error(`wasm-bench: workload '${workload}' is not available yet (only w1: LeNet training)`);
+const batch = Number(opt('batch', '8'));
+const runners = { w1: runW1, w2: runW2, w3: runW3, w4: runW4 };
+if (!runners[workload] && workload !== 'gemm' && workload !== 'peak') {
+  console.error(`wasm-bench: unknown workload '${workload}', expected w1, w2, w3, w4, gemm or peak`);
   process.exit(2);
 }
 
 const cnn = await loadCnn({ threads: threads > 1 });
-const { images_per_s } = await runW1(cnn, { seconds });
-const result = { workload, threads, variant: cnn.backend.variant, images_per_s };
-console.log(json ? JSON.stringify(result) : `${workload} (${result.variant}, ${threads} thread(s)): ${result.images_per_s} images/s`);
+if (threads > 1) cnn.setThreads(threads);
+let result;
+if (runners[workload]) {
+  const { images_per_s } = await runners[workload](cnn, { seconds, batch });
+  result = { workload, threads, variant: cnn.backend.variant, ...(workload === 'w3' ? { batch } : {}), images_per_s };
+} else {
+  const r = JSON.parse(workload === 'gemm' ? cnn.module.benchGemm(Number(opt('size', '512')), seconds)
+                                           : cnn.module.benchPeak(seconds));
+  result = { workload, threads, variant: cnn.backend.variant, ...r };
+}
+console.log(json ? JSON.stringify(result) : `${workload} (${result.variant}, ${threads} thread(s)): ${JSON.stringify(result)}`);
 cnn.dispose();

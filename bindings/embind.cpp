@@ -9,6 +9,7 @@
 #include <emscripten/val.h>
 #include <malloc.h>
 
+#include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -20,9 +21,14 @@
 #include "cnn/error.h"
 #include "cnn/io/keras_json.h"
 #include "cnn/io/model_bytes.h"
+#include "cnn/kernels/gemm.h"
+#include "cnn/kernels/isa.h"
 #include "cnn/nn/model.h"
 #include "cnn/nn/presets.h"
+#include "cnn/nn/resnet50.h"
 #include "cnn/optim/optimizer.h"
+#include "cnn/parallel.h"
+#include "cnn/rng.h"
 #include "cnn/train/fit_loop.h"
 
 using emscripten::val;
@@ -233,6 +239,28 @@ class JsModel {
       return new JsModel(
           cnn::nn::lenet({static_cast<int64_t>(h), static_cast<int64_t>(w), static_cast<int64_t>(c)},
                          static_cast<int64_t>(classes), static_cast<uint64_t>(seed)));
+    });
+  }
+  static JsModel* courseCnn(double h, double w, double c, double classes, double seed) {
+    return guard([&]() -> JsModel* {
+      return new JsModel(
+          cnn::nn::course_cnn({static_cast<int64_t>(h), static_cast<int64_t>(w), static_cast<int64_t>(c)},
+                              static_cast<int64_t>(classes), static_cast<uint64_t>(seed)));
+    });
+  }
+  // keras.applications.ResNet50's architecture, randomly initialised; options
+  // as JSON: {includeTop, inputShape, classes, pooling, classifierActivation, seed}.
+  static JsModel* resnet50(const std::string& options_json) {
+    return guard([&]() -> JsModel* {
+      const auto j = nlohmann::json::parse(options_json);
+      cnn::nn::ResNet50Options o;
+      o.include_top = j.value("includeTop", o.include_top);
+      if (j.contains("inputShape")) o.input_shape = j["inputShape"].get<cnn::Shape>();
+      o.classes = j.value("classes", o.classes);
+      o.pooling = j.value("pooling", o.pooling);
+      o.classifier_activation = j.value("classifierActivation", o.classifier_activation);
+      o.seed = j.value("seed", o.seed);
+      return new JsModel(cnn::nn::resnet50(o));
     });
   }
   static JsModel* load(const std::string& bytes) {
@@ -483,6 +511,63 @@ std::string build_info() {
       .dump();
 }
 
+// Kernel figures for bench/wasm-bench.mjs, timed inside wasm after a
+// warm-up (V8 runs a function's first calls in its baseline compiler).
+// GFLOP/s of a square size^3 GEMM on the engine's threads.
+std::string bench_gemm(int size, double seconds) {
+  return guard([&] {
+    const int64_t n = size;
+    std::vector<float> a(static_cast<size_t>(n * n)), b(a.size()), c(a.size());
+    cnn::Rng rng(1);
+    for (float& v : a) v = rng.uniform(-1.0f, 1.0f);
+    for (float& v : b) v = rng.uniform(-1.0f, 1.0f);
+    const auto once = [&] {
+      cnn::kernels::gemm(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    };
+    for (int i = 0; i < 3; ++i) once();
+    int64_t runs = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    double elapsed = 0;
+    while (elapsed < seconds) {
+      once();
+      ++runs;
+      elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+    return json{{"size", size}, {"gflops", 2.0 * n * n * n * runs / elapsed * 1e-9}}.dump();
+  });
+}
+
+// GFLOP/s of the register-only multiply-add loop (f32x4 mul + add: wasm SIMD
+// has no FMA) on every engine thread at once: the peak GEMM is measured against.
+std::string bench_peak(double seconds) {
+  return guard([&] {
+    const int threads = cnn::num_threads();
+    const int64_t iterations = int64_t{1} << 20;
+    const auto round = [&] {
+      std::vector<double> done(static_cast<size_t>(threads));
+      cnn::parallel_for(threads, 1, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i)
+          done[static_cast<size_t>(i)] = cnn::kernels::run_peak_flops_loop(iterations);
+      });
+      double f = 0;
+      for (double d : done) f += d;
+      return f;
+    };
+    for (int i = 0; i < 3; ++i) round();
+    double flops = 0, elapsed = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    while (elapsed < seconds) {
+      flops += round();
+      elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+    return json{{"threads", threads}, {"gflops", flops / elapsed * 1e-9}}.dump();
+  });
+}
+
+void set_num_threads(int n) {
+  guard([&] { cnn::set_num_threads(n); });
+}
+
 // Bytes the allocator has handed out, and the size of the wasm heap itself.
 std::string heap_info() {
   struct mallinfo mi = mallinfo();
@@ -495,6 +580,11 @@ EMSCRIPTEN_BINDINGS(cnn_playground) {
   using namespace emscripten;
   function("takeError", &take_error);
   function("buildInfo", &build_info);
+  function("numThreads", &cnn::num_threads);
+  function("maxThreads", &cnn::max_threads);
+  function("setNumThreads", &set_num_threads);
+  function("benchGemm", &bench_gemm);
+  function("benchPeak", &bench_peak);
   function("heapInfo", &heap_info);
   function("syntheticTask", &synthetic_task, allow_raw_pointers());
   function("encodePng", &encode_png);
@@ -541,6 +631,8 @@ EMSCRIPTEN_BINDINGS(cnn_playground) {
       .class_function("fromJson", &JsModel::fromJson, allow_raw_pointers())
       .class_function("load", &JsModel::load, allow_raw_pointers())
       .class_function("lenet", &JsModel::lenet, allow_raw_pointers())
+      .class_function("courseCnn", &JsModel::courseCnn, allow_raw_pointers())
+      .class_function("resnet50", &JsModel::resnet50, allow_raw_pointers())
       .function("save", &JsModel::save)
       .function("metadata", &JsModel::metadata)
       .function("layerOutputs", &JsModel::layerOutputs, allow_raw_pointers())

@@ -185,6 +185,11 @@ export declare class Cnn {
   readonly presets: {
     /** The course's LeNet (61,706 params at 28x28x1, 10 classes). */
     lenet(args?: { inputShape?: [number, number, number]; classes?: number; seed?: number }): Model;
+    /** The course's 150x150 CNN: three Conv2D(16/32/64, 3, relu) + MaxPooling2D stages -> Dense(classes). */
+    courseCnn(args?: { inputShape?: [number, number, number]; classes?: number; seed?: number }): Model;
+    /** keras.applications.ResNet50 (random weights): 25,636,712 params with the top, 23,587,712 without. */
+    resnet50(args?: { includeTop?: boolean; inputShape?: [number, number, number]; classes?: number;
+                      pooling?: '' | 'avg' | 'max'; classifierActivation?: string; seed?: number }): Model;
   };
   readonly data: {
     syntheticTask(args?: { samples?: number; height?: number; width?: number; channels?: number; classes?: number;
@@ -204,6 +209,12 @@ export declare class Cnn {
   modelFromJSON(json: string | object, options?: { seed?: number }): Model;
   loadModel(bytes: Uint8Array | ArrayBuffer): Model;
   heap(): { used: number; heapSize: number };
+  /** Threads the engine computes on (1 in the single-thread build). */
+  readonly threads: number;
+  /** The most threads this build can use. */
+  readonly maxThreads: number;
+  /** Sets the engine's thread count (1 to maxThreads), between calls. */
+  setThreads(n: number): void;
   dispose(): void;
 }
 

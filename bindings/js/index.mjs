@@ -338,6 +338,19 @@ export class Cnn {
         const [h, w, c] = inputShape;
         return new Model(this, check(module, module.Model.lenet(h, w, c, classes, seed)));
       },
+      /** The course's small CNN for 150x150 photos: Conv2D(16/32/64, 3, relu) + MaxPooling2D stages -> Dense. */
+      courseCnn: ({ inputShape = [150, 150, 3], classes = 12, seed = 0 } = {}) => {
+        const [h, w, c] = inputShape;
+        return new Model(this, check(module, module.Model.courseCnn(h, w, c, classes, seed)));
+      },
+      /**
+       * keras.applications.ResNet50's architecture (Keras's layer names and order), randomly
+       * initialised as Keras does; `pooling` is '', 'avg' or 'max' without the top.
+       */
+      resnet50: ({ includeTop = true, inputShape = [224, 224, 3], classes = 1000, pooling = '',
+                   classifierActivation = 'softmax', seed = 0 } = {}) =>
+        new Model(this, check(module, module.Model.resnet50(
+          JSON.stringify({ includeTop, inputShape, classes, pooling, classifierActivation, seed })))),
     };
     this.data = {
       ...makeData(this, check, Tensor),
@@ -386,6 +399,19 @@ export class Cnn {
   loadModel(bytes) {
     const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
     return new Model(this, check(this.module, this.module.Model.load(u8)));
+  }
+
+  /** Threads the engine computes on (1 in the single-thread build). */
+  get threads() {
+    return this.module.numThreads();
+  }
+  /** Sets the engine's thread count, 1 to maxThreads (between calls, not during a fit). */
+  setThreads(n) {
+    check(this.module, this.module.setNumThreads(n));
+  }
+  /** The most threads this build can use. */
+  get maxThreads() {
+    return this.module.maxThreads();
   }
 
   /** Bytes in use by the engine's allocator and the wasm heap's size. */
