@@ -2,13 +2,21 @@
 // and prints the median of the per-round ratios (the machine is shared and
 // noisy, so one run proves little).
 //
-// usage: node bench/compare.mjs [--rounds 5] [--threads 1,2] [--only gemm,conv,peak,w1,w2,wasm-w1] [--json]
-//   gemm     cnnp-bench BM_GEMM/size:S           vs OpenBLAS cblas_sgemm (build/openblas-sgemm)
-//   conv     cnnp-bench BM_GEMM_Conv/<ResNet50 layer> vs OpenBLAS on the same M, N, K
-//   peak     cnnp-bench BM_PeakFlops: the cores' multiply-add peak, to compare GEMM against
-//   w1, w2   cnnp-bench BM_W1_LeNetTrain / BM_W2_CourseCNNTrain vs PyTorch CPU (bench/peers/pytorch_workloads.py)
-//   wasm-w1  the wasm build in Node (bench/wasm-bench.mjs) vs PyTorch CPU, W1
-// Needs a release build (build/), and for the peers Debian's libopenblas-dev and python3-torch.
+// usage: node bench/compare.mjs [--rounds 5] [--threads 1,2] [--only LIST] [--json]
+// LIST (comma-separated; default all):
+//   peak      cnnp-bench BM_PeakFlops: the cores' multiply-add peak, to compare GEMM against
+//   gemm      cnnp-bench BM_GEMM/size:S vs OpenBLAS cblas_sgemm (build/openblas-sgemm)
+//   conv      cnnp-bench BM_GEMM_Conv/<ResNet50 layer> vs OpenBLAS on the same M, N, K
+//   w1, w2    cnnp-bench BM_W1_LeNetTrain / BM_W2_CourseCNNTrain vs PyTorch CPU
+//   w3        BM_W3_ResNet50Infer batch 1 vs PyTorch (latency), batch 8 vs onnxruntime-node
+//   w4        BM_W4_ResNet50Transfer vs PyTorch, images/s and peak resident memory
+//   wasm      the wasm build in Node (bench/wasm-bench.mjs): W1, W2, W4 at 1 thread vs PyTorch at 1
+//             thread, W3 batch 8 vs onnxruntime-web (wasm), GEMM 1024 vs the wasm SIMD peak
+//   js        W1 on TensorFlow.js (cpu and wasm backends) and ConvNetJS, against the wasm engine
+// Ratios are ours / peer (for memory: peer / ours, so above 1 is better either way). Scaling rows
+// give our 2-thread / 1-thread figure. Needs a release build (build/), the wasm build (dist/wasm),
+// and for the peers Debian's libopenblas-dev, python3-torch and python3-torchvision and the npm
+// packages of bench/peers (scripts/bench.sh installs them all).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,60 +30,113 @@ const opt = (name, def) => {
 };
 const rounds = Number(opt('rounds', '5'));
 const threadCounts = opt('threads', '1,2').split(',').map(Number);
-const only = opt('only', 'gemm,conv,peak,w1,w2,wasm-w1').split(',');
+const only = opt('only', 'peak,gemm,conv,w1,w2,w3,w4,wasm,js').split(',');
 const json = args.includes('--json');
 const bench = path.join(root, 'build/cnnp-bench');
 const openblas = path.join(root, 'build/openblas-sgemm');
 const python = '/usr/bin/python3';
+const onnx = path.join(root, 'bench/peers/.cache/resnet50.onnx');
 
 const run = (cmd, argv) => execFileSync(cmd, argv, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
-function ours(filter, minTime = 1) {
-  const out = JSON.parse(run(bench, [`--benchmark_filter=^${filter}$`, '--benchmark_format=json',
-                                     `--benchmark_min_time=${minTime}`]));
+const lastJson = (text) => JSON.parse(text.trim().split('\n').at(-1));
+
+// The last result of each benchmark and peer run, so a memory row can read
+// the run its speed row just made.
+const last = {};
+function ours(filter, minTime) {
+  const out = JSON.parse(run(bench, [`--benchmark_filter=^${filter}/min_time:${minTime.toFixed(3)}/real_time$`,
+                                     '--benchmark_format=json', `--benchmark_min_time=${minTime}`]));
   const b = out.benchmarks.find((x) => x.run_type !== 'aggregate');
   if (!b) throw new Error(`cnnp-bench ran nothing for ${filter}`);
+  last[filter] = b;
   return b.items_per_second;
 }
-const lastJson = (text) => JSON.parse(text.trim().split('\n').at(-1));
-const pytorch = (workload, threads) =>
-  lastJson(run(python, ['bench/peers/pytorch_workloads.py', '--workload', workload, '--threads', String(threads),
-                        '--seconds', '3'])).images_per_s;
+function pytorch(workload, threads, batch = 0) {
+  const r = lastJson(run(python, ['bench/peers/pytorch_workloads.py', '--workload', workload, '--threads', String(threads),
+                                  '--seconds', '3', ...(batch ? ['--batch', String(batch)] : [])]));
+  last[`pytorch ${workload} ${threads}`] = r;
+  return r.images_per_s;
+}
 const blas = (m, n, k, threads) =>
   lastJson(run(openblas, ['--m', String(m), '--n', String(n), '--k', String(k), '--threads', String(threads)])).gflops * 1e9;
+const ort = (backend, threads, batch) =>
+  lastJson(run(process.execPath, ['bench/peers/onnxruntime_w3.mjs', '--backend', backend, '--threads', String(threads),
+                                  '--batch', String(batch), '--seconds', '4'])).images_per_s;
+const wasm = (workload, threads, extra = []) => {
+  const r = lastJson(run(process.execPath, ['bench/wasm-bench.mjs', '--workload', workload, '--threads', String(threads),
+                                            '--seconds', '4', '--json', ...extra]));
+  return r.images_per_s ?? r.gflops * 1e9;
+};
+const jsPeer = (script, extra = []) => {
+  const r = lastJson(run(process.execPath, [`bench/peers/${script}`, '--seconds', '4', ...extra]));
+  if (r.error) return NaN;  // recorded as "cannot run" below
+  return r.images_per_s;
+};
 
-// Each pair: [name, unit, ours(), peer() or null].
-const pairs = [];
+// Each row: [name, unit, ours(), peer() or null].
+const rows = [];
 const CONVS = { conv1_7x7s2: [12544, 64, 147], conv2_3x3: [3136, 64, 576], conv2_1x1_expand: [3136, 256, 64],
                 conv3_3x3: [784, 128, 1152], conv4_3x3: [196, 256, 2304], conv5_3x3: [49, 512, 4608],
                 conv5_1x1_expand: [49, 2048, 512] };
+const haveBlas = fs.existsSync(openblas);
 for (const t of threadCounts) {
-  if (only.includes('peak')) pairs.push([`peak/threads:${t}`, 'GFLOP/s', () => ours(`BM_PeakFlops/threads:${t}/min_time:0.500/real_time`, 0.5), null]);
+  if (only.includes('peak')) rows.push([`peak/threads:${t}`, 'GFLOP/s', () => ours(`BM_PeakFlops/threads:${t}`, 0.5), null]);
   if (only.includes('gemm'))
     for (const s of [256, 512, 1024])
-      pairs.push([`gemm ${s}^3/threads:${t}`, 'GFLOP/s', () => ours(`BM_GEMM/size:${s}/threads:${t}/min_time:1.000/real_time`),
-                  fs.existsSync(openblas) ? () => blas(s, s, s, t) : null]);
+      rows.push([`gemm ${s}^3/threads:${t}`, 'GFLOP/s', () => ours(`BM_GEMM/size:${s}/threads:${t}`, 1),
+                 haveBlas ? () => blas(s, s, s, t) : null]);
   if (only.includes('conv'))
     for (const [name, [m, n, k]] of Object.entries(CONVS))
-      pairs.push([`conv ${name}/threads:${t}`, 'GFLOP/s', () => ours(`BM_GEMM_Conv/${name}/threads:${t}/min_time:0.500/real_time`, 0.5),
-                  fs.existsSync(openblas) ? () => blas(m, n, k, t) : null]);
-  if (only.includes('w1')) pairs.push([`w1/threads:${t}`, 'images/s', () => ours(`BM_W1_LeNetTrain/threads:${t}/min_time:2.000/real_time`, 2), () => pytorch('w1', t)]);
-  if (only.includes('w2')) pairs.push([`w2/threads:${t}`, 'images/s', () => ours(`BM_W2_CourseCNNTrain/threads:${t}/min_time:3.000/real_time`, 3), () => pytorch('w2', t)]);
+      rows.push([`conv ${name}/threads:${t}`, 'GFLOP/s', () => ours(`BM_GEMM_Conv/${name}/threads:${t}`, 0.5),
+                 haveBlas ? () => blas(m, n, k, t) : null]);
+  if (only.includes('w1'))
+    rows.push([`w1/threads:${t}`, 'images/s', () => ours(`BM_W1_LeNetTrain/threads:${t}`, 2), () => pytorch('w1', t)]);
+  if (only.includes('w2'))
+    rows.push([`w2/threads:${t}`, 'images/s', () => ours(`BM_W2_CourseCNNTrain/threads:${t}`, 3), () => pytorch('w2', t)]);
+  if (only.includes('w3')) {
+    rows.push([`w3 batch 1 vs pytorch/threads:${t}`, 'images/s', () => ours(`BM_W3_ResNet50Infer/batch:1/threads:${t}`, 3),
+               () => pytorch('w3', t, 1)]);
+    rows.push([`w3 batch 8 vs onnxruntime-node/threads:${t}`, 'images/s',
+               () => ours(`BM_W3_ResNet50Infer/batch:8/threads:${t}`, 3), () => ort('node', t, 8)]);
+  }
+  if (only.includes('w4')) {
+    rows.push([`w4/threads:${t}`, 'images/s', () => ours(`BM_W4_ResNet50Transfer/threads:${t}`, 3), () => pytorch('w4', t)]);
+    // peer / ours: above 1 when we need less memory. Reads the runs just made.
+    rows.push([`w4 peak RSS (peer/ours)/threads:${t}`, 'MiB',
+               () => last[`BM_W4_ResNet50Transfer/threads:${t}`].peak_rss_mib,
+               () => last[`pytorch w4 ${t}`].peak_rss_mib, 'inverse']);
+  }
 }
-if (only.includes('wasm-w1'))
-  pairs.push(['wasm w1/threads:1', 'images/s',
-              () => lastJson(run(process.execPath, ['bench/wasm-bench.mjs', '--workload', 'w1', '--threads', '1', '--json'])).images_per_s,
-              () => pytorch('w1', 1)]);
+if (only.includes('wasm')) {
+  rows.push(['wasm w1 vs pytorch/threads:1', 'images/s', () => wasm('w1', 1), () => pytorch('w1', 1)]);
+  rows.push(['wasm w2 vs pytorch/threads:1', 'images/s', () => wasm('w2', 1), () => pytorch('w2', 1)]);
+  rows.push(['wasm w4 vs pytorch/threads:1', 'images/s', () => wasm('w4', 1), () => pytorch('w4', 1)]);
+  for (const t of threadCounts)
+    rows.push([`wasm w3 batch 8 vs onnxruntime-web/threads:${t}`, 'images/s', () => wasm('w3', t, ['--batch', '8']),
+               () => ort('web', t, 8)]);
+  for (const t of threadCounts)
+    rows.push([`wasm gemm 1024 vs wasm peak/threads:${t}`, 'GFLOP/s', () => wasm('gemm', t, ['--size', '1024']),
+               () => wasm('peak', t)]);
+}
+if (only.includes('js')) {
+  rows.push(['wasm w1 vs tfjs-cpu/threads:1', 'images/s', () => wasm('w1', 1), () => jsPeer('tfjs_w1.mjs', ['--backend', 'cpu'])]);
+  rows.push(['wasm w1 vs tfjs-wasm/threads:1', 'images/s', () => wasm('w1', 1), () => jsPeer('tfjs_w1.mjs', ['--backend', 'wasm'])]);
+  rows.push(['wasm w1 vs convnetjs/threads:1', 'images/s', () => wasm('w1', 1), () => jsPeer('convnetjs_w1.mjs')]);
+}
+if (rows.some(([name]) => name.includes('onnxruntime')) && !fs.existsSync(onnx))
+  run(python, ['bench/peers/export_resnet50_onnx.py']);
 
 const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = xs.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (!s.length) return NaN;
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const results = pairs.map(([name, unit]) => ({ name, unit, ours: [], peer: [], ratio: [] }));
+const results = rows.map(([name, unit]) => ({ name, unit, ours: [], peer: [], ratio: [] }));
 for (let r = 0; r < rounds; r++) {
-  pairs.forEach(([, , mine, peer], i) => {
+  rows.forEach(([, , mine, peer, kind], i) => {
     // Alternate which side runs first, so drift over a round cancels out.
     let a, b;
-    if (r % 2 === 0 || !peer) {
+    if (r % 2 === 0 || !peer || kind === 'inverse') {
       a = mine();
       b = peer?.();
     } else {
@@ -85,17 +146,27 @@ for (let r = 0; r < rounds; r++) {
     results[i].ours.push(a);
     if (b != null) {
       results[i].peer.push(b);
-      results[i].ratio.push(a / b);
+      results[i].ratio.push(kind === 'inverse' ? b / a : a / b);
     }
   });
   if (!json) process.stderr.write(`round ${r + 1}/${rounds} done\n`);
 }
+// Scaling: our 2-thread figure over our 1-thread figure, per round.
+if (threadCounts.includes(1) && threadCounts.includes(2))
+  for (const base of ['w2', 'w3 batch 8 vs onnxruntime-node', 'w3 batch 1 vs pytorch', 'w4', 'gemm 1024^3']) {
+    const one = results.find((x) => x.name === `${base}/threads:1`);
+    const two = results.find((x) => x.name === `${base}/threads:2`);
+    if (one && two)
+      results.push({ name: `scaling ${base.split(' vs ')[0]} (2 threads / 1)`, unit: 'x', ours: two.ours.map((v, k) => v / one.ours[k]),
+                     peer: [], ratio: [] });
+  }
 const scale = (unit) => (unit === 'GFLOP/s' ? 1e-9 : 1);
 for (const x of results) {
-  const row = { name: x.name, unit: x.unit, ours: +(median(x.ours) * scale(x.unit)).toFixed(1),
-                peer: x.peer.length ? +(median(x.peer) * scale(x.unit)).toFixed(1) : null,
-                median_ratio: x.ratio.length ? +median(x.ratio).toFixed(3) : null, rounds };
+  const peer = x.peer.length ? median(x.peer) : null;
+  const row = { name: x.name, unit: x.unit, ours: +(median(x.ours) * scale(x.unit)).toFixed(2),
+                peer: peer == null ? null : Number.isNaN(peer) ? 'cannot run' : +(peer * scale(x.unit)).toFixed(2),
+                median_ratio: x.ratio.length && !Number.isNaN(median(x.ratio)) ? +median(x.ratio).toFixed(3) : null, rounds };
   console.log(json ? JSON.stringify(row)
-                   : `${row.name.padEnd(32)} ours ${String(row.ours).padStart(8)} ${row.unit}` +
-                     (row.peer != null ? `  peer ${String(row.peer).padStart(8)}  median ratio ${row.median_ratio}` : ''));
+                   : `${row.name.padEnd(48)} ours ${String(row.ours).padStart(8)} ${row.unit}` +
+                     (row.peer != null ? `  peer ${String(row.peer).padStart(10)}  median ratio ${row.median_ratio}` : ''));
 }

@@ -12,7 +12,9 @@ scripts/install-deps.sh native bench
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j2 --target cnnp-bench openblas-sgemm
 [ -f dist/wasm/cnn-st.mjs ] && [ -f dist/wasm/cnn-mt.mjs ] || scripts/build-wasm.sh
+# The JS peers (ONNX Runtime, TensorFlow.js, ConvNetJS) from the npm registry;
+# no install scripts (onnxruntime-node's would fetch CUDA binaries).
+npm --prefix bench/peers ci --ignore-scripts --no-audit --no-fund
+[ -f bench/peers/.cache/resnet50.onnx ] || /usr/bin/python3 bench/peers/export_resnet50_onnx.py
 echo "== engine vs peers (median of $rounds alternating rounds)"
 node bench/compare.mjs --rounds "$rounds"
-echo "== wasm in Node"
-for t in 1 2; do node bench/wasm-bench.mjs --workload w1 --threads "$t" --json; done
