@@ -23,7 +23,7 @@ namespace cnn::ops {
 namespace {
 
 // y += b per row, then max(y, 0) when the ReLU is fused: one pass over y.
-void bias_relu_rows(float* y, const float* b, int64_t rows, int64_t cols, bool relu) {
+void bias_relu_rows(float* __restrict y, const float* __restrict b, int64_t rows, int64_t cols, bool relu) {
   if (!b && !relu) return;
   for (int64_t r = 0; r < rows; ++r) {
     float* row = y + r * cols;
@@ -34,7 +34,15 @@ void bias_relu_rows(float* y, const float* b, int64_t rows, int64_t cols, bool r
   }
 }
 
-void sum_rows_into(float* db, const float* dy, int64_t rows, int64_t cols) {
+// out = dy where y > 0, else 0: the gradient through a fused ReLU.
+void relu_mask(const float* __restrict y, const float* __restrict dy, float* __restrict out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float d = dy[i];  // loaded unconditionally, so the select vectorises
+    out[i] = y[i] > 0.0f ? d : 0.0f;
+  }
+}
+
+void sum_rows_into(float* __restrict db, const float* __restrict dy, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c) db[c] += dy[r * cols + c];
 }
@@ -143,8 +151,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOpt
              thread_local kernels::Scratch t_masked;
              float* masked = t_masked.get(N * P * O);
              const float* ys = out.data();
-             parallel_for(N * P * O, int64_t{1} << 15, [&](int64_t i0, int64_t i1) {
-               for (int64_t i = i0; i < i1; ++i) masked[i] = ys[i] > 0.0f ? dy_in[i] : 0.0f;
+             parallel_elementwise(N * P * O, [ys, dy_in, masked](int64_t i0, int64_t i1) {
+               relu_mask(ys + i0, dy_in + i0, masked + i0, i1 - i0);
              });
              dy = masked;
            }

@@ -31,6 +31,33 @@ PoolPlan plan_pool(const char* op, const Tensor& x, const Pool2DOptions& opt) {
           opt.pool_h, opt.pool_w, sh,       sw,       gh.pad_before, gw.pad_before};
 }
 
+// One window tap of C channels: y = x (and its flat indices base + c).
+void take_row(const float* __restrict x, float* __restrict y, int32_t* __restrict a, int64_t C,
+              int32_t base) {
+  for (int64_t c = 0; c < C; ++c) y[c] = x[c];
+  if (a)
+    for (int64_t c = 0; c < C; ++c) a[c] = base + static_cast<int32_t>(c);
+}
+
+// y = max(y, x) per channel, keeping the first maximum's index. Separate
+// non-aliasing pointers let the compiler turn both into vector blends.
+void max_row(const float* __restrict x, float* __restrict y, int32_t* __restrict a, int64_t C, int32_t base) {
+  if (!a) {
+    for (int64_t c = 0; c < C; ++c) {
+      const float xv = x[c], yv = y[c];
+      y[c] = xv > yv ? xv : yv;
+    }
+    return;
+  }
+  // Branch-free (a mask picks the index) so no store is conditional.
+  for (int32_t c = 0; c < static_cast<int32_t>(C); ++c) {
+    const float xv = x[c], yv = y[c];
+    const int32_t gt = -static_cast<int32_t>(xv > yv);  // all ones where x wins
+    y[c] = xv > yv ? xv : yv;
+    a[c] ^= (a[c] ^ (base + c)) & gt;
+  }
+}
+
 }  // namespace
 
 Tensor max_pool2d(const Tensor& x, const Pool2DOptions& opt) {
@@ -62,18 +89,10 @@ Tensor max_pool2d(const Tensor& x, const Pool2DOptions& opt) {
                          const int64_t i0 = ((n * p.H + ih) * p.W + iw) * p.C;
                          const float* xrow = xd + i0;
                          if (first) {
-                           for (int64_t c = 0; c < p.C; ++c) yrow[c] = xrow[c];
-                           if (arow)
-                             for (int64_t c = 0; c < p.C; ++c) arow[c] = static_cast<int32_t>(i0 + c);
+                           take_row(xrow, yrow, arow, p.C, static_cast<int32_t>(i0));
                            first = false;
-                         } else if (arow) {
-                           for (int64_t c = 0; c < p.C; ++c) {
-                             const bool gt = xrow[c] > yrow[c];
-                             yrow[c] = gt ? xrow[c] : yrow[c];
-                             arow[c] = gt ? static_cast<int32_t>(i0 + c) : arow[c];
-                           }
                          } else {
-                           for (int64_t c = 0; c < p.C; ++c) yrow[c] = xrow[c] > yrow[c] ? xrow[c] : yrow[c];
+                           max_row(xrow, yrow, arow, p.C, static_cast<int32_t>(i0));
                          }
                        }
                      }
