@@ -8,20 +8,33 @@ namespace cnn::kernels {
 
 namespace {
 
-inline void copy_run(float* __restrict dst, const float* __restrict src, int64_t n) {
+// Runs are short (KW * C: 5 floats for LeNet's first conv), so the loops stay
+// inline: GCC would otherwise turn them into memcpy/memset calls.
+#if defined(__GNUC__) && !defined(__clang__)
+#define CNN_INLINE_LOOPS __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define CNN_INLINE_LOOPS
+#endif
+
+CNN_INLINE_LOOPS inline void copy_run(float* __restrict dst, const float* __restrict src, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
 }
-inline void zero_run(float* dst, int64_t n) {
+CNN_INLINE_LOOPS inline void zero_run(float* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] = 0.0f;
 }
-inline void add_run(float* __restrict dst, const float* __restrict src, int64_t n) {
+CNN_INLINE_LOOPS inline void add_run(float* __restrict dst, const float* __restrict src, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
 }
 
 // The kernel taps kw in [lo, hi) whose input column iw0 + kw * DW lies in [0, W).
 inline void inside_taps(const ConvGeometry& g, int64_t iw0, int64_t& lo, int64_t& hi) {
-  lo = iw0 >= 0 ? 0 : (-iw0 + g.DW - 1) / g.DW;
-  hi = g.W - iw0 <= 0 ? 0 : (g.W - iw0 + g.DW - 1) / g.DW;
+  if (g.DW == 1) {  // no divisions on the common path
+    lo = std::max<int64_t>(0, -iw0);
+    hi = std::max<int64_t>(0, g.W - iw0);
+  } else {
+    lo = iw0 >= 0 ? 0 : (-iw0 + g.DW - 1) / g.DW;
+    hi = g.W - iw0 <= 0 ? 0 : (g.W - iw0 + g.DW - 1) / g.DW;
+  }
   lo = std::min(lo, g.KW);
   hi = std::clamp(hi, lo, g.KW);
 }
@@ -32,7 +45,7 @@ inline void inside_taps(const ConvGeometry& g, int64_t iw0, int64_t& lo, int64_t
 // Without dilation a run's inside taps are one contiguous stretch of the
 // input row (NHWC), so even single-channel images copy KW floats at a time;
 // only the taps that fall in the padding are zero-filled.
-void im2col(const ConvGeometry& g, const float* image, float* col) {
+CNN_INLINE_LOOPS void im2col(const ConvGeometry& g, const float* image, float* col) {
   const int64_t C = g.C, KWC = g.KW * C, L = g.KH * KWC;
   for (int64_t oh = 0; oh < g.OH; ++oh)
     for (int64_t ow = 0; ow < g.OW; ++ow) {
