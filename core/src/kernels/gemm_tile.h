@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 #include <xsimd/xsimd.hpp>
 
 namespace cnn::kernels {
@@ -59,16 +60,32 @@ void gemm_tile_simd(int64_t kc, const float* a, const float* b, float alpha, flo
 }
 
 // A register-only multiply-add loop: ACC independent accumulators hide the
-// FMA latency, so it runs at the core's peak. Returns the flops done.
+// latency, so it runs at the core's peak. Returns the flops done. Without
+// FMA (SSE4.1, wasm SIMD128) a multiply-add is two instructions that can
+// issue on separate ports, so the multiplies and adds run as independent
+// chains instead of one dependent mul -> add per step, which would measure
+// latency rather than throughput.
 template <class Arch, int ACC>
 double peak_flops_simd(int64_t iterations, float* sink) {
   using V = xsimd::batch<float, Arch>;
+  constexpr bool fused = std::is_base_of_v<xsimd::fma3<xsimd::sse4_2>, Arch> ||
+                         std::is_base_of_v<xsimd::fma3<xsimd::avx2>, Arch> ||
+                         std::is_base_of_v<xsimd::avx512f, Arch>;
   V acc[ACC];
   for (int i = 0; i < ACC; ++i) acc[i] = V(static_cast<float>(i) * 1e-3f);
   const V x(0.999999f), y(1e-7f);
-  for (int64_t it = 0; it < iterations; ++it)
+  for (int64_t it = 0; it < iterations; ++it) {
+    if constexpr (fused) {
 #pragma GCC unroll 16
-    for (int i = 0; i < ACC; ++i) acc[i] = xsimd::fma(acc[i], x, y);
+      for (int i = 0; i < ACC; ++i) acc[i] = xsimd::fma(acc[i], x, y);
+    } else {
+#pragma GCC unroll 16
+      for (int i = 0; i < ACC; i += 2) {
+        acc[i] = acc[i] * x;
+        acc[i + 1] = acc[i + 1] + y;
+      }
+    }
+  }
   V total = acc[0];
   for (int i = 1; i < ACC; ++i) total += acc[i];
   alignas(64) float lanes[V::size];
@@ -76,7 +93,8 @@ double peak_flops_simd(int64_t iterations, float* sink) {
   float sum = 0;
   for (float l : lanes) sum += l;
   *sink = sum;
-  return 2.0 * static_cast<double>(iterations) * ACC * V::size;
+  // A fused step is 2 flops per lane; an unfused one (a multiply or an add) is 1.
+  return (fused ? 2.0 : 1.0) * static_cast<double>(iterations) * ACC * V::size;
 }
 
 }  // namespace
