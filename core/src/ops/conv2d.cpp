@@ -6,8 +6,9 @@
 //             db  (O)             += column sums of dy
 // A group holds as many images as fit a bounded im2col buffer, so small
 // convs (LeNet) make one large GEMM per batch and large ones stay in memory
-// budget; im2col and col2im run across threads, one image each. col is
-// recomputed in backward instead of kept: memory over a little time.
+// budget; im2col and col2im run across threads, one image each. A batch
+// lowered in one group keeps its col for backward; larger ones recompute it
+// there instead: memory over a little time.
 #include <algorithm>
 
 #include "cnn/autograd.h"
@@ -68,12 +69,14 @@ void each_image(int64_t n0, int64_t gn, int64_t floats_per_image, const F& f) {
 // The convolution alone, (N, OH, OW, O) without bias; checks the shapes.
 struct ConvForward {
   Tensor y;
+  Tensor col;  // the whole batch's im2col, when asked to keep it and it fits one group
   kernels::ConvGeometry g;
   int64_t N, P, KKC, O;
   bool pointwise;
 };
 
-ConvForward conv_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOptions& opt) {
+ConvForward conv_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOptions& opt,
+                         bool keep_col = false) {
   if (x.ndim() != 4)
     shape_fail("conv2d", "input has shape " + shape_str(x.shape()) +
                              ", expected rank 4 (batch, height, width, channels)");
@@ -110,11 +113,15 @@ ConvForward conv_forward(const Tensor& x, const Tensor& w, const Tensor& b, cons
                          gh.pad_after == 0 && gw.pad_before == 0 && gw.pad_after == 0;
 
   Tensor y = Tensor::empty({N, g.OH, g.OW, O});  // (N, OH, OW, O); the GEMMs (beta 0) write it all
+  Tensor kept;
   if (pointwise) {
     kernels::gemm(false, false, N * P, O, C, 1.0f, x.data(), C, w.data(), O, 0.0f, y.data(), O);
   } else {
     const int64_t G = group_size(N, P, KKC), HWC = H * W * C;
-    float* col = t_col.get(G * P * KKC);  // (G*OH*OW, KH*KW*C)
+    // A batch whose im2col fits one group (small convs, e.g. LeNet's) keeps
+    // it for the filter gradient instead of lowering the input again.
+    if (keep_col && G >= N) kept = Tensor::empty({N * P * KKC});
+    float* col = kept.defined() ? kept.data() : t_col.get(G * P * KKC);  // (G*OH*OW, KH*KW*C)
     for (int64_t n0 = 0; n0 < N; n0 += G) {
       const int64_t gn = std::min(G, N - n0);
       each_image(n0, gn, P * KKC,
@@ -123,14 +130,15 @@ ConvForward conv_forward(const Tensor& x, const Tensor& w, const Tensor& b, cons
                     O);
     }
   }
-  return {y, g, N, P, KKC, O, pointwise};
+  return {y, kept, g, N, P, KKC, O, pointwise};
 }
 
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOptions& opt) {
-  const ConvForward f = conv_forward(x, w, b, opt);
+  const ConvForward f = conv_forward(x, w, b, opt, grad_enabled() && w.requires_grad());
   Tensor y = f.y;
+  const Tensor kept_col = f.col;
   const kernels::ConvGeometry g = f.g;
   const int64_t N = f.N, P = f.P, KKC = f.KKC, O = f.O;
   const bool pointwise = f.pointwise;
@@ -143,7 +151,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOpt
 
   const bool relu = opt.relu;
   record(y, "conv2d", {x, w, b},
-         [x, w, b, g, N, P, KKC, O, pointwise, relu](const Tensor& out, const float* dy_in) {
+         [x, w, b, g, N, P, KKC, O, pointwise, relu, kept_col](const Tensor& out, const float* dy_in) {
            const int64_t C = g.C, HWC = g.H * g.W * g.C;
            // With the fused ReLU, the gradient reaching the conv is dy where y > 0.
            const float* dy = dy_in;
@@ -171,10 +179,12 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOpt
              const int64_t gn = std::min(G, N - n0);
              const float* dy_g = dy + n0 * P * O;
              if (need_dw) {
-               each_image(n0, gn, P * KKC, [&](int64_t n, int64_t i) {
-                 kernels::im2col(g, x.data() + n * HWC, col + i * P * KKC);
-               });
-               kernels::gemm(true, false, KKC, O, gn * P, 1.0f, col, KKC, dy_g, O, 1.0f, w.grad_data(), O);
+               const float* cols = kept_col.defined() ? kept_col.data() : col;
+               if (!kept_col.defined())
+                 each_image(n0, gn, P * KKC, [&](int64_t n, int64_t i) {
+                   kernels::im2col(g, x.data() + n * HWC, col + i * P * KKC);
+                 });
+               kernels::gemm(true, false, KKC, O, gn * P, 1.0f, cols, KKC, dy_g, O, 1.0f, w.grad_data(), O);
              }
              if (need_dx) {
                kernels::gemm(false, true, gn * P, KKC, O, 1.0f, dy_g, O, w.data(), O, 0.0f, col, KKC);
