@@ -165,6 +165,9 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   const int64_t MR = narrow ? kt.narrow_mr : kt.mr, NR = narrow ? kt.narrow_nr : kt.nr;
   const auto tile = narrow ? kt.gemm_tile_narrow : kt.gemm_tile;
   const int64_t MC = MR * std::max<int64_t>(1, 120 / MR);
+  // B in one sliver: each A value meets it once, so the tiles read A where it
+  // lies instead of packing it first.
+  const bool direct_a = !trans_a && N <= NR;
   const bool threaded = M * N * K >= kParallelWork && num_threads() > 1;
   const int64_t threads = threaded ? num_threads() : 1;
 
@@ -192,12 +195,12 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
           blocks >= 2 * threads ? 1 : std::min(slivers, (2 * threads + blocks - 1) / blocks);
       const auto run = [&](int64_t t0, int64_t t1) {
         thread_local Scratch a_scratch;
-        float* a_pack = a_scratch.get(MC * kc);
+        float* a_pack = direct_a ? nullptr : a_scratch.get(MC * kc);
         int64_t packed = -1;  // the A block a_pack holds
         for (int64_t t = t0; t < t1; ++t) {
           const int64_t block = t / groups, group = t % groups;
           const int64_t i0 = block * MC, mc = std::min(MC, M - i0);
-          if (packed != block) {
+          if (!direct_a && packed != block) {
             pack_a(trans_a, A, lda, i0, p0, mc, kc, MR, a_pack);
             packed = block;
           }
@@ -205,9 +208,14 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
           for (int64_t s = s0; s < s1; ++s) {
             const int64_t j = s * NR;
             const float* bp = b_pack + s * kc * NR;
-            for (int64_t i = 0; i < mc; i += MR)
-              tile(kc, a_pack + (i / MR) * kc * MR, bp, alpha, C + (i0 + i) * ldc + j0 + j, ldc,
-                   std::min(MR, mc - i), std::min(NR, nc - j), overwrite);
+            for (int64_t i = 0; i < mc; i += MR) {
+              float* c = C + (i0 + i) * ldc + j0 + j;
+              const int64_t m = std::min(MR, mc - i), n = std::min(NR, nc - j);
+              if (direct_a)
+                tile(kc, A + (i0 + i) * lda + p0, lda, bp, alpha, c, ldc, m, n, overwrite);
+              else
+                tile(kc, a_pack + (i / MR) * kc * MR, 0, bp, alpha, c, ldc, m, n, overwrite);
+            }
           }
         }
       };

@@ -13,13 +13,13 @@ namespace cnn::kernels {
 // flags, so the linker can never pick an AVX2 copy for the SSE4.1 table.
 namespace {
 
-template <class Arch, int MR, int NV>
-void gemm_tile_simd(int64_t kc, const float* a, const float* b, float alpha, float* c, int64_t ldc, int64_t m,
-                    int64_t n, bool overwrite) {
-  using V = xsimd::batch<float, Arch>;
+// acc(MR, NR) over kc steps. With Packed, A is a packed sliver (step p's MR
+// values at a + p * MR); otherwise row r is at rows[r], its kc values contiguous.
+template <class V, int MR, int NV, bool Packed>
+inline void gemm_tile_accumulate(int64_t kc, const float* a, const float* const* rows, const float* b,
+                                 V (&acc)[MR][NV]) {
   constexpr int W = static_cast<int>(V::size);
   constexpr int NR = NV * W;
-  V acc[MR][NV];
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
@@ -30,12 +30,33 @@ void gemm_tile_simd(int64_t kc, const float* a, const float* b, float alpha, flo
     for (int v = 0; v < NV; ++v) bv[v] = V::load_aligned(b + v * W);
 #pragma GCC unroll 16
     for (int r = 0; r < MR; ++r) {
-      const V av(a[r]);
+      const V av(Packed ? a[r] : rows[r][p]);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[r][v] = xsimd::fma(av, bv[v], acc[r][v]);
     }
-    a += MR;
+    if (Packed) a += MR;
     b += NR;
+  }
+}
+
+// lda == 0: a is a packed A sliver. lda > 0: a is A itself, row-major with
+// leading dimension lda (row r of the tile at a + r * lda): a GEMM whose B is
+// one sliver uses each A value once, so packing A would only add a pass over
+// it. Rows past m then repeat row 0, so no read leaves A (their results are
+// clipped away).
+template <class Arch, int MR, int NV>
+void gemm_tile_simd(int64_t kc, const float* a, int64_t lda, const float* b, float alpha, float* c,
+                    int64_t ldc, int64_t m, int64_t n, bool overwrite) {
+  using V = xsimd::batch<float, Arch>;
+  constexpr int W = static_cast<int>(V::size);
+  constexpr int NR = NV * W;
+  V acc[MR][NV];
+  if (lda == 0) {
+    gemm_tile_accumulate<V, MR, NV, true>(kc, a, nullptr, b, acc);
+  } else {
+    const float* rows[MR];
+    for (int r = 0; r < MR; ++r) rows[r] = a + (r < m ? r : 0) * lda;
+    gemm_tile_accumulate<V, MR, NV, false>(kc, nullptr, rows, b, acc);
   }
   const V va(alpha);
   if (m == MR && n == NR) {

@@ -9,15 +9,15 @@ namespace {
 
 constexpr int64_t MR = 4, NR = 8;
 
-void gemm_tile_scalar(int64_t kc, const float* a, const float* b, float alpha, float* c, int64_t ldc,
-                      int64_t m, int64_t n, bool overwrite) {
+void gemm_tile_scalar(int64_t kc, const float* a, int64_t lda, const float* b, float alpha, float* c,
+                      int64_t ldc, int64_t m, int64_t n, bool overwrite) {
   float acc[MR][NR] = {};
   for (int64_t p = 0; p < kc; ++p) {
     for (int64_t r = 0; r < MR; ++r) {
-      const float av = a[r];
+      // Packed (lda 0) or straight from row-major A; rows past m read row 0.
+      const float av = lda == 0 ? a[p * MR + r] : a[(r < m ? r : 0) * lda + p];
       for (int64_t j = 0; j < NR; ++j) acc[r][j] += av * b[j];
     }
-    a += MR;
     b += NR;
   }
   for (int64_t r = 0; r < m; ++r)
