@@ -77,6 +77,43 @@ void pack_a_rows(const float* src, int64_t lda, int64_t rows, int64_t kc, int64_
     for (int64_t p = 0; p < kc; ++p) out[p * MR + r] = src[r * lda + p];
 }
 
+template <int W>
+void copy_rows(const float* src, int64_t ld, int64_t rows, float* out) {
+  for (int64_t p = 0; p < rows; ++p, src += ld, out += W)
+    for (int c = 0; c < W; ++c) out[c] = src[c];
+}
+
+// Copies `rows` rows of `width` floats (stride ld) into a dense (rows, width)
+// block; the widths of the ISAs' tiles get fixed-length copies the compiler
+// turns into vector moves. False for other widths.
+bool copy_rows_fixed(int64_t width, const float* src, int64_t ld, int64_t rows, float* out) {
+  switch (width) {
+    case 5:
+      copy_rows<5>(src, ld, rows, out);
+      return true;
+    case 6:
+      copy_rows<6>(src, ld, rows, out);
+      return true;
+    case 8:
+      copy_rows<8>(src, ld, rows, out);
+      return true;
+    case 12:
+      copy_rows<12>(src, ld, rows, out);
+      return true;
+    case 16:
+      copy_rows<16>(src, ld, rows, out);
+      return true;
+    case 24:
+      copy_rows<24>(src, ld, rows, out);
+      return true;
+    case 32:
+      copy_rows<32>(src, ld, rows, out);
+      return true;
+    default:
+      return false;
+  }
+}
+
 // Packs op(A)[i0:i0+mc, p0:p0+kc] as ceil(mc/MR) slivers of (kc, MR).
 void pack_a(bool trans, const float* A, int64_t lda, int64_t i0, int64_t p0, int64_t mc, int64_t kc,
             int64_t MR, float* out) {
@@ -84,7 +121,7 @@ void pack_a(bool trans, const float* A, int64_t lda, int64_t i0, int64_t p0, int
     const int64_t rows = std::min(MR, mc - i);
     if (!trans) {
       pack_a_rows(A + (i0 + i) * lda + p0, lda, rows, kc, MR, out);
-    } else {
+    } else if (rows < MR || !copy_rows_fixed(MR, A + p0 * lda + i0 + i, lda, kc, out)) {
       for (int64_t p = 0; p < kc; ++p) {
         const float* src = A + (p0 + p) * lda + i0 + i;
         for (int64_t r = 0; r < rows; ++r) out[p * MR + r] = src[r];
@@ -96,12 +133,6 @@ void pack_a(bool trans, const float* A, int64_t lda, int64_t i0, int64_t p0, int
   }
 }
 
-template <int W>
-void copy_rows(const float* src, int64_t ld, int64_t rows, float* out) {
-  for (int64_t p = 0; p < rows; ++p, src += ld, out += W)
-    for (int c = 0; c < W; ++c) out[c] = src[c];
-}
-
 // Packs slivers [s0, s1) of op(B)[p0:p0+kc, j0:j0+nc], each (kc, NR).
 void pack_b(bool trans, const float* B, int64_t ldb, int64_t p0, int64_t j0, int64_t kc, int64_t nc,
             int64_t NR, int64_t s0, int64_t s1, float* panel) {
@@ -109,23 +140,8 @@ void pack_b(bool trans, const float* B, int64_t ldb, int64_t p0, int64_t j0, int
     const int64_t j = s * NR;
     const int64_t cols = std::min(NR, nc - j);
     float* out = panel + s * kc * NR;
-    if (!trans && cols == NR) {
-      // Whole slivers: a fixed-length copy the compiler turns into vector moves.
-      const float* src = B + p0 * ldb + j0 + j;
-      switch (NR) {
-        case 8:
-          copy_rows<8>(src, ldb, kc, out);
-          continue;
-        case 16:
-          copy_rows<16>(src, ldb, kc, out);
-          continue;
-        case 32:
-          copy_rows<32>(src, ldb, kc, out);
-          continue;
-        default:
-          break;
-      }
-    }
+    // Whole slivers: a fixed-length copy the compiler turns into vector moves.
+    if (!trans && cols == NR && copy_rows_fixed(NR, B + p0 * ldb + j0 + j, ldb, kc, out)) continue;
     for (int64_t p = 0; p < kc; ++p) {
       if (!trans) {
         const float* src = B + (p0 + p) * ldb + j0 + j;
