@@ -35,7 +35,9 @@ TEST(Gemm, EveryIsaMatchesTheReferenceOnOddShapes) {
   // KC (256), MC (~120) and NC (2048) block edges.
   const int64_t shapes[][3] = {{1, 1, 1},     {3, 5, 7},    {17, 9, 33},  {130, 70, 300}, {4, 1030, 2},
                                {257, 8, 513}, {6, 16, 256}, {7, 17, 257}, {121, 2050, 3}, {1, 300, 40},
-                               {300, 1, 40},  {100, 6, 25}, {37, 8, 19},  {250, 16, 150}};
+                               {300, 1, 40},  {100, 6, 25}, {37, 8, 19},  {250, 16, 150},
+                               // a long K over a small C: cut into K chunks (split-K)
+                               {27, 16, 17000}};
   for (kernels::Isa isa : kernels::supported_isas()) {
     kernels::set_isa(isa);
     for (auto& s : shapes)
@@ -78,6 +80,17 @@ TEST(Gemm, ResultsDoNotDependOnTheThreadCount) {
   set_num_threads(max_threads());
   kernels::gemm(false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, many.data(), N);
   EXPECT_EQ(one.to_vector(), many.to_vector());  // the same sums in the same order
+  // The same for a filter-gradient shape, which splits K across threads.
+  const int64_t m = 27, n = 16, k = 40000;
+  Tensor a = test::random_tensor({k, m}, 8), b = test::random_tensor({k, n}, 9);
+  Tensor c1({m, n}), c2({m, n}), ref({m, n});
+  set_num_threads(1);
+  kernels::gemm(true, false, m, n, k, 1.0f, a.data(), m, b.data(), n, 0.0f, c1.data(), n);
+  set_num_threads(max_threads());
+  kernels::gemm(true, false, m, n, k, 1.0f, a.data(), m, b.data(), n, 0.0f, c2.data(), n);
+  EXPECT_EQ(c1.to_vector(), c2.to_vector());
+  kernels::gemm_reference(true, false, m, n, k, 1.0f, a.data(), m, b.data(), n, 0.0f, ref.data(), n);
+  EXPECT_LT(test::rel_error(c1, ref), 1e-5);
 }
 
 TEST(Parallel, CoversEveryIndexOnceAndNestsSerially) {

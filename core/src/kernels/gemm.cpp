@@ -10,6 +10,7 @@
 #include "cnn/kernels/gemm.h"
 
 #include <algorithm>
+#include <vector>
 
 #ifdef __SSE2__
 #include <xmmintrin.h>
@@ -166,12 +167,45 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
   }
 }
 
+// A small C over a long K (a conv's filter gradient: KKC x O summed over
+// every pixel of the batch) gives threads nothing to share in M or N, so K
+// is cut into fixed chunks, each summed into its own C, then added in order.
+// The cut depends on the shape only, so results do not depend on the thread
+// count.
+constexpr int64_t kSplitKChunk = 4096;
+constexpr int64_t kSplitKMaxMN = 128 * 128;
+
+bool split_k(int64_t M, int64_t N, int64_t K) { return M * N <= kSplitKMaxMN && K >= 4 * kSplitKChunk; }
+
+void gemm_split_k(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  const int64_t chunks = (K + kSplitKChunk - 1) / kSplitKChunk;
+  std::vector<float> partial(static_cast<size_t>(chunks * M * N));
+  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const int64_t k0 = c * kSplitKChunk, kc = std::min(kSplitKChunk, K - k0);
+      // Nested in parallel_for, so this runs on the calling thread.
+      gemm(trans_a, trans_b, M, N, kc, alpha, trans_a ? A + k0 * lda : A + k0, lda,
+           trans_b ? B + k0 : B + k0 * ldb, ldb, 0.0f, partial.data() + c * M * N, N);
+    }
+  });
+  for (int64_t i = 0; i < M; ++i) {
+    float* row = C + i * ldc;
+    for (int64_t j = 0; j < N; ++j) {
+      float sum = beta == 0.0f ? 0.0f : beta * row[j];
+      for (int64_t c = 0; c < chunks; ++c) sum += partial[(c * M + i) * N + j];
+      row[j] = sum;
+    }
+  }
+}
+
 }  // namespace
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == 0.0f) return scale_c(M, N, beta, C, ldc);
+  if (split_k(M, N, K)) return gemm_split_k(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   // beta 0: the first K block's tiles overwrite C (no pass to clear it, and
   // NaN/Inf left in C are dropped); any other beta but 1 scales C first.
   const bool first_overwrites = beta == 0.0f;
