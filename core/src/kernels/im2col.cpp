@@ -3,6 +3,8 @@
 #include "cnn/kernels/im2col.h"
 
 #include <algorithm>
+#include <array>
+#include <utility>
 
 namespace cnn::kernels {
 
@@ -26,6 +28,29 @@ CNN_INLINE_LOOPS inline void add_run(float* __restrict dst, const float* __restr
   for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
 }
 
+// Fixed-length copies and adds for whole window rows of up to 32 values:
+// unrolled moves instead of a loop with a run-time trip count.
+using RunFn = void (*)(float* __restrict, const float* __restrict);
+template <int N>
+void copy_n(float* __restrict dst, const float* __restrict src) {
+  for (int i = 0; i < N; ++i) dst[i] = src[i];
+}
+template <int N>
+void add_n(float* __restrict dst, const float* __restrict src) {
+  for (int i = 0; i < N; ++i) dst[i] += src[i];
+}
+constexpr int kMaxFixedRun = 32;
+template <int... I>
+constexpr std::array<RunFn, sizeof...(I)> copy_table(std::integer_sequence<int, I...>) {
+  return {&copy_n<I>...};
+}
+template <int... I>
+constexpr std::array<RunFn, sizeof...(I)> add_table(std::integer_sequence<int, I...>) {
+  return {&add_n<I>...};
+}
+constexpr auto kCopyRun = copy_table(std::make_integer_sequence<int, kMaxFixedRun + 1>{});
+constexpr auto kAddRun = add_table(std::make_integer_sequence<int, kMaxFixedRun + 1>{});
+
 // The kernel taps kw in [lo, hi) whose input column iw0 + kw * DW lies in [0, W).
 inline void inside_taps(const ConvGeometry& g, int64_t iw0, int64_t& lo, int64_t& hi) {
   if (g.DW == 1) {  // no divisions on the common path
@@ -47,6 +72,7 @@ inline void inside_taps(const ConvGeometry& g, int64_t iw0, int64_t& lo, int64_t
 // only the taps that fall in the padding are zero-filled.
 CNN_INLINE_LOOPS void im2col(const ConvGeometry& g, const float* image, float* col) {
   const int64_t C = g.C, KWC = g.KW * C, L = g.KH * KWC;
+  const RunFn whole = g.DW == 1 && KWC <= kMaxFixedRun ? kCopyRun[KWC] : nullptr;
   for (int64_t oh = 0; oh < g.OH; ++oh)
     for (int64_t ow = 0; ow < g.OW; ++ow) {
       float* dst = col + (oh * g.OW + ow) * L;
@@ -61,6 +87,10 @@ CNN_INLINE_LOOPS void im2col(const ConvGeometry& g, const float* image, float* c
           continue;
         }
         const float* row = image + ih * g.W * C;
+        if (whole && lo == 0 && hi == g.KW) {
+          whole(d, row + iw0 * C);
+          continue;
+        }
         zero_run(d, lo * C);
         if (g.DW == 1) {
           copy_run(d + lo * C, row + (iw0 + lo) * C, (hi - lo) * C);
@@ -74,6 +104,7 @@ CNN_INLINE_LOOPS void im2col(const ConvGeometry& g, const float* image, float* c
 
 void col2im_add(const ConvGeometry& g, const float* col, float* image) {
   const int64_t C = g.C, KWC = g.KW * C, L = g.KH * KWC;
+  const RunFn whole = g.DW == 1 && KWC <= kMaxFixedRun ? kAddRun[KWC] : nullptr;
   for (int64_t oh = 0; oh < g.OH; ++oh)
     for (int64_t ow = 0; ow < g.OW; ++ow) {
       const float* src = col + (oh * g.OW + ow) * L;
@@ -86,7 +117,9 @@ void col2im_add(const ConvGeometry& g, const float* col, float* image) {
         if (ih < 0 || ih >= g.H) continue;
         const float* s = src + kh * KWC;
         float* row = image + ih * g.W * C;
-        if (g.DW == 1) {
+        if (whole && lo == 0 && hi == g.KW) {
+          whole(row + iw0 * C, s);
+        } else if (g.DW == 1) {
           add_run(row + (iw0 + lo) * C, s + lo * C, (hi - lo) * C);
         } else {
           for (int64_t kw = lo; kw < hi; ++kw) add_run(row + (iw0 + kw * g.DW) * C, s + kw * C, C);
