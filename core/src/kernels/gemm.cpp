@@ -6,7 +6,9 @@
 // tails; only its write-back clips to the real C.
 //
 // Threads split the MC blocks of A; when there are too few of them (small M)
-// they also split each panel's slivers, so every thread has work.
+// they also split each panel's slivers, so every thread has work. Two shapes
+// take other paths: when B is a single sliver, the tiles read A in place (no
+// packing pass), and a small C over a long K is split into K chunks.
 #include "cnn/kernels/gemm.h"
 
 #include <algorithm>
