@@ -1,5 +1,6 @@
 // Ops that move values without arithmetic on them (reshape, flatten,
 // zero padding, concat) and the two element-wise combinations (add, scale).
+#include <algorithm>
 #include <cstring>
 
 #include "cnn/autograd.h"
@@ -29,11 +30,26 @@ Tensor zero_padding2d(const Tensor& x, int64_t top, int64_t bottom, int64_t left
     throw ValueError("zero_padding2d: padding must be >= 0");
   const int64_t N = x.dim(0), H = x.dim(1), W = x.dim(2), C = x.dim(3);
   const int64_t OH = H + top + bottom, OW = W + left + right;
-  Tensor y({N, OH, OW, C});
-  const size_t row_bytes = static_cast<size_t>(W * C) * sizeof(float);
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t h = 0; h < H; ++h)
-      std::memcpy(y.data() + ((n * OH + h + top) * OW + left) * C, x.data() + (n * H + h) * W * C, row_bytes);
+  // Each output row is written once (border zeros, then the image row), rows
+  // split across threads.
+  Tensor y = Tensor::empty({N, OH, OW, C});
+  const float* xs = x.data();
+  float* ys = y.data();
+  parallel_for(N * OH, std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(1, OW * C)),
+               [=](int64_t r0, int64_t r1) {
+                 for (int64_t r = r0; r < r1; ++r) {
+                   const int64_t n = r / OH, oh = r % OH, h = oh - top;
+                   float* out = ys + r * OW * C;
+                   if (h < 0 || h >= H) {
+                     std::fill(out, out + OW * C, 0.0f);
+                     continue;
+                   }
+                   std::fill(out, out + left * C, 0.0f);
+                   std::memcpy(out + left * C, xs + (n * H + h) * W * C,
+                               static_cast<size_t>(W * C) * sizeof(float));
+                   std::fill(out + (left + W) * C, out + OW * C, 0.0f);
+                 }
+               });
   record(y, "zero_padding2d", {x}, [x, N, H, W, C, OH, OW, top, left](const Tensor&, const float* dy) {
     float* dx = x.grad_data();
     for (int64_t n = 0; n < N; ++n)
