@@ -2,6 +2,7 @@
 // Max backward routes each output's gradient to the argmax recorded in the
 // forward pass (first maximum wins, like TensorFlow on ties); average
 // backward spreads it evenly over the real pixels of the window.
+#include <algorithm>
 #include <limits>
 #include <vector>
 
@@ -29,6 +30,11 @@ PoolPlan plan_pool(const char* op, const Tensor& x, const Pool2DOptions& opt) {
   AxisGeometry gw = axis_geometry(op, "width", x.dim(2), opt.pool_w, sw, 1, opt.padding);
   return {x.dim(0),   x.dim(1),   x.dim(2), x.dim(3), gh.out,        gw.out,
           opt.pool_h, opt.pool_w, sh,       sw,       gh.pad_before, gw.pad_before};
+}
+
+// dst += scale * src over C channels (non-aliasing, so it vectorises).
+void add_scaled(float* __restrict dst, const float* __restrict src, float scale, int64_t C) {
+  for (int64_t c = 0; c < C; ++c) dst[c] += scale * src[c];
 }
 
 // One window tap of C channels: y = x (and its flat indices base + c).
@@ -119,7 +125,7 @@ Tensor max_pool2d(const Tensor& x, const Pool2DOptions& opt) {
 
 Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& opt) {
   const PoolPlan p = plan_pool("avg_pool2d", x, opt);
-  Tensor y({p.N, p.OH, p.OW, p.C});  // (N, OH, OW, C)
+  Tensor y = Tensor::empty({p.N, p.OH, p.OW, p.C});  // (N, OH, OW, C), every value written below
   // Window bounds clipped to the image; the divisor is the count of real pixels.
   auto window = [](int64_t o, int64_t stride, int64_t pad, int64_t k, int64_t limit) {
     int64_t lo = o * stride - pad, hi = lo + k;
@@ -127,37 +133,43 @@ Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& opt) {
   };
   const float* xd = x.data();
   float* yd = y.data();
-  for (int64_t n = 0; n < p.N; ++n)
-    for (int64_t oh = 0; oh < p.OH; ++oh) {
-      auto [h0, h1] = window(oh, p.SH, p.PT, p.PH, p.H);
-      for (int64_t ow = 0; ow < p.OW; ++ow) {
-        auto [w0, w1] = window(ow, p.SW, p.PL, p.PW, p.W);
-        const float inv = 1.0f / static_cast<float>((h1 - h0) * (w1 - w0));
-        float* dst = yd + ((n * p.OH + oh) * p.OW + ow) * p.C;
-        for (int64_t ih = h0; ih < h1; ++ih)
-          for (int64_t iw = w0; iw < w1; ++iw) {
-            const float* src = xd + ((n * p.H + ih) * p.W + iw) * p.C;
-            for (int64_t c = 0; c < p.C; ++c) dst[c] += src[c];
-          }
-        for (int64_t c = 0; c < p.C; ++c) dst[c] *= inv;
-      }
-    }
-  record(y, "avg_pool2d", {x}, [x, p, window](const Tensor&, const float* dy) {
+  // Output rows are independent: split across threads.
+  parallel_for(p.N * p.OH, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, p.OW * p.C)),
+               [&](int64_t r0, int64_t r1) {
+                 for (int64_t r = r0; r < r1; ++r) {
+                   const int64_t n = r / p.OH, oh = r % p.OH;
+                   auto [h0, h1] = window(oh, p.SH, p.PT, p.PH, p.H);
+                   for (int64_t ow = 0; ow < p.OW; ++ow) {
+                     auto [w0, w1] = window(ow, p.SW, p.PL, p.PW, p.W);
+                     const float inv = 1.0f / static_cast<float>((h1 - h0) * (w1 - w0));
+                     float* dst = yd + (r * p.OW + ow) * p.C;
+                     std::fill(dst, dst + p.C, 0.0f);
+                     for (int64_t ih = h0; ih < h1; ++ih)
+                       for (int64_t iw = w0; iw < w1; ++iw)
+                         add_scaled(dst, xd + ((n * p.H + ih) * p.W + iw) * p.C, 1.0f, p.C);
+                     for (int64_t c = 0; c < p.C; ++c) dst[c] *= inv;
+                   }
+                 }
+               });
+  record(y, "avg_pool2d", {x}, [x, p, window](const Tensor& out, const float* dy) {
     float* dx = x.grad_data();
-    for (int64_t n = 0; n < p.N; ++n)
-      for (int64_t oh = 0; oh < p.OH; ++oh) {
-        auto [h0, h1] = window(oh, p.SH, p.PT, p.PH, p.H);
-        for (int64_t ow = 0; ow < p.OW; ++ow) {
-          auto [w0, w1] = window(ow, p.SW, p.PL, p.PW, p.W);
-          const float inv = 1.0f / static_cast<float>((h1 - h0) * (w1 - w0));
-          const float* g = dy + ((n * p.OH + oh) * p.OW + ow) * p.C;
-          for (int64_t ih = h0; ih < h1; ++ih)
-            for (int64_t iw = w0; iw < w1; ++iw) {
-              float* dst = dx + ((n * p.H + ih) * p.W + iw) * p.C;
-              for (int64_t c = 0; c < p.C; ++c) dst[c] += g[c] * inv;
-            }
-        }
-      }
+    // Windows may overlap within an image, so threads take whole images.
+    const int64_t per_image = out.numel() / std::max<int64_t>(1, p.N);
+    parallel_for(p.N, std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, per_image)),
+                 [&](int64_t n0, int64_t n1) {
+                   for (int64_t n = n0; n < n1; ++n)
+                     for (int64_t oh = 0; oh < p.OH; ++oh) {
+                       auto [h0, h1] = window(oh, p.SH, p.PT, p.PH, p.H);
+                       for (int64_t ow = 0; ow < p.OW; ++ow) {
+                         auto [w0, w1] = window(ow, p.SW, p.PL, p.PW, p.W);
+                         const float inv = 1.0f / static_cast<float>((h1 - h0) * (w1 - w0));
+                         const float* g = dy + ((n * p.OH + oh) * p.OW + ow) * p.C;
+                         for (int64_t ih = h0; ih < h1; ++ih)
+                           for (int64_t iw = w0; iw < w1; ++iw)
+                             add_scaled(dx + ((n * p.H + ih) * p.W + iw) * p.C, g, inv, p.C);
+                       }
+                     }
+                 });
   });
   return y;
 }
