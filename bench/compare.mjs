@@ -21,17 +21,13 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { flag, option } from './cli-args.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
-const rounds = Number(opt('rounds', '5'));
-const threadCounts = opt('threads', '1,2').split(',').map(Number);
-const only = opt('only', 'peak,gemm,conv,w1,w2,w3,w4,wasm,js').split(',');
-const json = args.includes('--json');
+const rounds = Number(option('rounds', '5'));
+const threadCounts = option('threads', '1,2').split(',').map(Number);
+const only = option('only', 'peak,gemm,conv,w1,w2,w3,w4,wasm,js').split(',');
+const json = flag('json');
 const bench = path.join(root, 'build/cnnp-bench');
 const openblas = path.join(root, 'build/openblas-sgemm');
 const python = '/usr/bin/python3';

@@ -7,18 +7,14 @@
 import { loadCnn } from '../bindings/js/index.mjs';
 import { runW2, runW3, runW4 } from './workloads/cnn-workloads.mjs';
 import { runW1 } from './workloads/w1.mjs';
+import { flag, option } from './cli-args.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
-const workload = opt('workload', 'w1');
-const threads = Number(opt('threads', '1'));
-const seconds = Number(opt('seconds', '5'));
-const json = args.includes('--json');
+const workload = option('workload', 'w1');
+const threads = Number(option('threads', '1'));
+const seconds = Number(option('seconds', '5'));
+const json = flag('json');
 
-const batch = Number(opt('batch', '8'));
+const batch = Number(option('batch', '8'));
 const runners = { w1: runW1, w2: runW2, w3: runW3, w4: runW4 };
 if (!runners[workload] && workload !== 'gemm' && workload !== 'peak') {
   console.error(`wasm-bench: unknown workload '${workload}', expected w1, w2, w3, w4, gemm or peak`);
@@ -32,7 +28,7 @@ if (runners[workload]) {
   const { images_per_s } = await runners[workload](cnn, { seconds, batch });
   result = { workload, threads, variant: cnn.backend.variant, ...(workload === 'w3' ? { batch } : {}), images_per_s };
 } else {
-  const r = JSON.parse(workload === 'gemm' ? cnn.module.benchGemm(Number(opt('size', '512')), seconds)
+  const r = JSON.parse(workload === 'gemm' ? cnn.module.benchGemm(Number(option('size', '512')), seconds)
                                            : cnn.module.benchPeak(seconds));
   result = { workload, threads, variant: cnn.backend.variant, ...r };
 }

@@ -6,10 +6,10 @@
 // Prints {"workload":"w1","peer":"convnetjs","images_per_s"}.
 import { createRequire } from 'node:module';
 
+import { option } from '../cli-args.mjs';
+
 const convnetjs = createRequire(import.meta.url)('convnetjs');
-const args = process.argv.slice(2);
-const i = args.indexOf('--seconds');
-const seconds = i >= 0 ? Number(args[i + 1]) : 5;
+const seconds = Number(option('seconds', '5'));
 
 const net = new convnetjs.Net();
 net.makeLayers([

@@ -6,18 +6,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { option } from '../cli-args.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
-const backend = opt('backend', 'node');
-const batch = Number(opt('batch', '8'));
-const threads = Number(opt('threads', '1'));
-const seconds = Number(opt('seconds', '5'));
-const modelPath = opt('model', path.join(here, '.cache/resnet50.onnx'));
+const backend = option('backend', 'node');
+const batch = Number(option('batch', '8'));
+const threads = Number(option('threads', '1'));
+const seconds = Number(option('seconds', '5'));
+const modelPath = option('model', path.join(here, '.cache/resnet50.onnx'));
 if (!fs.existsSync(modelPath)) {
   console.error(`onnxruntime_w3: ${modelPath} not found; run /usr/bin/python3 bench/peers/export_resnet50_onnx.py`);
   process.exit(2);

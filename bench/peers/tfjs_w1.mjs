@@ -7,14 +7,10 @@
 // train the net, {"workload":"w1","peer","error"}.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { option } from '../cli-args.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
-const backend = opt('backend', 'cpu');
-const seconds = Number(opt('seconds', '5'));
+const backend = option('backend', 'cpu');
+const seconds = Number(option('seconds', '5'));
 const peer = `tfjs-${backend}`;
 // Keep stdout to the one JSON line: TF.js prints advice to the console.
 console.warn = () => {};
