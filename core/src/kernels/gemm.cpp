@@ -12,7 +12,6 @@
 #include "cnn/kernels/gemm.h"
 
 #include <algorithm>
-#include <vector>
 
 #ifdef __SSE2__
 #include <xmmintrin.h>
@@ -182,13 +181,14 @@ bool split_k(int64_t M, int64_t N, int64_t K) { return M * N <= kSplitKMaxMN && 
 void gemm_split_k(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                   int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   const int64_t chunks = (K + kSplitKChunk - 1) / kSplitKChunk;
-  std::vector<float> partial(static_cast<size_t>(chunks * M * N));
+  thread_local Scratch partial_scratch;  // one batch's gradient after another: no allocation per call
+  float* partial = partial_scratch.get(chunks * M * N);
   parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t k0 = c * kSplitKChunk, kc = std::min(kSplitKChunk, K - k0);
       // Nested in parallel_for, so this runs on the calling thread.
       gemm(trans_a, trans_b, M, N, kc, alpha, trans_a ? A + k0 * lda : A + k0, lda,
-           trans_b ? B + k0 : B + k0 * ldb, ldb, 0.0f, partial.data() + c * M * N, N);
+           trans_b ? B + k0 : B + k0 * ldb, ldb, 0.0f, partial + c * M * N, N);
     }
   });
   for (int64_t i = 0; i < M; ++i) {

@@ -40,7 +40,7 @@ void Model::find_conv_chains() {
         next = only_consumer(c.add);
       }
     }
-    if (next >= 0 && is_relu(next) && (c.add >= 0 || next == only_consumer(c.bn))) c.relu = next;
+    if (next >= 0 && is_relu(next)) c.relu = next;
     chain_at_[i] = static_cast<int>(chains_.size());
     chains_.push_back(c);
   }
