@@ -20,7 +20,7 @@ inline void gemm_tile_accumulate(int64_t kc, const float* a, const float* const*
                                  V (&acc)[MR][NV]) {
   constexpr int W = static_cast<int>(V::size);
   constexpr int NR = NV * W;
-#pragma GCC unroll 16
+#pragma GCC unroll 32
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[r][v] = V(0.0f);
@@ -28,7 +28,7 @@ inline void gemm_tile_accumulate(int64_t kc, const float* a, const float* const*
     V bv[NV];
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) bv[v] = V::load_aligned(b + v * W);
-#pragma GCC unroll 16
+#pragma GCC unroll 32
     for (int r = 0; r < MR; ++r) {
       const V av(Packed ? a[r] : rows[r][p]);
 #pragma GCC unroll 4
@@ -60,7 +60,7 @@ void gemm_tile_simd(int64_t kc, const float* a, int64_t lda, const float* b, flo
   }
   const V va(alpha);
   if (m == MR && n == NR) {
-#pragma GCC unroll 16
+#pragma GCC unroll 32
     for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) {
@@ -97,10 +97,10 @@ double peak_flops_simd(int64_t iterations, float* sink) {
   const V x(0.999999f), y(1e-7f);
   for (int64_t it = 0; it < iterations; ++it) {
     if constexpr (fused) {
-#pragma GCC unroll 16
+#pragma GCC unroll 32
       for (int i = 0; i < ACC; ++i) acc[i] = xsimd::fma(acc[i], x, y);
     } else {
-#pragma GCC unroll 16
+#pragma GCC unroll 32
       for (int i = 0; i < ACC; i += 2) {
         acc[i] = acc[i] * x;
         acc[i + 1] = acc[i + 1] + y;
