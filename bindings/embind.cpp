@@ -17,8 +17,11 @@
 
 #include "cnn/data/flow.h"
 #include "cnn/data/image.h"
+#include "cnn/data/preprocess.h"
 #include "cnn/data/synthetic.h"
 #include "cnn/error.h"
+#include "cnn/io/hdf5_tree.h"
+#include "cnn/io/keras_h5.h"
 #include "cnn/io/keras_json.h"
 #include "cnn/io/model_bytes.h"
 #include "cnn/kernels/gemm.h"
@@ -135,11 +138,17 @@ JsTensor* load_image(const val& bytes, const std::string& options) {
     if (size.size() != 2 || size[0] < 1 || size[1] < 1)
       throw cnn::ValueError("loadImage: targetSize must be [height, width] with positive sizes");
     const std::vector<uint8_t> b = emscripten::convertJSArrayToNumberVector<uint8_t>(bytes);
-    return new JsTensor(cnn::data::image_tensor(
+    cnn::Tensor t = cnn::data::image_tensor(
         b.data(), b.size(), o.value("name", std::string("image")), size[0], size[1],
         cnn::data::parse_color_mode(o.value("colorMode", std::string("rgb"))),
-        cnn::data::parse_interpolation(o.value("interpolation", std::string("nearest"))),
-        o.value("rescale", 1.0f)));
+        cnn::data::parse_interpolation(o.value("interpolation", std::string("nearest"))), 1.0f);
+    // Keras's order: the preprocessing function on 0..255 pixels, then rescale.
+    const int64_t c = t.shape().back();
+    cnn::data::preprocess_input(t.data(), t.numel() / c, c, o.value("preprocessing", std::string()));
+    const float rescale = o.value("rescale", 1.0f);
+    if (rescale != 1.0f)
+      for (int64_t i = 0; i < t.numel(); ++i) t[i] *= rescale;
+    return new JsTensor(std::move(t));
   });
 }
 
@@ -176,6 +185,7 @@ class JsImageFlow {
       o.shuffle = j.value("shuffle", true);
       o.seed = j.value("seed", static_cast<uint64_t>(0));
       o.rescale = j.value("rescale", 0.0f);
+      o.preprocessing = j.value("preprocessing", std::string());
       o.validation_split = j.value("validationSplit", 0.0);
       o.subset = cnn::data::parse_subset(j.value("subset", std::string()));
       o.augment = cnn::data::AugmentOptions::parse(j.value("augment", std::string()));
@@ -225,6 +235,67 @@ class JsImageFlow {
   std::pair<cnn::Tensor, cnn::Tensor> last_;
 };
 
+// A Keras HDF5 file's content (io::H5Group): the JS side fills it from
+// h5wasm when reading a file, and walks it into h5wasm when writing one.
+class JsKerasFile {
+ public:
+  void addGroup(const std::string& path) {
+    guard([&] { tree_.group(path); });
+  }
+  void setAttr(const std::string& path, const std::string& name, const std::string& value) {
+    guard([&] { tree_.group(path).string_attrs[name] = value; });
+  }
+  void setListAttr(const std::string& path, const std::string& name, const std::string& json_list) {
+    guard([&] {
+      tree_.group(path).string_list_attrs[name] = json::parse(json_list).get<std::vector<std::string>>();
+    });
+  }
+  // Makes a float32 dataset and returns a view of its values for JS to fill
+  // at once (the view dies when the heap grows).
+  val addDataset(const std::string& path, const val& shape) {
+    return guard([&]() -> val {
+      cnn::io::H5Dataset d;
+      const unsigned n = shape["length"].as<unsigned>();
+      for (unsigned i = 0; i < n; ++i) d.shape.push_back(static_cast<int64_t>(shape[i].as<double>()));
+      const int64_t count = cnn::shape_numel(d.shape);
+      if (count < 0 || count > (int64_t{1} << 30))
+        throw cnn::ValueError("Keras file: dataset '" + path + "' has an unsupported shape " +
+                              cnn::shape_str(d.shape));
+      d.values.resize(static_cast<size_t>(count));
+      tree_.set_dataset(path, std::move(d));
+      return dataset(path);
+    });
+  }
+  val dataset(const std::string& path) {
+    return guard([&]() -> val {
+      const cnn::io::H5Dataset* d = tree_.find_dataset(path);
+      if (!d) throw cnn::ValueError("Keras file: no dataset '" + path + "'");
+      auto* values = const_cast<float*>(d->values.data());
+      return val(emscripten::typed_memory_view(d->values.size(), values));
+    });
+  }
+  // The tree without the values: {attrs, listAttrs, groups: {name: ...},
+  // datasets: {name: shape}}.
+  std::string listing() const {
+    return guard([&] { return describe(tree_).dump(); });
+  }
+  bool isModel() const { return cnn::io::is_keras_model_file(tree_); }
+  const cnn::io::H5Group& tree() const { return tree_; }
+  cnn::io::H5Group& tree() { return tree_; }
+
+ private:
+  static json describe(const cnn::io::H5Group& g) {
+    json out{{"attrs", g.string_attrs},
+             {"listAttrs", g.string_list_attrs},
+             {"groups", json::object()},
+             {"datasets", json::object()}};
+    for (const auto& [name, child] : g.groups) out["groups"][name] = describe(*child);
+    for (const auto& [name, d] : g.datasets) out["datasets"][name] = d.shape;
+    return out;
+  }
+  cnn::io::H5Group tree_;
+};
+
 class JsModel {
  public:
   explicit JsModel(std::unique_ptr<cnn::nn::Model> m) : m_(std::move(m)) {}
@@ -260,8 +331,65 @@ class JsModel {
       o.pooling = j.value("pooling", o.pooling);
       o.classifier_activation = j.value("classifierActivation", o.classifier_activation);
       o.seed = j.value("seed", o.seed);
+      // A smaller ResNet of the same structure and names (tests, quick runs).
+      if (j.contains("architecture") && !j["architecture"].is_null()) {
+        const json& a = j["architecture"];
+        cnn::nn::ResNetArchitecture arch;
+        arch.stem_filters = a.value("stemFilters", arch.stem_filters);
+        if (a.contains("blocks")) arch.blocks = a["blocks"].get<std::array<int, 4>>();
+        if (a.contains("filters")) arch.filters = a["filters"].get<std::array<int64_t, 4>>();
+        return new JsModel(cnn::nn::resnet(arch, o, "resnet"));
+      }
       return new JsModel(cnn::nn::resnet50(o));
     });
+  }
+  // keras.models.load_model of a Keras HDF5 model file.
+  static JsModel* loadKeras(const JsKerasFile& file) {
+    return guard([&]() -> JsModel* {
+      std::string meta;
+      auto* out = new JsModel(cnn::io::load_keras_model(file.tree(), &meta));
+      out->metadata_ = std::move(meta);
+      return out;
+    });
+  }
+  // Sequential([backbone, *head]): `head` a JSON array of Keras layer
+  // configs ({class_name, config}); the backbone's layers are shared.
+  static JsModel* stackOn(const JsModel& backbone, const std::string& head_json, const std::string& name,
+                          double seed) {
+    return guard([&]() -> JsModel* {
+      std::vector<cnn::nn::LayerPtr> head;
+      for (const json& l : json::parse(head_json))
+        head.push_back(cnn::io::layer_from_config(l.at("class_name").get<std::string>(), l.at("config")));
+      return new JsModel(cnn::nn::stack_on(*backbone.m_, head, name, static_cast<uint64_t>(seed)));
+    });
+  }
+  // Keras weights into this model; the loader's report as JSON.
+  std::string loadKerasWeights(const JsKerasFile& file, bool by_name, bool allow_missing) {
+    return guard([&] {
+      const cnn::io::KerasWeightsReport r =
+          cnn::io::load_keras_weights(*m_, file.tree(), {.by_name = by_name, .allow_missing = allow_missing});
+      return json{
+          {"layers", r.layers}, {"values", r.values}, {"legacyNames", r.legacy_names}, {"notes", r.notes}}
+          .dump();
+    });
+  }
+  // model.save (Keras's full-model layout) or model.save_weights.
+  JsKerasFile* saveKeras(const std::string& metadata, bool weights_only) const {
+    return guard([&]() -> JsKerasFile* {
+      auto* f = new JsKerasFile();
+      if (weights_only)
+        cnn::io::save_keras_weights(*m_, f->tree());
+      else
+        cnn::io::save_keras_model(*m_, f->tree(), metadata);
+      return f;
+    });
+  }
+  std::string preprocessing() const { return m_->preprocessing(); }
+  void setPreprocessing(const std::string& mode) {
+    guard([&] { m_->set_preprocessing(mode); });
+  }
+  void setTrainable(bool on) {
+    guard([&] { m_->set_trainable(on); });
   }
   static JsModel* load(const std::string& bytes) {
     return guard([&]() -> JsModel* {
@@ -627,8 +755,25 @@ EMSCRIPTEN_BINDINGS(cnn_playground) {
       .function("x", &JsImageFlow::x, allow_raw_pointers())
       .function("y", &JsImageFlow::y, allow_raw_pointers());
 
+  class_<JsKerasFile>("KerasFile")
+      .constructor<>()
+      .function("addGroup", &JsKerasFile::addGroup)
+      .function("setAttr", &JsKerasFile::setAttr)
+      .function("setListAttr", &JsKerasFile::setListAttr)
+      .function("addDataset", &JsKerasFile::addDataset)
+      .function("dataset", &JsKerasFile::dataset)
+      .function("listing", &JsKerasFile::listing)
+      .function("isModel", &JsKerasFile::isModel);
+
   class_<JsModel>("Model")
       .class_function("fromJson", &JsModel::fromJson, allow_raw_pointers())
+      .class_function("loadKeras", &JsModel::loadKeras, allow_raw_pointers())
+      .class_function("stackOn", &JsModel::stackOn, allow_raw_pointers())
+      .function("loadKerasWeights", &JsModel::loadKerasWeights)
+      .function("saveKeras", &JsModel::saveKeras, allow_raw_pointers())
+      .function("preprocessing", &JsModel::preprocessing)
+      .function("setPreprocessing", &JsModel::setPreprocessing)
+      .function("setTrainable", &JsModel::setTrainable)
       .class_function("load", &JsModel::load, allow_raw_pointers())
       .class_function("lenet", &JsModel::lenet, allow_raw_pointers())
       .class_function("courseCnn", &JsModel::courseCnn, allow_raw_pointers())

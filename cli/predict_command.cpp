@@ -1,4 +1,5 @@
-// cnnp predict: top-5 classes for images, with a model saved by cnnp train.
+// cnnp predict: a model's outputs and top-5 for images: a model saved by
+// cnnp train (or Keras's model.save .h5), or keras.applications' ResNet50.
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -7,9 +8,10 @@
 
 #include "args.h"
 #include "cnn/data/image.h"
-#include "cnn/io/model_bytes.h"
+#include "cnn/data/preprocess.h"
 #include "commands.h"
 #include "disk_files.h"
+#include "model_files.h"
 
 namespace cnnp {
 
@@ -17,24 +19,45 @@ int cmd_predict(int argc, char** argv) {
   Args a(argc, argv, {"json"});
   std::vector<std::string> images = a.all("image");
   if (!a.has("model") || images.empty())
-    throw std::invalid_argument("cnnp predict needs --model SAVED and at least one --image FILE");
-  std::vector<uint8_t> bytes = read_file_bytes(a.get("model"));
-  std::string meta_text;
-  auto model = cnn::io::load_model_bytes(bytes.data(), bytes.size(), &meta_text);
-  const nlohmann::json meta = meta_text.empty() ? nlohmann::json::object() : nlohmann::json::parse(meta_text);
+    throw std::invalid_argument(
+        "cnnp predict needs --model resnet50|SAVED.h5|SAVED.cnnp and at least one --image FILE");
+  const std::string model_arg = a.get("model");
+  std::unique_ptr<cnn::nn::Model> model;
+  nlohmann::json meta = nlohmann::json::object();
+  if (model_arg == "resnet50") {
+    std::pair<int64_t, int64_t> size{224, 224};
+    if (a.has("target-size")) size = parse_size("target-size", a.get("target-size"));
+    model = resnet50_from_args(a, {size.first, size.second, 3},
+                               parse_bool("include-top", a.get("include-top", "true")));
+  } else {
+    std::string meta_text;
+    model = load_model_file(model_arg, &meta_text);
+    if (!meta_text.empty()) meta = nlohmann::json::parse(meta_text);
+  }
+  if (a.has("weights")) load_weights_file(*model, a.get("weights"), a.has("by-name"), std::cerr);
+
   const cnn::Shape in = model->input_shape();
   if (in.size() != 4)
     throw std::invalid_argument("the model does not take images (input " + cnn::shape_str(in) + ")");
+  std::string preprocess = a.get("preprocess", model->preprocessing());
+  if (preprocess == "none") preprocess = "";
+  cnn::data::check_preprocessing_mode(preprocess);
   const auto mode = cnn::data::parse_color_mode(meta.value("color_mode", in[3] == 1 ? std::string("grayscale")
                                                                          : in[3] == 4 ? std::string("rgba")
                                                                                       : "rgb"));
-  const float rescale = meta.value("rescale", 1.0f / 255);
+  // A model that preprocesses its input ('caffe') takes pixels in 0..255.
+  const float rescale =
+      static_cast<float>(a.number("rescale", meta.value("rescale", preprocess.empty() ? 1.0 / 255 : 1.0)));
   const std::vector<std::string> names = meta.value("class_names", std::vector<std::string>{});
 
   for (const std::string& path : images) {
     std::vector<uint8_t> file = read_file_bytes(path);
-    const cnn::Tensor x = cnn::data::image_tensor(file.data(), file.size(), path, in[1], in[2], mode,
-                                                  cnn::data::Interpolation::Nearest, rescale);
+    // Keras's order: preprocessing on the 0..255 pixels, then rescale.
+    cnn::Tensor x = cnn::data::image_tensor(file.data(), file.size(), path, in[1], in[2], mode,
+                                            cnn::data::Interpolation::Nearest, 1.0f);
+    cnn::data::preprocess_input(x.data(), x.numel() / in[3], in[3], preprocess);
+    if (rescale != 1.0f)
+      for (int64_t i = 0; i < x.numel(); ++i) x[i] *= rescale;
     cnn::Tensor out = model->predict(x);
     std::vector<int64_t> order(static_cast<size_t>(out.numel()));
     std::iota(order.begin(), order.end(), 0);

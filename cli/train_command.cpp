@@ -14,9 +14,11 @@
 #include "cnn/io/model_bytes.h"
 #include "cnn/nn/presets.h"
 #include "cnn/optim/optimizer.h"
+#include "cnn/parallel.h"
 #include "cnn/train/fit_loop.h"
 #include "commands.h"
 #include "disk_files.h"
+#include "model_files.h"
 
 namespace cnnp {
 
@@ -66,7 +68,7 @@ class TimedDataset : public cnn::train::Dataset {
 int cmd_train(int argc, char** argv) {
   Args a(argc, argv, {"json"});
   if (!a.has("data") || !a.has("model"))
-    throw std::invalid_argument("cnnp train needs --data DIR and --model lenet|MODEL.json");
+    throw std::invalid_argument("cnnp train needs --data DIR and --model lenet|resnet50|MODEL.json|SAVED.h5");
   const bool json_out = a.has("json");
   const std::string model_arg = a.get("model");
   cnn::data::FlowOptions fo;
@@ -74,26 +76,43 @@ int cmd_train(int argc, char** argv) {
   fo.class_mode = cnn::data::ClassMode::Sparse;
   fo.batch_size = a.integer("batch-size", 32);
   fo.seed = static_cast<uint64_t>(a.integer("seed", 0));
-  fo.rescale = static_cast<float>(a.number("rescale", 1.0 / 255));
   fo.validation_split = a.number("validation-split", 0.0);
   fo.interpolation = cnn::data::parse_interpolation(a.get("interpolation", "nearest"));
   if (a.has("memory-budget"))  // in MiB: decoded images kept beyond it are decoded per batch instead
     fo.memory_budget = static_cast<size_t>(a.number("memory-budget", 1024) * 1024 * 1024);
   const int64_t channels = cnn::data::color_mode_channels(fo.color_mode);
   const uint64_t seed = fo.seed;
+  if (a.has("threads")) cnn::set_num_threads(static_cast<int>(a.integer("threads", 1)));
+  auto& log = json_out ? std::cerr : std::cout;
 
-  std::unique_ptr<cnn::nn::Model> json_model;
-  if (model_arg != "lenet") {
-    std::vector<uint8_t> text = read_file_bytes(model_arg);
-    json_model = cnn::io::model_from_json(std::string(text.begin(), text.end()), seed);
+  // lenet and resnet50 are built once the classes are known; a JSON or a
+  // saved model now, so that its input decides the target size.
+  std::unique_ptr<cnn::nn::Model> given_model;
+  std::string saved_meta;
+  const bool is_preset = model_arg == "lenet" || model_arg == "resnet50";
+  if (!is_preset) {
+    const bool is_json = model_arg.size() >= 5 && model_arg.compare(model_arg.size() - 5, 5, ".json") == 0;
+    if (is_json) {
+      std::vector<uint8_t> text = read_file_bytes(model_arg);
+      given_model = cnn::io::model_from_json(std::string(text.begin(), text.end()), seed);
+    } else {
+      given_model = load_model_file(model_arg, &saved_meta);
+    }
   }
-  // The target size: given, else the model's input, else LeNet's 28x28.
-  std::pair<int64_t, int64_t> size{28, 28};
-  if (json_model && json_model->input_shape().size() == 4)
-    size = {json_model->input_shape()[1], json_model->input_shape()[2]};
+  // The target size: given, else the model's input, else the preset's
+  // (LeNet 28x28, ResNet50 224x224).
+  std::pair<int64_t, int64_t> size =
+      model_arg == "resnet50" ? std::pair<int64_t, int64_t>{224, 224} : std::pair<int64_t, int64_t>{28, 28};
+  if (given_model && given_model->input_shape().size() == 4)
+    size = {given_model->input_shape()[1], given_model->input_shape()[2]};
   if (a.has("target-size")) size = parse_size("target-size", a.get("target-size"));
   fo.target_height = size.first;
   fo.target_width = size.second;
+  // Preprocessing as the model asks (ResNet50's weights: 'caffe', on 0..255
+  // pixels, so no rescale by default), unless told otherwise.
+  fo.preprocessing = model_arg == "resnet50" ? "caffe" : given_model ? given_model->preprocessing() : "";
+  if (a.has("preprocess")) fo.preprocessing = a.get("preprocess") == "none" ? "" : a.get("preprocess");
+  fo.rescale = static_cast<float>(a.number("rescale", fo.preprocessing.empty() ? 1.0 / 255 : 0.0));
 
   auto files = std::make_shared<DiskFiles>(a.get("data"));
   cnn::data::FlowOptions train_opt = fo, val_opt = fo;
@@ -106,17 +125,34 @@ int cmd_train(int argc, char** argv) {
   cnn::data::ImageFlow train(files, train_opt);
   std::unique_ptr<cnn::data::ImageFlow> val;
   if (fo.validation_split > 0) val = std::make_unique<cnn::data::ImageFlow>(files, val_opt);
-  auto& log = json_out ? std::cerr : std::cout;
   log << train.found_message() << "\n";
   if (val) log << val->found_message() << "\n";
   if (!train.listing().skipped.empty()) std::cerr << "warning: " << train.listing().skipped_warning() << "\n";
   log << "class_indices: " << class_indices_repr(train.classes()) << "\n";
   const int64_t classes = static_cast<int64_t>(train.classes().size());
 
-  std::unique_ptr<cnn::nn::Model> model = json_model
-                                              ? std::move(json_model)
-                                              : std::unique_ptr<cnn::nn::Model>(cnn::nn::lenet(
-                                                    {size.first, size.second, channels}, classes, seed));
+  std::unique_ptr<cnn::nn::Model> backbone;  // resnet50: shares its layers with the model
+  std::unique_ptr<cnn::nn::Model> model;
+  if (model_arg == "lenet") {
+    model = cnn::nn::lenet({size.first, size.second, channels}, classes, seed);
+  } else if (model_arg == "resnet50") {
+    // The course's transfer model: ResNet50 without its top + GAP + Dense.
+    backbone = resnet50_from_args(a, {size.first, size.second, channels}, false);
+    if (a.has("weights")) load_weights_file(*backbone, a.get("weights"), a.has("by-name"), log);
+    if (a.has("freeze-backbone")) backbone->set_trainable(false);
+    model = cnn::nn::classifier_on(*backbone, classes, seed);
+  } else {
+    model = std::move(given_model);
+    if (a.has("weights")) load_weights_file(*model, a.get("weights"), a.has("by-name"), log);
+    if (a.has("freeze-backbone"))
+      throw std::invalid_argument("--freeze-backbone applies to --model resnet50 (its backbone)");
+  }
+  model->set_preprocessing(fo.preprocessing);
+  if (model_arg == "resnet50") {
+    const int64_t total = model->count_params(), trainable = model->count_trainable_params();
+    log << "params: " << total << " total, " << trainable << " trainable, " << total - trainable
+        << " non-trainable\n";
+  }
   const cnn::Shape want_in{-1, size.first, size.second, channels};
   if (model->input_shape() != want_in)
     throw std::invalid_argument(
@@ -138,9 +174,6 @@ int cmd_train(int argc, char** argv) {
   nlohmann::json opt_cfg = {{"class_name", opt_name}, {"config", nlohmann::json::object()}};
   if (a.has("lr")) opt_cfg["config"]["learning_rate"] = a.number("lr", 0.001);
   model->compile(cnn::optim::optimizer_from_config(opt_cfg), "sparse_categorical_crossentropy", {"accuracy"});
-  if (a.has("threads") && a.integer("threads", 1) != 1)
-    std::cerr << "note: this build computes on one thread; --threads takes effect with the multi-threaded "
-                 "kernels\n";
 
   cnn::train::FitOptions fit;
   fit.batch_size = fo.batch_size;
@@ -202,10 +235,7 @@ int cmd_train(int argc, char** argv) {
                            {"color_mode", cnn::data::color_mode_name(fo.color_mode)},
                            {"target_size", {size.first, size.second}},
                            {"rescale", fo.rescale}};
-    std::vector<uint8_t> bytes = cnn::io::save_model_bytes(*model, meta.dump());
-    std::ofstream out(a.get("save"), std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    if (!out) throw std::runtime_error("cannot write '" + a.get("save") + "'");
+    save_model_file(*model, a.get("save"), meta.dump());
     log << "saved the model to " << a.get("save") << "\n";
   }
   return 0;

@@ -4,12 +4,15 @@
 # Runs apt-get as root, or through sudo; waits for another apt to finish.
 set -euo pipefail
 
-native=(cmake make g++ pkg-config libgtest-dev googletest libbenchmark-dev nlohmann-json3-dev libstb-dev libxsimd-dev)
+# h5py checks that saved models have Keras's HDF5 layout.
+native=(cmake make g++ pkg-config libgtest-dev googletest libbenchmark-dev nlohmann-json3-dev libstb-dev libxsimd-dev
+  libhdf5-dev python3-h5py)
 # Emscripten's optimizer needs acorn, which Debian ships as node-acorn.
 wasm=(emscripten node-acorn cmake make googletest nlohmann-json3-dev libstb-dev libxsimd-dev)
 # Browser tests drive Debian's Chromium; Liberation fonts keep screenshots readable.
 web=(chromium fonts-liberation)
-# Benchmark peers (npm run bench only): OpenBLAS for GEMM, PyTorch for the workloads.
+# Benchmark peers (npm run bench only): OpenBLAS for GEMM, PyTorch for the
+# workloads (with h5py it also remakes the Keras-file fixtures).
 bench=(libopenblas-dev python3-torch python3-torchvision)
 
 want=()

@@ -112,6 +112,15 @@ export declare class Model {
   countParams(): number;
   trainableParams(): number;
   setTrainable(layerName: string, trainable: boolean): void;
+  /** Keras's model.trainable: false freezes every layer (BatchNormalization in inference mode). */
+  trainable: boolean;
+  /** The preprocessing the weights expect ('caffe' for ResNet50). */
+  preprocessing: '' | 'caffe';
+  /** Loads Keras .h5 weights (by layer order, or by name). */
+  loadWeights(bytes: Uint8Array | ArrayBuffer, options?: { byName?: boolean; allowMissing?: boolean }):
+    Promise<{ layers: number; values: number; legacyNames: boolean; notes: string[] }>;
+  /** The model as a Keras .h5 file (model.save layout; model.save_weights with weightsOnly). */
+  saveKeras(options?: { metadata?: unknown; weightsOnly?: boolean }): Promise<Uint8Array>;
   getWeights(): Tensor[];
   /** A copy of one weight, by its index in getWeights() order. */
   getWeight(index: number): Tensor;
@@ -143,6 +152,8 @@ export interface FlowOptions {
   shuffle?: boolean;
   seed?: number;
   rescale?: number;
+  /** keras.applications' preprocess_input, applied before rescale: 'caffe' for ResNet50's weights. */
+  preprocessing?: '' | 'caffe';
   validationSplit?: number;
   subset?: 'training' | 'validation';
   /** {horizontalFlip: true, rotationRange: 15, zoomRange: [0.9, 1.1], ...} or "horizontal_flip,...". */
@@ -189,7 +200,9 @@ export declare class Cnn {
     courseCnn(args?: { inputShape?: [number, number, number]; classes?: number; seed?: number }): Model;
     /** keras.applications.ResNet50 (random weights): 25,636,712 params with the top, 23,587,712 without. */
     resnet50(args?: { includeTop?: boolean; inputShape?: [number, number, number]; classes?: number;
-                      pooling?: '' | 'avg' | 'max'; classifierActivation?: string; seed?: number }): Model;
+                      pooling?: '' | 'avg' | 'max'; classifierActivation?: string; seed?: number;
+                      architecture?: { stemFilters?: number; blocks?: [number, number, number, number];
+                                       filters?: [number, number, number, number] } }): Model;
   };
   readonly data: {
     syntheticTask(args?: { samples?: number; height?: number; width?: number; channels?: number; classes?: number;
@@ -200,14 +213,17 @@ export declare class Cnn {
     /** keras.utils.load_img + img_to_array (times rescale): image file bytes -> (1, H, W, C). */
     loadImage(bytes: Uint8Array | ArrayBuffer, options: { targetSize: [number, number];
       colorMode?: 'rgb' | 'grayscale' | 'rgba'; interpolation?: 'nearest' | 'bilinear'; rescale?: number;
-      name?: string }): Tensor;
+      preprocessing?: '' | 'caffe'; name?: string }): Tensor;
     Flow: typeof Flow;
     FileSet: typeof FileSet;
   };
   tensor(values: ArrayLike<number> | null, shape: number[]): Tensor;
-  sequential(layers: LayerSpec[], options?: { name?: string; seed?: number }): Model;
+  /** The first entry may be a model (a backbone), whose layers the new model shares. */
+  sequential(layers: LayerSpec[] | [Model, ...LayerSpec[]], options?: { name?: string; seed?: number }): Model;
   modelFromJSON(json: string | object, options?: { seed?: number }): Model;
   loadModel(bytes: Uint8Array | ArrayBuffer): Model;
+  /** keras.models.load_model of a Keras .h5 model file. */
+  loadKerasModel(bytes: Uint8Array | ArrayBuffer): Promise<Model>;
   heap(): { used: number; heapSize: number };
   /** Threads the engine computes on (1 in the single-thread build). */
   readonly threads: number;

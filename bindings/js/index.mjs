@@ -11,6 +11,7 @@
 // Memory: tensors and models live in wasm memory; dispose() frees them at
 // once (they also support `using` via Symbol.dispose where available).
 import { makeData } from './data.mjs';
+import { isHdf5, readKerasFile, writeKerasFile } from './keras-h5.mjs';
 import { layers } from './layers.mjs';
 import { optimizers, toKerasName } from './options.mjs';
 
@@ -158,6 +159,55 @@ export class Model extends Disposable {
   /** Freezes or unfreezes one layer (Keras's layer.trainable). */
   setTrainable(layerName, trainable) {
     check(this._cnn.module, this.handle.setLayerTrainable(layerName, !!trainable));
+  }
+  /**
+   * Keras's model.trainable: false freezes every layer (its weights stop
+   * training, its BatchNormalization runs in inference mode, nothing is
+   * recorded for backward through it); true unfreezes them all.
+   */
+  set trainable(on) {
+    check(this._cnn.module, this.handle.setTrainable(!!on));
+  }
+  get trainable() {
+    return this.layers.some((l) => l.trainable && l.params > 0);
+  }
+  /** The input preprocessing the model's weights expect: '' or 'caffe' (ResNet50's). */
+  get preprocessing() {
+    return this.handle.preprocessing();
+  }
+  set preprocessing(mode) {
+    check(this._cnn.module, this.handle.setPreprocessing(mode ?? ''));
+  }
+  /**
+   * Loads a Keras weights file (.h5 bytes: model.save_weights, a model.save
+   * file, or keras.applications' files) into this model, by layer order as
+   * Keras's load_weights does, or by layer name with {byName: true}
+   * ({allowMissing: true} leaves layers the file lacks as they are).
+   * @returns {Promise<{layers: number, values: number, legacyNames: boolean, notes: string[]}>}
+   */
+  async loadWeights(bytes, { byName = false, allowMissing = false } = {}) {
+    const M = this._cnn.module;
+    const file = await readKerasFile(M, bytes, check);
+    try {
+      return JSON.parse(check(M, this.handle.loadKerasWeights(file, !!byName, !!allowMissing)));
+    } finally {
+      file.delete();
+    }
+  }
+  /**
+   * The model in Keras's HDF5 layout (model.save('m.h5')): keras.models.load_model
+   * reads it, and so does cnn.loadModel. With {weightsOnly: true}, model.save_weights's
+   * layout. `metadata`: a JSON-able object stored beside it (Keras ignores it).
+   * @returns {Promise<Uint8Array>}
+   */
+  async saveKeras({ metadata, weightsOnly = false } = {}) {
+    const M = this._cnn.module;
+    const file = check(M, this.handle.saveKeras(metadata == null ? '' : JSON.stringify(metadata), !!weightsOnly));
+    try {
+      return await writeKerasFile(file);
+    } finally {
+      file.delete();
+    }
   }
   /** Copies of every weight, in Keras's get_weights() order. */
   getWeights() {
@@ -345,12 +395,15 @@ export class Cnn {
       },
       /**
        * keras.applications.ResNet50's architecture (Keras's layer names and order), randomly
-       * initialised as Keras does; `pooling` is '', 'avg' or 'max' without the top.
+       * initialised as Keras does; `pooling` is '', 'avg' or 'max' without the top. Load Keras's
+       * weights with `await model.loadWeights(bytes)`; the model asks for 'caffe' preprocessing.
+       * `architecture` ({stemFilters, blocks: [4], filters: [4]}) makes a smaller ResNet of the
+       * same structure and names.
        */
       resnet50: ({ includeTop = true, inputShape = [224, 224, 3], classes = 1000, pooling = '',
-                   classifierActivation = 'softmax', seed = 0 } = {}) =>
+                   classifierActivation = 'softmax', seed = 0, architecture = null } = {}) =>
         new Model(this, check(module, module.Model.resnet50(
-          JSON.stringify({ includeTop, inputShape, classes, pooling, classifierActivation, seed })))),
+          JSON.stringify({ includeTop, inputShape, classes, pooling, classifierActivation, seed, architecture })))),
     };
     this.data = {
       ...makeData(this, check, Tensor),
@@ -381,10 +434,23 @@ export class Cnn {
     return t;
   }
 
-  /** A Sequential model from layer specs (cnn.layers.*). */
-  sequential(layerSpecs, { name = 'sequential', seed = 0 } = {}) {
+  /**
+   * A Sequential model from layer specs (cnn.layers.*). As in Keras, the first
+   * entry may be a model (e.g. a ResNet50 backbone): the layers are stacked on
+   * its output, and the backbone's layers are shared, so `backbone.trainable =
+   * false` keeps them frozen in the new model.
+   */
+  sequential(layerSpecs, { name, seed = 0 } = {}) {
     if (!Array.isArray(layerSpecs) || layerSpecs.length === 0)
       throw new Error('sequential: expected a non-empty array of layers');
+    if (layerSpecs[0] instanceof Model) {
+      const [backbone, ...head] = layerSpecs;
+      if (head.some((l) => l instanceof Model))
+        throw new Error('sequential: only the first entry may be a model');
+      return new Model(this, check(this.module, this.module.Model.stackOn(
+        backbone.handle, JSON.stringify(head.map((l) => l.toKeras())), name ?? 'model', seed)));
+    }
+    name ??= 'sequential';
     const json = { class_name: 'Sequential', config: { name, layers: layerSpecs.map((l) => l.toKeras()) } };
     return this.modelFromJSON(json, { seed });
   }
@@ -395,10 +461,30 @@ export class Cnn {
     return new Model(this, check(this.module, this.module.Model.fromJson(text, seed)));
   }
 
-  /** A model saved with model.save(). */
+  /** A model saved with model.save() (the engine's own bytes). */
   loadModel(bytes) {
     const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    if (isHdf5(u8))
+      throw new Error('loadModel: this is a Keras .h5 file; use await cnn.loadKerasModel(bytes)');
     return new Model(this, check(this.module, this.module.Model.load(u8)));
+  }
+
+  /**
+   * keras.models.load_model of a Keras .h5 model file (model.save layout, as
+   * model.saveKeras() and tf.keras write it): architecture, weights, and the
+   * compile settings when the file has them.
+   * @returns {Promise<Model>}
+   */
+  async loadKerasModel(bytes) {
+    const file = await readKerasFile(this.module, bytes, check);
+    try {
+      if (!file.isModel())
+        throw new Error('loadKerasModel: this file holds weights only (model.save_weights); build the model, ' +
+                        'then await model.loadWeights(bytes)');
+      return new Model(this, check(this.module, this.module.Model.loadKeras(file)));
+    } finally {
+      file.delete();
+    }
   }
 
   /** Threads the engine computes on (1 in the single-thread build). */

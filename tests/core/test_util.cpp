@@ -57,9 +57,13 @@ const Tensor& Fixture::at(const std::string& name) const {
 }
 
 Fixture load_fixture(const std::string& case_name) {
-  auto j = nlohmann::json::parse(read_text(fixture_path("torch/" + case_name + ".json")));
+  return load_fixture_file(fixture_path("torch/" + case_name + ".json"));
+}
+
+Fixture load_fixture_file(const std::string& path) {
+  auto j = nlohmann::json::parse(read_text(path));
   Fixture f;
-  f.params = j["params"];
+  f.params = j.value("params", nlohmann::json::object());
   for (auto& [name, t] : j["tensors"].items()) {
     Shape shape = t["shape"].get<Shape>();
     std::vector<uint8_t> bytes = base64_decode(t["b64"].get<std::string>());

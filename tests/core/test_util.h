@@ -18,6 +18,7 @@ struct Fixture {
   const Tensor& at(const std::string& name) const;
 };
 Fixture load_fixture(const std::string& case_name);
+Fixture load_fixture_file(const std::string& path);  // any file in that format
 std::string fixture_path(const std::string& relative);
 std::string read_text(const std::string& path);
 

@@ -40,6 +40,10 @@ test('npm pack -> offline install -> import and train one epoch', () => {
         ]);
         model.compile({ optimizer: cnn.optimizers.adam(), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
         const h = await model.fit(x, y, { batchSize: 16, epochs: 1 });
+        // Keras .h5 files go through the h5wasm dependency the install brought.
+        const back = await cnn.loadKerasModel(await model.saveKeras());
+        if (back.countParams() !== model.countParams()) throw new Error('the .h5 round trip lost weights');
+        back.dispose();
         console.log(JSON.stringify({ variant: cnn.backend.variant, loss: h.history.loss[0] }));
         model.dispose(); x.dispose(); y.dispose();
       }

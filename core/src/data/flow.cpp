@@ -2,6 +2,7 @@
 
 #include <numeric>
 
+#include "cnn/data/preprocess.h"
 #include "cnn/error.h"
 
 namespace cnn::data {
@@ -23,6 +24,10 @@ ImageFlow::ImageFlow(std::shared_ptr<const FileSource> files, const FlowOptions&
     throw ValueError("flow_from_directory: target_size " + std::to_string(opt.target_height) + "x" +
                      std::to_string(opt.target_width) + " must be at least 1x1");
   if (opt.batch_size < 1) throw ValueError("flow_from_directory: batch_size must be >= 1");
+  check_preprocessing_mode(opt.preprocessing);
+  if (!opt.preprocessing.empty() && opt.color_mode != ColorMode::RGB)
+    throw ValueError("flow_from_directory: preprocessing '" + opt.preprocessing +
+                     "' needs color_mode 'rgb' (it reorders RGB to BGR)");
   listing_ = list_directory(*files_, opt.validation_split, opt.subset);
   if (opt.class_mode == ClassMode::Binary && listing_.classes.size() != 2)
     throw ValueError("flow_from_directory: class_mode 'binary' needs exactly 2 classes, found " +
@@ -56,7 +61,9 @@ void ImageFlow::prepare(const std::function<void(size_t, size_t)>& progress) {
   for (size_t i = 0; i < n; ++i) {
     try {
       Image img = load(i);
-      if (cached_) std::copy(img.pixels.begin(), img.pixels.end(), cache.begin() + static_cast<std::ptrdiff_t>(keep_files.size() * image_bytes));
+      if (cached_)
+        std::copy(img.pixels.begin(), img.pixels.end(),
+                  cache.begin() + static_cast<std::ptrdiff_t>(keep_files.size() * image_bytes));
       keep_files.push_back(listing_.files[i]);
       keep_labels.push_back(listing_.labels[i]);
       ++readable_per_class[static_cast<size_t>(listing_.labels[i])];
@@ -130,6 +137,7 @@ std::pair<Tensor, Tensor> ImageFlow::batch(int64_t index) {
               static_cast<uint64_t>(i));
       augment_image(px, H, W, C, opt_.augment, rng);
     }
+    preprocess_input(px.data(), H * W, C, opt_.preprocessing);
     float* dst = x.data() + (j - b0) * plane;
     const float scale = opt_.rescale != 0 ? opt_.rescale : 1.0f;
     for (int64_t k = 0; k < plane; ++k) dst[k] = px[static_cast<size_t>(k)] * scale;

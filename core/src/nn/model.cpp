@@ -153,6 +153,27 @@ void Model::init_graph(const std::vector<KerasTensor>& inputs, const std::vector
   find_conv_chains();
 }
 
+Model::Symbolic Model::symbolic() const {
+  std::vector<KerasTensor> made(nodes_.size());
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    auto node = std::make_shared<GraphNode>();
+    node->layer = nodes_[i].layer;
+    node->shape = nodes_[i].shape;
+    for (int j : nodes_[i].inbound) node->inputs.push_back(made[j]);
+    made[i] = {node};
+  }
+  Symbolic out;
+  for (int i : input_nodes_) out.inputs.push_back(made[i]);
+  for (int i : output_nodes_) out.outputs.push_back(made[i]);
+  return out;
+}
+
+void Model::set_preprocessing(std::string mode) {
+  if (!mode.empty() && mode != "caffe")
+    throw ValueError("Model '" + name_ + "': preprocessing must be '' (none) or 'caffe', got '" + mode + "'");
+  preprocessing_ = std::move(mode);
+}
+
 std::vector<LayerPtr> Model::layers() const {
   std::vector<LayerPtr> out;
   for (const Node& n : nodes_) out.push_back(n.layer);

@@ -1,5 +1,6 @@
 #include "cnn/nn/presets.h"
 
+#include "cnn/error.h"
 #include "cnn/nn/layers.h"
 
 namespace cnn::nn {
@@ -36,6 +37,33 @@ std::unique_ptr<Sequential> course_cnn(const Shape& input_shape, int64_t classes
   layers.push_back(std::make_shared<Flatten>());
   layers.push_back(std::make_shared<Dense>(DenseOptions{classes, "softmax"}));
   return std::make_unique<Sequential>(std::move(layers), "sequential", seed);
+}
+
+std::unique_ptr<Model> stack_on(const Model& backbone, const std::vector<LayerPtr>& head,
+                                const std::string& name, uint64_t seed) {
+  Model::Symbolic g = backbone.symbolic();
+  if (g.inputs.size() != 1 || g.outputs.size() != 1)
+    throw ValueError("stacking layers on model '" + backbone.name() +
+                     "': it must have one input and one output");
+  KerasTensor x = g.outputs[0];
+  for (const LayerPtr& layer : head) x = apply_layer(layer, x);
+  auto model = std::make_unique<Model>(g.inputs, std::vector<KerasTensor>{x}, name, seed);
+  model->set_preprocessing(backbone.preprocessing());
+  return model;
+}
+
+std::unique_ptr<Model> classifier_on(const Model& backbone, int64_t classes, uint64_t seed) {
+  if (classes < 1)
+    throw ValueError("classifier_on: classes must be at least 1, got " + std::to_string(classes));
+  const Shape& out = backbone.output_shape();
+  std::vector<LayerPtr> head;
+  if (out.size() == 4)
+    head.push_back(std::make_shared<GlobalAveragePooling2D>());
+  else if (out.size() != 2)
+    throw ValueError("classifier_on: the backbone's output " + shape_str(out) +
+                     " is neither feature maps (None, H, W, C) nor pooled features (None, C)");
+  head.push_back(std::make_shared<Dense>(DenseOptions{classes, "softmax"}));
+  return stack_on(backbone, head, "model", seed);
 }
 
 }  // namespace cnn::nn

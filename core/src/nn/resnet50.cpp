@@ -51,7 +51,16 @@ KerasTensor stage(KerasTensor x, int64_t filters, int blocks, int64_t first_stri
 
 }  // namespace
 
-std::unique_ptr<Model> resnet50(const ResNet50Options& opt) {
+std::unique_ptr<Model> resnet50(const ResNet50Options& opt) { return resnet({}, opt, "resnet50"); }
+
+std::unique_ptr<Model> resnet(const ResNetArchitecture& arch, const ResNet50Options& opt,
+                              const std::string& name) {
+  for (int i = 0; i < 4; ++i)
+    if (arch.blocks[i] < 1 || arch.filters[i] < 1)
+      throw ValueError(str_cat("ResNet: stage ", i + 2,
+                               " needs at least one block of at least one filter, got ", arch.blocks[i],
+                               " block(s) of ", arch.filters[i]));
+  if (arch.stem_filters < 1) throw ValueError("ResNet: stem_filters must be at least 1");
   const Shape& s = opt.input_shape;
   if (s.size() != 3 || s[0] < 32 || s[1] < 32 || s[2] < 1)
     throw ValueError(
@@ -67,15 +76,13 @@ std::unique_ptr<Model> resnet50(const ResNet50Options& opt) {
   KerasTensor x = apply_layer(
       std::make_shared<ZeroPadding2D>(std::array<std::array<int64_t, 2>, 2>{{{3, 3}, {3, 3}}}, "conv1_pad"),
       input);
-  x = relu(batch_norm(conv(x, 64, 7, 2, "valid", "conv1_conv"), "conv1_bn"), "conv1_relu");
+  x = relu(batch_norm(conv(x, arch.stem_filters, 7, 2, "valid", "conv1_conv"), "conv1_bn"), "conv1_relu");
   x = apply_layer(
       std::make_shared<ZeroPadding2D>(std::array<std::array<int64_t, 2>, 2>{{{1, 1}, {1, 1}}}, "pool1_pad"),
       x);
   x = apply_layer(std::make_shared<MaxPooling2D>(Pool2DOptions{{3, 3}, {2, 2}, "valid"}, "pool1_pool"), x);
-  x = stage(x, 64, 3, 1, "conv2");
-  x = stage(x, 128, 4, 2, "conv3");
-  x = stage(x, 256, 6, 2, "conv4");
-  x = stage(x, 512, 3, 2, "conv5");
+  for (int i = 0; i < 4; ++i)
+    x = stage(x, arch.filters[i], arch.blocks[i], i == 0 ? 1 : 2, "conv" + std::to_string(i + 2));
 
   if (opt.include_top) {
     x = apply_layer(std::make_shared<GlobalAveragePooling2D>("avg_pool"), x);
@@ -88,8 +95,10 @@ std::unique_ptr<Model> resnet50(const ResNet50Options& opt) {
   } else if (opt.pooling == "max") {
     x = apply_layer(std::make_shared<GlobalMaxPooling2D>("max_pool"), x);
   }
-  return std::make_unique<Model>(std::vector<KerasTensor>{input}, std::vector<KerasTensor>{x}, "resnet50",
-                                 opt.seed);
+  auto model =
+      std::make_unique<Model>(std::vector<KerasTensor>{input}, std::vector<KerasTensor>{x}, name, opt.seed);
+  model->set_preprocessing("caffe");  // how keras.applications' ResNet weights were trained
+  return model;
 }
 
 }  // namespace cnn::nn

@@ -136,6 +136,8 @@ std::shared_ptr<Optimizer> optimizer_from_config(const nlohmann::json& j) {
     throw ValueError("optimizer: expected a name or {\"class_name\": ..., \"config\": {...}}, got " +
                      j.dump());
   }
+  // tf.keras >= 2.11 files name the new optimizers "Custom>Adam".
+  if (cls.rfind("Custom>", 0) == 0) cls = cls.substr(7);
   std::string lower;
   for (char c : cls) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   auto num = [&](const char* key, float def) {

@@ -27,6 +27,9 @@ struct FlowOptions {
   int64_t batch_size = 32;
   bool shuffle = true;
   uint64_t seed = 0;
+  // preprocessing_function, applied before rescale as Keras does: "" or
+  // "caffe" (keras.applications' preprocess_input, see preprocess.h).
+  std::string preprocessing;
   float rescale = 0;  // 0: none (Keras's None)
   double validation_split = 0;
   Subset subset = Subset::All;

@@ -203,6 +203,9 @@ class BatchNormalization : public Layer {
   void inference_scale_shift(std::vector<float>& scale, std::vector<float>& shift) const;
   // Whether gamma or beta would receive a gradient.
   bool any_weight_requires_grad() const;
+  float epsilon() const { return opt_.epsilon; }
+  // Weight files made with another epsilon (keras-applications 0.2) set theirs.
+  void set_epsilon(float epsilon) { opt_.epsilon = epsilon; }
 
  private:
   BatchNormOptions opt_;

@@ -69,6 +69,20 @@ class Model {
   Shape input_shape() const;   // of the single input, with batch -1
   Shape output_shape() const;  // of the single output, with batch -1
 
+  // The model's graph as symbolic tensors over its own layers (Keras's
+  // model.inputs / model.outputs), to build a larger model on top of it:
+  // the layers are shared, not copied, so freezing them freezes both.
+  struct Symbolic {
+    std::vector<KerasTensor> inputs, outputs;
+  };
+  Symbolic symbolic() const;
+
+  // The input preprocessing the model's weights expect, applied by the data
+  // flow and by predict's callers: "" (none) or "caffe" (Keras's
+  // preprocess_input for ResNet50: RGB -> BGR, ImageNet means subtracted).
+  const std::string& preprocessing() const { return preprocessing_; }
+  void set_preprocessing(std::string mode);
+
   int64_t count_params() const;
   int64_t count_trainable_params() const;
   // Trainable weights in layer order (those an optimizer updates).
@@ -162,6 +176,7 @@ class Model {
   std::vector<ConvChain> chains_;
   std::string name_;
   uint64_t seed_;
+  std::string preprocessing_;
   std::vector<Node> nodes_;  // execution order = Keras's layer order
   std::vector<int> input_nodes_, output_nodes_;
   std::unique_ptr<Training> training_;

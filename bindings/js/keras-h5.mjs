@@ -1,0 +1,145 @@
+// The JS edge for Keras HDF5 files: h5wasm reads a file's groups, string
+// attributes and datasets into the engine's KerasFile (the core maps them to
+// layers), and writes a KerasFile the core filled back out as .h5 bytes.
+// h5wasm is loaded on first use, so pages that never touch .h5 files never
+// download it.
+
+const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+let h5Loading = null;
+let fileCounter = 0;
+
+async function loadH5wasm() {
+  if (!h5Loading) {
+    h5Loading = import('h5wasm').then(async (mod) => {
+      const h5wasm = mod.default ?? mod;
+      const Module = await h5wasm.ready;
+      return { h5wasm, FS: Module.FS };
+    });
+  }
+  return h5Loading;
+}
+
+function toBytes(bytes) {
+  if (bytes instanceof Uint8Array) return bytes;
+  if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
+  if (ArrayBuffer.isView(bytes)) return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  throw new Error('Keras file: expected the file\'s bytes (Uint8Array or ArrayBuffer)');
+}
+
+/** Whether the bytes start with HDF5's signature. */
+export function isHdf5(bytes) {
+  const u8 = toBytes(bytes);
+  return u8.length >= 8 && HDF5_SIGNATURE.every((b, i) => u8[i] === b);
+}
+
+// An attribute's value as a string, a list of strings, or undefined (numbers
+// and other types: the Keras formats keep none the engine needs).
+function textValue(attr) {
+  let v;
+  try {
+    v = attr.value;
+  } catch {
+    return undefined;
+  }
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.every((s) => typeof s === 'string') ? v : undefined;
+  if (ArrayBuffer.isView(v) && v.length === 0) return [];  // Keras's empty weight_names: float64[0]
+  return undefined;
+}
+
+// `ok(result)` throws the engine's error of the call just made, if any.
+function readGroup(group, path, out, ok) {
+  for (const [name, attr] of Object.entries(group.attrs ?? {})) {
+    const v = textValue(attr);
+    if (typeof v === 'string') ok(out.setAttr(path, name, v));
+    else if (Array.isArray(v)) ok(out.setListAttr(path, name, JSON.stringify(v)));
+  }
+  for (const key of group.keys()) {
+    const obj = group.get(key);
+    const childPath = path ? `${path}/${key}` : key;
+    if (!obj) continue;
+    if (obj.type === 'Group') {
+      ok(out.addGroup(childPath));
+      readGroup(obj, childPath, out, ok);
+    } else if (obj.type === 'Dataset') {
+      const values = obj.value;
+      if (!ArrayBuffer.isView(values) || typeof values.length !== 'number') continue;  // strings, compounds
+      const view = ok(out.addDataset(childPath, obj.shape ?? []));
+      // float64 and integer datasets convert as Keras's float32 weights.
+      view.set(values instanceof Float32Array ? values : Float32Array.from(values, Number));
+    }
+  }
+}
+
+/**
+ * Reads an .h5 file's bytes into a new module.KerasFile (delete() it after use).
+ * Throws an Error naming what is wrong when the bytes are not HDF5.
+ */
+export async function readKerasFile(module, bytes, check) {
+  const u8 = toBytes(bytes);
+  if (!isHdf5(u8))
+    throw new Error('Keras file: not an HDF5 file (expected a Keras .h5 file, e.g. ' +
+                    'resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5)');
+  const { h5wasm, FS } = await loadH5wasm();
+  const name = `/cnnp-read-${++fileCounter}.h5`;
+  FS.writeFile(name, u8);
+  let f = null;
+  const out = new module.KerasFile();
+  try {
+    f = new h5wasm.File(name, 'r');
+    readGroup(f, '', out, (result) => check(module, result));
+    return out;
+  } catch (e) {
+    out.delete();
+    throw e instanceof Error && e.message.startsWith('Keras file') ? e
+      : new Error(`Keras file: cannot read the HDF5 file (${e?.message ?? e})`);
+  } finally {
+    try {
+      f?.close();
+    } finally {
+      FS.unlink(name);
+    }
+  }
+}
+
+function writeGroup(group, node, path, file) {
+  for (const [name, value] of Object.entries(node.attrs)) group.create_attribute(name, value);
+  // An empty list (a weightless layer's weight_names) as h5py writes it: a zero-length byte-string array.
+  for (const [name, values] of Object.entries(node.listAttrs))
+    if (values.length) group.create_attribute(name, values);
+    else group.create_attribute(name, [], [0], 'S1');
+  for (const [name, child] of Object.entries(node.groups)) {
+    const childPath = path ? `${path}/${name}` : name;
+    // One level at a time: h5wasm's create_group('a/b') does not make 'a'.
+    const sub = group.create_group(name);
+    if (!sub) throw new Error(`Keras file: cannot create group '${childPath}'`);
+    writeGroup(sub, child, childPath, file);
+  }
+  for (const [name, shape] of Object.entries(node.datasets)) {
+    const childPath = path ? `${path}/${name}` : name;
+    const values = file.dataset(childPath).slice();  // out of wasm memory before h5wasm allocates
+    group.create_dataset({ name, data: values, shape, dtype: '<f' });
+  }
+}
+
+/** A module.KerasFile written as .h5 bytes. */
+export async function writeKerasFile(file) {
+  const { h5wasm, FS } = await loadH5wasm();
+  const name = `/cnnp-write-${++fileCounter}.h5`;
+  const tree = JSON.parse(file.listing());
+  let f = new h5wasm.File(name, 'w');
+  try {
+    writeGroup(f, tree, '', file);
+    f.close();
+    f = null;
+    return FS.readFile(name);
+  } finally {
+    f?.close();
+    try {
+      FS.unlink(name);
+    } catch {
+      // never created
+    }
+  }
+}

@@ -1,0 +1,329 @@
+// Keras's HDF5 layouts (tf.keras 2.x, hdf5_format.py / legacy_h5_format.py):
+// which groups, attributes and datasets hold a model's weights, and how
+// load_weights matches them to layers.
+#include "cnn/io/keras_h5.h"
+
+#include <algorithm>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "cnn/error.h"
+#include "cnn/io/keras_json.h"
+#include "cnn/nn/layers.h"
+#include "cnn/optim/optimizer.h"
+#include "io/python_json.h"
+
+namespace cnn::io {
+namespace {
+
+constexpr const char* kKerasVersion = "2.12.0";
+constexpr const char* kBackend = "tensorflow";
+constexpr const char* kMetadataAttr = "cnnp_metadata";            // ours; Keras ignores other attributes
+constexpr const char* kPreprocessingAttr = "cnnp_preprocessing";  // Model::preprocessing()
+constexpr float kLegacyResNetEpsilon = 1e-3f;  // keras-applications 0.2's BatchNormalization default
+
+// model.layers as Keras lists them: a Sequential's exclude its InputLayer.
+std::vector<nn::LayerPtr> keras_layers(const nn::Model& model) {
+  if (auto* s = dynamic_cast<const nn::Sequential*>(&model)) return s->sequential_layers();
+  return model.layers();
+}
+
+struct FileLayer {
+  std::string name;      // as stored
+  std::string mapped;    // the current Keras name (legacy names mapped)
+  const H5Group* group;  // the layer's group
+  std::vector<std::string> weight_names;
+};
+
+// The weights root: the file itself (save_weights) or its model_weights group (save).
+const H5Group& weights_root(const H5Group& file) {
+  if (!file.has_attr("layer_names"))
+    if (const H5Group* g = file.find_group("model_weights"); g && g->has_attr("layer_names")) return *g;
+  return file;
+}
+
+bool is_legacy_resnet(const std::vector<std::string>& names) {
+  for (const std::string& n : names)
+    if (n == "bn_conv1" || n == "res2a_branch2a") return true;
+  return false;
+}
+
+std::vector<FileLayer> file_layers(const H5Group& root, bool* legacy) {
+  const std::vector<std::string> names = root.keras_string_list("layer_names");
+  if (names.empty())
+    throw ValueError(
+        "Keras weights: the file has no 'layer_names' attribute; expected a file written by Keras's "
+        "model.save_weights('...h5') or model.save('...h5'), or a keras.applications weights file");
+  *legacy = is_legacy_resnet(names);
+  std::vector<FileLayer> out;
+  for (const std::string& name : names) {
+    const H5Group* g = root.find_group(name);
+    if (!g) throw ValueError("Keras weights: the file lists layer '" + name + "' but has no group for it");
+    std::vector<std::string> weight_names = g->keras_string_list("weight_names");
+    if (weight_names.empty()) continue;
+    out.push_back({name, *legacy ? modern_resnet_layer_name(name) : name, g, std::move(weight_names)});
+  }
+  return out;
+}
+
+std::string quoted_list(const std::vector<std::string>& names, size_t limit = 8) {
+  std::string s;
+  for (size_t i = 0; i < names.size() && i < limit; ++i) s += (i ? ", '" : "'") + names[i] + "'";
+  if (names.size() > limit) s += str_cat(" and ", names.size() - limit, " more");
+  return s;
+}
+
+// One weight to set: checked in full before anything is written.
+struct Assignment {
+  nn::Weight* weight;
+  const H5Dataset* data;
+};
+
+// Matches a file layer's datasets to a model layer's weights, in order.
+void match_layer(nn::Layer& layer, const FileLayer& f, std::vector<Assignment>& out) {
+  std::vector<nn::Weight>& ws = layer.weights();
+  const std::string where = "layer '" + layer.name() + "'" +
+                            (f.name != layer.name() ? " (file layer '" + f.name + "')" : std::string());
+  if (f.weight_names.size() != ws.size())
+    throw ValueError(str_cat(
+        "Keras weights: ", where, " has ", ws.size(), " weights (",
+        [&] {
+          std::vector<std::string> n;
+          for (const nn::Weight& w : ws) n.push_back(w.name);
+          return quoted_list(n);
+        }(),
+        ") but the file holds ", f.weight_names.size(), " (", quoted_list(f.weight_names), ")"));
+  for (size_t i = 0; i < ws.size(); ++i) {
+    const H5Dataset* d = f.group->find_dataset(f.weight_names[i]);
+    if (!d)
+      throw ValueError("Keras weights: " + where + ": the file lists weight '" + f.weight_names[i] +
+                       "' but has no dataset for it");
+    if (d->shape != ws[i].value.shape())
+      throw ValueError(str_cat("Keras weights: ", where, ", weight '", ws[i].name,
+                               "': the model expects shape ", shape_str(ws[i].value.shape()),
+                               ", the file has ", shape_str(d->shape), " ('", f.weight_names[i], "')"));
+    out.push_back({&ws[i], d});
+  }
+}
+
+void set_legacy_epsilon(nn::Model& model, KerasWeightsReport& report) {
+  int64_t n = 0;
+  for (const nn::LayerPtr& l : model.layers())
+    if (auto* bn = dynamic_cast<nn::BatchNormalization*>(l.get())) {
+      bn->set_epsilon(kLegacyResNetEpsilon);
+      ++n;
+    }
+  if (n)
+    report.notes.push_back(str_cat("keras-applications 0.2 layer names: mapped onto the current names; ", n,
+                                   " BatchNormalization layers now use that release's epsilon 1e-3"));
+}
+
+// Keras's save_attributes_to_hdf5_group: a string list whose fixed-length
+// array would pass HDF5's 64512-byte object header limit is split into
+// name0, name1, ... chunks of near-equal length (numpy's array_split).
+void put_string_list(H5Group& g, const std::string& name, const std::vector<std::string>& values) {
+  constexpr size_t kHeaderLimit = 64512;
+  size_t width = 1;
+  for (const std::string& v : values) width = std::max(width, v.size());
+  size_t chunks = 1;
+  while ((values.size() / chunks + (values.size() % chunks ? 1 : 0)) * width > kHeaderLimit) ++chunks;
+  if (chunks == 1) {
+    g.string_list_attrs[name] = values;
+    return;
+  }
+  const size_t base = values.size() / chunks, extra = values.size() % chunks;
+  size_t at = 0;
+  for (size_t c = 0; c < chunks; ++c) {
+    const size_t n = base + (c < extra ? 1 : 0);
+    g.string_list_attrs[name + std::to_string(c)] =
+        std::vector<std::string>(values.begin() + static_cast<std::ptrdiff_t>(at),
+                                 values.begin() + static_cast<std::ptrdiff_t>(at + n));
+    at += n;
+  }
+}
+
+void write_layer_group(H5Group& root, const nn::Layer& layer) {
+  H5Group& g = root.group(layer.name());
+  std::vector<std::string> names;
+  for (const nn::Weight& w : layer.weights()) {
+    // tf.keras 2.x names a weight "<layer>/<weight>:0" and h5py makes the
+    // '/' a subgroup: <layer>/<layer>/kernel:0.
+    const std::string full = layer.name() + "/" + w.name + ":0";
+    names.push_back(full);
+    const Tensor& v = w.value;
+    g.set_dataset(full, {v.shape(), std::vector<float>(v.data(), v.data() + v.numel())});
+  }
+  put_string_list(g, "weight_names", names);
+}
+
+nlohmann::ordered_json training_config(const nn::Model& model) {
+  nlohmann::ordered_json t;
+  t["loss"] = model.loss_name();
+  nlohmann::ordered_json metrics = nlohmann::ordered_json::array();
+  for (const std::string& m : model.metric_names()) metrics.push_back(m);
+  t["metrics"] = metrics;
+  t["weighted_metrics"] = nullptr;
+  t["loss_weights"] = nullptr;
+  t["optimizer_config"] = {{"class_name", model.optimizer().class_name()},
+                           {"config", model.optimizer().config()}};
+  return t;
+}
+
+}  // namespace
+
+std::string modern_resnet_layer_name(const std::string& name) {
+  if (name == "conv1") return "conv1_conv";
+  if (name == "bn_conv1") return "conv1_bn";
+  if (name == "fc1000") return "predictions";
+  // res<stage><block letter>_branch<1 | 2a | 2b | 2c>, and bn<...> alike.
+  static const std::regex pattern("(res|bn)([2-5])([a-z])_branch(1|2a|2b|2c)");
+  std::smatch m;
+  if (!std::regex_match(name, m, pattern)) return name;
+  const int block = m[3].str()[0] - 'a' + 1;
+  const std::string branch = m[4].str();
+  const char* part = branch == "1" ? "0" : branch == "2a" ? "1" : branch == "2b" ? "2" : "3";
+  return str_cat("conv", m[2].str(), "_block", block, "_", part, m[1].str() == "res" ? "_conv" : "_bn");
+}
+
+KerasWeightsReport load_keras_weights(nn::Model& model, const H5Group& file,
+                                      const KerasWeightsOptions& options) {
+  KerasWeightsReport report;
+  const std::vector<FileLayer> in_file = file_layers(weights_root(file), &report.legacy_names);
+  std::vector<nn::LayerPtr> weighted;
+  for (const nn::LayerPtr& l : keras_layers(model))
+    if (!l->weights().empty()) weighted.push_back(l);
+
+  std::vector<Assignment> plan;
+  // keras-applications 0.2 built each first block's shortcut after its main
+  // branch, so its layer order differs from today's: its files are matched
+  // by (mapped) name, never by position.
+  const bool by_name = options.by_name || report.legacy_names;
+  if (!by_name) {
+    if (in_file.size() != weighted.size()) {
+      // Name the first place where the two lists part, so a file of another
+      // model (or with / without the top) is easy to recognise.
+      size_t i = 0;
+      while (i < in_file.size() && i < weighted.size() && in_file[i].mapped == weighted[i]->name()) ++i;
+      std::string where;
+      if (i < in_file.size() && i < weighted.size())
+        where = "; they first differ at position " + std::to_string(i + 1) + ": the model's '" +
+                weighted[i]->name() + "', the file's '" + in_file[i].name + "'";
+      else if (i < in_file.size())
+        where = "; the file has more, starting with '" + in_file[i].name + "'";
+      else
+        where = "; the model has more, starting with '" + weighted[i]->name() + "'";
+      throw ValueError(str_cat("Keras weights: the model has ", weighted.size(),
+                               " layers with weights, the file ", in_file.size(), where));
+    }
+    std::vector<std::string> renamed;
+    for (size_t i = 0; i < in_file.size(); ++i) {
+      match_layer(*weighted[i], in_file[i], plan);
+      if (in_file[i].mapped != weighted[i]->name())
+        renamed.push_back("'" + in_file[i].name + "' -> '" + weighted[i]->name() + "'");
+    }
+    if (!renamed.empty()) {
+      std::string list;
+      for (size_t i = 0; i < renamed.size() && i < 8; ++i) list += (i ? ", " : "") + renamed[i];
+      if (renamed.size() > 8) list += str_cat(" and ", renamed.size() - 8, " more");
+      report.notes.push_back(
+          str_cat("loaded by order: ", renamed.size(), " file layer(s) have other names: ", list));
+    }
+    report.layers = static_cast<int64_t>(weighted.size());
+  } else {
+    std::vector<std::string> missing, skipped;
+    for (const nn::LayerPtr& l : weighted) {
+      const FileLayer* match = nullptr;
+      for (const FileLayer& f : in_file)
+        if (f.mapped == l->name()) match = &f;
+      if (!match) {
+        missing.push_back(l->name());
+        continue;
+      }
+      match_layer(*l, *match, plan);
+      ++report.layers;
+    }
+    for (const FileLayer& f : in_file) {
+      bool used = false;
+      for (const nn::LayerPtr& l : weighted) used = used || l->name() == f.mapped;
+      if (!used) skipped.push_back(f.name);
+    }
+    if (!missing.empty() && !options.allow_missing)
+      throw ValueError("Keras weights: the file has no weights for layer(s) " + quoted_list(missing) +
+                       " of the model (loading by name)");
+    if (!missing.empty())
+      report.notes.push_back("left as they were (not in the file): " + quoted_list(missing));
+    if (!skipped.empty())
+      report.notes.push_back("file layers not in the model, skipped: " + quoted_list(skipped));
+  }
+
+  for (const Assignment& a : plan) {
+    std::memcpy(a.weight->value.data(), a.data->values.data(), a.data->values.size() * sizeof(float));
+    report.values += static_cast<int64_t>(a.data->values.size());
+  }
+  if (report.legacy_names) set_legacy_epsilon(model, report);
+  return report;
+}
+
+void save_keras_weights(const nn::Model& model, H5Group& file) {
+  std::vector<std::string> names;
+  for (const nn::LayerPtr& l : keras_layers(model)) {
+    names.push_back(l->name());
+    write_layer_group(file, *l);
+  }
+  put_string_list(file, "layer_names", names);
+  file.string_attrs["backend"] = kBackend;
+  file.string_attrs["keras_version"] = kKerasVersion;
+}
+
+void save_keras_model(const nn::Model& model, H5Group& file, const std::string& metadata) {
+  file.string_attrs["keras_version"] = kKerasVersion;
+  file.string_attrs["backend"] = kBackend;
+  file.string_attrs["model_config"] = model_to_json(model);
+  if (model.compiled()) file.string_attrs["training_config"] = python_dumps(training_config(model));
+  if (!metadata.empty()) file.string_attrs[kMetadataAttr] = metadata;
+  if (!model.preprocessing().empty()) file.string_attrs[kPreprocessingAttr] = model.preprocessing();
+  save_keras_weights(model, file.group("model_weights"));
+}
+
+bool is_keras_model_file(const H5Group& file) { return file.string_attrs.count("model_config") > 0; }
+
+std::unique_ptr<nn::Model> load_keras_model(const H5Group& file, std::string* metadata) {
+  auto config = file.string_attrs.find("model_config");
+  if (config == file.string_attrs.end())
+    throw ValueError(
+        "Keras model file: no 'model_config' attribute; this looks like a weights-only file "
+        "(model.save_weights): build the model first, then load the weights into it");
+  std::unique_ptr<nn::Model> model = model_from_json(config->second);
+  if (!file.find_group("model_weights"))
+    throw ValueError(
+        "Keras model file: no 'model_weights' group (expected the layout of Keras's model.save)");
+  load_keras_weights(*model, *file.find_group("model_weights"));
+  if (auto t = file.string_attrs.find("training_config"); t != file.string_attrs.end()) {
+    nlohmann::json tc;
+    try {
+      tc = nlohmann::json::parse(t->second);
+    } catch (const nlohmann::json::exception& e) {
+      throw ValueError(std::string("Keras model file: training_config is not JSON: ") + e.what());
+    }
+    // Compiled only when everything it names is known here; Keras too can
+    // load a model whose training configuration it cannot restore.
+    if (tc.is_object() && tc.contains("loss") && tc["loss"].is_string() && tc.contains("optimizer_config")) {
+      std::vector<std::string> metrics;
+      if (tc.contains("metrics") && tc["metrics"].is_array())
+        for (const auto& m : tc["metrics"])
+          if (m.is_string()) metrics.push_back(m.get<std::string>());
+      model->compile(optim::optimizer_from_config(tc["optimizer_config"]), tc["loss"].get<std::string>(),
+                     metrics);
+    }
+  }
+  if (auto p = file.string_attrs.find(kPreprocessingAttr); p != file.string_attrs.end())
+    model->set_preprocessing(p->second);
+  if (metadata) {
+    auto m = file.string_attrs.find(kMetadataAttr);
+    *metadata = m == file.string_attrs.end() ? "" : m->second;
+  }
+  return model;
+}
+
+}  // namespace cnn::io

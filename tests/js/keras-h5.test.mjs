@@ -1,0 +1,164 @@
+// Keras HDF5 files through the npm API (h5wasm at the edge, the core's
+// mapping): the PyTorch-made reduced ResNet fixture, round trips, errors and
+// the frozen-backbone transfer model, in both builds.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+
+import { loadVariants, relError, root } from './helpers.mjs';
+
+const variants = await loadVariants();
+after(() => variants.forEach((v) => v.cnn.dispose()));
+
+const fixtureDir = path.join(root, 'tests/fixtures/keras_h5');
+const readFixture = (name) => new Uint8Array(fs.readFileSync(path.join(fixtureDir, name)));
+const reference = (() => {
+  const j = JSON.parse(fs.readFileSync(path.join(fixtureDir, 'reduced_resnet_reference.json'), 'utf8'));
+  const out = {};
+  for (const [k, v] of Object.entries(j.tensors))
+    out[k] = { data: new Float32Array(new Uint8Array(Buffer.from(v.b64, 'base64')).buffer), shape: v.shape };
+  return out;
+})();
+const reduced = { stemFilters: 8, blocks: [2, 1, 1, 1], filters: [4, 8, 8, 16] };
+
+for (const { name, cnn } of variants) {
+  const resnet = (opts = {}) => cnn.presets.resnet50({ inputShape: [32, 32, 3], classes: 5, architecture: reduced,
+                                                       ...opts });
+  // The fixture's images after preprocess_input('caffe'), through loadImage's path.
+  const preprocessed = () => {
+    const img = reference.images;
+    const x = cnn.tensor(img.data, img.shape);
+    const bgr = x.dataSync();
+    for (let i = 0; i < bgr.length; i += 3) {
+      const r = bgr[i];
+      bgr[i] = bgr[i + 2] - 103.939;
+      bgr[i + 1] -= 116.779;
+      bgr[i + 2] = r - 123.68;
+    }
+    x.dispose();
+    return cnn.tensor(bgr, img.shape);
+  };
+
+  describe(`Keras HDF5 files (${name})`, () => {
+    test('the reduced ResNet file loads by order and matches PyTorch', async () => {
+      const model = resnet();
+      const report = await model.loadWeights(readFixture('reduced_resnet.h5'));
+      assert.equal(report.values, model.countParams());
+      assert.match(report.notes[0], /'probs' -> 'predictions'/);
+      assert.equal(model.preprocessing, 'caffe');
+      const x = preprocessed();
+      const [features, probs] = model.layerOutputs(x, ['conv5_block1_out', 'predictions']);
+      assert.ok(relError(features.dataSync(), reference.conv5_out.data) < 1e-4);
+      assert.ok(relError(probs.dataSync(), reference.predictions.data) < 1e-4);
+      [x, features, probs, model].forEach((t) => t.dispose());
+    });
+
+    test('keras-applications 0.2 names map onto the same network', async () => {
+      const model = resnet();
+      const report = await model.loadWeights(readFixture('reduced_resnet_legacy.h5'));
+      assert.equal(report.legacyNames, true);
+      const x = preprocessed();
+      const y = model.predict(x);
+      assert.ok(relError(y.dataSync(), reference.legacy_predictions.data) < 1e-4);
+      [x, y, model].forEach((t) => t.dispose());
+    });
+
+    test('a wrong file says which layer and which shapes', async () => {
+      const model = resnet({ architecture: { ...reduced, stemFilters: 16 } });
+      await assert.rejects(model.loadWeights(readFixture('reduced_resnet.h5')),
+                           /'conv1_conv'.*\(7, 7, 3, 16\).*\(7, 7, 3, 8\)/);
+      await assert.rejects(model.loadWeights(new TextEncoder().encode('not a file')), /not an HDF5 file/);
+      model.dispose();
+      // The engine still works after the errors.
+      const ok = resnet();
+      await ok.loadWeights(readFixture('reduced_resnet.h5'));
+      ok.dispose();
+    });
+
+    test('frozen backbone + GAP + Dense: Keras file round trip and the backbone untouched by training', async () => {
+      const backbone = resnet({ includeTop: false });
+      await backbone.loadWeights(readFixture('reduced_resnet.h5'), { byName: true });
+      const loaded = backbone.getWeights().map((t) => { const d = t.dataSync(); t.dispose(); return d; });
+      backbone.trainable = false;
+      const model = cnn.sequential([backbone, cnn.layers.globalAveragePooling2d(),
+                                    cnn.layers.dense({ units: 3, activation: 'softmax' })]);
+      assert.equal(model.trainableParams(), 64 * 3 + 3);
+      assert.equal(model.preprocessing, 'caffe');
+      const task = cnn.data.syntheticTask({ samples: 48, height: 32, width: 32, channels: 3, classes: 3, seed: 4 });
+      model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+      await model.fit(task.x, task.y, { batchSize: 16, epochs: 1 });
+      const after = backbone.getWeights().map((t) => { const d = t.dataSync(); t.dispose(); return d; });
+      after.forEach((w, i) => assert.deepEqual(w, loaded[i], `backbone weight ${i}`));
+
+      const bytes = await model.saveKeras({ metadata: { classNames: ['a', 'b', 'c'] } });
+      assert.equal(bytes[1], 0x48);  // 'H' of the HDF5 signature
+      // h5wasm's file, read by h5py as Keras reads it (where python3-h5py is installed).
+      if (spawnSync('/usr/bin/python3', ['-c', 'import h5py']).status === 0) {
+        const file = path.join(os.tmpdir(), `cnnp-js-${process.pid}-${name}.h5`);
+        fs.writeFileSync(file, bytes);
+        const r = spawnSync('/usr/bin/python3', [path.join(fixtureDir, 'check_keras_layout.py'), file], { encoding: 'utf8' });
+        fs.rmSync(file);
+        assert.equal(r.status, 0, r.stderr);
+      }
+      const back = await cnn.loadKerasModel(bytes);
+      assert.deepEqual(back.metadata, { classNames: ['a', 'b', 'c'] });
+      assert.equal(back.trainableParams(), model.trainableParams());
+      const a = model.predict(task.x);
+      const b = back.predict(task.x);
+      assert.deepEqual(b.dataSync(), a.dataSync());
+      // Weights alone, into a fresh model of the same architecture.
+      const weights = await model.saveKeras({ weightsOnly: true });
+      await assert.rejects(cnn.loadKerasModel(weights), /weights only/);
+      [a, b, back, task.x, task.y, model, backbone].forEach((t) => t.dispose());
+    });
+
+    test('transfer learning on a generated folder: the frozen backbone\'s head learns', async () => {
+      // Four colour schemes under noise and a random distractor patch, as PNG files in class folders.
+      const palette = [[200, 60, 60], [60, 170, 70], [70, 80, 200], [210, 200, 60]];
+      let seed = 11;
+      const rand = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+      const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+      const records = [];
+      for (let i = 0; i < 160; i++) {
+        const label = i % 4;
+        const px = Math.floor(rand() * 22), py = Math.floor(rand() * 22);
+        const patch = [rand() * 255, rand() * 255, rand() * 255];
+        const values = new Float32Array(32 * 32 * 3);
+        for (let y = 0; y < 32; y++)
+          for (let x = 0; x < 32; x++)
+            for (let c = 0; c < 3; c++) {
+              const inPatch = y >= py && y < py + 10 && x >= px && x < px + 10;
+              const v = (inPatch ? patch[c] : palette[label][c]) + gauss() * 40;
+              values[(y * 32 + x) * 3 + c] = Math.min(255, Math.max(0, v)) / 255;  // encodePng takes [0, 1]
+            }
+        records.push({ path: `class_${label}/img_${i}.png`, bytes: cnn.data.encodePng({ data: values, shape: [32, 32, 3] }) });
+      }
+      const files = await cnn.data.files(records);
+      const opts = { targetSize: [32, 32], classMode: 'sparse', batchSize: 16, validationSplit: 0.25, seed: 3,
+                     preprocessing: 'caffe' };
+      const train = files.flow({ ...opts, subset: 'training' });
+      const val = files.flow({ ...opts, subset: 'validation', shuffle: false });
+
+      const backbone = resnet({ includeTop: false });
+      await backbone.loadWeights(readFixture('reduced_resnet.h5'), { byName: true });
+      // A short "pretraining" so the BatchNormalization statistics fit these images.
+      const pre = cnn.sequential([backbone, cnn.layers.globalAveragePooling2d(),
+                                  cnn.layers.dense({ units: 4, activation: 'softmax' })], { seed: 5 });
+      pre.compile({ optimizer: cnn.optimizers.adam({ learningRate: 0.001 }), loss: 'sparseCategoricalCrossentropy' });
+      await pre.fit(train, { epochs: 20, seed: 1 });
+      pre.dispose();
+      backbone.trainable = false;
+      const model = cnn.sequential([backbone, cnn.layers.globalAveragePooling2d(),
+                                    cnn.layers.dense({ units: 4, activation: 'softmax' })], { seed: 6 });
+      model.compile({ optimizer: cnn.optimizers.adam({ learningRate: 0.01 }), loss: 'sparseCategoricalCrossentropy',
+                      metrics: ['accuracy'] });
+      const history = await model.fit(train, { epochs: 10, seed: 2, validationData: val });
+      const acc = history.history.val_accuracy.at(-1);
+      assert.ok(acc > 0.6, `val_accuracy ${acc}, chance 0.25`);
+      [train, val, files, model, backbone].forEach((o) => o.dispose());
+    });
+  });
+}
