@@ -117,7 +117,8 @@ export declare class Model {
   /** The preprocessing the weights expect ('caffe' for ResNet50). */
   preprocessing: '' | 'caffe';
   /** Loads Keras .h5 weights (by layer order, or by name). */
-  loadWeights(bytes: Uint8Array | ArrayBuffer, options?: { byName?: boolean; allowMissing?: boolean }):
+  loadWeights(bytes: Uint8Array | ArrayBuffer, options?: { byName?: boolean; allowMissing?: boolean;
+                                                            onProgress?: (done: number, total: number) => void }):
     Promise<{ layers: number; values: number; legacyNames: boolean; notes: string[] }>;
   /** The model as a Keras .h5 file (model.save layout; model.save_weights with weightsOnly). */
   saveKeras(options?: { metadata?: unknown; weightsOnly?: boolean }): Promise<Uint8Array>;

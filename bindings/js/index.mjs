@@ -183,11 +183,12 @@ export class Model extends Disposable {
    * file, or keras.applications' files) into this model, by layer order as
    * Keras's load_weights does, or by layer name with {byName: true}
    * ({allowMissing: true} leaves layers the file lacks as they are).
+   * `onProgress(done, total)` hears how many of the file's layers were read.
    * @returns {Promise<{layers: number, values: number, legacyNames: boolean, notes: string[]}>}
    */
-  async loadWeights(bytes, { byName = false, allowMissing = false } = {}) {
+  async loadWeights(bytes, { byName = false, allowMissing = false, onProgress = null } = {}) {
     const M = this._cnn.module;
-    const file = await readKerasFile(M, bytes, check);
+    const file = await readKerasFile(M, bytes, check, onProgress);
     try {
       return JSON.parse(check(M, this.handle.loadKerasWeights(file, !!byName, !!allowMissing)));
     } finally {

@@ -48,35 +48,40 @@ function textValue(attr) {
   return undefined;
 }
 
-// `ok(result)` throws the engine's error of the call just made, if any.
-function readGroup(group, path, out, ok) {
+// `ok(result)` throws the engine's error of the call just made, if any;
+// `progress(done, total)` hears about each top-level group (a layer) read.
+function readGroup(group, path, out, ok, progress = null) {
   for (const [name, attr] of Object.entries(group.attrs ?? {})) {
     const v = textValue(attr);
     if (typeof v === 'string') ok(out.setAttr(path, name, v));
     else if (Array.isArray(v)) ok(out.setListAttr(path, name, JSON.stringify(v)));
   }
-  for (const key of group.keys()) {
+  const keys = group.keys();
+  keys.forEach((key, index) => {
+    progress?.(index, keys.length);
     const obj = group.get(key);
     const childPath = path ? `${path}/${key}` : key;
-    if (!obj) continue;
+    if (!obj) return;
     if (obj.type === 'Group') {
       ok(out.addGroup(childPath));
       readGroup(obj, childPath, out, ok);
     } else if (obj.type === 'Dataset') {
       const values = obj.value;
-      if (!ArrayBuffer.isView(values) || typeof values.length !== 'number') continue;  // strings, compounds
+      if (!ArrayBuffer.isView(values) || typeof values.length !== 'number') return;  // strings, compounds
       const view = ok(out.addDataset(childPath, obj.shape ?? []));
       // float64 and integer datasets convert as Keras's float32 weights.
       view.set(values instanceof Float32Array ? values : Float32Array.from(values, Number));
     }
-  }
+  });
+  progress?.(keys.length, keys.length);
 }
 
 /**
  * Reads an .h5 file's bytes into a new module.KerasFile (delete() it after use).
  * Throws an Error naming what is wrong when the bytes are not HDF5.
+ * `onProgress(done, total)`: layers read so far (weights files).
  */
-export async function readKerasFile(module, bytes, check) {
+export async function readKerasFile(module, bytes, check, onProgress = null) {
   const u8 = toBytes(bytes);
   if (!isHdf5(u8))
     throw new Error('Keras file: not an HDF5 file (expected a Keras .h5 file, e.g. ' +
@@ -88,7 +93,9 @@ export async function readKerasFile(module, bytes, check) {
   const out = new module.KerasFile();
   try {
     f = new h5wasm.File(name, 'r');
-    readGroup(f, '', out, (result) => check(module, result));
+    // A model.save file keeps its layers one level down, under model_weights.
+    const top = f.keys().includes('model_weights') ? null : onProgress;
+    readGroup(f, '', out, (result) => check(module, result), top);
     return out;
   } catch (e) {
     out.delete();

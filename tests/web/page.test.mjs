@@ -288,14 +288,15 @@ for (const isolated of [true, false]) {
       const before = await page.getByTestId('predict-top5').textContent();
       await page.getByTestId('nav-save').click();
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-model').click()]);
-      const file = path.join(tmp, 'model.cnnp');
+      const file = path.join(tmp, 'model.h5');
       await download.saveAs(file);
       assert.ok(fs.statSync(file).size > 61196 * 4);
+      assert.equal(fs.readFileSync(file).subarray(1, 4).toString(), 'HDF');  // Keras's HDF5 layout
       // A file that is not a model is refused in words, and nothing breaks.
       await page.getByTestId('model-file-input').setInputFiles(path.join(tmp, 'not-a-model.cnnp'));
       await page.getByTestId('save-problem').filter({ hasText: /not a CNN Playground model/ }).waitFor({ timeout: 30000 });
       await page.getByTestId('model-file-input').setInputFiles(file);
-      await page.getByTestId('model-file-status').filter({ hasText: 'Loaded model.cnnp: 61,196 parameters' })
+      await page.getByTestId('model-file-status').filter({ hasText: 'Loaded model.h5: 61,196 parameters' })
         .waitFor({ timeout: 30000 });
       await page.getByTestId('nav-inspect').click();
       await page.getByTestId('predict-input').setInputFiles(sampleImage());
@@ -325,6 +326,51 @@ for (const isolated of [true, false]) {
         .waitFor({ timeout: 30000 });
       await page.getByTestId('nav-save').click();
       await page.screenshot({ path: path.join(shots, `save${variant}.png`), fullPage: true });
+      assert.deepEqual(problems, []);
+    });
+
+    test('ResNet50 section: Keras weights through weights-input, frozen backbone, head training, .h5 round trip', async () => {
+      // The mini network keeps ResNet50's names, so the small Keras-layout fixture fits it.
+      await page.getByTestId('nav-resnet50').click();
+      await page.getByTestId('resnet-network').selectOption('mini');
+      await page.getByTestId('nav-model').click();
+      await page.getByTestId('preset-resnet50').click();  // builds it, and shows the ResNet50 section
+      assert.equal(await page.locator('#resnet50').isVisible(), true);
+      await page.getByTestId('resnet-params').filter({ hasText: 'Trainable params: 650' }).waitFor({ timeout: 60000 });
+      await page.getByTestId('weights-input').setInputFiles(path.join(root, 'tests/fixtures/keras_h5/reduced_resnet.h5'));
+      await page.getByTestId('weights-status').filter({ hasText: /Loaded reduced_resnet\.h5: [\d,]+ weights of 40 layers/ })
+        .waitFor({ timeout: 60000 });
+      assert.equal(await page.getByTestId('weights-progress').evaluate((p) => p.value), 1);
+      // The file's top ('probs') is not part of the backbone: said, not silently dropped.
+      await page.getByText("file layers not in the model, skipped: 'probs'").waitFor();
+      const counts = page.getByTestId('resnet-params');
+      const total = Number((await counts.textContent()).match(/Total params: ([\d,]+)/)[1].replace(/,/g, ''));
+      await page.getByTestId('freeze-backbone').uncheck();
+      // Unfrozen, everything trains but the BatchNormalization moving statistics.
+      await counts.filter({ hasNotText: 'Trainable params: 650 ·' }).waitFor({ timeout: 30000 });
+      const trainable = Number((await counts.textContent()).match(/Trainable params: ([\d,]+)/)[1].replace(/,/g, ''));
+      assert.ok(trainable > 650 && trainable < total, `${trainable} trainable of ${total}`);
+      await page.getByTestId('freeze-backbone').check();
+      await counts.filter({ hasText: 'Trainable params: 650 ·' }).waitFor({ timeout: 30000 });
+      await page.screenshot({ path: path.join(shots, `resnet50${variant}.png`), fullPage: true });
+      // A wrong file is refused in words.
+      await page.getByTestId('weights-input').setInputFiles(path.join(tmp, 'not-a-model.cnnp'));
+      await page.getByTestId('resnet-problem').filter({ hasText: 'not an HDF5 file' }).waitFor({ timeout: 30000 });
+
+      await page.getByTestId('nav-train').click();
+      await page.getByTestId('epochs').fill('1');
+      await page.getByTestId('train-button').click();
+      await page.getByTestId('train-status').filter({ hasText: /^trained 1 epoch/ }).waitFor({ timeout: 120000 });
+      assert.equal(await page.getByTestId('train-problem').textContent(), '');
+      assert.ok(Number(await page.getByTestId('val-accuracy').textContent()) >= 0);
+
+      await page.getByTestId('nav-save').click();
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-model').click()]);
+      const file = path.join(tmp, 'resnet.h5');
+      await download.saveAs(file);
+      await page.getByTestId('model-file-input').setInputFiles(file);
+      await page.getByTestId('model-file-status').filter({ hasText: `Loaded resnet.h5: ${total.toLocaleString('en-US')} parameters` })
+        .waitFor({ timeout: 30000 });
       assert.deepEqual(problems, []);
     });
   });

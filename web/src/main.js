@@ -3,7 +3,7 @@
 //
 // URL parameters (used by the <cnn-playground> element and iframes):
 //   sections=data,model,train   which sections to show, in the course's order
-//   preset=lenet|cnn150         the model preset to start from
+//   preset=lenet|cnn150|resnet50  the model preset to start from (resnet50: the ResNet50 section's transfer model)
 //   session=NAME                the IndexedDB key of the saved session (default "default")
 //   persist=0                   neither restore nor save a session
 import { request } from './engine/client.js';
@@ -14,6 +14,7 @@ import { convolutionSection } from './sections/convolution.js';
 import { dataSection, dataSettings } from './sections/data.js';
 import { inspectSection } from './sections/inspect.js';
 import { PRESETS, choosePreset, modelSection, restoreModel, setEditorLayers } from './sections/model.js';
+import { resnet50Section } from './sections/resnet50.js';
 import { saveSection } from './sections/save.js';
 import { trainSection } from './sections/train.js';
 
@@ -49,6 +50,7 @@ const all = [
   { id: 'convolution', title: 'Convolution', element: () => convolutionSection() },
   { id: 'data', title: 'Data', element: () => dataSection() },
   { id: 'model', title: 'Model', element: () => modelSection() },
+  { id: 'resnet50', title: 'ResNet50', element: () => resnet50Section() },
   { id: 'train', title: 'Train', element: () => train.element },
   { id: 'inspect', title: 'Inspect', element: () => inspectSection() },
   { id: 'save', title: 'Save', element: () => save.element },
@@ -64,12 +66,18 @@ const show = (id) => {
   for (const b of nav.children) b.setAttribute('aria-current', b.dataset.section === id ? 'page' : 'false');
 };
 for (const s of all) {
-  if (!visible(s.id) && !['data', 'model'].includes(s.id)) continue;
+  const needed = ['data', 'model'].includes(s.id) || (s.id === 'resnet50' && preset === 'resnet50');
+  if (!visible(s.id) && !needed) continue;
   main.append(el('div', { id: s.id, class: 'section', hidden: true }, el('h2', {}, s.title), s.element()));
   if (visible(s.id))
     nav.append(el('button', { 'data-section': s.id, 'data-testid': `nav-${s.id}`, onclick: () => show(s.id) }, s.title));
 }
 show(nav.firstChild?.dataset.section ?? 'data');
+document.addEventListener('cnn-show-section', (e) => visible(e.detail) && show(e.detail));
+if (!saved && preset === 'resnet50') {
+  show(visible('resnet50') ? 'resnet50' : nav.firstChild?.dataset.section ?? 'data');
+  document.dispatchEvent(new CustomEvent('cnn-preset-resnet50'));
+}
 if (params.get('embed') === '1') document.body.classList.add('embedded');
 
 request(Requests.INFO).then(

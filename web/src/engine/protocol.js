@@ -40,8 +40,19 @@ export const Requests = Object.freeze({
   CONFUSION: 'confusion',
   /** {bytes, name} -> {image: Image, top: [{index, className, probability}]} (the 5 most likely classes). */
   PREDICT_IMAGE: 'predictImage',
-  /** {metadata} -> {bytes: Uint8Array} : the current model with its weights. */
+  /** {metadata} -> {bytes: Uint8Array} : the current model with its weights, in Keras's HDF5 layout (model.save). */
   SAVE_MODEL: 'saveModel',
-  /** {bytes} -> ModelInfo & {metadata}; the loaded model replaces the current one. */
+  /** {bytes} (Keras .h5 or the engine's .cnnp) -> ModelInfo & {metadata}; the loaded model replaces the current one. */
   LOAD_MODEL: 'loadModel',
+  /** {network: 'resnet50'|'mini', inputShape: [h, w, 3], classes, freeze} -> TransferInfo = ModelInfo & {network,
+   *  frozen, weights: null | {file, layers, values, notes}}: a new ResNet backbone (include_top=False, random
+   *  weights) + GlobalAveragePooling2D + Dense(classes, softmax) becomes the current model. */
+  BUILD_TRANSFER: 'buildTransfer',
+  /** {bytes, name} -> TransferInfo : Keras weights (e.g. ..._notop.h5) into the backbone, by layer name.
+   *  Events: 'progress' {stage, fraction}. */
+  LOAD_WEIGHTS: 'loadWeights',
+  /** {freeze} -> TransferInfo : backbone.trainable = !freeze. */
+  SET_FREEZE: 'setFreeze',
+  /** {classes} -> TransferInfo : a new head for another class count, the backbone (and its weights) kept. */
+  NEW_HEAD: 'newHead',
 });

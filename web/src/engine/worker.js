@@ -30,7 +30,7 @@ const images = (batch, count) => {
   const all = x.dataSync(), labels = y.dataSync();
   const out = [];
   for (let i = 0; i < Math.min(n, count); i++)
-    out.push({ data: all.slice(i * size, (i + 1) * size), shape, label: labels[i] });
+    out.push({ data: all.slice(i * size, (i + 1) * size), shape, label: labels[i], preprocessing: settings?.preprocessing ?? '' });
   x.dispose();
   y.dispose();
   return out;
@@ -109,6 +109,32 @@ async function exclusive(f) {
   }
 }
 
+// The ResNet backbone under the current model when the ResNet50 section built
+// it (its layers are shared with the model), with what was loaded into it.
+let transfer = null;  // {backbone, network, inputShape, weights: null | {file, layers, values, notes}}
+const replaceModel = (next) => {
+  if (running) {
+    next.dispose();
+    throw new Error('the model cannot change while training runs: stop the training first');
+  }
+  model?.dispose();
+  model = next;
+  compiledWith = '';
+  modelClassNames = null;
+  modelRescale = null;
+};
+const dropTransfer = () => {
+  transfer?.backbone.dispose();
+  transfer = null;
+};
+const transferInfo = () => ({ ...modelInfo(model), network: transfer.network, frozen: !transfer.backbone.trainable,
+                              weights: transfer.weights });
+// The mini network: ResNet50's stem, blocks and layer names with 2-1-1-1
+// blocks of 4-16 filters (about 30 thousand parameters): quick to try.
+const MINI_RESNET = { stemFilters: 8, blocks: [2, 1, 1, 1], filters: [4, 8, 8, 16] };
+const transferHead = (cnn, classes) => cnn.sequential([transfer.backbone, cnn.layers.globalAveragePooling2d(),
+  cnn.layers.dense({ units: classes, activation: 'softmax' })]);
+
 let modelClassNames = null;  // the classes the current model was trained on (data or its saved file)
 let modelRescale = null;  // the rescale its saved file was trained with
 
@@ -123,10 +149,12 @@ function loadImage(cnn, bytes, name) {
   const [, h, w, c] = input;
   const colorMode = { 1: 'grayscale', 3: 'rgb', 4: 'rgba' }[c];
   if (!colorMode) throw new Error(`the model takes images with ${c} channels; images have 1, 3 or 4`);
+  // The data's scaling (0 is Keras's None), and the model's own preprocessing (ResNet50: 'caffe').
   const rescale = modelRescale ?? settings?.rescale ?? 1 / 255;
-  const t = cnn.data.loadImage(bytes, { targetSize: [h, w], colorMode, rescale, name });
+  const t = cnn.data.loadImage(bytes, { targetSize: [h, w], colorMode, rescale: rescale || 1, name,
+                                        preprocessing: model.preprocessing });
   try {
-    return { data: t.dataSync(), shape: t.shape.slice(1), label: -1 };
+    return { data: t.dataSync(), shape: t.shape.slice(1), label: -1, preprocessing: model.preprocessing };
   } finally {
     t.dispose();
   }
@@ -134,7 +162,8 @@ function loadImage(cnn, bytes, name) {
 
 const metadata = () => ({
   classNames: modelClassNames ?? data.train?.classes,
-  ...(settings && { targetSize: settings.targetSize, colorMode: settings.colorMode, rescale: settings.rescale }),
+  ...(settings && { targetSize: settings.targetSize, colorMode: settings.colorMode, rescale: settings.rescale,
+                    preprocessing: settings.preprocessing ?? '' }),
 });
 
 const handlers = {
@@ -186,16 +215,51 @@ const handlers = {
   async [Requests.BUILD_MODEL]({ json, seed = 0 }) {
     const cnn = await ready;
     const next = cnn.modelFromJSON(json, { seed });  // throws with the engine's explanation
-    if (running) {
-      next.dispose();
-      throw new Error('the model cannot change while training runs: stop the training first');
-    }
-    model?.dispose();
-    model = next;
-    compiledWith = '';
-    modelClassNames = null;
-    modelRescale = null;
+    replaceModel(next);
+    dropTransfer();
     return modelInfo(model);
+  },
+  async [Requests.BUILD_TRANSFER]({ network = 'resnet50', inputShape = [150, 150, 3], classes, freeze = true }) {
+    const cnn = await ready;
+    if (running) throw new Error('the model cannot change while training runs: stop the training first');
+    if (!(classes >= 1)) throw new Error('load a dataset first: the head needs its number of classes');
+    const backbone = cnn.presets.resnet50({ includeTop: false, inputShape,
+                                            architecture: network === 'mini' ? MINI_RESNET : null });
+    backbone.trainable = !freeze;
+    dropTransfer();
+    transfer = { backbone, network, inputShape, weights: null };
+    replaceModel(transferHead(cnn, classes));
+    return transferInfo();
+  },
+  async [Requests.LOAD_WEIGHTS]({ bytes, name }, emit) {
+    if (!transfer) throw new Error('build the ResNet backbone first');
+    if (running) throw new Error('weights cannot change while training runs: stop the training first');
+    emit('progress', { stage: `reading ${name} (${(bytes.byteLength / 2 ** 20).toFixed(1)} MB of HDF5)`, fraction: 0.2 });
+    // By name: a file with or without the top fits the backbone, and the legacy names map onto it.
+    let last = 0;
+    const report = await transfer.backbone.loadWeights(bytes, { byName: true, onProgress: (done, total) => {
+      const now = performance.now();
+      if (now - last < 100 && done < total) return;  // a few updates a second are enough
+      last = now;
+      emit('progress', { stage: `reading layer ${done} of ${total}`, fraction: 0.2 + 0.7 * (done / Math.max(total, 1)) });
+    } });
+    emit('progress', { stage: 'loaded', fraction: 1 });
+    transfer.weights = { file: name, layers: report.layers, values: report.values, notes: report.notes };
+    compiledWith = '';  // a fresh optimizer for the new starting point
+    return transferInfo();
+  },
+  async [Requests.SET_FREEZE]({ freeze }) {
+    if (!transfer) throw new Error('build the ResNet backbone first');
+    if (running) throw new Error('the backbone cannot be frozen or unfrozen while training runs: stop the training first');
+    transfer.backbone.trainable = !freeze;
+    compiledWith = '';  // the optimizer's set of trained weights changed
+    return transferInfo();
+  },
+  async [Requests.NEW_HEAD]({ classes }) {
+    const cnn = await ready;
+    if (!transfer) throw new Error('build the ResNet backbone first');
+    replaceModel(transferHead(cnn, classes));
+    return transferInfo();
   },
   async [Requests.TRAIN]({ optimizer, epochs }, emit) {
     return exclusive(async () => {
@@ -260,7 +324,8 @@ const handlers = {
   async [Requests.FEATURE_MAPS]({ index, bytes, name }) {
     const cnn = await ready;
     if (!model) throw new Error('there is no model yet');
-    const convs = model.layers.filter((l) => l.className === 'Conv2D').map((l) => l.name);
+    // Every conv layer of a course CNN; a ResNet's first 16 (of 53), enough to see the features grow.
+    const convs = model.layers.filter((l) => l.className === 'Conv2D').map((l) => l.name).slice(0, 16);
     if (!convs.length) throw new Error('the model has no Conv2D layer');
     const image = bytes ? loadImage(cnn, bytes, name) : flowImage(data.validation ?? data.train, index ?? 0);
     const outs = model.layerOutputs({ data: image.data, shape: [1, ...image.shape] }, convs);
@@ -310,7 +375,8 @@ const handlers = {
         total++;
         if (predicted === label) right++;
         else if (misclassified.length < maxExamples)
-          misclassified.push({ image: { data: pixels.slice(i * size, (i + 1) * size), shape, label }, label, predicted,
+          misclassified.push({ image: { data: pixels.slice(i * size, (i + 1) * size), shape, label,
+                                        preprocessing: settings.preprocessing ?? '' }, label, predicted,
                                confidence });
       }
       [x, y, p].forEach((t) => t.dispose());
@@ -332,15 +398,16 @@ const handlers = {
   },
   async [Requests.SAVE_MODEL]({ metadata: extra = {} }) {
     if (!model) throw new Error('there is no model to save yet');
-    return { bytes: model.save({ metadata: { ...metadata(), ...extra } }) };
+    return { bytes: await model.saveKeras({ metadata: { ...metadata(), ...extra } }) };
   },
   async [Requests.LOAD_MODEL]({ bytes }) {
     const cnn = await ready;
     if (running) throw new Error('a model cannot be loaded while training runs: stop the training first');
-    const next = cnn.loadModel(bytes);  // throws naming what is wrong with the file
-    model?.dispose();
-    model = next;
-    compiledWith = '';
+    const isHdf5 = bytes[0] === 0x89 && bytes[1] === 0x48 && bytes[2] === 0x44 && bytes[3] === 0x46;
+    // Keras .h5 (what the page downloads, or tf.keras's model.save) or the engine's own bytes (the autosave).
+    const next = isHdf5 ? await cnn.loadKerasModel(bytes) : cnn.loadModel(bytes);  // errors name what is wrong
+    replaceModel(next);
+    dropTransfer();
     const meta = model.metadata;
     modelClassNames = meta?.classNames ?? null;
     modelRescale = meta?.rescale ?? null;

@@ -9,7 +9,7 @@ import { drawImage } from '../components/image-canvas.js';
 /** Settings shared with the Model and Train sections. */
 export const dataSettings = {
   targetSize: [28, 28], colorMode: 'grayscale', batchSize: 32, validationSplit: 0.25, seed: 12345, rescale: 1 / 255,
-  augment: {},
+  preprocessing: '', augment: {},
 };
 
 const AUGMENTATIONS = [
@@ -137,7 +137,11 @@ export function dataSection() {
     number('validation split', () => dataSettings.validationSplit, (v) => { dataSettings.validationSplit = v; },
       { min: 0, max: 0.9, step: 0.05 }),
     number('seed', () => dataSettings.seed, (v) => { dataSettings.seed = v; }),
-    number('rescale', () => dataSettings.rescale, (v) => { dataSettings.rescale = v; }, { step: 'any' })];
+    number('rescale', () => dataSettings.rescale, (v) => { dataSettings.rescale = v; }, { step: 'any' }),
+    // keras.applications' preprocess_input, before rescale as in Keras; ResNet50's weights expect 'caffe'.
+    el('label', { title: "ResNet50's ImageNet weights expect 'caffe': RGB to BGR, ImageNet means subtracted, rescale 0 (none)" },
+      'preprocessing ', el('select', { 'data-testid': 'preprocessing', onchange: (e) => { dataSettings.preprocessing = e.target.value; configure(); } },
+        [['', 'none'], ['caffe', 'caffe (ResNet50)']].map(([v, t]) => el('option', { value: v, selected: v === dataSettings.preprocessing }, t))))];
   const settings = el('div', { class: 'fields' }, settingsFields());
   // A model preset may change the input size and colour mode.
   document.addEventListener('cnn-data-settings-changed', () => {

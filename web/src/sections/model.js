@@ -38,7 +38,8 @@ export const PRESETS = {
 let layers = PRESETS.lenet.layers().map(([kind, cfg]) => ({ kind, cfg: { ...KINDS[kind].fields, ...cfg } }));
 // The model in the engine: whether it has been trained (then data changes do
 // not silently replace it), and a saved model waiting to be restored.
-const state = { trained: false, pendingBytes: null, lastJson: '' };
+// `external`: the current model was built by another section (ResNet50).
+const state = { trained: false, pendingBytes: null, lastJson: '', external: false };
 
 /** The editor's layers (for the saved session). */
 export const editorLayers = () => JSON.parse(JSON.stringify(layers));
@@ -107,6 +108,7 @@ export function modelSection() {
   const rebuild = async () => {
     render();
     notice.textContent = '';
+    state.external = false;
     try {
       if (state.pendingBytes) {
         const bytes = state.pendingBytes;
@@ -131,6 +133,7 @@ export function modelSection() {
   /** A model file the learner loaded (Save section): its layers in the editor where it can show them. */
   document.addEventListener('cnn-model-loaded', (e) => {
     const m = e.detail;
+    state.external = false;
     try {
       layers = layersFromKeras(JSON.parse(m.json));
     } catch (err) {
@@ -143,6 +146,20 @@ export function modelSection() {
   });
   document.addEventListener('cnn-model-trained', () => {
     state.trained = true;
+  });
+  // A model built elsewhere (the ResNet50 section): shown here, and kept when
+  // the data changes (that section gives it a new head itself).
+  document.addEventListener('cnn-model-external', (e) => {
+    const m = e.detail;
+    state.trained = true;
+    state.external = true;
+    state.pendingBytes = null;
+    state.lastJson = JSON.stringify(modelJson());
+    notice.textContent = `The model comes from ${m.origin}; editing the layers here starts a new model.`;
+    problem.textContent = '';
+    summary.textContent = m.summary;
+    jsonBox.value = m.json;
+    document.dispatchEvent(new CustomEvent('cnn-model-ready', { detail: { ...m, source: 'external' } }));
   });
 
   const field = (layer, key) => {
@@ -190,6 +207,7 @@ export function modelSection() {
   document.addEventListener('cnn-data-ready', (e) => {
     const classes = e.detail.train.classes.length;
     classCount = classes;
+    if (state.external) return;  // its own section looks after it
     const last = layers.at(-1);
     const units = last?.kind === 'Dense' && last.cfg.activation === 'softmax' ? classes : null;
     if (state.trained || state.pendingBytes) {
@@ -222,7 +240,11 @@ export function modelSection() {
     el('section', { class: 'card' }, el('h3', {}, 'Presets'),
       el('div', { class: 'fields' },
         el('button', { 'data-testid': 'preset-lenet', onclick: () => usePreset('lenet') }, PRESETS.lenet.title),
-        el('button', { 'data-testid': 'preset-cnn150', onclick: () => usePreset('cnn150') }, PRESETS.cnn150.title))),
+        el('button', { 'data-testid': 'preset-cnn150', onclick: () => usePreset('cnn150') }, PRESETS.cnn150.title),
+        el('button', { 'data-testid': 'preset-resnet50', onclick: () => {
+          document.dispatchEvent(new CustomEvent('cnn-show-section', { detail: 'resnet50' }));
+          document.dispatchEvent(new CustomEvent('cnn-preset-resnet50'));
+        } }, 'ResNet50 transfer (150×150 photos)'))),
     el('section', { class: 'card' }, el('h3', {}, 'Layers'), table,
       el('div', { class: 'fields' }, kindSelect, el('button', { onclick: add }, 'Add layer'),
         el('button', { 'data-testid': 'new-model', onclick: newModel, title: 'new, untrained weights' }, 'New model')),

@@ -20,8 +20,8 @@ export function saveSection({ sessionKey }) {
     problem.textContent = '';
     try {
       const { bytes } = await request(Requests.SAVE_MODEL, { metadata: { curves } });
-      const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
-      const a = el('a', { href: url, download: 'model.cnnp' });
+      const url = URL.createObjectURL(new Blob([bytes], { type: 'application/x-hdf5' }));
+      const a = el('a', { href: url, download: 'model.h5' });
       document.body.append(a);
       a.click();
       a.remove();
@@ -42,7 +42,8 @@ export function saveSection({ sessionKey }) {
       document.dispatchEvent(new CustomEvent('cnn-curves-loaded', { detail: meta.curves }));
       if (meta.targetSize) {
         Object.assign(dataSettings, { targetSize: meta.targetSize, colorMode: meta.colorMode ?? dataSettings.colorMode,
-                                      rescale: meta.rescale ?? dataSettings.rescale });
+                                      rescale: meta.rescale ?? dataSettings.rescale,
+                                      preprocessing: meta.preprocessing ?? '' });
         document.dispatchEvent(new CustomEvent('cnn-data-settings-changed'));
       }
     } catch (e) {
@@ -50,14 +51,16 @@ export function saveSection({ sessionKey }) {
       problem.textContent = `${file.name}: ${e.message}`;
     }
   };
-  const fileInput = el('input', { type: 'file', accept: '.cnnp,application/octet-stream', 'data-testid': 'model-file-input',
+  const fileInput = el('input', { type: 'file', accept: '.h5,.hdf5,.cnnp', 'data-testid': 'model-file-input',
     onchange: (e) => e.target.files[0] && load(e.target.files[0]) });
 
   return {
     element: el('div', { class: 'section-body' },
       el('section', { class: 'card' }, el('h3', {}, 'Download and load'),
-        el('p', {}, 'The model file holds the architecture (Keras JSON), every weight, the class names and the data ',
-          'settings, so a loaded model predicts exactly as the saved one.'),
+        el('p', {}, 'The model downloads as a Keras HDF5 file (model.h5, the layout of Keras’s model.save): ',
+          'keras.models.load_model reads it, and so does this page. It holds the architecture, every weight, the ',
+          'optimizer settings, and (for this page) the class names and data settings, so a loaded model predicts ',
+          'exactly as the saved one.'),
         el('div', { class: 'fields' }, el('button', { 'data-testid': 'download-model', onclick: download }, 'Download the model'),
           el('label', {}, 'load a model file ', fileInput)), loaded, problem),
       el('section', { class: 'card' }, el('h3', {}, 'Saved in this browser'),

@@ -155,7 +155,7 @@ export function trainSection({ onEpochSaved } = {}) {
   });
   // A new (untrained) model starts new curves; a restored one brings its own.
   document.addEventListener('cnn-model-ready', (e) => {
-    if (e.detail.source === 'built') resetCurves();
+    if (e.detail.source === 'built' || e.detail.fresh) resetCurves();
   });
 
   // ---- SGD vs Adam ----
