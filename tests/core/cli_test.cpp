@@ -81,3 +81,44 @@ TEST(Cli, BadDataIsExplained) {
   EXPECT_NE(test::read_text(log).find("--target-size"), std::string::npos) << test::read_text(log);
   std::system(("rm -rf " + dir + " " + log).c_str());
 }
+
+// The course's ResNet50 transfer learning from the command line: the frozen
+// backbone + GAP + Dense trained and saved as Keras HDF5, predictions from
+// that file and from keras.applications' architecture, and a wrong weights
+// file named with its layer.
+TEST(Cli, ResNet50TransferTrainsSavesAndPredicts) {
+  const std::string dir = ::testing::TempDir() + "cnnp_resnet";
+  const std::string log = dir + ".log";
+  std::system(("rm -rf " + dir).c_str());
+  run("make-dataset --out " + dir + " --samples 16 --size 32x32 --classes 2 --color-mode rgb --seed 5", log);
+  const std::string out = run("train --data " + dir +
+                                  " --model resnet50 --freeze-backbone --target-size 32x32 --batch-size 8 "
+                                  "--epochs 1 --seed 1 --save " +
+                                  dir + "/model.h5",
+                              log);
+  // 23,587,712 backbone parameters frozen; Dense(2048 -> 2) trains.
+  EXPECT_NE(out.find("params: 23591810 total, 4098 trainable, 23587712 non-trainable"), std::string::npos)
+      << out;
+  const std::string image = dir + "/class_1/00001.png";
+  std::string pred = run("predict --model " + dir + "/model.h5 --image " + image + " --json", log);
+  auto j = nlohmann::json::parse(pred.substr(pred.find('{')));
+  EXPECT_EQ(j.at("image"), image);
+  ASSERT_EQ(j.at("output").size(), 2u);
+  EXPECT_NEAR(j.at("output")[0].get<double>() + j.at("output")[1].get<double>(), 1.0, 1e-5);
+  EXPECT_EQ(j.at("top5").size(), 2u);
+
+  pred = run("predict --model resnet50 --include-top false --pooling avg --target-size 32x32 --image " +
+                 image + " --json",
+             log);
+  j = nlohmann::json::parse(pred.substr(pred.find('{')));
+  EXPECT_EQ(j.at("output").size(), 2048u);
+  EXPECT_EQ(j.at("top5").size(), 5u);
+
+  const std::string cmd = std::string(CNNP_EXE) + " predict --model resnet50 --include-top false --weights " +
+                          test::fixture_path("keras_h5/reduced_resnet.h5") + " --image " + image + " > " +
+                          log + " 2>&1";
+  EXPECT_NE(std::system(cmd.c_str()), 0);
+  const std::string err = test::read_text(log);
+  EXPECT_NE(err.find("the model has 106 layers with weights, the file 41"), std::string::npos) << err;
+  std::system(("rm -rf " + dir + " " + log).c_str());
+}

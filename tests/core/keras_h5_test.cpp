@@ -245,6 +245,18 @@ TEST(KerasH5, FrozenBackboneStaysBitIdentical) {
   EXPECT_NE(model->get_layer("dense")->weights()[0].value.to_vector(), head_before);
 }
 
+// A frozen backbone records nothing for backward, even in a training-mode
+// call: its output needs no gradient, so no activation is kept for one.
+TEST(KerasH5, FrozenBackboneRecordsNothingForBackward) {
+  auto backbone = reduced_resnet(false);
+  const Tensor x = test::random_tensor({2, 32, 32, 3}, 8, 50.0f);
+  EXPECT_TRUE(backbone->call(std::vector<Tensor>{x}, true)[0].requires_grad());
+  backbone->set_trainable(false);
+  EXPECT_FALSE(backbone->call(std::vector<Tensor>{x}, true)[0].requires_grad());
+  auto model = nn::classifier_on(*backbone, 3);
+  EXPECT_TRUE(model->call(std::vector<Tensor>{x}, true)[0].requires_grad());  // the head still trains
+}
+
 // The course's transfer learning end to end: a generated folder of class
 // folders (each class its own colour scheme under noise and a random
 // distractor patch), the loaded ResNet backbone frozen, GAP + Dense trained.
