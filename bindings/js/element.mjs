@@ -7,8 +7,8 @@
 //
 // Attributes:
 //   src       the page's URL (default: the page shipped in this package, web/dist/index.html)
-//   sections  comma-separated: convolution, data, model, train, inspect, save (default: all)
-//   preset    lenet | cnn150: the model the page starts from
+//   sections  comma-separated: convolution, data, model, resnet50, train, inspect, save (default: all)
+//   preset    lenet | cnn150 | resnet50: the model the page starts from
 //   session   a name for the saved session, so several playgrounds on one page keep their own
 //   persist   "false" to neither restore nor save a session
 //   height    CSS height of the frame (default 760px)
