@@ -26,6 +26,7 @@
 #include "cnn/io/model_bytes.h"
 #include "cnn/kernels/gemm.h"
 #include "cnn/kernels/isa.h"
+#include "cnn/memory.h"
 #include "cnn/nn/model.h"
 #include "cnn/nn/presets.h"
 #include "cnn/nn/resnet50.h"
@@ -696,10 +697,23 @@ void set_num_threads(int n) {
   guard([&] { cnn::set_num_threads(n); });
 }
 
-// Bytes the allocator has handed out, and the size of the wasm heap itself.
+// Bytes the allocator has handed out, the size of the wasm heap itself, and
+// the engine's tensor memory against its budget.
 std::string heap_info() {
   struct mallinfo mi = mallinfo();
-  return json{{"used", mi.uordblks}, {"heapSize", emscripten_get_heap_size()}}.dump();
+  return json{{"used", mi.uordblks},
+              {"heapSize", emscripten_get_heap_size()},
+              {"budget", cnn::memory_budget()},
+              {"tensors", cnn::tensor_bytes_in_use()},
+              {"peakTensors", cnn::peak_tensor_bytes()}}
+      .dump();
+}
+
+void set_memory_budget(double bytes) {
+  guard([&] {
+    if (!(bytes >= 0)) throw cnn::ValueError("setMemoryBudget: bytes must be 0 (no budget) or more");
+    cnn::set_memory_budget(static_cast<size_t>(bytes));
+  });
 }
 
 }  // namespace
@@ -714,6 +728,7 @@ EMSCRIPTEN_BINDINGS(cnn_playground) {
   function("benchGemm", &bench_gemm);
   function("benchPeak", &bench_peak);
   function("heapInfo", &heap_info);
+  function("setMemoryBudget", &set_memory_budget);
   function("syntheticTask", &synthetic_task, allow_raw_pointers());
   function("encodePng", &encode_png);
   function("loadImage", &load_image, allow_raw_pointers());

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and tests need, when missing.
-# Usage: scripts/install-deps.sh [native] [wasm] [web] [bench]
+# Usage: scripts/install-deps.sh [native] [wasm] [web] [bench] [fuzz]
 # Runs apt-get as root, or through sudo; waits for another apt to finish.
 set -euo pipefail
 
@@ -11,6 +11,8 @@ native=(cmake make g++ pkg-config libgtest-dev googletest libbenchmark-dev nlohm
 wasm=(emscripten node-acorn cmake make googletest nlohmann-json3-dev libstb-dev libxsimd-dev)
 # Browser tests drive Debian's Chromium; Liberation fonts keep screenshots readable.
 web=(chromium fonts-liberation)
+# libFuzzer (scripts/fuzz.sh): clang 14 and its fuzzer runtime.
+fuzz=(clang-14 libclang-rt-14-dev)
 # Benchmark peers (npm run bench only): OpenBLAS for GEMM, PyTorch for the
 # workloads (with h5py it also remakes the Keras-file fixtures).
 bench=(libopenblas-dev python3-torch python3-torchvision)
@@ -22,7 +24,8 @@ for group in "${@:-native}"; do
     wasm) want+=("${wasm[@]}") ;;
     web) want+=("${web[@]}") ;;
     bench) want+=("${bench[@]}") ;;
-    *) echo "install-deps: unknown group '$group' (expected: native, wasm, web, bench)" >&2; exit 2 ;;
+    fuzz) want+=("${fuzz[@]}") ;;
+    *) echo "install-deps: unknown group '$group' (expected: native, wasm, web, bench, fuzz)" >&2; exit 2 ;;
   esac
 done
 

@@ -5,6 +5,8 @@ export interface LoadOptions {
   threads?: 'auto' | boolean;
   /** Where to find cnn-*.wasm (and the worker script), as Emscripten's locateFile. */
   locateFile?: (file: string, prefix: string) => string;
+  /** Bytes the engine's tensors may hold at once (default 2 GiB in a browser, 3 GiB in Node; 0: none). */
+  memoryBudget?: number;
 }
 
 export interface Backend {
@@ -225,7 +227,11 @@ export declare class Cnn {
   loadModel(bytes: Uint8Array | ArrayBuffer): Model;
   /** keras.models.load_model of a Keras .h5 model file. */
   loadKerasModel(bytes: Uint8Array | ArrayBuffer): Promise<Model>;
-  heap(): { used: number; heapSize: number };
+  heap(): { used: number; heapSize: number; budget: number; tensors: number; peakTensors: number };
+  /** The engine's tensor memory against its budget, in bytes. */
+  memory(): { budget: number; tensors: number; peakTensors: number };
+  /** Bytes the engine's tensors may hold at once (0: no budget). */
+  setMemoryBudget(bytes: number): void;
   /** Threads the engine computes on (1 in the single-thread build). */
   readonly threads: number;
   /** The most threads this build can use. */

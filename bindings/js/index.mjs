@@ -21,11 +21,14 @@ const disposeSymbol = Symbol.dispose ?? Symbol.for('Symbol.dispose');
 /**
  * Loads the engine. `threads`: 'auto' (threaded where SharedArrayBuffer is
  * usable: Node, or a cross-origin-isolated page), true, or false.
+ * `memoryBudget`: bytes the engine's tensors may hold at once (default 2 GiB
+ * in a browser, 3 GiB in Node; 0: none). A model or batch that would need
+ * more is refused with an Error that gives the figures; see cnn.memory().
  * @param {{threads?: 'auto'|boolean, locateFile?: (file: string, prefix: string) => string}} [options]
  * @returns {Promise<Cnn>}
  */
 export async function loadCnn(options = {}) {
-  const { threads = 'auto', locateFile } = options;
+  const { threads = 'auto', locateFile, memoryBudget } = options;
   let useThreads;
   let reason;
   const sabUsable = typeof SharedArrayBuffer !== 'undefined' && (isNode || globalThis.crossOriginIsolated === true);
@@ -53,6 +56,9 @@ export async function loadCnn(options = {}) {
     // Idle pool workers must not keep a Node program alive after its work.
     for (const w of module.PThread.unusedWorkers ?? []) w.unref?.();
   }
+  // The tensors' budget, within the heap's 4 GiB limit: a browser may refuse
+  // to grow a heap long before that, so pages get less than Node by default.
+  check(module, module.setMemoryBudget(memoryBudget ?? (isNode ? 3 : 2) * 2 ** 30));
   return new Cnn(module, useThreads ? 'threaded' : 'single-thread', reason);
 }
 
@@ -504,6 +510,16 @@ export class Cnn {
   /** Bytes in use by the engine's allocator and the wasm heap's size. */
   heap() {
     return JSON.parse(this.module.heapInfo());
+  }
+
+  /** The engine's tensor memory: {budget, tensors (in use), peakTensors}, in bytes. */
+  memory() {
+    const { budget, tensors, peakTensors } = this.heap();
+    return { budget, tensors, peakTensors };
+  }
+  /** Bytes the engine's tensors may hold at once (0: no budget). */
+  setMemoryBudget(bytes) {
+    check(this.module, this.module.setMemoryBudget(bytes));
   }
 
   /** Stops the engine's worker threads (threaded build); the object is unusable after. */

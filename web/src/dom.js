@@ -6,6 +6,8 @@ export function el(tag, attrs = {}, ...children) {
     if (v == null || v === false) continue;
     if (k.startsWith('on') && typeof v === 'function') node.addEventListener(k.slice(2), v);
     else if (k === 'value') node.value = v;
+    // Through the CSSOM: a strict Content-Security-Policy blocks style attributes.
+    else if (k === 'style') node.style.cssText = String(v);
     else node.setAttribute(k, v === true ? '' : String(v));
   }
   for (const c of children.flat()) {

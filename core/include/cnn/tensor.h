@@ -20,7 +20,12 @@ using Shape = std::vector<int64_t>;
 std::string shape_str(const Shape& shape);
 int64_t shape_numel(const Shape& shape);
 
-// 64-byte-aligned float buffer; owned by every view that shares it.
+// The most values one tensor may hold (2^36: 256 GiB of floats); larger
+// shapes come only from corrupt input.
+inline constexpr size_t kMaxTensorElements = size_t{1} << 36;
+
+// 64-byte-aligned float buffer; owned by every view that shares it. Its
+// bytes count against the memory budget (cnn/memory.h).
 class Storage {
  public:
   explicit Storage(size_t n, bool zero = true);  // zero-filled unless asked not to
@@ -34,6 +39,7 @@ class Storage {
  private:
   float* data_;
   size_t n_;
+  size_t bytes_ = 0;
 };
 
 struct Node;  // autograd.h

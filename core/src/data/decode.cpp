@@ -10,6 +10,7 @@
 #define STBI_FAILURE_USERMSG
 #include <stb/stb_image.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -65,6 +66,63 @@ bool is_tiff(const uint8_t* d, size_t n) {
                     (d[0] == 'M' && d[1] == 'M' && d[2] == 0 && d[3] == 42));
 }
 
+// The most pixels one image may have (67 megapixels, an 8192 x 8192 photo):
+// a corrupt or hostile header must not make the decoder allocate gigabytes.
+constexpr int64_t kMaxPixels = int64_t{1} << 26;
+
+// Whether every PNG chunk fits inside the file. stb_image grows its buffer
+// to a chunk's declared length before reading it, so a small file claiming
+// a 2 GB chunk would make it allocate 2 GB (found by fuzzing).
+bool png_chunks_fit(const uint8_t* d, size_t n) {
+  static const uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (n < 8 || std::memcmp(d, kSignature, 8) != 0) return true;  // not a PNG
+  size_t at = 8;
+  while (at + 8 <= n) {
+    const size_t len = (static_cast<size_t>(d[at]) << 24) | (static_cast<size_t>(d[at + 1]) << 16) |
+                       (static_cast<size_t>(d[at + 2]) << 8) | d[at + 3];
+    if (len > n - at - 8) return false;
+    if (std::memcmp(d + at + 4, "IEND", 4) == 0) return true;
+    at += 12 + len;  // length, type, data, CRC
+  }
+  return true;
+}
+
+// Whether every Huffman table (DHT segment) of a JPEG holds at most the 256
+// codes JPEG allows. Debian's stb_image does not check this and writes past
+// its code table on such a file (found by fuzzing), so the engine checks
+// before stb sees the bytes. Walks the marker segments, skipping the
+// entropy-coded data between them (progressive files keep DHTs between scans).
+bool jpeg_huffman_tables_ok(const uint8_t* d, size_t n) {
+  if (n < 2 || d[0] != 0xFF || d[1] != 0xD8) return true;  // not a JPEG
+  size_t at = 2;
+  while (at + 4 <= n) {
+    if (d[at] != 0xFF) {  // entropy-coded data: find the next marker
+      ++at;
+      continue;
+    }
+    const uint8_t marker = d[at + 1];
+    if (marker == 0xFF || marker == 0x00 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) {
+      at += marker == 0xFF ? 1 : 2;  // fill byte, stuffed zero, restart marker, TEM: no length
+      continue;
+    }
+    if (marker == 0xD9) return true;  // end of image
+    const size_t len = (static_cast<size_t>(d[at + 2]) << 8) | d[at + 3];
+    if (len < 2) return false;
+    const size_t end = std::min(n, at + 2 + len);
+    if (marker == 0xC4) {
+      size_t p = at + 4;
+      while (p + 17 <= end) {
+        size_t codes = 0;
+        for (size_t i = 1; i <= 16; ++i) codes += d[p + i];
+        if (codes > 256) return false;
+        p += 17 + codes;
+      }
+    }
+    at = end;
+  }
+  return true;
+}
+
 }  // namespace
 
 Image decode_image(const uint8_t* data, size_t size, ColorMode mode, const std::string& name) {
@@ -74,7 +132,15 @@ Image decode_image(const uint8_t* data, size_t size, ColorMode mode, const std::
                      "': TIFF images are not supported here; convert it to PNG or JPEG");
   if (size > static_cast<size_t>(INT32_MAX))
     throw ValueError("cannot decode '" + name + "': the file is too large");
+  if (!png_chunks_fit(data, size))
+    throw ValueError("cannot decode '" + name + "': corrupt PNG (a chunk runs past the end of the file)");
+  if (!jpeg_huffman_tables_ok(data, size))
+    throw ValueError("cannot decode '" + name + "': corrupt JPEG (a Huffman table has more than 256 codes)");
   int w = 0, h = 0, comp = 0;
+  if (stbi_info_from_memory(data, static_cast<int>(size), &w, &h, &comp) &&
+      static_cast<int64_t>(w) * h > kMaxPixels)
+    throw ValueError(str_cat("cannot decode '", name, "': the image is ", w, "x", h,
+                             " pixels, more than this engine decodes (", kMaxPixels, " pixels)"));
   std::unique_ptr<stbi_uc, void (*)(void*)> raw(
       stbi_load_from_memory(data, static_cast<int>(size), &w, &h, &comp, 0), stbi_image_free);
   if (!raw)

@@ -8,6 +8,7 @@
 #include <new>
 
 #include "cnn/error.h"
+#include "cnn/memory.h"
 
 namespace cnn {
 
@@ -57,18 +58,36 @@ void keep_large_blocks_in_heap() {
 // 64-byte alignment: a full cache line, and enough for AVX-512 loads.
 Storage::Storage(size_t n, bool zero) : n_(n) {
   keep_large_blocks_in_heap();
+  if (n > kMaxTensorElements)
+    throw ResourceError(
+        str_cat("a tensor of ", n, " values is larger than this engine allows (", kMaxTensorElements, ")"));
   size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
   if (bytes == 0) bytes = 64;
+  detail::reserve_tensor_bytes(bytes, "a tensor of " + std::to_string(n) + " values");
   data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
-  if (!data_) throw std::bad_alloc();
+  if (!data_) {
+    detail::release_tensor_bytes(bytes);
+    throw ResourceError("out of memory: a tensor of " + human_bytes(static_cast<double>(bytes)) +
+                        " could not be allocated");
+  }
+  bytes_ = bytes;
   if (zero) std::memset(data_, 0, bytes);
 }
 
-Storage::~Storage() { std::free(data_); }
+Storage::~Storage() {
+  std::free(data_);
+  detail::release_tensor_bytes(bytes_);
+}
 
+// Also rejects shapes whose element count would overflow (a corrupt file's, say).
 static void check_shape(const Shape& shape) {
-  for (int64_t d : shape)
+  int64_t n = 1;
+  for (int64_t d : shape) {
     if (d < 0) throw ShapeError("Tensor: negative dimension in shape " + shape_str(shape));
+    if (d > 0 && n > static_cast<int64_t>(kMaxTensorElements) / d)
+      throw ResourceError("Tensor: shape " + shape_str(shape) + " has more values than this engine allows");
+    n *= d;
+  }
 }
 
 Tensor::Tensor(const Shape& shape) : impl_(std::make_shared<TensorImpl>()) {

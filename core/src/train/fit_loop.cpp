@@ -1,8 +1,10 @@
 #include "cnn/train/fit_loop.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "cnn/error.h"
+#include "cnn/train/memory_estimate.h"
 #include "train/training_state.h"
 
 namespace cnn::train {
@@ -57,6 +59,9 @@ void FitLoop::init(Dataset& data, const FitOptions& opt) {
   if (data.num_samples() == 0) throw ValueError("fit: the training data is empty");
   params_ = model_.trainable_weights();
   if (params_.empty()) throw ValueError("fit: the model has no trainable weights (every layer is frozen)");
+  // Refuse now, with the figures, what would run out of memory mid-epoch.
+  const int64_t batch = (data.num_samples() + data.num_batches() - 1) / std::max<int64_t>(data.num_batches(), 1);
+  check_training_fits(model_, batch, model_.optimizer().slots_per_weight());
   data_ = &data;
   val_ = opt.validation_dataset;
   opt_ = opt;

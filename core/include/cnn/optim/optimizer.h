@@ -26,6 +26,8 @@ class Optimizer {
   void set_learning_rate(float lr);
   virtual nlohmann::ordered_json config() const = 0;  // Keras get_config()
   void reset();                                       // forget slots and iteration count
+  // Floats of state kept per trainable weight (memory estimates).
+  virtual int slots_per_weight() const = 0;
 
  protected:
   // One weight: w (n) -= f(g (n)), with `slots` this optimizer's state for it.
@@ -44,6 +46,7 @@ class SGD : public Optimizer {
   explicit SGD(float learning_rate = 0.01f, float momentum = 0.0f, bool nesterov = false);
   std::string class_name() const override { return "SGD"; }
   nlohmann::ordered_json config() const override;
+  int slots_per_weight() const override { return momentum_ != 0.0f ? 1 : 0; }
 
  protected:
   void update(float* w, const float* g, int64_t n, std::vector<std::vector<float>>& slots) override;
@@ -62,6 +65,7 @@ class Adam : public Optimizer {
                 float epsilon = 1e-7f);
   std::string class_name() const override { return "Adam"; }
   nlohmann::ordered_json config() const override;
+  int slots_per_weight() const override { return 2; }
 
  protected:
   void update(float* w, const float* g, int64_t n, std::vector<std::vector<float>>& slots) override;
