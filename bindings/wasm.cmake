@@ -16,7 +16,9 @@ target_link_libraries(cnn_wasm PRIVATE cnn_core)
 target_compile_options(cnn_wasm PRIVATE -Wall -Wextra)
 set_target_properties(cnn_wasm PROPERTIES OUTPUT_NAME ${CNN_WASM_NAME} SUFFIX ".mjs")
 target_link_options(cnn_wasm PRIVATE
-  -lembind -sMODULARIZE=1 -sEXPORT_NAME=createCnnModule -sEXPORT_ES6=1
+  # No eval or new Function in the glue (embind's slower, eval-free path), so
+  # the page runs under a Content-Security-Policy without 'unsafe-eval'.
+  -lembind -sDYNAMIC_EXECUTION=0 -sMODULARIZE=1 -sEXPORT_NAME=createCnnModule -sEXPORT_ES6=1
   -sENVIRONMENT=web,worker,node
   "SHELL:--extern-pre-js ${CMAKE_SOURCE_DIR}/bindings/node_esm_shim.js"
   "SHELL:--pre-js ${CMAKE_BINARY_DIR}/node_wasm_binary.js")

@@ -20,9 +20,10 @@ using Shape = std::vector<int64_t>;
 std::string shape_str(const Shape& shape);
 int64_t shape_numel(const Shape& shape);
 
-// The most values one tensor may hold (2^36: 256 GiB of floats); larger
-// shapes come only from corrupt input.
-inline constexpr size_t kMaxTensorElements = size_t{1} << 36;
+// The most values one tensor may hold (2^36, 256 GiB of floats; 2^30 in a
+// 32-bit address space such as wasm's); larger shapes come only from
+// corrupt input.
+inline constexpr uint64_t kMaxTensorElements = sizeof(size_t) >= 8 ? uint64_t{1} << 36 : uint64_t{1} << 30;
 
 // 64-byte-aligned float buffer; owned by every view that shares it. Its
 // bytes count against the memory budget (cnn/memory.h).

@@ -110,12 +110,16 @@ bool jpeg_huffman_tables_ok(const uint8_t* d, size_t n) {
     if (len < 2) return false;
     const size_t end = std::min(n, at + 2 + len);
     if (marker == 0xC4) {
+      // As stb reads it: table after table while the segment's length is not
+      // used up, even past its end (bytes past the file read as 0).
+      int64_t left = static_cast<int64_t>(len) - 2;
       size_t p = at + 4;
-      while (p + 17 <= end) {
+      while (left > 0 && p < n) {
         size_t codes = 0;
-        for (size_t i = 1; i <= 16; ++i) codes += d[p + i];
+        for (size_t i = 1; i <= 16; ++i) codes += p + i < n ? d[p + i] : 0;
         if (codes > 256) return false;
         p += 17 + codes;
+        left -= static_cast<int64_t>(17 + codes);
       }
     }
     at = end;

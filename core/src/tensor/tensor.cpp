@@ -58,7 +58,7 @@ void keep_large_blocks_in_heap() {
 // 64-byte alignment: a full cache line, and enough for AVX-512 loads.
 Storage::Storage(size_t n, bool zero) : n_(n) {
   keep_large_blocks_in_heap();
-  if (n > kMaxTensorElements)
+  if (static_cast<uint64_t>(n) > kMaxTensorElements)
     throw ResourceError(
         str_cat("a tensor of ", n, " values is larger than this engine allows (", kMaxTensorElements, ")"));
   size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
