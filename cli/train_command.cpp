@@ -50,6 +50,7 @@ class TimedDataset : public cnn::train::Dataset {
   explicit TimedDataset(cnn::train::Dataset& d) : d_(d) {}
   int64_t num_samples() const override { return d_.num_samples(); }
   int64_t num_batches() const override { return d_.num_batches(); }
+  int64_t batch_size() const override { return d_.batch_size(); }
   void on_epoch_begin(int e) override { d_.on_epoch_begin(e); }
   std::pair<cnn::Tensor, cnn::Tensor> batch(int64_t i) override {
     auto t0 = std::chrono::steady_clock::now();

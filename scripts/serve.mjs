@@ -8,6 +8,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
 const isolated = !process.argv.includes('--no-isolation');
+// The page's Content-Security-Policy (also a <meta> in web/index.html, for
+// static hosts): sent with every file, so the engine's workers run under it
+// too. embed.html, the example course page, keeps its own inline styles.
+const CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; " +
+  "connect-src 'self'; img-src 'self' data: blob:; style-src 'self'; font-src 'self'; object-src 'none'; " +
+  "base-uri 'self'; form-action 'none'";
 const port = Number(process.env.PORT ?? 8080);
 const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
                 '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.png': 'image/png',
@@ -32,6 +38,7 @@ const server = http.createServer((req, res) => {
       return;
     }
     const headers = { 'Content-Type': types[path.extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache' };
+    if (path.basename(file) !== 'embed.html') headers['Content-Security-Policy'] = CONTENT_SECURITY_POLICY;
     if (isolated) {
       headers['Cross-Origin-Opener-Policy'] = 'same-origin';
       headers['Cross-Origin-Embedder-Policy'] = 'require-corp';

@@ -63,7 +63,7 @@ TEST(Memory, EstimateSeesWhatAFrozenBackboneSaves) {
   EXPECT_GT(unfrozen.gradients, 85u << 20);  // ~23.5 M trainable weights
   EXPECT_LT(frozen.gradients, 1u << 20);     // the head's 24,588
   EXPECT_GT(unfrozen.activations, 10 * frozen.activations);
-  EXPECT_GT(unfrozen.total(), size_t{6} << 30);  // ResNet50 at 224x224, batch 64: many GiB
+  EXPECT_GT(unfrozen.total(), uint64_t{6} << 30);  // ResNet50 at 224x224, batch 64: many GiB
 }
 
 // The example: ResNet50 with an unfrozen backbone at 224x224, batch

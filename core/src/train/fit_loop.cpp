@@ -60,8 +60,7 @@ void FitLoop::init(Dataset& data, const FitOptions& opt) {
   params_ = model_.trainable_weights();
   if (params_.empty()) throw ValueError("fit: the model has no trainable weights (every layer is frozen)");
   // Refuse now, with the figures, what would run out of memory mid-epoch.
-  const int64_t batch = (data.num_samples() + data.num_batches() - 1) / std::max<int64_t>(data.num_batches(), 1);
-  check_training_fits(model_, batch, model_.optimizer().slots_per_weight());
+  check_training_fits(model_, data.batch_size(), model_.optimizer().slots_per_weight());
   data_ = &data;
   val_ = opt.validation_dataset;
   opt_ = opt;

@@ -149,6 +149,10 @@ export function modelSection() {
   });
   // A model built elsewhere (the ResNet50 section): shown here, and kept when
   // the data changes (that section gives it a new head itself).
+  document.addEventListener('cnn-external-model-building', () => {
+    state.external = true;
+    state.trained = true;
+  });
   document.addEventListener('cnn-model-external', (e) => {
     const m = e.detail;
     state.trained = true;

@@ -57,6 +57,8 @@ export function resnet50Section() {
     problem.textContent = '';
     if (!classes) return fail(new Error('load a dataset in the Data section first: the head needs its number of classes'));
     const size = Number(sizeInput.value);
+    // First, so that the Model section does not rebuild its own model for the new data settings meanwhile.
+    document.dispatchEvent(new CustomEvent('cnn-external-model-building'));
     resnetDataSettings(size);
     document.dispatchEvent(new CustomEvent('cnn-data-settings-changed'));
     try {

@@ -4,6 +4,7 @@
 // budget is decoded from its bytes for every batch instead.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <string>
@@ -60,6 +61,7 @@ class ImageFlow : public train::Dataset {
 
   int64_t num_samples() const override { return static_cast<int64_t>(listing_.files.size()); }
   int64_t num_batches() const override;
+  int64_t batch_size() const override { return std::min(opt_.batch_size, num_samples()); }
   void on_epoch_begin(int epoch) override;
   std::pair<Tensor, Tensor> batch(int64_t index) override;
   // Keras's iterator: endless, reshuffling at the end of each pass.

@@ -1,6 +1,7 @@
 // What Keras's fit() takes and gives: datasets, options, callbacks, History.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -33,6 +34,10 @@ class Dataset {
   virtual ~Dataset() = default;
   virtual int64_t num_samples() const = 0;
   virtual int64_t num_batches() const = 0;  // ceil(num_samples / batch_size)
+  // The largest batch it gives (memory estimates); by default what the counts imply.
+  virtual int64_t batch_size() const {
+    return num_batches() > 0 ? (num_samples() + num_batches() - 1) / num_batches() : 0;
+  }
   // Called before each epoch (reshuffles when the dataset shuffles).
   virtual void on_epoch_begin(int epoch) = 0;
   virtual std::pair<Tensor, Tensor> batch(int64_t index) = 0;
@@ -45,6 +50,7 @@ class ArrayDataset : public Dataset {
   ArrayDataset(Tensor x, Tensor y, int64_t batch_size, bool shuffle = false, uint64_t seed = 0);
   int64_t num_samples() const override { return x_.dim(0); }
   int64_t num_batches() const override;
+  int64_t batch_size() const override { return std::min(batch_size_, num_samples()); }
   void on_epoch_begin(int epoch) override;
   std::pair<Tensor, Tensor> batch(int64_t index) override;
 

@@ -12,12 +12,14 @@
 
 namespace cnn::train {
 
+// In 64-bit counts even in wasm's 32-bit address space: an estimate is
+// most useful exactly when it is far beyond what the space can hold.
 struct MemoryEstimate {
-  size_t weights = 0;      // every weight, trainable or not
-  size_t gradients = 0;    // one per trainable weight
-  size_t optimizer = 0;    // the optimizer's slots (Adam: 2 per trainable weight)
-  size_t activations = 0;  // values kept for backward, plus the largest layer's transient ones
-  size_t total() const { return weights + gradients + optimizer + activations; }
+  uint64_t weights = 0;      // every weight, trainable or not
+  uint64_t gradients = 0;    // one per trainable weight
+  uint64_t optimizer = 0;    // the optimizer's slots (Adam: 2 per trainable weight)
+  uint64_t activations = 0;  // values kept for backward, plus the largest layer's transient ones
+  uint64_t total() const { return weights + gradients + optimizer + activations; }
 };
 
 // The estimate for one training step at `batch` images. `optimizer_slots`:
