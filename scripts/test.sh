@@ -4,7 +4,8 @@
 #   2. the same suite compiled to WebAssembly, single-thread and threaded (node),
 #   3. the JS API suites (node:test, tests/js/) against both wasm variants,
 #   4. the page in headless Chromium (tests/web/), with and without COOP/COEP,
-#   5. the native suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+#   5. the native suite again under AddressSanitizer + UndefinedBehaviorSanitizer,
+#   6. where clang's libFuzzer runtime is installed, a short fuzz run of every parser.
 # Usage: scripts/test.sh [--no-sanitize]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,4 +42,10 @@ node --test tests/web/
 
 if [ "$sanitize" = 1 ]; then
   scripts/sanitize.sh
+fi
+
+# Longer runs: npm run fuzz (scripts/fuzz.sh installs clang and its runtime).
+if dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "install ok installed"; then
+  echo "== a short fuzz run of every parser (30 s each)"
+  scripts/fuzz.sh --seconds 30 --jobs 2
 fi

@@ -88,3 +88,6 @@ request(Requests.INFO).then(
   (e) => {
     document.querySelector('[data-testid="engine-info"]').textContent = `the engine could not start: ${e.message}`;
   });
+
+// For measurements from outside the page (bench/soak.mjs): the engine's memory.
+globalThis.cnnPlaygroundDiagnostics = Object.freeze({ heap: () => request(Requests.HEAP) });

@@ -93,8 +93,11 @@ bool png_chunks_fit(const uint8_t* d, size_t n) {
 // before stb sees the bytes. Walks the marker segments, skipping the
 // entropy-coded data between them (progressive files keep DHTs between scans).
 bool jpeg_huffman_tables_ok(const uint8_t* d, size_t n) {
-  if (n < 2 || d[0] != 0xFF || d[1] != 0xD8) return true;  // not a JPEG
-  size_t at = 2;
+  // stb, like the JPEG standard, lets fill bytes (0xFF) come before SOI.
+  size_t at = 0;
+  while (at < n && d[at] == 0xFF) ++at;
+  if (at == 0 || at >= n || d[at] != 0xD8) return true;  // not a JPEG
+  ++at;
   while (at + 4 <= n) {
     if (d[at] != 0xFF) {  // entropy-coded data: find the next marker
       ++at;

@@ -49,6 +49,19 @@ export function lineChart({ title, xLabel = 'epoch', yLabel = '', series, width 
       for (const c of columns) c.length = 0;
       redraw();
     },
+    /** Drops every other row that holds only the first series (per-batch points); other rows stay. */
+    thin() {
+      let keep = true;
+      const kept = [];
+      for (let i = 0; i < columns[0].length; i++)
+        if (columns.slice(2).some((c) => c[i] != null) || (keep = !keep)) kept.push(i);
+      for (const c of columns) {
+        const values = kept.map((i) => c[i]);
+        c.length = 0;
+        c.push(...values);
+      }
+      redraw();
+    },
     /** Every row as {x, values} (for saving the curves). */
     rows() {
       return columns[0].map((x, i) => ({ x, values: columns.slice(1).map((c) => c[i]) }));

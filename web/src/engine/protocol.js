@@ -53,6 +53,8 @@ export const Requests = Object.freeze({
   LOAD_WEIGHTS: 'loadWeights',
   /** {freeze} -> TransferInfo : backbone.trainable = !freeze. */
   SET_FREEZE: 'setFreeze',
+  /** -> {used, heapSize, budget, tensors, peakTensors} : the engine's memory (the soak test samples it). */
+  HEAP: 'heap',
   /** {classes} -> TransferInfo : a new head for another class count, the backbone (and its weights) kept. */
   NEW_HEAD: 'newHead',
 });

@@ -170,6 +170,9 @@ const handlers = {
   async [Requests.INFO]() {
     return (await ready).backend;
   },
+  async [Requests.HEAP]() {
+    return (await ready).heap();
+  },
   async [Requests.LOAD_DATASET]({ files, sample }) {
     const cnn = await ready;
     disposeFlows();

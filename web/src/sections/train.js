@@ -67,11 +67,21 @@ export function trainSection({ onEpochSaved } = {}) {
     where.textContent = 'not trained yet';
     speed.textContent = eta.textContent = '';
   };
+  // Past this many rows, every other per-batch point is dropped (epoch points
+  // stay), so a long run keeps the page's memory and redraws flat.
+  const MAX_ROWS = 4000;
   const plot = (row) => {
     curves.rows.push(row);
     const { x, loss, accuracy, epochLoss, epochAccuracy, valLoss, valAccuracy } = row;
     lossChart.put(x, { 0: loss, 1: epochLoss, 2: valLoss });
     accChart.put(x, { 0: accuracy, 1: epochAccuracy, 2: valAccuracy });
+    if (curves.rows.length > MAX_ROWS) {
+      let keep = true;
+      const epochRow = (r) => r.epochLoss != null || r.epochAccuracy != null || r.valLoss != null || r.valAccuracy != null;
+      curves.rows = curves.rows.filter((r) => epochRow(r) || (keep = !keep));
+      lossChart.thin();
+      accChart.thin();
+    }
   };
 
   let busy = false;
