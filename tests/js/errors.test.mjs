@@ -44,6 +44,26 @@ for (const { name, cnn } of variants) {
       assert.throws(() => small().compile({ optimizer: 'rmsprop', loss: 'mse' }), { message: /rmsprop/ });
     });
 
+    test('the memory budget refuses in words, and the engine goes on', async () => {
+      const { budget } = cnn.memory();
+      try {
+        cnn.setMemoryBudget(64 * 2 ** 20);
+        assert.throws(() => cnn.tensor(null, [4096, 8192]), { message: /out of memory budget: .* needs 128\.0 MiB/ });
+        const model = small();
+        model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+        const x = cnn.tensor(null, [4, 8, 8, 1]), y = cnn.tensor([0, 1, 2, 0], [4]);
+        cnn.setMemoryBudget(cnn.memory().tensors + 1024);  // not even the gradients fit now
+        await assert.rejects(model.fit(x, y, { batchSize: 4 }), { message: /more than the memory budget/ });
+        cnn.setMemoryBudget(budget);
+        const h = await model.fit(x, y, { batchSize: 4, epochs: 1 });  // the same call works within the budget
+        assert.ok(Number.isFinite(h.history.loss[0]));
+        [x, y, model].forEach((o) => o.dispose());
+      } finally {
+        cnn.setMemoryBudget(budget);
+      }
+      assert.throws(() => cnn.setMemoryBudget(-1), { message: /0 \(no budget\) or more/ });
+    });
+
     test('disposed objects refuse to be used', () => {
       const model = small();
       model.dispose();
