@@ -11,6 +11,7 @@
 #include <stb/stb_image.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <memory>
 
@@ -69,6 +70,27 @@ bool is_tiff(const uint8_t* d, size_t n) {
 // The most pixels one image may have (67 megapixels, an 8192 x 8192 photo):
 // a corrupt or hostile header must not make the decoder allocate gigabytes.
 constexpr int64_t kMaxPixels = int64_t{1} << 26;
+
+// Whether a binary PNM's (P5/P6) width, height and maximum value fit an
+// int: stb_image's header parser multiplies by 10 without a check, which is
+// undefined behaviour past 2^31 (found by fuzzing). Nine digits always fit.
+bool pnm_header_ok(const uint8_t* d, size_t n) {
+  if (n < 2 || d[0] != 'P' || (d[1] != '5' && d[1] != '6')) return true;  // not a PNM stb reads
+  size_t at = 2;
+  for (int field = 0; field < 3 && at < n; ++field) {
+    // Whitespace and comments (stb's rules: '#' to the end of the line).
+    while (at < n && (std::isspace(d[at]) || d[at] == '#')) {
+      if (d[at] == '#')
+        while (at < n && d[at] != '\n' && d[at] != '\r') ++at;
+      else
+        ++at;
+    }
+    size_t digits = 0;
+    while (at < n && d[at] >= '0' && d[at] <= '9') ++at, ++digits;
+    if (digits > 9) return false;
+  }
+  return true;
+}
 
 // Whether every PNG chunk fits inside the file. stb_image grows its buffer
 // to a chunk's declared length before reading it, so a small file claiming
@@ -139,6 +161,9 @@ Image decode_image(const uint8_t* data, size_t size, ColorMode mode, const std::
                      "': TIFF images are not supported here; convert it to PNG or JPEG");
   if (size > static_cast<size_t>(INT32_MAX))
     throw ValueError("cannot decode '" + name + "': the file is too large");
+  if (!pnm_header_ok(data, size))
+    throw ValueError("cannot decode '" + name +
+                     "': corrupt PGM/PPM header (a size or maximum value too large)");
   if (!png_chunks_fit(data, size))
     throw ValueError("cannot decode '" + name + "': corrupt PNG (a chunk runs past the end of the file)");
   if (!jpeg_huffman_tables_ok(data, size))
