@@ -102,14 +102,7 @@ TEST(KerasH5, ByNameLoadsTheBackboneOfAFileWithATop) {
   EXPECT_LT(test::rel_error(model->predict(x), reference().at("conv5_out")), 1e-4);
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ValueError& e) {
-    return e.what();
-  }
-  return "";
-}
+std::string error_of(const std::function<void()>& f) { return test::error_of<ValueError>(f); }
 
 TEST(KerasH5, MismatchesNameTheLayerAndBothShapesAndChangeNothing) {
   nn::ResNetArchitecture wider = kReduced;

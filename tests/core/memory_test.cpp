@@ -11,6 +11,7 @@
 #include "cnn/optim/optimizer.h"
 #include "cnn/tensor.h"
 #include "cnn/train/memory_estimate.h"
+#include "test_util.h"
 
 namespace cnn {
 namespace {
@@ -21,14 +22,7 @@ struct BudgetScope {
   ~BudgetScope() { set_memory_budget(0); }
 };
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ResourceError& e) {
-    return e.what();
-  }
-  return "";
-}
+std::string error_of(const std::function<void()>& f) { return test::error_of<ResourceError>(f); }
 
 TEST(Memory, TensorsCountAgainstTheBudgetAndAreRefusedBeyondIt) {
   const size_t before = tensor_bytes_in_use();

@@ -32,6 +32,17 @@ void backward_with(const Tensor& y, const Tensor& gy);
 
 Tensor random_tensor(const Shape& shape, uint64_t seed, float scale = 1.0f);
 
+// The message of the E that f throws, or "" when it throws none.
+template <typename E>
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  return "";
+}
+
 // Central finite-difference check of d(sum(f(inputs) * gy))/d(input k) for
 // every input that requires grad. Returns the worst relative error.
 double gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f, std::vector<Tensor> inputs,
