@@ -50,8 +50,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOpt
 // in the conv's one pass over its output: a BatchNormalization in inference
 // mode folded into the conv, then a ResNet block's Add and ReLU.
 struct ConvEpilogue {
-  std::vector<float> scale, shift;  // (O) each, or empty for 1 and 0
-  Tensor residual;                  // the conv's output shape, or undefined
+  Tensor scale, shift;  // (O) each on the conv's device, or undefined for 1 and 0
+  Tensor residual;      // the conv's output shape, or undefined
   bool relu = false;
 };
 Tensor conv2d_inference(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOptions& opt,
@@ -107,6 +107,15 @@ struct BatchNormOptions {
 };
 Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& moving_mean,
                   Tensor& moving_var, const BatchNormOptions& opt);
+
+// The per-channel map an inference-mode batch norm applies, y = x * scale +
+// shift: scale = gamma / sqrt(var + epsilon), shift = beta - mean * scale
+// (gamma/beta may be undefined). Not recorded for autograd.
+struct BatchNormAffine {
+  Tensor scale, shift;
+};
+BatchNormAffine batch_norm_affine(const Tensor& gamma, const Tensor& beta, const Tensor& moving_mean,
+                                  const Tensor& moving_var, float epsilon);
 
 // Training: zeroes each value with probability `rate`, scales the rest by
 // 1 / (1 - rate). Otherwise the identity.

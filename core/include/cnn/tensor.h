@@ -4,6 +4,8 @@
 // A Tensor is a cheap handle (shared_ptr) to a TensorImpl: shape, strides in
 // ELEMENTS, a 64-byte-aligned Storage that views (reshape/flatten) share, and
 // the autograd fields (grad buffer, requires_grad, the node that made it).
+// Its values live on one device (cnn/device.h): host code reads them with
+// data() on the CPU only; to_vector() and to() work from any device.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +13,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "cnn/device.h"
 
 namespace cnn {
 
@@ -25,22 +29,25 @@ int64_t shape_numel(const Shape& shape);
 // corrupt input.
 inline constexpr uint64_t kMaxTensorElements = sizeof(size_t) >= 8 ? uint64_t{1} << 36 : uint64_t{1} << 30;
 
-// 64-byte-aligned float buffer; owned by every view that shares it. Its
-// bytes count against the memory budget (cnn/memory.h).
+// 64-byte-aligned float buffer on one device; owned by every view that
+// shares it. Host bytes count against the memory budget (cnn/memory.h).
 class Storage {
  public:
-  explicit Storage(size_t n, bool zero = true);  // zero-filled unless asked not to
+  // Zero-filled unless asked not to.
+  explicit Storage(size_t n, bool zero = true, Device device = Device::CPU);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
-  float* data() { return data_; }
+  float* data() { return data_; }  // a device pointer when device() is not the CPU
   const float* data() const { return data_; }
   size_t size() const { return n_; }
+  Device device() const { return device_; }
 
  private:
   float* data_;
   size_t n_;
   size_t bytes_ = 0;
+  Device device_;
 };
 
 struct Node;  // autograd.h
@@ -60,13 +67,13 @@ struct TensorImpl {
 class Tensor {
  public:
   Tensor() = default;
-  explicit Tensor(const Shape& shape);  // zero-filled
+  explicit Tensor(const Shape& shape);  // zero-filled, on the CPU
   Tensor(const Shape& shape, float fill);
   Tensor(const Shape& shape, const std::vector<float>& values);
-  static Tensor zeros(const Shape& shape) { return Tensor(shape); }
+  static Tensor zeros(const Shape& shape, Device device = Device::CPU);
   // Values left unset: for an op's output that it writes in full (saves a
   // pass over memory per op).
-  static Tensor empty(const Shape& shape);
+  static Tensor empty(const Shape& shape, Device device = Device::CPU);
 
   bool defined() const { return impl_ != nullptr; }
   const Shape& shape() const;
@@ -75,8 +82,13 @@ class Tensor {
   int64_t numel() const;
   const Shape& strides() const;
 
+  Device device() const;
+  // The values on the host; throws DeviceError for a tensor on another
+  // device (read it with to_vector() or to(Device::CPU)).
   float* data();
   const float* data() const;
+  // The values where they live, for backends: a device pointer off the CPU.
+  float* device_data() const;
   float& operator[](int64_t i) { return data()[i]; }
   float operator[](int64_t i) const { return data()[i]; }
   std::vector<float> to_vector() const;
@@ -85,15 +97,18 @@ class Tensor {
   // for autograd: use ops::reshape inside a differentiable computation.
   Tensor view(const Shape& shape) const;
   Tensor clone() const;               // deep copy of the values, no autograd history
-  void copy_from(const Tensor& src);  // values only; shapes must match
+  void copy_from(const Tensor& src);  // values only, from any device; shapes must match
+  // A copy on `device` with no autograd history (this tensor when already there).
+  Tensor to(Device device) const;
   void fill(float v);
 
   // autograd
   bool requires_grad() const;
   Tensor& set_requires_grad(bool on);
   bool has_grad() const;
-  Tensor grad() const;       // a view of the gradient buffer; zeros if none yet
-  float* grad_data() const;  // the gradient buffer, made (zero) on first use
+  Tensor grad() const;         // a view of the gradient buffer; zeros if none yet
+  float* grad_data() const;    // the gradient buffer, made (zero) on first use; CPU only
+  float* device_grad() const;  // the same on any device, for backends
   void zero_grad();
   // Back-propagates from this scalar (numel 1) through the recorded graph;
   // gradients accumulate into every tensor that requires grad.

@@ -2,6 +2,7 @@
 
 #include <unordered_set>
 
+#include "backend/backend.h"
 #include "cnn/error.h"
 #include "cnn/parallel.h"
 
@@ -64,8 +65,9 @@ void Tensor::backward() const {
     }
   }
 
-  Tensor self = *this;
-  self.grad_data()[0] += 1.0f;
+  // dL/dL = 1, added where the loss lives.
+  const Tensor one = Tensor(Shape{}, 1.0f).to(device());
+  backend::backend(device()).accumulate(device_grad(), one.device_data(), 1);
   for (size_t i = order.size(); i-- > 0;) {
     Tensor& t = order[i];
     Node* node = t.impl()->grad_fn.get();

@@ -258,7 +258,11 @@ KerasWeightsReport load_keras_weights(nn::Model& model, const H5Group& file,
   }
 
   for (const Assignment& a : plan) {
-    std::memcpy(a.weight->value.data(), a.data->values.data(), a.data->values.size() * sizeof(float));
+    Tensor& w = a.weight->value;
+    if (w.device() == Device::CPU)
+      std::memcpy(w.data(), a.data->values.data(), a.data->values.size() * sizeof(float));
+    else
+      w.copy_from(Tensor(w.shape(), a.data->values));  // a model already on a GPU
     report.values += static_cast<int64_t>(a.data->values.size());
   }
   if (report.legacy_names) set_legacy_epsilon(model, report);

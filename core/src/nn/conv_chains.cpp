@@ -65,7 +65,9 @@ bool Model::run_conv_chain(ConvChain& c, std::vector<Tensor>& values, const Call
     if (any_requires_grad(inputs) || bn.any_weight_requires_grad()) return false;
   }
   ops::ConvEpilogue ep;
-  bn.inference_scale_shift(ep.scale, ep.shift);
+  ops::BatchNormAffine affine = bn.inference_affine();
+  ep.scale = affine.scale;
+  ep.shift = affine.shift;
   ep.residual = residual;
   ep.relu = c.relu >= 0;
   const Tensor bias = conv.options().use_bias ? conv.weights()[1].value : Tensor();

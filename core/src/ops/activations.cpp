@@ -7,8 +7,9 @@
 #include "cnn/error.h"
 #include "cnn/ops.h"
 #include "cnn/parallel.h"
+#include "ops/cpu_ops.h"
 
-namespace cnn::ops {
+namespace cnn::ops::cpu {
 
 Tensor relu(const Tensor& x) {
   Tensor y = Tensor::empty(x.shape());
@@ -78,18 +79,4 @@ Tensor softmax(const Tensor& x) {
   return y;
 }
 
-bool is_known_activation(const std::string& name) {
-  return name == "linear" || name == "relu" || name == "sigmoid" || name == "tanh" || name == "softmax";
-}
-
-Tensor activation(const Tensor& x, const std::string& name) {
-  if (name == "linear") return x;
-  if (name == "relu") return relu(x);
-  if (name == "sigmoid") return sigmoid(x);
-  if (name == "tanh") return tanh(x);
-  if (name == "softmax") return softmax(x);
-  throw ValueError("activation: '" + name +
-                   "' is not supported, expected one of linear, relu, sigmoid, tanh, softmax");
-}
-
-}  // namespace cnn::ops
+}  // namespace cnn::ops::cpu

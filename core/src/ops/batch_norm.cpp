@@ -13,8 +13,9 @@
 #include "cnn/error.h"
 #include "cnn/ops.h"
 #include "cnn/parallel.h"
+#include "ops/cpu_ops.h"
 
-namespace cnn::ops {
+namespace cnn::ops::cpu {
 namespace {
 
 // Rows per chunk of the per-channel passes: about 16K values.
@@ -143,4 +144,21 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
   return y;
 }
 
-}  // namespace cnn::ops
+BatchNormAffine batch_norm_affine(const Tensor& gamma, const Tensor& beta, const Tensor& moving_mean,
+                                  const Tensor& moving_var, float epsilon) {
+  const int64_t C = moving_mean.numel();
+  for (const Tensor* t : {&gamma, &beta, &moving_var})
+    if (t->defined() && t->shape() != moving_mean.shape())
+      shape_fail("batch_norm_affine", "parameter has shape " + shape_str(t->shape()) + ", expected " +
+                                          shape_str(moving_mean.shape()) + " like the moving mean");
+  BatchNormAffine a{Tensor::empty({C}), Tensor::empty({C})};
+  // The same float arithmetic as batch_norm's inference path.
+  for (int64_t c = 0; c < C; ++c) {
+    const float inv_std = 1.0f / std::sqrt(moving_var[c] + epsilon);
+    a.scale[c] = inv_std * (gamma.defined() ? gamma[c] : 1.0f);
+    a.shift[c] = (beta.defined() ? beta[c] : 0.0f) - moving_mean[c] * a.scale[c];
+  }
+  return a;
+}
+
+}  // namespace cnn::ops::cpu

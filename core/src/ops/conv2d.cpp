@@ -18,8 +18,9 @@
 #include "cnn/ops.h"
 #include "cnn/parallel.h"
 #include "kernels/scratch.h"
+#include "ops/cpu_ops.h"
 
-namespace cnn::ops {
+namespace cnn::ops::cpu {
 
 namespace {
 
@@ -202,19 +203,19 @@ Tensor conv2d_inference(const Tensor& x, const Tensor& w, const Tensor& b, const
                         const ConvEpilogue& ep) {
   ConvForward f = conv_forward(x, w, b, opt);
   const int64_t O = f.O, rows = f.N * f.P;
-  if ((!ep.scale.empty() && static_cast<int64_t>(ep.scale.size()) != O) ||
-      (!ep.shift.empty() && static_cast<int64_t>(ep.shift.size()) != O))
-    shape_fail("conv2d_inference", str_cat("scale/shift have ", ep.scale.size(), "/", ep.shift.size(),
-                                           " values, expected one per filter (", O, ")"));
+  for (const Tensor* t : {&ep.scale, &ep.shift})
+    if (t->defined() && t->shape() != Shape{O})
+      shape_fail("conv2d_inference", "scale/shift has shape " + shape_str(t->shape()) +
+                                         str_cat(", expected one value per filter (", O, ",)"));
   if (ep.residual.defined() && ep.residual.shape() != f.y.shape())
     shape_fail("conv2d_inference", "residual has shape " + shape_str(ep.residual.shape()) + ", expected " +
                                        shape_str(f.y.shape()));
   // (acc + b) * s + t = acc * s + (b * s + t): one multiply-add per value.
   std::vector<float> scale(O, 1.0f), shift(O, 0.0f);
   for (int64_t o = 0; o < O; ++o) {
-    if (!ep.scale.empty()) scale[o] = ep.scale[o];
+    if (ep.scale.defined()) scale[o] = ep.scale[o];
     const float bias = b.defined() ? b[o] : 0.0f;
-    shift[o] = bias * scale[o] + (ep.shift.empty() ? 0.0f : ep.shift[o]);
+    shift[o] = bias * scale[o] + (ep.shift.defined() ? ep.shift[o] : 0.0f);
   }
   float* y = f.y.data();
   const float* res = ep.residual.defined() ? ep.residual.data() : nullptr;
@@ -235,4 +236,4 @@ Tensor conv2d_inference(const Tensor& x, const Tensor& w, const Tensor& b, const
   return f.y;
 }
 
-}  // namespace cnn::ops
+}  // namespace cnn::ops::cpu

@@ -4,8 +4,9 @@
 #include "cnn/error.h"
 #include "cnn/kernels/gemm.h"
 #include "cnn/ops.h"
+#include "ops/cpu_ops.h"
 
-namespace cnn::ops {
+namespace cnn::ops::cpu {
 
 Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b) {
   if (w.ndim() != 2) shape_fail("dense", "kernel has shape " + shape_str(w.shape()) + ", expected (in, out)");
@@ -38,4 +39,4 @@ Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b) {
   return y;
 }
 
-}  // namespace cnn::ops
+}  // namespace cnn::ops::cpu

@@ -6,8 +6,9 @@
 #include "cnn/error.h"
 #include "cnn/ops.h"
 #include "cnn/rng.h"
+#include "ops/cpu_ops.h"
 
-namespace cnn::ops {
+namespace cnn::ops::cpu {
 
 Tensor dropout(const Tensor& x, float rate, bool training, Rng& rng) {
   if (!(rate >= 0.0f && rate < 1.0f))
@@ -27,4 +28,4 @@ Tensor dropout(const Tensor& x, float rate, bool training, Rng& rng) {
   return y;
 }
 
-}  // namespace cnn::ops
+}  // namespace cnn::ops::cpu

@@ -12,8 +12,9 @@
 #include "cnn/autograd.h"
 #include "cnn/error.h"
 #include "cnn/ops.h"
+#include "ops/cpu_ops.h"
 
-namespace cnn::ops {
+namespace cnn::ops::cpu {
 
 namespace {
 
@@ -197,4 +198,4 @@ Tensor mean_squared_error(const Tensor& pred, const Tensor& targets) {
   return loss;
 }
 
-}  // namespace cnn::ops
+}  // namespace cnn::ops::cpu

@@ -2,8 +2,9 @@
 // categorical, a threshold for binary. Ties in argmax go to the first index.
 #include "cnn/error.h"
 #include "cnn/ops.h"
+#include "ops/cpu_ops.h"
 
-namespace cnn::ops {
+namespace cnn::ops::cpu {
 
 namespace {
 int64_t argmax_row(const float* p, int64_t K) {
@@ -49,4 +50,4 @@ double binary_accuracy(const Tensor& pred, const Tensor& targets, float threshol
   return static_cast<double>(hits) / n;
 }
 
-}  // namespace cnn::ops
+}  // namespace cnn::ops::cpu

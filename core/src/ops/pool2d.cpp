@@ -10,8 +10,9 @@
 #include "cnn/error.h"
 #include "cnn/ops.h"
 #include "cnn/parallel.h"
+#include "ops/cpu_ops.h"
 
-namespace cnn::ops {
+namespace cnn::ops::cpu {
 
 namespace {
 
@@ -223,4 +224,4 @@ Tensor global_max_pool2d(const Tensor& x) {
   return y;
 }
 
-}  // namespace cnn::ops
+}  // namespace cnn::ops::cpu

@@ -1,5 +1,5 @@
-// Ops that move values without arithmetic on them (reshape, flatten,
-// zero padding, concat) and the two element-wise combinations (add, scale).
+// CPU ops that move values without arithmetic on them (zero padding,
+// concat) and the two element-wise combinations (add, scale).
 #include <algorithm>
 #include <cstring>
 
@@ -7,20 +7,9 @@
 #include "cnn/error.h"
 #include "cnn/ops.h"
 #include "cnn/parallel.h"
+#include "ops/cpu_ops.h"
 
-namespace cnn::ops {
-
-Tensor reshape(const Tensor& x, const Shape& shape) {
-  Tensor y = x.view(shape);  // shares storage: no copy
-  record(y, "reshape", {x},
-         [x](const Tensor& out, const float* dy) { accumulate(x.grad_data(), dy, out.numel()); });
-  return y;
-}
-
-Tensor flatten(const Tensor& x) {
-  if (x.ndim() < 1) shape_fail("flatten", "input is a scalar, expected (batch, ...)");
-  return reshape(x, {x.dim(0), x.dim(0) == 0 ? 0 : -1});
-}
+namespace cnn::ops::cpu {
 
 Tensor zero_padding2d(const Tensor& x, int64_t top, int64_t bottom, int64_t left, int64_t right) {
   if (x.ndim() != 4)
@@ -144,4 +133,4 @@ Tensor concat(const std::vector<Tensor>& xs, int axis) {
   return y;
 }
 
-}  // namespace cnn::ops
+}  // namespace cnn::ops::cpu

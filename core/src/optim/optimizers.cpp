@@ -2,9 +2,9 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "backend/backend.h"
 #include "cnn/error.h"
 #include "cnn/optim/optimizer.h"
-#include "cnn/parallel.h"
 #include "io/python_json.h"
 
 namespace cnn::optim {
@@ -22,13 +22,18 @@ void Optimizer::reset() {
   iterations_ = 0;
 }
 
+void Optimizer::move_state_to(Device device) {
+  for (auto& [weight, slots] : slots_)
+    for (Tensor& t : slots) t = t.to(device);
+}
+
 void Optimizer::apply(const std::vector<nn::Weight*>& weights) {
   // Keras's step counter starts at 1 for the first update (bias correction).
   ++iterations_;
   for (nn::Weight* w : weights) {
     Tensor& t = w->value;
     if (!t.has_grad()) continue;  // not reached by the loss this step
-    update(t.data(), t.grad_data(), t.numel(), slots_[t.impl()]);
+    update(t, slots_[t.impl()]);
   }
 }
 
@@ -38,34 +43,16 @@ SGD::SGD(float learning_rate, float momentum, bool nesterov)
     throw ValueError(str_cat("SGD: momentum must be in [0, 1], got ", momentum));
 }
 
-namespace {
-
-void sgd_step(float* __restrict w, const float* __restrict g, int64_t n, float lr) {
-  for (int64_t i = 0; i < n; ++i) w[i] -= lr * g[i];
-}
-
-void sgd_momentum_step(float* __restrict w, const float* __restrict g, float* __restrict m, int64_t n,
-                       float lr, float mom, bool nesterov) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float mi = mom * m[i] - lr * g[i];
-    m[i] = mi;
-    w[i] += nesterov ? mom * mi - lr * g[i] : mi;
-  }
-}
-
-}  // namespace
-
-void SGD::update(float* w, const float* g, int64_t n, std::vector<std::vector<float>>& slots) {
-  const float lr = lr_, mom = momentum_;
-  if (mom == 0.0f) {
-    parallel_elementwise(n, [=](int64_t b, int64_t e) { sgd_step(w + b, g + b, e - b, lr); });
+void SGD::update(Tensor& w, std::vector<Tensor>& slots) {
+  const backend::Backend& be = backend::backend(w.device());
+  const int64_t n = w.numel();
+  if (momentum_ == 0.0f) {
+    be.sgd_step(w.device_data(), w.device_grad(), n, lr_);
     return;
   }
-  if (slots.empty()) slots.emplace_back(static_cast<size_t>(n), 0.0f);
-  float* m = slots[0].data();
-  const bool nesterov = nesterov_;
-  parallel_elementwise(
-      n, [=](int64_t b, int64_t e) { sgd_momentum_step(w + b, g + b, m + b, e - b, lr, mom, nesterov); });
+  if (slots.empty()) slots.push_back(Tensor::zeros(w.shape(), w.device()));
+  be.sgd_momentum_step(w.device_data(), w.device_grad(), slots[0].device_data(), n, lr_, momentum_,
+                       nesterov_);
 }
 
 nlohmann::ordered_json SGD::config() const {
@@ -82,37 +69,17 @@ Adam::Adam(float learning_rate, float beta_1, float beta_2, float epsilon)
   if (!(epsilon > 0.0f)) throw ValueError(str_cat("Adam: epsilon must be > 0, got ", epsilon));
 }
 
-namespace {
-
-// Keras's Adam step on n values. Locals and non-aliasing pointers let the
-// compiler keep the constants in registers and vectorise the loop.
-void adam_step(float* __restrict w, const float* __restrict g, float* __restrict m, float* __restrict v,
-               int64_t n, float alpha, float a1, float a2, float eps) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float gi = g[i];
-    const float mi = m[i] + (gi - m[i]) * a1;
-    const float vi = v[i] + (gi * gi - v[i]) * a2;
-    m[i] = mi;
-    v[i] = vi;
-    w[i] -= alpha * mi / (std::sqrt(vi) + eps);
-  }
-}
-
-}  // namespace
-
-void Adam::update(float* w, const float* g, int64_t n, std::vector<std::vector<float>>& slots) {
+void Adam::update(Tensor& w, std::vector<Tensor>& slots) {
   if (slots.empty()) {
-    slots.emplace_back(static_cast<size_t>(n), 0.0f);
-    slots.emplace_back(static_cast<size_t>(n), 0.0f);
+    slots.push_back(Tensor::zeros(w.shape(), w.device()));
+    slots.push_back(Tensor::zeros(w.shape(), w.device()));
   }
-  float* m = slots[0].data();
-  float* v = slots[1].data();
   const double t = static_cast<double>(iterations_);
   const float alpha =
       static_cast<float>(lr_ * std::sqrt(1.0 - std::pow(beta_2_, t)) / (1.0 - std::pow(beta_1_, t)));
-  const float a1 = 1.0f - beta_1_, a2 = 1.0f - beta_2_, eps = epsilon_;
-  parallel_elementwise(
-      n, [=](int64_t b, int64_t e) { adam_step(w + b, g + b, m + b, v + b, e - b, alpha, a1, a2, eps); });
+  backend::backend(w.device())
+      .adam_step(w.device_data(), w.device_grad(), slots[0].device_data(), slots[1].device_data(), w.numel(),
+                 alpha, 1.0f - beta_1_, 1.0f - beta_2_, epsilon_);
 }
 
 nlohmann::ordered_json Adam::config() const {

@@ -7,6 +7,7 @@
 #endif
 #include <new>
 
+#include "backend/backend.h"
 #include "cnn/error.h"
 #include "cnn/memory.h"
 
@@ -56,13 +57,20 @@ void keep_large_blocks_in_heap() {
 }  // namespace
 
 // 64-byte alignment: a full cache line, and enough for AVX-512 loads.
-Storage::Storage(size_t n, bool zero) : n_(n) {
-  keep_large_blocks_in_heap();
+Storage::Storage(size_t n, bool zero, Device device) : n_(n), device_(device) {
   if (static_cast<uint64_t>(n) > kMaxTensorElements)
     throw ResourceError(
         str_cat("a tensor of ", n, " values is larger than this engine allows (", kMaxTensorElements, ")"));
   size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
   if (bytes == 0) bytes = 64;
+  if (device != Device::CPU) {
+    const backend::Backend& be = backend::backend(device);
+    data_ = be.allocate(bytes);
+    bytes_ = bytes;
+    if (zero) be.fill(data_, bytes / sizeof(float), 0.0f);
+    return;
+  }
+  keep_large_blocks_in_heap();
   detail::reserve_tensor_bytes(bytes, "a tensor of " + std::to_string(n) + " values");
   data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
   if (!data_) {
@@ -75,6 +83,10 @@ Storage::Storage(size_t n, bool zero) : n_(n) {
 }
 
 Storage::~Storage() {
+  if (device_ != Device::CPU) {
+    backend::backend(device_).release(data_, bytes_);
+    return;
+  }
   std::free(data_);
   detail::release_tensor_bytes(bytes_);
 }
@@ -97,13 +109,19 @@ Tensor::Tensor(const Shape& shape) : impl_(std::make_shared<TensorImpl>()) {
   impl_->storage = std::make_shared<Storage>(static_cast<size_t>(shape_numel(shape)));
 }
 
-Tensor Tensor::empty(const Shape& shape) {
+Tensor Tensor::empty(const Shape& shape, Device device) {
   check_shape(shape);
   Tensor t;
   t.impl_ = std::make_shared<TensorImpl>();
   t.impl_->shape = shape;
   t.impl_->strides = contiguous_strides(shape);
-  t.impl_->storage = std::make_shared<Storage>(static_cast<size_t>(shape_numel(shape)), false);
+  t.impl_->storage = std::make_shared<Storage>(static_cast<size_t>(shape_numel(shape)), false, device);
+  return t;
+}
+
+Tensor Tensor::zeros(const Shape& shape, Device device) {
+  Tensor t = empty(shape, device);
+  t.fill(0.0f);
   return t;
 }
 
@@ -133,16 +151,49 @@ int64_t Tensor::dim(int i) const {
   return s[i < 0 ? i + n : i];
 }
 
+namespace {
+Tensor to_device_copy(const Tensor& src, Device d) {
+  Tensor out = Tensor::empty(src.shape(), d);
+  out.copy_from(src);
+  return out;
+}
+}  // namespace
+
+Device Tensor::device() const { return checked(impl_).storage->device(); }
+
+namespace {
+const TensorImpl& on_host(const std::shared_ptr<TensorImpl>& impl) {
+  const TensorImpl& t = checked(impl);
+  if (t.storage->device() != Device::CPU)
+    throw DeviceError(
+        std::string("Tensor: the values of a ") + shape_str(t.shape) + " tensor on " +
+        device_name(t.storage->device()) +
+        " cannot be read from the host directly; copy them with to_vector() or to(Device::CPU)");
+  return t;
+}
+}  // namespace
+
 float* Tensor::data() {
-  const TensorImpl& t = checked(impl_);
+  const TensorImpl& t = on_host(impl_);
   return t.storage->data() + t.offset;
 }
 const float* Tensor::data() const {
+  const TensorImpl& t = on_host(impl_);
+  return t.storage->data() + t.offset;
+}
+float* Tensor::device_data() const {
   const TensorImpl& t = checked(impl_);
   return t.storage->data() + t.offset;
 }
 
-std::vector<float> Tensor::to_vector() const { return std::vector<float>(data(), data() + numel()); }
+std::vector<float> Tensor::to_vector() const {
+  std::vector<float> v(static_cast<size_t>(numel()));
+  if (device() == Device::CPU)
+    std::memcpy(v.data(), data(), v.size() * sizeof(float));
+  else if (!v.empty())
+    backend::backend(device()).download(v.data(), device_data(), v.size());
+  return v;
+}
 
 Tensor Tensor::view(const Shape& new_shape) const {
   const TensorImpl& t = checked(impl_);
@@ -178,20 +229,37 @@ Tensor Tensor::view(const Shape& new_shape) const {
   return out;
 }
 
-Tensor Tensor::clone() const {
-  Tensor out(shape());
-  std::memcpy(out.data(), data(), static_cast<size_t>(numel()) * sizeof(float));
-  return out;
-}
+Tensor Tensor::clone() const { return to_device_copy(*this, device()); }
 
 void Tensor::copy_from(const Tensor& src) {
   if (src.shape() != shape())
     throw ShapeError("Tensor::copy_from: source shape " + shape_str(src.shape()) + " does not match " +
                      shape_str(shape()));
-  std::memcpy(data(), src.data(), static_cast<size_t>(numel()) * sizeof(float));
+  const size_t n = static_cast<size_t>(numel());
+  if (n == 0) return;
+  const Device from = src.device(), to = device();
+  if (from == Device::CPU && to == Device::CPU)
+    std::memcpy(data(), src.data(), n * sizeof(float));
+  else if (from == to)
+    backend::backend(to).copy(device_data(), src.device_data(), n);
+  else if (from == Device::CPU)
+    backend::backend(to).upload(device_data(), src.data(), n);
+  else if (to == Device::CPU)
+    backend::backend(from).download(data(), src.device_data(), n);
+  else
+    copy_from(src.to(Device::CPU));
+}
+
+Tensor Tensor::to(Device d) const {
+  if (device() == d) return *this;
+  return to_device_copy(*this, d);
 }
 
 void Tensor::fill(float v) {
+  if (device() != Device::CPU) {
+    backend::backend(device()).fill(device_data(), static_cast<size_t>(numel()), v);
+    return;
+  }
   float* p = data();
   for (int64_t i = 0, n = numel(); i < n; ++i) p[i] = v;
 }
@@ -206,11 +274,17 @@ Tensor& Tensor::set_requires_grad(bool on) {
 
 bool Tensor::has_grad() const { return impl_ && impl_->grad != nullptr; }
 
-float* Tensor::grad_data() const {
-  TensorImpl& t = const_cast<TensorImpl&>(checked(impl_));
-  if (!t.grad) t.grad = std::make_shared<Storage>(static_cast<size_t>(shape_numel(t.shape)));
-  return t.grad->data();
+namespace {
+std::shared_ptr<Storage>& grad_storage(const TensorImpl& impl) {
+  TensorImpl& t = const_cast<TensorImpl&>(impl);
+  if (!t.grad)
+    t.grad = std::make_shared<Storage>(static_cast<size_t>(shape_numel(t.shape)), true, t.storage->device());
+  return t.grad;
 }
+}  // namespace
+
+float* Tensor::grad_data() const { return grad_storage(on_host(impl_))->data(); }
+float* Tensor::device_grad() const { return grad_storage(checked(impl_))->data(); }
 
 Tensor Tensor::grad() const {
   const TensorImpl& t = checked(impl_);
@@ -218,13 +292,17 @@ Tensor Tensor::grad() const {
   g.impl_ = std::make_shared<TensorImpl>();
   g.impl_->shape = t.shape;
   g.impl_->strides = contiguous_strides(t.shape);
-  if (!t.grad) const_cast<TensorImpl&>(t).grad = std::make_shared<Storage>(shape_numel(t.shape));
-  g.impl_->storage = t.grad;
+  g.impl_->storage = grad_storage(t);
   return g;
 }
 
 void Tensor::zero_grad() {
-  if (impl_ && impl_->grad) std::memset(impl_->grad->data(), 0, impl_->grad->size() * sizeof(float));
+  if (!impl_ || !impl_->grad) return;
+  Storage& g = *impl_->grad;
+  if (g.device() == Device::CPU)
+    std::memset(g.data(), 0, g.size() * sizeof(float));
+  else
+    backend::backend(g.device()).fill(g.data(), g.size(), 0.0f);
 }
 
 void Tensor::detach_() {

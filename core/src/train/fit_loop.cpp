@@ -60,7 +60,9 @@ void FitLoop::init(Dataset& data, const FitOptions& opt) {
   params_ = model_.trainable_weights();
   if (params_.empty()) throw ValueError("fit: the model has no trainable weights (every layer is frozen)");
   // Refuse now, with the figures, what would run out of memory mid-epoch.
-  check_training_fits(model_, data.batch_size(), model_.optimizer().slots_per_weight());
+  // (The budget is the host's: a model on a GPU trains in the GPU's memory.)
+  if (model_.device() == Device::CPU)
+    check_training_fits(model_, data.batch_size(), model_.optimizer().slots_per_weight());
   data_ = &data;
   val_ = opt.validation_dataset;
   opt_ = opt;
@@ -85,14 +87,16 @@ bool FitLoop::step() {
     loss_sum_ = acc_sum_ = 0;
     epoch_open_ = true;
   }
-  auto [xb, yb] = data_->batch(batch_);
+  auto [host_x, host_y] = data_->batch(batch_);
+  // The batch goes to the model's device; only the loss and accuracy come back.
+  const Tensor xb = host_x.to(model_.device()), yb = host_y.to(model_.device());
   for (nn::Weight* w : params_) w->value.zero_grad();
   double loss_value, acc;
   {
     Tensor out = model_.call({xb}, true, &rng_, t.fused)[0];
     Tensor loss = nn::compute_loss(t.loss, out, yb, t.fused);
     loss.backward();
-    loss_value = loss[0];
+    loss_value = loss.to_vector()[0];
     acc = nn::compute_accuracy(t.accuracy, out, yb, t.fused);
   }  // the batch's graph and activations are freed here
   t.optimizer->apply(params_);

@@ -152,10 +152,11 @@ train::Logs Model::evaluate(train::Dataset& data, int64_t steps) {
   if (steps > 0) n = std::min(n, steps);
   Running run;
   for (int64_t b = 0; b < n; ++b) {
-    auto [xb, yb] = data.batch(b);
+    auto [host_x, host_y] = data.batch(b);
+    const Tensor xb = host_x.to(device_), yb = host_y.to(device_);
     Tensor out = call({xb}, false, nullptr, t.fused)[0];
-    run.add(compute_loss(t.loss, out, yb, t.fused)[0], compute_accuracy(t.accuracy, out, yb, t.fused),
-            xb.dim(0));
+    run.add(compute_loss(t.loss, out, yb, t.fused).to_vector()[0],
+            compute_accuracy(t.accuracy, out, yb, t.fused), xb.dim(0));
   }
   return run.logs(t);
 }
@@ -169,7 +170,7 @@ Tensor Model::predict(const Tensor& x, int64_t batch_size) {
   Tensor result;
   for (int64_t b = 0; b < n; b += batch_size) {
     const int64_t e = std::min(b + batch_size, n);
-    Tensor out = call(std::vector<Tensor>{train::take_rows(x, b, e)}, false)[0];
+    Tensor out = call(std::vector<Tensor>{train::take_rows(x, b, e).to(device_)}, false)[0].to(Device::CPU);
     if (!result.defined()) {
       Shape s = out.shape();
       s[0] = n;

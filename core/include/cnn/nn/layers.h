@@ -200,7 +200,7 @@ class BatchNormalization : public Layer {
   // Whether call() uses the moving statistics (not training, or frozen).
   bool uses_moving_statistics(const CallContext& ctx) const { return !(ctx.training && trainable()); }
   // Inference as y = x * scale + shift per channel (what a conv can fold in).
-  void inference_scale_shift(std::vector<float>& scale, std::vector<float>& shift) const;
+  ops::BatchNormAffine inference_affine() const;
   // Whether gamma or beta would receive a gradient.
   bool any_weight_requires_grad() const;
   float epsilon() const { return opt_.epsilon; }

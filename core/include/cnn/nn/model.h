@@ -89,7 +89,13 @@ class Model {
   std::vector<Weight*> trainable_weights();
   std::vector<Weight*> all_weights();
   void set_trainable(bool on);  // every layer
-  // Keras's get_weights / set_weights: copies of every weight, in layer order.
+  // Moves every weight (and the optimizer's state) to `device`; fit,
+  // evaluate and predict then move each batch there and their results back.
+  // Throws DeviceError when the device is not available.
+  void to(Device device);
+  Device device() const { return device_; }
+  // Keras's get_weights / set_weights: copies of every weight, in layer
+  // order, on the CPU.
   std::vector<Tensor> get_weights() const;
   void set_weights(const std::vector<Tensor>& weights);  // shapes checked, layer named on error
 
@@ -176,6 +182,7 @@ class Model {
   std::vector<ConvChain> chains_;
   std::string name_;
   uint64_t seed_;
+  Device device_ = Device::CPU;
   std::string preprocessing_;
   std::vector<Node> nodes_;  // execution order = Keras's layer order
   std::vector<int> input_nodes_, output_nodes_;

@@ -26,17 +26,19 @@ class Optimizer {
   void set_learning_rate(float lr);
   virtual nlohmann::ordered_json config() const = 0;  // Keras get_config()
   void reset();                                       // forget slots and iteration count
+  void move_state_to(Device device);                  // the slots follow a model moved by Model::to
   // Floats of state kept per trainable weight (memory estimates).
   virtual int slots_per_weight() const = 0;
 
  protected:
-  // One weight: w (n) -= f(g (n)), with `slots` this optimizer's state for it.
-  virtual void update(float* w, const float* g, int64_t n, std::vector<std::vector<float>>& slots) = 0;
+  // One weight: w -= f(its gradient), with `slots` this optimizer's state for
+  // it (tensors on w's device, made on the first update).
+  virtual void update(Tensor& w, std::vector<Tensor>& slots) = 0;
   float lr_;
   int64_t iterations_ = 0;
 
  private:
-  std::map<const TensorImpl*, std::vector<std::vector<float>>> slots_;
+  std::map<const TensorImpl*, std::vector<Tensor>> slots_;
 };
 
 // SGD(learning_rate=0.01, momentum=0.0, nesterov=False):
@@ -49,7 +51,7 @@ class SGD : public Optimizer {
   int slots_per_weight() const override { return momentum_ != 0.0f ? 1 : 0; }
 
  protected:
-  void update(float* w, const float* g, int64_t n, std::vector<std::vector<float>>& slots) override;
+  void update(Tensor& w, std::vector<Tensor>& slots) override;
 
  private:
   float momentum_;
@@ -68,7 +70,7 @@ class Adam : public Optimizer {
   int slots_per_weight() const override { return 2; }
 
  protected:
-  void update(float* w, const float* g, int64_t n, std::vector<std::vector<float>>& slots) override;
+  void update(Tensor& w, std::vector<Tensor>& slots) override;
 
  private:
   float beta_1_, beta_2_, epsilon_;

@@ -69,21 +69,11 @@ Tensor BatchNormalization::call(const std::vector<Tensor>& inputs, const CallCon
   return ops::batch_norm(inputs[0], gamma, beta, weights()[i].value, weights()[i + 1].value, o);
 }
 
-void BatchNormalization::inference_scale_shift(std::vector<float>& scale, std::vector<float>& shift) const {
+ops::BatchNormAffine BatchNormalization::inference_affine() const {
   size_t i = 0;
-  const Tensor* gamma = opt_.scale ? &weights()[i++].value : nullptr;
-  const Tensor* beta = opt_.center ? &weights()[i++].value : nullptr;
-  const Tensor& mean = weights()[i].value;
-  const Tensor& var = weights()[i + 1].value;
-  const int64_t C = mean.numel();
-  scale.assign(static_cast<size_t>(C), 0.0f);
-  shift.assign(static_cast<size_t>(C), 0.0f);
-  // The same float arithmetic as ops::batch_norm's inference path.
-  for (int64_t c = 0; c < C; ++c) {
-    const float inv_std = 1.0f / std::sqrt(var[c] + opt_.epsilon);
-    scale[c] = inv_std * (gamma ? (*gamma)[c] : 1.0f);
-    shift[c] = (beta ? (*beta)[c] : 0.0f) - mean[c] * scale[c];
-  }
+  const Tensor gamma = opt_.scale ? weights()[i++].value : Tensor();
+  const Tensor beta = opt_.center ? weights()[i++].value : Tensor();
+  return ops::batch_norm_affine(gamma, beta, weights()[i].value, weights()[i + 1].value, opt_.epsilon);
 }
 
 bool BatchNormalization::any_weight_requires_grad() const {

@@ -1,0 +1,130 @@
+// The public ops: each finds the device its inputs share and runs that
+// device's implementation (backend/backend.h). Reshape, flatten and the
+// activation-by-name switch need no device code and live here.
+#include "backend/backend.h"
+#include "cnn/autograd.h"
+#include "cnn/error.h"
+#include "cnn/ops.h"
+
+namespace cnn::ops {
+
+namespace {
+const backend::Backend& on(const char* op, std::initializer_list<const Tensor*> tensors) {
+  return backend::backend(backend::common_device(op, tensors));
+}
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOptions& opt) {
+  return on("conv2d", {&x, &w, &b}).conv2d(x, w, b, opt);
+}
+
+Tensor conv2d_inference(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOptions& opt,
+                        const ConvEpilogue& ep) {
+  return on("conv2d_inference", {&x, &w, &b, &ep.scale, &ep.shift, &ep.residual})
+      .conv2d_inference(x, w, b, opt, ep);
+}
+
+Tensor max_pool2d(const Tensor& x, const Pool2DOptions& opt) {
+  return on("max_pool2d", {&x}).max_pool2d(x, opt);
+}
+Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& opt) {
+  return on("avg_pool2d", {&x}).avg_pool2d(x, opt);
+}
+Tensor global_avg_pool2d(const Tensor& x) { return on("global_avg_pool2d", {&x}).global_avg_pool2d(x); }
+Tensor global_max_pool2d(const Tensor& x) { return on("global_max_pool2d", {&x}).global_max_pool2d(x); }
+
+Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b) {
+  return on("dense", {&x, &w, &b}).dense(x, w, b);
+}
+
+Tensor reshape(const Tensor& x, const Shape& shape) {
+  Tensor y = x.view(shape);  // shares storage: no copy
+  record(y, "reshape", {x}, [x](const Tensor& out, const float* dy) {
+    backend::backend(x.device()).accumulate(x.device_grad(), dy, out.numel());
+  });
+  return y;
+}
+
+Tensor flatten(const Tensor& x) {
+  if (x.ndim() < 1) shape_fail("flatten", "input is a scalar, expected (batch, ...)");
+  return reshape(x, {x.dim(0), x.dim(0) == 0 ? 0 : -1});
+}
+
+Tensor zero_padding2d(const Tensor& x, int64_t top, int64_t bottom, int64_t left, int64_t right) {
+  return on("zero_padding2d", {&x}).zero_padding2d(x, top, bottom, left, right);
+}
+
+Tensor add(const Tensor& a, const Tensor& b) { return on("add", {&a, &b}).add(a, b); }
+
+Tensor concat(const std::vector<Tensor>& xs, int axis) {
+  if (xs.empty()) throw ValueError("concat: no inputs");
+  for (const Tensor& t : xs) backend::common_device("concat", {&xs[0], &t});
+  return backend::backend(xs[0].device()).concat(xs, axis);
+}
+
+Tensor sum_product(const Tensor& x, const Tensor& g) { return on("sum_product", {&x, &g}).sum_product(x, g); }
+Tensor scale_shift(const Tensor& x, float scale, float offset) {
+  return on("scale_shift", {&x}).scale_shift(x, scale, offset);
+}
+
+Tensor relu(const Tensor& x) { return on("relu", {&x}).relu(x); }
+Tensor sigmoid(const Tensor& x) { return on("sigmoid", {&x}).sigmoid(x); }
+Tensor tanh(const Tensor& x) { return on("tanh", {&x}).tanh(x); }
+Tensor softmax(const Tensor& x) { return on("softmax", {&x}).softmax(x); }
+
+bool is_known_activation(const std::string& name) {
+  return name == "linear" || name == "relu" || name == "sigmoid" || name == "tanh" || name == "softmax";
+}
+
+Tensor activation(const Tensor& x, const std::string& name) {
+  if (name == "linear") return x;
+  if (name == "relu") return relu(x);
+  if (name == "sigmoid") return sigmoid(x);
+  if (name == "tanh") return tanh(x);
+  if (name == "softmax") return softmax(x);
+  throw ValueError("activation: '" + name +
+                   "' is not supported, expected one of linear, relu, sigmoid, tanh, softmax");
+}
+
+Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& moving_mean,
+                  Tensor& moving_var, const BatchNormOptions& opt) {
+  return on("batch_norm", {&x, &gamma, &beta, &moving_mean, &moving_var})
+      .batch_norm(x, gamma, beta, moving_mean, moving_var, opt);
+}
+
+BatchNormAffine batch_norm_affine(const Tensor& gamma, const Tensor& beta, const Tensor& moving_mean,
+                                  const Tensor& moving_var, float epsilon) {
+  return on("batch_norm_affine", {&gamma, &beta, &moving_mean, &moving_var})
+      .batch_norm_affine(gamma, beta, moving_mean, moving_var, epsilon);
+}
+
+Tensor dropout(const Tensor& x, float rate, bool training, Rng& rng) {
+  return on("dropout", {&x}).dropout(x, rate, training, rng);
+}
+
+Tensor sparse_categorical_crossentropy(const Tensor& pred, const Tensor& labels, bool from_logits) {
+  return on("sparse_categorical_crossentropy", {&pred, &labels})
+      .sparse_categorical_crossentropy(pred, labels, from_logits);
+}
+Tensor categorical_crossentropy(const Tensor& pred, const Tensor& targets, bool from_logits) {
+  return on("categorical_crossentropy", {&pred, &targets})
+      .categorical_crossentropy(pred, targets, from_logits);
+}
+Tensor binary_crossentropy(const Tensor& pred, const Tensor& targets, bool from_logits) {
+  return on("binary_crossentropy", {&pred, &targets}).binary_crossentropy(pred, targets, from_logits);
+}
+Tensor mean_squared_error(const Tensor& pred, const Tensor& targets) {
+  return on("mean_squared_error", {&pred, &targets}).mean_squared_error(pred, targets);
+}
+
+double sparse_categorical_accuracy(const Tensor& pred, const Tensor& labels) {
+  return on("accuracy", {&pred, &labels}).sparse_categorical_accuracy(pred, labels);
+}
+double categorical_accuracy(const Tensor& pred, const Tensor& targets) {
+  return on("accuracy", {&pred, &targets}).categorical_accuracy(pred, targets);
+}
+double binary_accuracy(const Tensor& pred, const Tensor& targets, float threshold) {
+  return on("accuracy", {&pred, &targets}).binary_accuracy(pred, targets, threshold);
+}
+
+}  // namespace cnn::ops
