@@ -39,7 +39,7 @@ std::string device_description(Device d) {
 namespace backend {
 
 const Backend& backend(Device d) {
-  if (d == Device::CPU) return kCpuBackend;
+  if (d == Device::CPU) return cpu_backend();
   std::string why;
   const Backend* b = find_cuda(&why);
   if (!b) throw DeviceError("cuda is not available: " + why);

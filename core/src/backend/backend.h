@@ -9,9 +9,43 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <string>
 
 #include "cnn/device.h"
 #include "cnn/ops.h"
+
+// Every op a backend implements, for X-macros: the table's members, each
+// backend's declarations and its table are all made from this one list.
+#define CNN_BACKEND_OPS(X)           \
+  X(conv2d)                          \
+  X(conv2d_inference)                \
+  X(max_pool2d)                      \
+  X(avg_pool2d)                      \
+  X(global_avg_pool2d)               \
+  X(global_max_pool2d)               \
+  X(dense)                           \
+  X(zero_padding2d)                  \
+  X(add)                             \
+  X(concat)                          \
+  X(sum_product)                     \
+  X(scale_shift)                     \
+  X(relu)                            \
+  X(sigmoid)                         \
+  X(tanh)                            \
+  X(softmax)                         \
+  X(batch_norm)                      \
+  X(batch_norm_affine)               \
+  X(dropout)                         \
+  X(sparse_categorical_crossentropy) \
+  X(categorical_crossentropy)        \
+  X(binary_crossentropy)             \
+  X(mean_squared_error)              \
+  X(sparse_categorical_accuracy)     \
+  X(categorical_accuracy)            \
+  X(binary_accuracy)
+
+// Declares a backend's ops with exactly the types of cnn/ops.h's.
+#define CNN_BACKEND_DECLARE_OP(name) decltype(::cnn::ops::name) name;
 
 namespace cnn::backend {
 
@@ -29,32 +63,9 @@ struct Backend {
   void (*accumulate)(float* out, const float* in, int64_t n);  // out += in
 
   // The ops of cnn/ops.h, for inputs on this device (same signatures).
-  decltype(&ops::conv2d) conv2d;
-  decltype(&ops::conv2d_inference) conv2d_inference;
-  decltype(&ops::max_pool2d) max_pool2d;
-  decltype(&ops::avg_pool2d) avg_pool2d;
-  decltype(&ops::global_avg_pool2d) global_avg_pool2d;
-  decltype(&ops::global_max_pool2d) global_max_pool2d;
-  decltype(&ops::dense) dense;
-  decltype(&ops::zero_padding2d) zero_padding2d;
-  decltype(&ops::add) add;
-  decltype(&ops::concat) concat;
-  decltype(&ops::sum_product) sum_product;
-  decltype(&ops::scale_shift) scale_shift;
-  decltype(&ops::relu) relu;
-  decltype(&ops::sigmoid) sigmoid;
-  decltype(&ops::tanh) tanh;
-  decltype(&ops::softmax) softmax;
-  decltype(&ops::batch_norm) batch_norm;
-  decltype(&ops::batch_norm_affine) batch_norm_affine;
-  decltype(&ops::dropout) dropout;
-  decltype(&ops::sparse_categorical_crossentropy) sparse_categorical_crossentropy;
-  decltype(&ops::categorical_crossentropy) categorical_crossentropy;
-  decltype(&ops::binary_crossentropy) binary_crossentropy;
-  decltype(&ops::mean_squared_error) mean_squared_error;
-  decltype(&ops::sparse_categorical_accuracy) sparse_categorical_accuracy;
-  decltype(&ops::categorical_accuracy) categorical_accuracy;
-  decltype(&ops::binary_accuracy) binary_accuracy;
+#define CNN_BACKEND_OP_MEMBER(name) decltype(&ops::name) name;
+  CNN_BACKEND_OPS(CNN_BACKEND_OP_MEMBER)
+#undef CNN_BACKEND_OP_MEMBER
 
   // Optimizer steps over n values (see optim/optimizer.h for the rules).
   void (*sgd_step)(float* w, const float* g, int64_t n, float lr);
@@ -71,7 +82,7 @@ const Backend& backend(Device d);
 // DeviceError naming the op when they are on different devices.
 Device common_device(const char* op, std::initializer_list<const Tensor*> tensors);
 
-extern const Backend kCpuBackend;
+const Backend& cpu_backend();
 #if CNN_HAVE_CUDA
 // Null when the build has CUDA but this machine has no usable GPU; `why`
 // then says what the CUDA runtime reported.

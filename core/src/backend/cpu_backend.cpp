@@ -33,44 +33,24 @@ void cpu_fill(float* p, size_t n, float v) {
 
 }  // namespace
 
-const Backend kCpuBackend = {
-    Device::CPU,
-    cpu_allocate,
-    cpu_release,
-    cpu_copy,
-    cpu_copy,
-    cpu_copy,
-    cpu_fill,
-    cnn::accumulate,
-    ops::cpu::conv2d,
-    ops::cpu::conv2d_inference,
-    ops::cpu::max_pool2d,
-    ops::cpu::avg_pool2d,
-    ops::cpu::global_avg_pool2d,
-    ops::cpu::global_max_pool2d,
-    ops::cpu::dense,
-    ops::cpu::zero_padding2d,
-    ops::cpu::add,
-    ops::cpu::concat,
-    ops::cpu::sum_product,
-    ops::cpu::scale_shift,
-    ops::cpu::relu,
-    ops::cpu::sigmoid,
-    ops::cpu::tanh,
-    ops::cpu::softmax,
-    ops::cpu::batch_norm,
-    ops::cpu::batch_norm_affine,
-    ops::cpu::dropout,
-    ops::cpu::sparse_categorical_crossentropy,
-    ops::cpu::categorical_crossentropy,
-    ops::cpu::binary_crossentropy,
-    ops::cpu::mean_squared_error,
-    ops::cpu::sparse_categorical_accuracy,
-    ops::cpu::categorical_accuracy,
-    ops::cpu::binary_accuracy,
-    cpu_sgd_step,
-    cpu_sgd_momentum_step,
-    cpu_adam_step,
-};
+const Backend& cpu_backend() {
+  static const Backend table = [] {
+    Backend b{};
+    b.device = Device::CPU;
+    b.allocate = cpu_allocate;
+    b.release = cpu_release;
+    b.upload = b.download = b.copy = cpu_copy;
+    b.fill = cpu_fill;
+    b.accumulate = cnn::accumulate;
+#define CNN_CPU_OP_ENTRY(name) b.name = ops::cpu::name;
+    CNN_BACKEND_OPS(CNN_CPU_OP_ENTRY)
+#undef CNN_CPU_OP_ENTRY
+    b.sgd_step = cpu_sgd_step;
+    b.sgd_momentum_step = cpu_sgd_momentum_step;
+    b.adam_step = cpu_adam_step;
+    return b;
+  }();
+  return table;
+}
 
 }  // namespace cnn::backend

@@ -11,27 +11,11 @@
 #include "cnn/ops.h"
 #include "cnn/parallel.h"
 #include "ops/cpu_ops.h"
+#include "ops/shapes.h"
 
 namespace cnn::ops::cpu {
 
 namespace {
-
-struct PoolPlan {
-  int64_t N, H, W, C, OH, OW, PH, PW, SH, SW, PT, PL;
-};
-
-PoolPlan plan_pool(const char* op, const Tensor& x, const Pool2DOptions& opt) {
-  if (x.ndim() != 4)
-    shape_fail(
-        op, "input has shape " + shape_str(x.shape()) + ", expected rank 4 (batch, height, width, channels)");
-  if (opt.padding == Padding::Explicit) throw ValueError(str_cat(op, ": padding must be 'valid' or 'same'"));
-  const int64_t sh = opt.stride_h > 0 ? opt.stride_h : opt.pool_h;
-  const int64_t sw = opt.stride_w > 0 ? opt.stride_w : opt.pool_w;
-  AxisGeometry gh = axis_geometry(op, "height", x.dim(1), opt.pool_h, sh, 1, opt.padding);
-  AxisGeometry gw = axis_geometry(op, "width", x.dim(2), opt.pool_w, sw, 1, opt.padding);
-  return {x.dim(0),   x.dim(1),   x.dim(2), x.dim(3), gh.out,        gw.out,
-          opt.pool_h, opt.pool_w, sh,       sw,       gh.pad_before, gw.pad_before};
-}
 
 // dst += scale * src over C channels (non-aliasing, so it vectorises).
 void add_scaled(float* __restrict dst, const float* __restrict src, float scale, int64_t C) {

@@ -1,0 +1,146 @@
+// The CUDA backend's runtime: finding the GPU, the caching allocator, the
+// cuBLAS handle and host <-> device copies.
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "cnn/error.h"
+#include "cnn/memory.h"
+#include "cuda/cuda_runtime.h"
+
+namespace cnn::cuda {
+
+void check(cudaError_t status, const char* what) {
+  if (status != cudaSuccess)
+    throw DeviceError(std::string("cuda: ") + what + " failed: " + cudaGetErrorString(status));
+}
+
+void check(cublasStatus_t status, const char* what) {
+  if (status != CUBLAS_STATUS_SUCCESS)
+    throw DeviceError(std::string("cuda: ") + what + " failed: " + cublasGetStatusString(status));
+}
+
+bool probe(std::string* description) {
+  static const std::pair<bool, std::string> found = [] {
+    int count = 0;
+    const cudaError_t st = cudaGetDeviceCount(&count);
+    if (st != cudaSuccess)
+      return std::pair<bool, std::string>{
+          false, std::string("no usable NVIDIA GPU (the CUDA runtime says: ") + cudaGetErrorString(st) + ")"};
+    if (count == 0) return std::pair<bool, std::string>{false, "no NVIDIA GPU was found"};
+    cudaDeviceProp prop{};
+    if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess)
+      return std::pair<bool, std::string>{false, "the GPU's properties could not be read"};
+    int runtime = 0;
+    cudaRuntimeGetVersion(&runtime);
+    return std::pair<bool, std::string>{
+        true,
+        str_cat(prop.name, ", ", human_bytes(static_cast<double>(prop.totalGlobalMem)), ", compute ",
+                prop.major, ".", prop.minor, ", CUDA runtime ", runtime / 1000, ".", (runtime % 1000) / 10)};
+  }();
+  if (description) *description = found.second;
+  return found.first;
+}
+
+cublasHandle_t cublas() {
+  static cublasHandle_t handle = [] {
+    cublasHandle_t h = nullptr;
+    check(cublasCreate(&h), "cublasCreate");
+    // Plain FP32 (no TF32) so results match the CPU backend's to 1e-4.
+    check(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
+    return h;
+  }();
+  return handle;
+}
+
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  if (M == 0 || N == 0) return;
+  if (K == 0) {
+    // cuBLAS leaves C alone only for beta == 1; scale it ourselves otherwise.
+    if (beta != 1.0f)
+      check(cublasSgeam(cublas(), CUBLAS_OP_N, CUBLAS_OP_N, static_cast<int>(N), static_cast<int>(M), &beta,
+                        C, static_cast<int>(ldc), &beta, C, static_cast<int>(ldc), C, static_cast<int>(ldc)),
+            "cublasSgeam");
+    return;
+  }
+  // Row-major X is column-major X^T: C^T(N, M) = op(B)^T (N, K) op(A)^T (K, M).
+  check(cublasSgemm(cublas(), trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,
+                    static_cast<int>(N), static_cast<int>(M), static_cast<int>(K), &alpha, B,
+                    static_cast<int>(ldb), A, static_cast<int>(lda), &beta, C, static_cast<int>(ldc)),
+        "cublasSgemm");
+}
+
+namespace {
+
+// Size classes: 512-byte steps below 1 MiB, 2 MiB steps above, so a
+// training step's tensors find the blocks the last step freed.
+size_t size_class(size_t bytes) {
+  constexpr size_t kSmall = 512, kLarge = size_t{2} << 20;
+  return bytes < (size_t{1} << 20) ? (bytes + kSmall - 1) / kSmall * kSmall
+                                   : (bytes + kLarge - 1) / kLarge * kLarge;
+}
+
+struct Cache {
+  std::mutex mu;
+  std::map<size_t, std::vector<void*>> free_blocks;
+  size_t cached = 0;
+
+  void drop_all() {
+    for (auto& [bytes, blocks] : free_blocks)
+      for (void* p : blocks) cudaFree(p);
+    free_blocks.clear();
+    cached = 0;
+  }
+};
+
+Cache& cache() {
+  static Cache* c = new Cache;  // never destroyed: tensors may be freed during exit
+  return *c;
+}
+
+}  // namespace
+
+float* allocate(size_t bytes) {
+  const size_t n = size_class(bytes);
+  Cache& c = cache();
+  {
+    std::lock_guard<std::mutex> lock(c.mu);
+    auto it = c.free_blocks.find(n);
+    if (it != c.free_blocks.end() && !it->second.empty()) {
+      void* p = it->second.back();
+      it->second.pop_back();
+      c.cached -= n;
+      return static_cast<float*>(p);
+    }
+  }
+  void* p = nullptr;
+  cudaError_t st = cudaMalloc(&p, n);
+  if (st == cudaErrorMemoryAllocation) {
+    cudaGetLastError();  // clear it, give the cached blocks back and try once more
+    std::lock_guard<std::mutex> lock(c.mu);
+    c.drop_all();
+    st = cudaMalloc(&p, n);
+  }
+  if (st != cudaSuccess) {
+    cudaGetLastError();
+    size_t free_b = 0, total_b = 0;
+    cudaMemGetInfo(&free_b, &total_b);
+    throw ResourceError("out of GPU memory: a tensor of " + human_bytes(static_cast<double>(bytes)) +
+                        " could not be allocated (" + human_bytes(static_cast<double>(free_b)) + " free of " +
+                        human_bytes(static_cast<double>(total_b)) +
+                        "); use a smaller batch size, smaller images or a smaller model");
+  }
+  return static_cast<float*>(p);
+}
+
+void release(float* p, size_t bytes) {
+  if (!p) return;
+  Cache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mu);
+  const size_t n = size_class(bytes);
+  c.free_blocks[n].push_back(p);
+  c.cached += n;
+}
+
+}  // namespace cnn::cuda
