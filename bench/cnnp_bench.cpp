@@ -9,13 +9,19 @@
 //   BM_GEMM_Conv/<layer>/threads:N  the im2col GEMMs of ResNet50's convs (224x224, batch 1)
 //   BM_PeakFlops/threads:N        a register-only multiply-add loop: the cores' peak
 // The active kernels (CNN_ISA may choose them) are printed in the context.
+// --device=cuda runs W1-W4 on the GPU (the CUDA backend): the model's
+// weights live there and each batch is copied in, as fit() does; W3's input
+// is put there once, as a GPU inference server would hold it.
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
+#include "cnn/autograd.h"
 #include "cnn/data/synthetic.h"
+#include "cnn/device.h"
 #include "cnn/kernels/gemm.h"
 #include "cnn/kernels/isa.h"
 #include "cnn/nn/presets.h"
@@ -27,6 +33,8 @@
 
 namespace {
 
+cnn::Device g_device = cnn::Device::CPU;  // --device=cpu|cuda
+
 void thread_counts(benchmark::internal::Benchmark* b) {
   for (int t = 1; t <= cnn::max_threads(); t *= 2) b->Arg(t);
   b->ArgName("threads");
@@ -37,6 +45,7 @@ void BM_W1_LeNetTrain(benchmark::State& state) {
   const int64_t batch = 32;
   auto task = cnn::data::make_synthetic_task({.samples = batch * 8, .seed = 1});
   auto model = cnn::nn::lenet({28, 28, 1}, 10, 7);
+  model->to(g_device);
   model->compile(std::make_shared<cnn::optim::Adam>(), "sparse_categorical_crossentropy", {"accuracy"});
   // An endless fit, stepped one batch per iteration.
   cnn::train::FitLoop loop(*model, task.x, task.y, {.batch_size = batch, .epochs = 1 << 30, .seed = 3});
@@ -52,6 +61,7 @@ void BM_W2_CourseCNNTrain(benchmark::State& state) {
   auto task = cnn::data::make_synthetic_task(
       {.samples = batch * 2, .height = 150, .width = 150, .channels = 3, .classes = 12, .seed = 1});
   auto model = cnn::nn::course_cnn({150, 150, 3}, 12, 7);
+  model->to(g_device);
   model->compile(std::make_shared<cnn::optim::Adam>(), "sparse_categorical_crossentropy", {"accuracy"});
   cnn::train::FitLoop loop(*model, task.x, task.y, {.batch_size = batch, .epochs = 1 << 30, .seed = 3});
   for (auto _ : state) loop.step();
@@ -79,7 +89,15 @@ void BM_W3_ResNet50Infer(benchmark::State& state) {
   cnn::Rng rng(1);
   cnn::Tensor x({batch, 224, 224, 3});
   for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(0.0f, 255.0f);
-  for (auto _ : state) benchmark::DoNotOptimize(model->predict(x, batch).data());
+  if (g_device == cnn::Device::CPU) {
+    for (auto _ : state) benchmark::DoNotOptimize(model->predict(x, batch).data());
+  } else {
+    model->to(g_device);
+    const cnn::Tensor xd = x.to(g_device);
+    cnn::NoGradGuard no_grad;
+    // Reading the probabilities back waits for the GPU to finish.
+    for (auto _ : state) benchmark::DoNotOptimize(model->call(xd).to_vector());
+  }
   state.SetItemsProcessed(state.iterations() * batch);
   state.counters["threads"] = static_cast<double>(state.range(1));
 }
@@ -100,6 +118,7 @@ void BM_W4_ResNet50Transfer(benchmark::State& state) {
   auto model = cnn::nn::resnet50({.input_shape = {150, 150, 3}, .classes = 12, .seed = 7});
   model->set_trainable(false);
   model->get_layer("predictions")->set_trainable(true);
+  model->to(g_device);
   model->compile(std::make_shared<cnn::optim::Adam>(), "sparse_categorical_crossentropy", {"accuracy"});
   cnn::train::FitLoop loop(*model, task.x, task.y, {.batch_size = batch, .epochs = 1 << 30, .seed = 3});
   for (auto _ : state) loop.step();
@@ -183,7 +202,34 @@ BENCHMARK(BM_PeakFlops)->Apply(thread_counts)->UseRealTime()->Unit(benchmark::kM
 
 }  // namespace
 
+// Takes --device=cpu|cuda out of argv (Google Benchmark refuses flags it
+// does not know); exits with a message when the device is unusable.
+bool take_device_flag(int& argc, char** argv) {
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("--device=", 0) != 0) {
+      argv[kept++] = argv[i];
+      continue;
+    }
+    try {
+      g_device = cnn::parse_device(a.substr(9));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "cnnp-bench: %s\n", e.what());
+      return false;
+    }
+  }
+  argc = kept;
+  if (!cnn::device_available(g_device)) {
+    std::fprintf(stderr, "cnnp-bench: %s\n", cnn::device_description(g_device).c_str());
+    return false;
+  }
+  return true;
+}
+
 int main(int argc, char** argv) {
+  if (!take_device_flag(argc, argv)) return 2;
+  benchmark::AddCustomContext("cnn_device", cnn::device_description(g_device));
   benchmark::AddCustomContext("cnn_isa", cnn::kernels::isa_name(cnn::kernels::active_isa()));
   benchmark::AddCustomContext("cnn_max_threads", std::to_string(cnn::max_threads()));
   register_conv_gemms();

@@ -9,6 +9,7 @@
 #include "args.h"
 #include "cnn/data/image.h"
 #include "cnn/data/preprocess.h"
+#include "cnn/device.h"
 #include "commands.h"
 #include "disk_files.h"
 #include "model_files.h"
@@ -35,6 +36,7 @@ int cmd_predict(int argc, char** argv) {
     if (!meta_text.empty()) meta = nlohmann::json::parse(meta_text);
   }
   if (a.has("weights")) load_weights_file(*model, a.get("weights"), a.has("by-name"), std::cerr);
+  model->to(cnn::parse_device(a.get("device", "cpu")));
 
   const cnn::Shape in = model->input_shape();
   if (in.size() != 4)

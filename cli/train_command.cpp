@@ -10,6 +10,7 @@
 
 #include "args.h"
 #include "cnn/data/flow.h"
+#include "cnn/device.h"
 #include "cnn/io/keras_json.h"
 #include "cnn/io/model_bytes.h"
 #include "cnn/nn/presets.h"
@@ -171,6 +172,11 @@ int cmd_train(int argc, char** argv) {
       std::cerr << "warning: skipped unreadable image: " << u << "\n";
   }
 
+  // On a GPU the weights move once; fit copies each batch in and the loss out.
+  const cnn::Device device = cnn::parse_device(a.get("device", "cpu"));
+  model->to(device);
+  if (device != cnn::Device::CPU) log << "device: " << cnn::device_description(device) << "\n";
+
   const std::string opt_name = a.get("optimizer", "adam");
   nlohmann::json opt_cfg = {{"class_name", opt_name}, {"config", nlohmann::json::object()}};
   if (a.has("lr")) opt_cfg["config"]["learning_rate"] = a.number("lr", 0.001);
@@ -236,6 +242,7 @@ int cmd_train(int argc, char** argv) {
                            {"color_mode", cnn::data::color_mode_name(fo.color_mode)},
                            {"target_size", {size.first, size.second}},
                            {"rescale", fo.rescale}};
+    model->to(cnn::Device::CPU);
     save_model_file(*model, a.get("save"), meta.dump());
     log << "saved the model to " << a.get("save") << "\n";
   }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cnn/device.h"
 #include "test_util.h"
 
 using namespace cnn;
@@ -79,6 +80,34 @@ TEST(Cli, BadDataIsExplained) {
       std::string(CNNP_EXE) + " train --data " + dir + " --model lenet --target-size 0x5 > " + log + " 2>&1";
   EXPECT_NE(std::system(size.c_str()), 0);
   EXPECT_NE(test::read_text(log).find("--target-size"), std::string::npos) << test::read_text(log);
+  std::system(("rm -rf " + dir + " " + log).c_str());
+}
+
+// --device: an unknown name and an unavailable GPU are refused, naming why;
+// where a GPU answers, LeNet trains on it.
+TEST(Cli, DeviceIsChosenOrRefused) {
+  const std::string dir = ::testing::TempDir() + "cnnp_device";
+  const std::string log = dir + ".log";
+  std::system(("rm -rf " + dir).c_str());
+  run("make-dataset --out " + dir + " --samples 40 --size 28x28 --classes 2 --seed 1", log);
+  const auto train = [&](const std::string& device) {
+    const std::string cmd = std::string(CNNP_EXE) + " train --data " + dir +
+                            " --model lenet --color-mode grayscale --epochs 1 --device " + device + " > " +
+                            log + " 2>&1";
+    return std::system(cmd.c_str());
+  };
+  EXPECT_NE(train("tpu"), 0);
+  EXPECT_NE(test::read_text(log).find("device 'tpu' is not known, expected cpu or cuda"), std::string::npos)
+      << test::read_text(log);
+  if (cnn::device_available(cnn::Device::CUDA)) {
+    EXPECT_EQ(train("cuda"), 0) << test::read_text(log);
+    EXPECT_NE(test::read_text(log).find("device: "), std::string::npos) << test::read_text(log);
+  } else {
+    EXPECT_NE(train("cuda"), 0);
+    EXPECT_NE(test::read_text(log).find("cuda is not available: "), std::string::npos)
+        << test::read_text(log);
+  }
+  EXPECT_EQ(train("cpu"), 0) << test::read_text(log);
   std::system(("rm -rf " + dir + " " + log).c_str());
 }
 

@@ -151,8 +151,7 @@ void write_layer_group(H5Group& root, const nn::Layer& layer) {
     // '/' a subgroup: <layer>/<layer>/kernel:0.
     const std::string full = layer.name() + "/" + w.name + ":0";
     names.push_back(full);
-    const Tensor& v = w.value;
-    g.set_dataset(full, {v.shape(), std::vector<float>(v.data(), v.data() + v.numel())});
+    g.set_dataset(full, {w.value.shape(), w.value.to_vector()});  // from any device
   }
   put_string_list(g, "weight_names", names);
 }

@@ -58,8 +58,9 @@ std::vector<uint8_t> save_model_bytes(const nn::Model& model, const std::string&
     out.insert(out.end(), name.begin(), name.end());
     put<uint32_t>(out, static_cast<uint32_t>(t.ndim()));
     for (int64_t d : t.shape()) put<int64_t>(out, d);
-    const auto* p = reinterpret_cast<const uint8_t*>(t.data());
-    out.insert(out.end(), p, p + t.numel() * sizeof(float));
+    const Tensor host = t.to(Device::CPU);  // a model on a GPU saves alike
+    const auto* p = reinterpret_cast<const uint8_t*>(host.data());
+    out.insert(out.end(), p, p + host.numel() * sizeof(float));
   }
   if (!metadata.empty()) {
     put<uint32_t>(out, static_cast<uint32_t>(metadata.size()));
@@ -98,7 +99,14 @@ std::unique_ptr<nn::Model> load_model_bytes(const uint8_t* data, size_t size, st
       throw ValueError("model bytes: weight '" + name + "' has shape " + shape_str(shape) + ", expected " +
                        shape_str(weights[i]->value.shape()));
     const size_t bytes = static_cast<size_t>(weights[i]->value.numel()) * sizeof(float);
-    std::memcpy(weights[i]->value.data(), r.take(bytes, "weight values"), bytes);
+    Tensor& w = weights[i]->value;
+    if (w.device() == Device::CPU)
+      std::memcpy(w.data(), r.take(bytes, "weight values"), bytes);
+    else {
+      Tensor host = Tensor::empty(w.shape());
+      std::memcpy(host.data(), r.take(bytes, "weight values"), bytes);
+      w.copy_from(host);  // a model already on a GPU
+    }
   }
   std::string meta;
   if (r.left() != 0) {
