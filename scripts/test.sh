@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Every test suite: installs what is missing, builds (-j2) and runs
-#   1. the native GoogleTest suite (release build),
+#   1. the native GoogleTest suite (release build); where nvcc is found, the
+#      CUDA backend is compiled into it and its GPU tests run (or skip,
+#      saying why, without a GPU),
 #   2. the same suite compiled to WebAssembly, single-thread and threaded (node),
 #   3. the JS API suites (node:test, tests/js/) against both wasm variants,
 #   4. the page in headless Chromium (tests/web/), with and without COOP/COEP,
@@ -21,7 +23,8 @@ done
 scripts/install-deps.sh native
 
 echo "== native release build and tests"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+configured=$(cmake -S . -B build -DCMAKE_BUILD_TYPE=Release)
+grep "CUDA backend" <<<"$configured" || true
 cmake --build build -j2
 ctest --test-dir build --output-on-failure -j2
 
