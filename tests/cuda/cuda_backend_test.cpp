@@ -1,7 +1,8 @@
 // The CUDA backend against the CPU backend: every op's output and input
-// gradients on the PyTorch fixtures (tests/fixtures/torch) and on random
-// shapes with odd sizes, optimizer steps, and whole models trained and run
-// on both devices, within 1e-4 relative. Skips, saying why, without a GPU.
+// gradients on random shapes with odd sizes (and a conv lowered in several
+// im2col groups), the PyTorch fixtures (tests/fixtures/torch) run on the
+// GPU, and whole models trained on both devices, within 1e-4 relative.
+// Skips, saying why, without a GPU.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -47,9 +48,10 @@ void expect_same_on_both(const std::vector<Tensor>& inputs, const OpFn& f, doubl
   ASSERT_EQ(y_gpu.device(), Device::CUDA);
   ASSERT_EQ(y_cpu.shape(), y_gpu.shape());
   EXPECT_LT(rel(y_gpu, y_cpu), tol) << "forward";
+  // L = sum(y * gy) on each device (test::backward_with reads host values).
   const Tensor gy = test::random_tensor(y_cpu.shape(), 99);
-  test::backward_with(y_cpu, gy);
-  test::backward_with(y_gpu, gy.to(Device::CUDA));
+  ops::sum_product(y_cpu, gy).backward();
+  ops::sum_product(y_gpu, gy.to(Device::CUDA)).backward();
   for (size_t i = 0; i < inputs.size(); ++i)
     if (cpu[i].has_grad()) {
       EXPECT_LT(rel(gpu[i].grad(), cpu[i].grad()), tol) << "gradient of input " << i;
@@ -87,9 +89,14 @@ TEST_F(Cuda, ConvolutionsMatchTheCpu) {
   dil.dilation_h = dil.dilation_w = 2;
   relu.relu = true;
   relu.padding = ops::Padding::Same;
-  const Case cases[] = {{{2, 9, 11, 3}, {3, 3, 3, 5}, same},  {{3, 10, 9, 4}, {4, 4, 4, 7}, s2},
-                        {{1, 13, 12, 2}, {3, 3, 2, 3}, dil},  {{2, 7, 7, 6}, {1, 1, 6, 5}, {}},
-                        {{2, 28, 28, 1}, {5, 5, 1, 6}, relu}, {{1, 15, 15, 3}, {7, 7, 3, 8}, s2}};
+  const Case cases[] = {{{2, 9, 11, 3}, {3, 3, 3, 5}, same},
+                        {{3, 10, 9, 4}, {4, 4, 4, 7}, s2},
+                        {{1, 13, 12, 2}, {3, 3, 2, 3}, dil},
+                        {{2, 7, 7, 6}, {1, 1, 6, 5}, {}},
+                        {{2, 28, 28, 1}, {5, 5, 1, 6}, relu},
+                        {{1, 15, 15, 3}, {7, 7, 3, 8}, s2},
+                        // 9.4M im2col values per image: lowered in groups of 7 images, then 1.
+                        {{8, 128, 128, 64}, {3, 3, 64, 16}, same}};
   uint64_t seed = 10;
   for (const Case& c : cases) {
     SCOPED_TRACE(shape_str(c.x) + " * " + shape_str(c.w));
@@ -203,6 +210,64 @@ TEST_F(Cuda, LossesAndMetricsMatchTheCpu) {
         gl, Tensor({6}, std::vector<float>{0, 9, 0, 0, 0, 0}).to(Device::CUDA), true);
   });
   EXPECT_NE(msg.find("label 9 at index 1"), std::string::npos) << msg;
+}
+
+// The PyTorch-made fixtures the CPU backend is checked against, on the GPU.
+TEST_F(Cuda, ConvAndPoolFixturesMatchPyTorch) {
+  for (const char* name : {"conv2d_valid", "conv2d_same_s2", "conv2d_dilated", "conv2d_same_s2_even_asym"}) {
+    SCOPED_TRACE(name);
+    const test::Fixture f = test::load_fixture(name);
+    Tensor x = f.at("x").to(Device::CUDA).clone(), w = f.at("w").to(Device::CUDA).clone(),
+           b = f.at("b").to(Device::CUDA).clone();
+    for (Tensor* t : {&x, &w, &b}) t->set_requires_grad(true);
+    ops::Conv2DOptions o;
+    o.stride_h = f.params["strides"][0];
+    o.stride_w = f.params["strides"][1];
+    o.dilation_h = f.params["dilation"][0];
+    o.dilation_w = f.params["dilation"][1];
+    o.padding = ops::parse_padding(f.params["padding"].get<std::string>(), "fixture");
+    const Tensor y = ops::conv2d(x, w, b, o);
+    EXPECT_LT(rel(y, f.at("y")), kTol);
+    ops::sum_product(y, f.at("gy").to(Device::CUDA)).backward();
+    EXPECT_LT(rel(x.grad(), f.at("dx")), kTol);
+    EXPECT_LT(rel(w.grad(), f.at("dw")), kTol);
+    EXPECT_LT(rel(b.grad(), f.at("db")), kTol);
+  }
+  for (const char* name : {"maxpool_same_s2", "avgpool_same_s2"}) {
+    SCOPED_TRACE(name);
+    const test::Fixture f = test::load_fixture(name);
+    Tensor x = f.at("x").to(Device::CUDA).clone();
+    x.set_requires_grad(true);
+    ops::Pool2DOptions o;
+    o.pool_h = f.params["pool_size"][0];
+    o.pool_w = f.params["pool_size"][1];
+    o.stride_h = f.params["strides"][0];
+    o.stride_w = f.params["strides"][1];
+    o.padding = ops::parse_padding(f.params["padding"].get<std::string>(), "fixture");
+    const Tensor y = f.params["op"] == "max_pool2d" ? ops::max_pool2d(x, o) : ops::avg_pool2d(x, o);
+    EXPECT_LT(rel(y, f.at("y")), kTol);
+    ops::sum_product(y, f.at("gy").to(Device::CUDA)).backward();
+    EXPECT_LT(rel(x.grad(), f.at("dx")), kTol);
+  }
+}
+
+TEST_F(Cuda, ModelGradientsMatchTheCpu) {
+  auto cpu = nn::lenet({28, 28, 1}, 10, 3), gpu = nn::lenet({28, 28, 1}, 10, 3);
+  for (auto* m : {cpu.get(), gpu.get()})
+    m->compile(std::make_shared<optim::Adam>(), "sparse_categorical_crossentropy", {"accuracy"});
+  gpu->to(Device::CUDA);
+  const Tensor x = rnd({4, 28, 28, 1}, 8);
+  const Tensor y({4}, std::vector<float>{1, 7, 3, 3});
+  const nn::Model::Gradients gc = cpu->loss_gradients(x, y), gg = gpu->loss_gradients(x, y);
+  EXPECT_NEAR(gg.loss, gc.loss, 1e-5);
+  EXPECT_LT(rel_error(gg.input_grad, gc.input_grad), kTol);
+  ASSERT_EQ(gg.weight_grads.size(), gc.weight_grads.size());
+  for (size_t i = 0; i < gc.weight_grads.size(); ++i)
+    EXPECT_LT(rel_error(gg.weight_grads[i], gc.weight_grads[i]), kTol) << "weight " << i;
+  const Tensor gy = rnd({4, 10}, 9);
+  const nn::Model::Gradients vc = cpu->vjp(x, gy), vg = gpu->vjp(x, gy);
+  EXPECT_LT(rel_error(vg.output, vc.output), kTol);
+  EXPECT_LT(rel_error(vg.input_grad, vc.input_grad), kTol);
 }
 
 TEST_F(Cuda, DropoutDropsTheSameValuesForTheSameSeed) {

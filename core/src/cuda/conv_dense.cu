@@ -64,7 +64,7 @@ __global__ void col2im_kernel(kernels::ConvGeometry g, const float* col, float* 
 __global__ void bias_relu_kernel(float* y, const float* b, int64_t n, int64_t O, bool relu) {
   CNN_GRID_LOOP(i, n) {
     float v = y[i] + (b ? b[i % O] : 0.0f);
-    y[i] = relu ? fmaxf(v, 0.0f) : v;
+    y[i] = relu && v < 0.0f ? 0.0f : v;  // NaN stays NaN, as on the CPU
   }
 }
 
@@ -81,7 +81,7 @@ __global__ void epilogue_kernel(float* y, const float* b, const float* scale, co
     const float t = (b ? b[o] : 0.0f) * s + (shift ? shift[o] : 0.0f);
     float v = y[i] * s + t;
     if (residual) v += residual[i];
-    y[i] = relu ? fmaxf(v, 0.0f) : v;
+    y[i] = relu && v < 0.0f ? 0.0f : v;
   }
 }
 
@@ -195,7 +195,7 @@ Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b) {
                                 ") to match the kernel ", shape_str(w.shape())));
   if (b.defined() && b.shape() != Shape{out})
     shape_fail("dense", "bias has shape " + shape_str(b.shape()) + ", expected " + shape_str({out}));
-  const int64_t M = x.numel() / in;
+  const int64_t M = shape_numel(Shape(x.shape().begin(), x.shape().end() - 1));  // every leading axis
   Shape ys = x.shape();
   ys.back() = out;
   Tensor y = Tensor::empty(ys, Device::CUDA);

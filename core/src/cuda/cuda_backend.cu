@@ -6,9 +6,9 @@
 namespace cnn::backend {
 
 const Backend* cuda_backend(std::string* why) {
-  std::string description;
-  const bool found = cuda::probe(&description);
-  if (why) *why = description;
+  // Every op and every device allocation asks: the answer is kept.
+  static const bool found = cuda::probe(nullptr);
+  if (why) cuda::probe(why);
   if (!found) return nullptr;
   static const Backend table = [] {
     Backend b{};

@@ -21,26 +21,44 @@ void check(cublasStatus_t status, const char* what) {
 }
 
 bool probe(std::string* description) {
-  static const std::pair<bool, std::string> found = [] {
+  // Kept for the process's life: device tensors freed during exit still ask.
+  static const auto* found = [] {
+    auto* r = new std::pair<bool, std::string>{false, ""};
     int count = 0;
     const cudaError_t st = cudaGetDeviceCount(&count);
-    if (st != cudaSuccess)
-      return std::pair<bool, std::string>{
-          false, std::string("no usable NVIDIA GPU (the CUDA runtime says: ") + cudaGetErrorString(st) + ")"};
-    if (count == 0) return std::pair<bool, std::string>{false, "no NVIDIA GPU was found"};
-    cudaDeviceProp prop{};
-    if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess)
-      return std::pair<bool, std::string>{false, "the GPU's properties could not be read"};
-    int runtime = 0;
-    cudaRuntimeGetVersion(&runtime);
-    return std::pair<bool, std::string>{
-        true,
-        str_cat(prop.name, ", ", human_bytes(static_cast<double>(prop.totalGlobalMem)), ", compute ",
-                prop.major, ".", prop.minor, ", CUDA runtime ", runtime / 1000, ".", (runtime % 1000) / 10)};
+    if (st != cudaSuccess) {
+      r->second = std::string("no usable NVIDIA GPU (the CUDA runtime says: ") + cudaGetErrorString(st) + ")";
+    } else if (count == 0) {
+      r->second = "no NVIDIA GPU was found";
+    } else {
+      cudaDeviceProp prop{};
+      int runtime = 0;
+      if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess ||
+          cudaRuntimeGetVersion(&runtime) != cudaSuccess) {
+        r->second = "the GPU's properties could not be read";
+      } else {
+        r->first = true;
+        r->second = str_cat(prop.name, ", ", human_bytes(static_cast<double>(prop.totalGlobalMem)),
+                            ", compute ", prop.major, ".", prop.minor, ", CUDA runtime ", runtime / 1000, ".",
+                            (runtime % 1000) / 10);
+      }
+    }
+    return r;
   }();
-  if (description) *description = found.second;
-  return found.first;
+  if (description) *description = found->second;
+  return found->first;
 }
+
+namespace {
+// C[0:M, 0:N] (row stride ldc) *= beta, or = 0 for beta 0 (NaN left in C dropped).
+__global__ void scale_rows_kernel(float* C, int64_t ldc, int64_t M, int64_t N, float beta) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < M * N;
+       i += int64_t{blockDim.x} * gridDim.x) {
+    float& c = C[(i / N) * ldc + i % N];
+    c = beta == 0.0f ? 0.0f : c * beta;
+  }
+}
+}  // namespace
 
 cublasHandle_t cublas() {
   static cublasHandle_t handle = [] {
@@ -56,12 +74,11 @@ cublasHandle_t cublas() {
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M == 0 || N == 0) return;
-  if (K == 0) {
-    // cuBLAS leaves C alone only for beta == 1; scale it ourselves otherwise.
-    if (beta != 1.0f)
-      check(cublasSgeam(cublas(), CUBLAS_OP_N, CUBLAS_OP_N, static_cast<int>(N), static_cast<int>(M), &beta,
-                        C, static_cast<int>(ldc), &beta, C, static_cast<int>(ldc), C, static_cast<int>(ldc)),
-            "cublasSgeam");
+  if (K == 0) {  // C = beta * C, as the CPU's gemm
+    if (beta != 1.0f) {
+      scale_rows_kernel<<<blocks_for(M * N), kThreads>>>(C, ldc, M, N, beta);
+      check_launch("gemm");
+    }
     return;
   }
   // Row-major X is column-major X^T: C^T(N, M) = op(B)^T (N, K) op(A)^T (K, M).

@@ -1,5 +1,6 @@
 // The CUDA backend's element-wise and data-movement ops, its copies and its
 // optimizer steps: one thread per value, grid-stride loops.
+#include <algorithm>
 #include <vector>
 
 #include "cnn/autograd.h"
@@ -20,12 +21,19 @@ __global__ void fill_kernel(float* p, int64_t n, float v) { CNN_GRID_LOOP(i, n) 
 __global__ void axpy_kernel(float* out, const float* in, int64_t n, float scale) {
   CNN_GRID_LOOP(i, n) out[i] += scale * in[i];
 }
-// Per column: threads of a block walk the rows of one column slice.
+// Column sums of a (rows, cols) matrix: blocks of 32 columns by 8 row
+// lanes, added in shared memory, one atomic per column and block.
 __global__ void column_sums_kernel(float* out, const float* m, int64_t rows, int64_t cols) {
-  const int64_t c = blockIdx.x * int64_t{blockDim.x} + threadIdx.x;
-  if (c >= cols) return;
+  __shared__ float part[8][32];
+  const int64_t c = blockIdx.x * int64_t{32} + threadIdx.x;
   float s = 0.0f;
-  for (int64_t r = blockIdx.y; r < rows; r += gridDim.y) s += m[r * cols + c];
+  if (c < cols)
+    for (int64_t r = blockIdx.y * int64_t{8} + threadIdx.y; r < rows; r += int64_t{8} * gridDim.y)
+      s += m[r * cols + c];
+  part[threadIdx.y][threadIdx.x] = s;
+  __syncthreads();
+  if (threadIdx.y != 0 || c >= cols) return;
+  for (int k = 1; k < 8; ++k) s += part[k][threadIdx.x];
   atomicAdd(out + c, s);
 }
 
@@ -77,9 +85,10 @@ void accumulate(float* out, const float* in, int64_t n) { accumulate_scaled(out,
 
 void add_column_sums(float* out, const float* m, int64_t rows, int64_t cols) {
   if (rows == 0 || cols == 0) return;
-  const unsigned gx = static_cast<unsigned>((cols + 127) / 128);
-  const unsigned gy = static_cast<unsigned>(rows < 512 ? rows : 512);
-  column_sums_kernel<<<dim3(gx, gy), 128>>>(out, m, rows, cols);
+  const int64_t gx = (cols + 31) / 32;
+  const int64_t gy = std::clamp<int64_t>(rows / (8 * 32), 1, std::max<int64_t>(1, 4096 / gx));
+  column_sums_kernel<<<dim3(static_cast<unsigned>(gx), static_cast<unsigned>(gy)), dim3(32, 8)>>>(out, m,
+                                                                                                  rows, cols);
   check_launch("column sums");
 }
 
@@ -114,7 +123,7 @@ enum class Act { Relu, Sigmoid, Tanh };
 __global__ void act_forward_kernel(const float* x, float* y, int64_t n, Act act) {
   CNN_GRID_LOOP(i, n) {
     const float v = x[i];
-    y[i] = act == Act::Relu      ? fmaxf(v, 0.0f)
+    y[i] = act == Act::Relu      ? (v < 0.0f ? 0.0f : v)  // NaN stays NaN, as std::max(v, 0) on the CPU
            : act == Act::Sigmoid ? (v >= 0.0f ? 1.0f / (1.0f + expf(-v)) : expf(v) / (1.0f + expf(v)))
                                  : tanhf(v);
   }
@@ -151,7 +160,7 @@ __global__ void softmax_kernel(const float* x, float* y, int64_t rows, int64_t K
     const float* in = x + r * K;
     float* o = y + r * K;
     float m = in[0];
-    for (int64_t k = 1; k < K; ++k) m = fmaxf(m, in[k]);
+    for (int64_t k = 1; k < K; ++k) m = in[k] > m ? in[k] : m;
     float s = 0.0f;
     for (int64_t k = 0; k < K; ++k) s += (o[k] = expf(in[k] - m));
     for (int64_t k = 0; k < K; ++k) o[k] /= s;

@@ -54,7 +54,7 @@ __device__ double cce_row_probs(const float* p, const float* t, int64_t K, bool 
 
 __device__ double cce_row_logits(const float* z, const float* t, int64_t K, double scale, float* dz) {
   float m = z[0];
-  for (int64_t k = 1; k < K; ++k) m = fmaxf(m, z[k]);
+  for (int64_t k = 1; k < K; ++k) m = z[k] > m ? z[k] : m;
   double s = 0.0, tsum = 0.0, tz = 0.0;
   for (int64_t k = 0; k < K; ++k) {
     s += exp(double(z[k]) - m);

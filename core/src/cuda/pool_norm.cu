@@ -3,6 +3,7 @@
 // its window (average), with TensorFlow's 'same' rules as on the CPU.
 // Batch norm sums per channel in double (a block of rows per thread block,
 // added atomically), then normalises in one pass.
+#include <algorithm>
 #include <cfloat>
 
 #include "cnn/autograd.h"
@@ -120,24 +121,41 @@ __global__ void global_avg_backward_kernel(const float* dy, float* dx, int64_t N
 
 // Per-channel sums over M rows of C: sum(x) into s1, and with mean given,
 // sum((x - mean)^2) into s2 instead; with dy given, sum(dy) into s1 and
-// sum(dy * xhat) into s2. Blocks take slices of rows; threads x take channels.
+// sum(dy * xhat) into s2. A block is 32 channels (one warp reads 32
+// neighbouring values) by 8 row lanes; each lane walks every (8 * gridDim.y)th
+// row, the lanes are added in shared memory, and one atomic per channel and
+// block adds the block's sums.
+constexpr int kSumChannels = 32, kSumRows = 8;
+
 __global__ void channel_sums_kernel(const float* x, const float* dy, const float* mean, const float* inv_std,
                                     int64_t M, int64_t C, double* s1, double* s2) {
-  const int64_t c = blockIdx.x * int64_t{blockDim.x} + threadIdx.x;
-  if (c >= C) return;
+  __shared__ double part[2][kSumRows][kSumChannels];
+  const int64_t c = blockIdx.x * int64_t{kSumChannels} + threadIdx.x;
   double a = 0.0, b = 0.0;
-  for (int64_t r = blockIdx.y; r < M; r += gridDim.y) {
-    const float v = x[r * C + c];
-    if (dy) {
-      const float g = dy[r * C + c];
-      a += g;
-      b += static_cast<double>(g) * ((v - mean[c]) * inv_std[c]);
-    } else if (mean) {
-      const double d = static_cast<double>(v) - mean[c];
-      b += d * d;
-    } else {
-      a += v;
+  if (c < C) {
+    const float mu = mean ? mean[c] : 0.0f, is = inv_std ? inv_std[c] : 1.0f;
+    for (int64_t r = blockIdx.y * int64_t{kSumRows} + threadIdx.y; r < M;
+         r += int64_t{kSumRows} * gridDim.y) {
+      const float v = x[r * C + c];
+      if (dy) {
+        const float g = dy[r * C + c];
+        a += g;
+        b += static_cast<double>(g) * ((v - mu) * is);
+      } else if (mean) {
+        const double d = static_cast<double>(v) - mu;
+        b += d * d;
+      } else {
+        a += v;
+      }
     }
+  }
+  part[0][threadIdx.y][threadIdx.x] = a;
+  part[1][threadIdx.y][threadIdx.x] = b;
+  __syncthreads();
+  if (threadIdx.y != 0 || c >= C) return;
+  for (int k = 1; k < kSumRows; ++k) {
+    a += part[0][k][threadIdx.x];
+    b += part[1][k][threadIdx.x];
   }
   if (s1) atomicAdd(s1 + c, a);
   if (s2) atomicAdd(s2 + c, b);
@@ -145,9 +163,11 @@ __global__ void channel_sums_kernel(const float* x, const float* dy, const float
 
 void channel_sums(const float* x, const float* dy, const float* mean, const float* inv_std, int64_t M,
                   int64_t C, double* s1, double* s2) {
-  const unsigned gx = static_cast<unsigned>((C + 63) / 64);
-  const unsigned gy = static_cast<unsigned>(M < 1024 ? (M > 0 ? M : 1) : 1024);
-  channel_sums_kernel<<<dim3(gx, gy), 64>>>(x, dy, mean, inv_std, M, C, s1, s2);
+  const int64_t gx = (C + kSumChannels - 1) / kSumChannels;
+  // About 32 rows per lane, and no more blocks than keep the GPU busy.
+  const int64_t gy = std::clamp<int64_t>(M / (kSumRows * 32), 1, std::max<int64_t>(1, 4096 / gx));
+  channel_sums_kernel<<<dim3(static_cast<unsigned>(gx), static_cast<unsigned>(gy)),
+                        dim3(kSumChannels, kSumRows)>>>(x, dy, mean, inv_std, M, C, s1, s2);
   check_launch("batch_norm sums");
 }
 

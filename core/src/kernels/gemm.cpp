@@ -12,6 +12,7 @@
 #include "cnn/kernels/gemm.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #ifdef __SSE2__
 #include <xmmintrin.h>
@@ -219,7 +220,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   const int64_t MC = MR * std::max<int64_t>(1, 120 / MR);
   // B in one sliver: each A value meets it once, so the tiles read A where it
   // lies instead of packing it first.
-  const bool direct_a = !trans_a && N <= NR;
+  static const int64_t kDirect = getenv("CNN_DIRECT_A") ? atoi(getenv("CNN_DIRECT_A")) : 1;
+  const bool direct_a = !trans_a && N <= kDirect * NR;
   const bool threaded = M * N * K >= kParallelWork && num_threads() > 1;
   const int64_t threads = threaded ? num_threads() : 1;
 

@@ -16,7 +16,7 @@ Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b) {
                                 ") to match the kernel ", shape_str(w.shape())));
   if (b.defined() && b.shape() != Shape{out})
     shape_fail("dense", "bias has shape " + shape_str(b.shape()) + ", expected " + shape_str({out}));
-  const int64_t M = x.numel() / in;
+  const int64_t M = shape_numel(Shape(x.shape().begin(), x.shape().end() - 1));  // every leading axis
   Shape ys = x.shape();
   ys.back() = out;
   Tensor y(ys);
