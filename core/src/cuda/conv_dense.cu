@@ -14,16 +14,7 @@
 
 namespace cnn::ops::cuda_impl {
 
-using cuda::blocks_for;
-using cuda::check_launch;
-using cuda::kThreads;
-using cuda::ptr;
-
 namespace {
-
-#define CNN_GRID_LOOP(i, n)                                                 \
-  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < (n); \
-       i += int64_t{blockDim.x} * gridDim.x)
 
 // col (gn*P, KKC) of images [0, gn) of x; column (kh * KW + kw) * C + c.
 __global__ void im2col_kernel(kernels::ConvGeometry g, const float* x, float* col, int64_t gn) {
@@ -41,7 +32,7 @@ __global__ void im2col_kernel(kernels::ConvGeometry g, const float* x, float* co
 __global__ void col2im_kernel(kernels::ConvGeometry g, const float* col, float* dx, int64_t gn) {
   const int64_t KKC = g.KH * g.KW * g.C;
   CNN_GRID_LOOP(i, gn * g.H * g.W * g.C) {
-    const int64_t c = i % g.C, w = (i / g.C) % g.W, h = (i / (g.C * g.W)) % g.H, n = i / (g.C * g.W * g.H);
+    const auto [n, h, w, c] = cuda::unflatten_nhwc(i, g.H, g.W, g.C);
     float s = 0.0f;
     for (int64_t kh = 0; kh < g.KH; ++kh) {
       const int64_t th = h + g.PT - kh * g.DH;
@@ -188,17 +179,9 @@ Tensor conv2d_inference(const Tensor& x, const Tensor& w, const Tensor& b, const
 }
 
 Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b) {
-  if (w.ndim() != 2) shape_fail("dense", "kernel has shape " + shape_str(w.shape()) + ", expected (in, out)");
-  const int64_t in = w.dim(0), out = w.dim(1);
-  if (x.ndim() < 2 || x.dim(-1) != in)
-    shape_fail("dense", str_cat("input has shape ", shape_str(x.shape()), ", expected (batch, ", in,
-                                ") to match the kernel ", shape_str(w.shape())));
-  if (b.defined() && b.shape() != Shape{out})
-    shape_fail("dense", "bias has shape " + shape_str(b.shape()) + ", expected " + shape_str({out}));
-  const int64_t M = shape_numel(Shape(x.shape().begin(), x.shape().end() - 1));  // every leading axis
-  Shape ys = x.shape();
-  ys.back() = out;
-  Tensor y = Tensor::empty(ys, Device::CUDA);
+  const DensePlan plan = plan_dense(x, w, b);
+  const int64_t M = plan.M, in = plan.in, out = plan.out;
+  Tensor y = Tensor::empty(plan.shape, Device::CUDA);
   cuda::gemm(false, false, M, out, in, 1.0f, ptr(x), in, ptr(w), out, 0.0f, ptr(y), out);
   if (b.defined() && M * out > 0) {
     bias_relu_kernel<<<blocks_for(M * out), kThreads>>>(ptr(y), ptr(b), M * out, out, false);

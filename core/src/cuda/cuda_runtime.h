@@ -46,3 +46,28 @@ void release(float* p, size_t bytes);
 bool probe(std::string* description);
 
 }  // namespace cnn::cuda
+
+// What every kernel file of the backend uses.
+namespace cnn::ops::cuda_impl {
+using cuda::blocks_for;
+using cuda::check_launch;
+using cuda::kThreads;
+using cuda::ptr;
+}  // namespace cnn::ops::cuda_impl
+
+// A grid-stride loop: i over [0, n), whatever the grid.
+#define CNN_GRID_LOOP(i, n)                                                 \
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < (n); \
+       i += int64_t{blockDim.x} * gridDim.x)
+
+#ifdef __CUDACC__
+namespace cnn::cuda {
+// Index i of an (N, H, W, C) tensor as its four coordinates.
+struct Nhwc {
+  int64_t n, h, w, c;
+};
+__device__ inline Nhwc unflatten_nhwc(int64_t i, int64_t H, int64_t W, int64_t C) {
+  return {i / (C * W * H), (i / (C * W)) % H, (i / C) % W, i % C};
+}
+}  // namespace cnn::cuda
+#endif

@@ -8,14 +8,11 @@
 #include "cnn/rng.h"
 #include "cuda/cuda_ops.h"
 #include "cuda/cuda_runtime.h"
+#include "ops/shapes.h"
 
 namespace cnn::cuda {
 
 namespace {
-
-#define CNN_GRID_LOOP(i, n)                                                 \
-  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < (n); \
-       i += int64_t{blockDim.x} * gridDim.x)
 
 __global__ void fill_kernel(float* p, int64_t n, float v) { CNN_GRID_LOOP(i, n) p[i] = v; }
 __global__ void axpy_kernel(float* out, const float* in, int64_t n, float scale) {
@@ -110,11 +107,6 @@ void adam_step(float* w, const float* g, float* m, float* v, int64_t n, float al
 }  // namespace cnn::cuda
 
 namespace cnn::ops::cuda_impl {
-
-using cuda::blocks_for;
-using cuda::check_launch;
-using cuda::kThreads;
-using cuda::ptr;
 
 namespace {
 
@@ -225,7 +217,7 @@ __global__ void block_copy_kernel(float* dst, int64_t dst_stride, const float* s
 __global__ void pad_kernel(const float* x, float* y, int64_t N, int64_t H, int64_t W, int64_t C, int64_t OH,
                            int64_t OW, int64_t top, int64_t left) {
   CNN_GRID_LOOP(i, N * OH * OW * C) {
-    const int64_t c = i % C, ow = (i / C) % OW, oh = (i / (C * OW)) % OH, n = i / (C * OW * OH);
+    const auto [n, oh, ow, c] = cuda::unflatten_nhwc(i, OH, OW, C);
     const int64_t h = oh - top, w = ow - left;
     y[i] = (h >= 0 && h < H && w >= 0 && w < W) ? x[((n * H + h) * W + w) * C + c] : 0.0f;
   }
@@ -233,7 +225,7 @@ __global__ void pad_kernel(const float* x, float* y, int64_t N, int64_t H, int64
 __global__ void unpad_add_kernel(const float* dy, float* dx, int64_t N, int64_t H, int64_t W, int64_t C,
                                  int64_t OH, int64_t OW, int64_t top, int64_t left) {
   CNN_GRID_LOOP(i, N * H * W * C) {
-    const int64_t c = i % C, w = (i / C) % W, h = (i / (C * W)) % H, n = i / (C * W * H);
+    const auto [n, h, w, c] = cuda::unflatten_nhwc(i, H, W, C);
     dx[i] += dy[((n * OH + h + top) * OW + w + left) * C + c];
   }
 }
@@ -314,13 +306,8 @@ Tensor sum_product(const Tensor& x, const Tensor& g) {
 }
 
 Tensor zero_padding2d(const Tensor& x, int64_t top, int64_t bottom, int64_t left, int64_t right) {
-  if (x.ndim() != 4)
-    shape_fail("zero_padding2d", "input has shape " + shape_str(x.shape()) +
-                                     ", expected rank 4 (batch, height, width, channels)");
-  if (top < 0 || bottom < 0 || left < 0 || right < 0)
-    throw ValueError("zero_padding2d: padding must be >= 0");
-  const int64_t N = x.dim(0), H = x.dim(1), W = x.dim(2), C = x.dim(3);
-  const int64_t OH = H + top + bottom, OW = W + left + right;
+  const PadPlan p = plan_zero_padding(x, top, bottom, left, right);
+  const int64_t N = p.N, H = p.H, W = p.W, C = p.C, OH = p.OH, OW = p.OW;
   Tensor y = Tensor::empty({N, OH, OW, C}, Device::CUDA);
   if (y.numel()) {
     pad_kernel<<<blocks_for(y.numel()), kThreads>>>(ptr(x), ptr(y), N, H, W, C, OH, OW, top, left);
@@ -335,24 +322,10 @@ Tensor zero_padding2d(const Tensor& x, int64_t top, int64_t bottom, int64_t left
 }
 
 Tensor concat(const std::vector<Tensor>& xs, int axis) {
-  if (xs.empty()) throw ValueError("concat: no inputs");
-  const int rank = xs[0].ndim();
-  if (axis < 0) axis += rank;
-  if (axis < 0 || axis >= rank)
-    throw ShapeError(str_cat("concat: axis out of range for inputs of rank ", rank));
-  Shape ys = xs[0].shape();
-  ys[axis] = 0;
-  for (const Tensor& t : xs) {
-    Shape s = t.shape(), expect = xs[0].shape();
-    if (t.ndim() == rank) s[axis] = expect[axis] = 0;
-    if (s != expect)
-      shape_fail("concat", "input shapes " + shape_str(xs[0].shape()) + " and " + shape_str(t.shape()) +
-                               " differ outside axis " + std::to_string(axis));
-    ys[axis] += t.dim(axis);
-  }
-  int64_t outer = 1, inner = 1;
-  for (int i = 0; i < axis; ++i) outer *= ys[i];
-  for (int i = axis + 1; i < rank; ++i) inner *= ys[i];
+  const ConcatPlan plan = plan_concat(xs, axis);
+  const Shape& ys = plan.shape;
+  axis = plan.axis;
+  const int64_t outer = plan.outer, inner = plan.inner;
   Tensor y = Tensor::empty(ys, Device::CUDA);
   const int64_t out_chunk = ys[axis] * inner;
   std::vector<int64_t> offsets;

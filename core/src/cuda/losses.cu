@@ -9,19 +9,11 @@
 #include "cnn/error.h"
 #include "cuda/cuda_ops.h"
 #include "cuda/cuda_runtime.h"
+#include "ops/shapes.h"
 
 namespace cnn::ops::cuda_impl {
 
-using cuda::blocks_for;
-using cuda::check_launch;
-using cuda::kThreads;
-using cuda::ptr;
-
 namespace {
-
-#define CNN_GRID_LOOP(i, n)                                                 \
-  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < (n); \
-       i += int64_t{blockDim.x} * gridDim.x)
 
 constexpr double kEps = kEpsilon;
 
@@ -131,16 +123,6 @@ Tensor mean_of(const Tensor& values, int64_t n) {
   return loss;
 }
 
-void check_2d(const char* op, const Tensor& pred) {
-  if (pred.ndim() != 2)
-    shape_fail(op, "predictions have shape " + shape_str(pred.shape()) + ", expected (batch, classes)");
-}
-void check_same(const char* op, const Tensor& pred, const Tensor& t) {
-  if (pred.shape() != t.shape())
-    shape_fail(op, "targets have shape " + shape_str(t.shape()) + ", expected " + shape_str(pred.shape()) +
-                       " like the predictions");
-}
-
 Tensor row_cross_entropy(const char* op, const Tensor& pred, const Tensor& targets, bool from_logits,
                          bool clip_first) {
   const int64_t N = pred.dim(0), K = pred.dim(1);
@@ -160,7 +142,7 @@ Tensor row_cross_entropy(const char* op, const Tensor& pred, const Tensor& targe
 }
 
 Tensor elementwise_loss(const char* op, const Tensor& pred, const Tensor& targets, Elementwise kind) {
-  check_same(op, pred, targets);
+  check_same_targets(op, pred, targets);
   const int64_t n = pred.numel();
   if (n == 0) shape_fail(op, "empty batch");
   const Tensor values = cuda::scratch(2 * n);
@@ -211,11 +193,8 @@ double fraction(const Tensor& counter, int64_t n) {
 
 Tensor sparse_categorical_crossentropy(const Tensor& pred, const Tensor& labels, bool from_logits) {
   const char* op = "sparse_categorical_crossentropy";
-  check_2d(op, pred);
+  check_sparse_labels(op, pred, labels);
   const int64_t N = pred.dim(0), K = pred.dim(1);
-  if (labels.numel() != N || (labels.ndim() == 2 && labels.dim(1) != 1) || labels.ndim() > 2)
-    shape_fail(op, "labels have shape " + shape_str(labels.shape()) + ", expected (" + std::to_string(N) +
-                       ",) class indices for predictions " + shape_str(pred.shape()));
   // Labels are checked on the host (N values) so a bad one is named as on the CPU.
   const std::vector<float> l = labels.to_vector();
   std::vector<float> onehot(static_cast<size_t>(N * K), 0.0f);
@@ -231,8 +210,8 @@ Tensor sparse_categorical_crossentropy(const Tensor& pred, const Tensor& labels,
 
 Tensor categorical_crossentropy(const Tensor& pred, const Tensor& targets, bool from_logits) {
   const char* op = "categorical_crossentropy";
-  check_2d(op, pred);
-  check_same(op, pred, targets);
+  check_2d_predictions(op, pred);
+  check_same_targets(op, pred, targets);
   return row_cross_entropy(op, pred, targets, from_logits, /*clip_first=*/false);
 }
 
@@ -246,9 +225,7 @@ Tensor mean_squared_error(const Tensor& pred, const Tensor& targets) {
 }
 
 double sparse_categorical_accuracy(const Tensor& pred, const Tensor& labels) {
-  if (pred.ndim() != 2 || labels.numel() != pred.dim(0))
-    shape_fail("accuracy", "predictions " + shape_str(pred.shape()) + " and labels " +
-                               shape_str(labels.shape()) + " do not match, expected (N, K) and (N,)");
+  check_sparse_accuracy(pred, labels);
   const int64_t N = pred.dim(0), K = pred.dim(1);
   if (N == 0) return 0.0;
   const Tensor counter = Tensor::zeros({2}, Device::CUDA);
@@ -259,9 +236,7 @@ double sparse_categorical_accuracy(const Tensor& pred, const Tensor& labels) {
 }
 
 double categorical_accuracy(const Tensor& pred, const Tensor& targets) {
-  if (pred.ndim() != 2 || pred.shape() != targets.shape())
-    shape_fail("accuracy", "predictions " + shape_str(pred.shape()) + " and targets " +
-                               shape_str(targets.shape()) + " do not match, expected equal (N, K)");
+  check_categorical_accuracy(pred, targets);
   const int64_t N = pred.dim(0), K = pred.dim(1);
   if (N == 0) return 0.0;
   const Tensor counter = Tensor::zeros({2}, Device::CUDA);
@@ -272,9 +247,7 @@ double categorical_accuracy(const Tensor& pred, const Tensor& targets) {
 }
 
 double binary_accuracy(const Tensor& pred, const Tensor& targets, float threshold) {
-  if (pred.shape() != targets.shape())
-    shape_fail("accuracy", "predictions " + shape_str(pred.shape()) + " and targets " +
-                               shape_str(targets.shape()) + " do not match");
+  check_binary_accuracy(pred, targets);
   const int64_t n = pred.numel();
   if (n == 0) return 0.0;
   const Tensor counter = Tensor::zeros({2}, Device::CUDA);

@@ -14,16 +14,7 @@
 
 namespace cnn::ops::cuda_impl {
 
-using cuda::blocks_for;
-using cuda::check_launch;
-using cuda::kThreads;
-using cuda::ptr;
-
 namespace {
-
-#define CNN_GRID_LOOP(i, n)                                                 \
-  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < (n); \
-       i += int64_t{blockDim.x} * gridDim.x)
 
 // The clipped window of output o along one axis: [lo, hi).
 __device__ void window(int64_t o, int64_t stride, int64_t pad, int64_t k, int64_t limit, int64_t& lo,
@@ -38,8 +29,7 @@ __device__ void window(int64_t o, int64_t stride, int64_t pad, int64_t k, int64_
 // with no real pixel (its output is -inf).
 __global__ void max_pool_kernel(PoolPlan p, const float* x, float* y, int32_t* argmax) {
   CNN_GRID_LOOP(i, p.N * p.OH * p.OW * p.C) {
-    const int64_t c = i % p.C, ow = (i / p.C) % p.OW, oh = (i / (p.C * p.OW)) % p.OH,
-                  n = i / (p.C * p.OW * p.OH);
+    const auto [n, oh, ow, c] = cuda::unflatten_nhwc(i, p.OH, p.OW, p.C);
     int64_t h0, h1, w0, w1;
     window(oh, p.SH, p.PT, p.PH, p.H, h0, h1);
     window(ow, p.SW, p.PL, p.PW, p.W, w0, w1);
@@ -60,8 +50,7 @@ __global__ void scatter_add_kernel(const int32_t* index, const float* dy, float*
 
 __global__ void avg_pool_kernel(PoolPlan p, const float* x, float* y) {
   CNN_GRID_LOOP(i, p.N * p.OH * p.OW * p.C) {
-    const int64_t c = i % p.C, ow = (i / p.C) % p.OW, oh = (i / (p.C * p.OW)) % p.OH,
-                  n = i / (p.C * p.OW * p.OH);
+    const auto [n, oh, ow, c] = cuda::unflatten_nhwc(i, p.OH, p.OW, p.C);
     int64_t h0, h1, w0, w1;
     window(oh, p.SH, p.PT, p.PH, p.H, h0, h1);
     window(ow, p.SW, p.PL, p.PW, p.W, w0, w1);
@@ -74,7 +63,7 @@ __global__ void avg_pool_kernel(PoolPlan p, const float* x, float* y) {
 // One thread per input value: the outputs whose windows hold it.
 __global__ void avg_pool_backward_kernel(PoolPlan p, const float* dy, float* dx) {
   CNN_GRID_LOOP(i, p.N * p.H * p.W * p.C) {
-    const int64_t c = i % p.C, w = (i / p.C) % p.W, h = (i / (p.C * p.W)) % p.H, n = i / (p.C * p.W * p.H);
+    const auto [n, h, w, c] = cuda::unflatten_nhwc(i, p.H, p.W, p.C);
     // Outputs o with o*S - pad <= h < o*S - pad + k.
     const int64_t oh_lo = max(int64_t{0}, (h + p.PT - p.PH + p.SH) / p.SH),
                   oh_hi = min(p.OH - 1, (h + p.PT) / p.SH);
@@ -299,10 +288,7 @@ Tensor global_max_pool2d(const Tensor& x) { return global_pool("global_max_pool2
 BatchNormAffine batch_norm_affine(const Tensor& gamma, const Tensor& beta, const Tensor& moving_mean,
                                   const Tensor& moving_var, float epsilon) {
   const int64_t C = moving_mean.numel();
-  for (const Tensor* t : {&gamma, &beta, &moving_var})
-    if (t->defined() && t->shape() != moving_mean.shape())
-      shape_fail("batch_norm_affine", "parameter has shape " + shape_str(t->shape()) + ", expected " +
-                                          shape_str(moving_mean.shape()) + " like the moving mean");
+  check_batch_norm_affine(gamma, beta, moving_mean, moving_var);
   const Tensor mean = cuda::scratch(C), inv_std = cuda::scratch(C);
   BatchNormAffine a{Tensor::empty({C}, Device::CUDA), Tensor::empty({C}, Device::CUDA)};
   if (C) {
@@ -317,18 +303,8 @@ BatchNormAffine batch_norm_affine(const Tensor& gamma, const Tensor& beta, const
 
 Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& moving_mean,
                   Tensor& moving_var, const BatchNormOptions& opt) {
-  if (x.ndim() < 2)
-    shape_fail("batch_norm",
-               "input has shape " + shape_str(x.shape()) + ", expected at least (batch, channels)");
-  const int64_t C = x.dim(-1), M = x.numel() / (C ? C : 1);
-  for (const Tensor* t :
-       {&gamma, &beta, static_cast<const Tensor*>(&moving_mean), static_cast<const Tensor*>(&moving_var)})
-    if (t->defined() && t->shape() != Shape{C})
-      shape_fail("batch_norm", "parameter has shape " + shape_str(t->shape()) + ", expected " +
-                                   shape_str({C}) + " for input " + shape_str(x.shape()));
-  if (opt.training && M < 1)
-    shape_fail("batch_norm",
-               "training needs at least one value per channel, got input " + shape_str(x.shape()));
+  const BatchNormPlan plan = plan_batch_norm(x, gamma, beta, moving_mean, moving_var, opt.training);
+  const int64_t C = plan.C, M = plan.M;
 
   const Tensor mean = cuda::scratch(C), inv_std = cuda::scratch(C);
   if (opt.training && C) {

@@ -14,6 +14,7 @@
 #include "cnn/ops.h"
 #include "cnn/parallel.h"
 #include "ops/cpu_ops.h"
+#include "ops/shapes.h"
 
 namespace cnn::ops::cpu {
 namespace {
@@ -51,18 +52,8 @@ std::vector<double> channel_sums(int64_t M, int64_t C, const Term& term) {
 
 Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& moving_mean,
                   Tensor& moving_var, const BatchNormOptions& opt) {
-  if (x.ndim() < 2)
-    shape_fail("batch_norm",
-               "input has shape " + shape_str(x.shape()) + ", expected at least (batch, channels)");
-  const int64_t C = x.dim(-1), M = x.numel() / (C ? C : 1);
-  for (const Tensor* t :
-       {&gamma, &beta, static_cast<const Tensor*>(&moving_mean), static_cast<const Tensor*>(&moving_var)})
-    if (t->defined() && t->shape() != Shape{C})
-      shape_fail("batch_norm", "parameter has shape " + shape_str(t->shape()) + ", expected " +
-                                   shape_str({C}) + " for input " + shape_str(x.shape()));
-  if (opt.training && M < 1)
-    shape_fail("batch_norm",
-               "training needs at least one value per channel, got input " + shape_str(x.shape()));
+  const BatchNormPlan plan = plan_batch_norm(x, gamma, beta, moving_mean, moving_var, opt.training);
+  const int64_t C = plan.C, M = plan.M;
 
   const float* xs = x.data();
   std::vector<float> mean(C), inv_std(C);
@@ -147,10 +138,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
 BatchNormAffine batch_norm_affine(const Tensor& gamma, const Tensor& beta, const Tensor& moving_mean,
                                   const Tensor& moving_var, float epsilon) {
   const int64_t C = moving_mean.numel();
-  for (const Tensor* t : {&gamma, &beta, &moving_var})
-    if (t->defined() && t->shape() != moving_mean.shape())
-      shape_fail("batch_norm_affine", "parameter has shape " + shape_str(t->shape()) + ", expected " +
-                                          shape_str(moving_mean.shape()) + " like the moving mean");
+  check_batch_norm_affine(gamma, beta, moving_mean, moving_var);
   BatchNormAffine a{Tensor::empty({C}), Tensor::empty({C})};
   // The same float arithmetic as batch_norm's inference path.
   for (int64_t c = 0; c < C; ++c) {

@@ -5,21 +5,14 @@
 #include "cnn/kernels/gemm.h"
 #include "cnn/ops.h"
 #include "ops/cpu_ops.h"
+#include "ops/shapes.h"
 
 namespace cnn::ops::cpu {
 
 Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b) {
-  if (w.ndim() != 2) shape_fail("dense", "kernel has shape " + shape_str(w.shape()) + ", expected (in, out)");
-  const int64_t in = w.dim(0), out = w.dim(1);
-  if (x.ndim() < 2 || x.dim(-1) != in)
-    shape_fail("dense", str_cat("input has shape ", shape_str(x.shape()), ", expected (batch, ", in,
-                                ") to match the kernel ", shape_str(w.shape())));
-  if (b.defined() && b.shape() != Shape{out})
-    shape_fail("dense", "bias has shape " + shape_str(b.shape()) + ", expected " + shape_str({out}));
-  const int64_t M = shape_numel(Shape(x.shape().begin(), x.shape().end() - 1));  // every leading axis
-  Shape ys = x.shape();
-  ys.back() = out;
-  Tensor y(ys);
+  const DensePlan plan = plan_dense(x, w, b);
+  const int64_t M = plan.M, in = plan.in, out = plan.out;
+  Tensor y(plan.shape);
   kernels::gemm(false, false, M, out, in, 1.0f, x.data(), in, w.data(), out, 0.0f, y.data(), out);
   if (b.defined())
     for (int64_t r = 0; r < M; ++r)

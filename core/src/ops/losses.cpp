@@ -13,21 +13,11 @@
 #include "cnn/error.h"
 #include "cnn/ops.h"
 #include "ops/cpu_ops.h"
+#include "ops/shapes.h"
 
 namespace cnn::ops::cpu {
 
 namespace {
-
-void check_2d(const char* op, const Tensor& pred) {
-  if (pred.ndim() != 2)
-    shape_fail(op, "predictions have shape " + shape_str(pred.shape()) + ", expected (batch, classes)");
-}
-
-void check_same(const char* op, const Tensor& pred, const Tensor& t) {
-  if (pred.shape() != t.shape())
-    shape_fail(op, "targets have shape " + shape_str(t.shape()) + ", expected " + shape_str(pred.shape()) +
-                       " like the predictions");
-}
 
 // Per-row categorical cross-entropy on probabilities; writes dL/dp row.
 double cce_row_probs(const float* p, const float* t, int64_t K, float scale, float* dp) {
@@ -124,11 +114,8 @@ Tensor row_cross_entropy(const char* op, const Tensor& pred, const Tensor& targe
 
 Tensor sparse_categorical_crossentropy(const Tensor& pred, const Tensor& labels, bool from_logits) {
   const char* op = "sparse_categorical_crossentropy";
-  check_2d(op, pred);
+  check_sparse_labels(op, pred, labels);
   const int64_t N = pred.dim(0), K = pred.dim(1);
-  if (labels.numel() != N || (labels.ndim() == 2 && labels.dim(1) != 1) || labels.ndim() > 2)
-    shape_fail(op, "labels have shape " + shape_str(labels.shape()) + ", expected (" + std::to_string(N) +
-                       ",) class indices for predictions " + shape_str(pred.shape()));
   Tensor onehot({N, K});
   for (int64_t n = 0; n < N; ++n) {
     const float l = labels[n];
@@ -142,14 +129,14 @@ Tensor sparse_categorical_crossentropy(const Tensor& pred, const Tensor& labels,
 
 Tensor categorical_crossentropy(const Tensor& pred, const Tensor& targets, bool from_logits) {
   const char* op = "categorical_crossentropy";
-  check_2d(op, pred);
-  check_same(op, pred, targets);
+  check_2d_predictions(op, pred);
+  check_same_targets(op, pred, targets);
   return row_cross_entropy(op, pred, targets, from_logits, /*clip_before_normalise=*/false);
 }
 
 Tensor binary_crossentropy(const Tensor& pred, const Tensor& targets, bool from_logits) {
   const char* op = "binary_crossentropy";
-  check_same(op, pred, targets);
+  check_same_targets(op, pred, targets);
   const int64_t n = pred.numel();
   if (n == 0) shape_fail(op, "empty batch");
   double total = 0.0;
@@ -181,7 +168,7 @@ Tensor binary_crossentropy(const Tensor& pred, const Tensor& targets, bool from_
 
 Tensor mean_squared_error(const Tensor& pred, const Tensor& targets) {
   const char* op = "mean_squared_error";
-  check_same(op, pred, targets);
+  check_same_targets(op, pred, targets);
   const int64_t n = pred.numel();
   if (n == 0) shape_fail(op, "empty batch");
   double total = 0.0;

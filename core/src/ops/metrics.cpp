@@ -3,6 +3,7 @@
 #include "cnn/error.h"
 #include "cnn/ops.h"
 #include "ops/cpu_ops.h"
+#include "ops/shapes.h"
 
 namespace cnn::ops::cpu {
 
@@ -16,9 +17,7 @@ int64_t argmax_row(const float* p, int64_t K) {
 }  // namespace
 
 double sparse_categorical_accuracy(const Tensor& pred, const Tensor& labels) {
-  if (pred.ndim() != 2 || labels.numel() != pred.dim(0))
-    shape_fail("accuracy", "predictions " + shape_str(pred.shape()) + " and labels " +
-                               shape_str(labels.shape()) + " do not match, expected (N, K) and (N,)");
+  check_sparse_accuracy(pred, labels);
   const int64_t N = pred.dim(0), K = pred.dim(1);
   if (N == 0) return 0.0;
   int64_t hits = 0;
@@ -28,9 +27,7 @@ double sparse_categorical_accuracy(const Tensor& pred, const Tensor& labels) {
 }
 
 double categorical_accuracy(const Tensor& pred, const Tensor& targets) {
-  if (pred.ndim() != 2 || pred.shape() != targets.shape())
-    shape_fail("accuracy", "predictions " + shape_str(pred.shape()) + " and targets " +
-                               shape_str(targets.shape()) + " do not match, expected equal (N, K)");
+  check_categorical_accuracy(pred, targets);
   const int64_t N = pred.dim(0), K = pred.dim(1);
   if (N == 0) return 0.0;
   int64_t hits = 0;
@@ -40,9 +37,7 @@ double categorical_accuracy(const Tensor& pred, const Tensor& targets) {
 }
 
 double binary_accuracy(const Tensor& pred, const Tensor& targets, float threshold) {
-  if (pred.shape() != targets.shape())
-    shape_fail("accuracy", "predictions " + shape_str(pred.shape()) + " and targets " +
-                               shape_str(targets.shape()) + " do not match");
+  check_binary_accuracy(pred, targets);
   const int64_t n = pred.numel();
   if (n == 0) return 0.0;
   int64_t hits = 0;

@@ -8,17 +8,13 @@
 #include "cnn/ops.h"
 #include "cnn/parallel.h"
 #include "ops/cpu_ops.h"
+#include "ops/shapes.h"
 
 namespace cnn::ops::cpu {
 
 Tensor zero_padding2d(const Tensor& x, int64_t top, int64_t bottom, int64_t left, int64_t right) {
-  if (x.ndim() != 4)
-    shape_fail("zero_padding2d", "input has shape " + shape_str(x.shape()) +
-                                     ", expected rank 4 (batch, height, width, channels)");
-  if (top < 0 || bottom < 0 || left < 0 || right < 0)
-    throw ValueError("zero_padding2d: padding must be >= 0");
-  const int64_t N = x.dim(0), H = x.dim(1), W = x.dim(2), C = x.dim(3);
-  const int64_t OH = H + top + bottom, OW = W + left + right;
+  const PadPlan p = plan_zero_padding(x, top, bottom, left, right);
+  const int64_t N = p.N, H = p.H, W = p.W, C = p.C, OH = p.OH, OW = p.OW;
   // Each output row is written once (border zeros, then the image row), rows
   // split across threads.
   Tensor y = Tensor::empty({N, OH, OW, C});
@@ -91,25 +87,11 @@ Tensor scale_shift(const Tensor& x, float scale, float offset) {
 }
 
 Tensor concat(const std::vector<Tensor>& xs, int axis) {
-  if (xs.empty()) throw ValueError("concat: no inputs");
-  const int rank = xs[0].ndim();
-  if (axis < 0) axis += rank;
-  if (axis < 0 || axis >= rank)
-    throw ShapeError(str_cat("concat: axis out of range for inputs of rank ", rank));
-  Shape ys = xs[0].shape();
-  ys[axis] = 0;
-  for (const Tensor& t : xs) {
-    Shape s = t.shape(), expect = xs[0].shape();
-    if (t.ndim() == rank) s[axis] = expect[axis] = 0;
-    if (s != expect)
-      shape_fail("concat", "input shapes " + shape_str(xs[0].shape()) + " and " + shape_str(t.shape()) +
-                               " differ outside axis " + std::to_string(axis));
-    ys[axis] += t.dim(axis);
-  }
+  const ConcatPlan plan = plan_concat(xs, axis);
+  const Shape& ys = plan.shape;
+  axis = plan.axis;
   // outer: product of dims before axis; each input contributes a chunk per outer.
-  int64_t outer = 1, inner = 1;
-  for (int i = 0; i < axis; ++i) outer *= ys[i];
-  for (int i = axis + 1; i < rank; ++i) inner *= ys[i];
+  const int64_t outer = plan.outer, inner = plan.inner;
   Tensor y(ys);
   const int64_t out_chunk = ys[axis] * inner;
   int64_t at = 0;

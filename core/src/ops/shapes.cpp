@@ -56,4 +56,110 @@ PoolPlan plan_pool(const char* op, const Tensor& x, const Pool2DOptions& opt) {
           opt.pool_h, opt.pool_w, sh,       sw,       gh.pad_before, gw.pad_before};
 }
 
+ConcatPlan plan_concat(const std::vector<Tensor>& xs, int axis) {
+  if (xs.empty()) throw ValueError("concat: no inputs");
+  const int rank = xs[0].ndim();
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis >= rank)
+    throw ShapeError(str_cat("concat: axis out of range for inputs of rank ", rank));
+  Shape ys = xs[0].shape();
+  ys[axis] = 0;
+  for (const Tensor& t : xs) {
+    Shape s = t.shape(), expect = xs[0].shape();
+    if (t.ndim() == rank) s[axis] = expect[axis] = 0;
+    if (s != expect)
+      shape_fail("concat", "input shapes " + shape_str(xs[0].shape()) + " and " + shape_str(t.shape()) +
+                               " differ outside axis " + std::to_string(axis));
+    ys[axis] += t.dim(axis);
+  }
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < axis; ++i) outer *= ys[i];
+  for (int i = axis + 1; i < rank; ++i) inner *= ys[i];
+  return {ys, axis, outer, inner};
+}
+
+DensePlan plan_dense(const Tensor& x, const Tensor& w, const Tensor& b) {
+  if (w.ndim() != 2) shape_fail("dense", "kernel has shape " + shape_str(w.shape()) + ", expected (in, out)");
+  const int64_t in = w.dim(0), out = w.dim(1);
+  if (x.ndim() < 2 || x.dim(-1) != in)
+    shape_fail("dense", str_cat("input has shape ", shape_str(x.shape()), ", expected (batch, ", in,
+                                ") to match the kernel ", shape_str(w.shape())));
+  if (b.defined() && b.shape() != Shape{out})
+    shape_fail("dense", "bias has shape " + shape_str(b.shape()) + ", expected " + shape_str({out}));
+  Shape ys = x.shape();
+  ys.back() = out;
+  return {ys, shape_numel(Shape(x.shape().begin(), x.shape().end() - 1)), in, out};
+}
+
+BatchNormPlan plan_batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                              const Tensor& moving_mean, const Tensor& moving_var, bool training) {
+  if (x.ndim() < 2)
+    shape_fail("batch_norm",
+               "input has shape " + shape_str(x.shape()) + ", expected at least (batch, channels)");
+  const int64_t C = x.dim(-1), M = x.numel() / (C ? C : 1);
+  for (const Tensor* t : {&gamma, &beta, &moving_mean, &moving_var})
+    if (t->defined() && t->shape() != Shape{C})
+      shape_fail("batch_norm", "parameter has shape " + shape_str(t->shape()) + ", expected " +
+                                   shape_str({C}) + " for input " + shape_str(x.shape()));
+  if (training && M < 1)
+    shape_fail("batch_norm",
+               "training needs at least one value per channel, got input " + shape_str(x.shape()));
+  return {M, C};
+}
+
+PadPlan plan_zero_padding(const Tensor& x, int64_t top, int64_t bottom, int64_t left, int64_t right) {
+  if (x.ndim() != 4)
+    shape_fail("zero_padding2d", "input has shape " + shape_str(x.shape()) +
+                                     ", expected rank 4 (batch, height, width, channels)");
+  if (top < 0 || bottom < 0 || left < 0 || right < 0)
+    throw ValueError("zero_padding2d: padding must be >= 0");
+  const int64_t H = x.dim(1), W = x.dim(2);
+  return {x.dim(0), H, W, x.dim(3), H + top + bottom, W + left + right};
+}
+
+void check_batch_norm_affine(const Tensor& gamma, const Tensor& beta, const Tensor& moving_mean,
+                             const Tensor& moving_var) {
+  for (const Tensor* t : {&gamma, &beta, &moving_var})
+    if (t->defined() && t->shape() != moving_mean.shape())
+      shape_fail("batch_norm_affine", "parameter has shape " + shape_str(t->shape()) + ", expected " +
+                                          shape_str(moving_mean.shape()) + " like the moving mean");
+}
+
+void check_2d_predictions(const char* op, const Tensor& pred) {
+  if (pred.ndim() != 2)
+    shape_fail(op, "predictions have shape " + shape_str(pred.shape()) + ", expected (batch, classes)");
+}
+
+void check_sparse_labels(const char* op, const Tensor& pred, const Tensor& labels) {
+  check_2d_predictions(op, pred);
+  const int64_t N = pred.dim(0);
+  if (labels.numel() != N || (labels.ndim() == 2 && labels.dim(1) != 1) || labels.ndim() > 2)
+    shape_fail(op, "labels have shape " + shape_str(labels.shape()) + ", expected (" + std::to_string(N) +
+                       ",) class indices for predictions " + shape_str(pred.shape()));
+}
+
+void check_same_targets(const char* op, const Tensor& pred, const Tensor& t) {
+  if (pred.shape() != t.shape())
+    shape_fail(op, "targets have shape " + shape_str(t.shape()) + ", expected " + shape_str(pred.shape()) +
+                       " like the predictions");
+}
+
+void check_sparse_accuracy(const Tensor& pred, const Tensor& labels) {
+  if (pred.ndim() != 2 || labels.numel() != pred.dim(0))
+    shape_fail("accuracy", "predictions " + shape_str(pred.shape()) + " and labels " +
+                               shape_str(labels.shape()) + " do not match, expected (N, K) and (N,)");
+}
+
+void check_categorical_accuracy(const Tensor& pred, const Tensor& targets) {
+  if (pred.ndim() != 2 || pred.shape() != targets.shape())
+    shape_fail("accuracy", "predictions " + shape_str(pred.shape()) + " and targets " +
+                               shape_str(targets.shape()) + " do not match, expected equal (N, K)");
+}
+
+void check_binary_accuracy(const Tensor& pred, const Tensor& targets) {
+  if (pred.shape() != targets.shape())
+    shape_fail("accuracy", "predictions " + shape_str(pred.shape()) + " and targets " +
+                               shape_str(targets.shape()) + " do not match");
+}
+
 }  // namespace cnn::ops

@@ -3,6 +3,8 @@
 // same messages.
 #pragma once
 
+#include <vector>
+
 #include "cnn/kernels/im2col.h"
 #include "cnn/ops.h"
 
@@ -24,5 +26,47 @@ struct PoolPlan {
 
 // x (N, H, W, C) pooled by `opt`; `op` names the caller in errors.
 PoolPlan plan_pool(const char* op, const Tensor& x, const Pool2DOptions& opt);
+
+// concat: the output shape, and the input blocks it interleaves: `outer`
+// blocks (the dims before axis) of each input's dim(axis) * inner values.
+struct ConcatPlan {
+  Shape shape;
+  int axis;
+  int64_t outer, inner;
+};
+ConcatPlan plan_concat(const std::vector<Tensor>& xs, int axis);
+
+// dense: x (..., in) @ w (in, out) + b; M is every leading axis.
+struct DensePlan {
+  Shape shape;
+  int64_t M, in, out;
+};
+DensePlan plan_dense(const Tensor& x, const Tensor& w, const Tensor& b);
+
+// batch_norm: C channels (the last axis) by M values each.
+struct BatchNormPlan {
+  int64_t M, C;
+};
+BatchNormPlan plan_batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                              const Tensor& moving_mean, const Tensor& moving_var, bool training);
+
+// zero_padding2d: the input (N, H, W, C) and the padded output's shape.
+struct PadPlan {
+  int64_t N, H, W, C, OH, OW;
+};
+PadPlan plan_zero_padding(const Tensor& x, int64_t top, int64_t bottom, int64_t left, int64_t right);
+
+// batch_norm_affine: gamma, beta and the moving variance shaped like the moving mean.
+void check_batch_norm_affine(const Tensor& gamma, const Tensor& beta, const Tensor& moving_mean,
+                             const Tensor& moving_var);
+
+// Losses: (N, K) predictions, (N,) or (N, 1) class indices, equal shapes.
+void check_2d_predictions(const char* op, const Tensor& pred);
+void check_sparse_labels(const char* op, const Tensor& pred, const Tensor& labels);
+void check_same_targets(const char* op, const Tensor& pred, const Tensor& targets);
+// The accuracy metrics' inputs.
+void check_sparse_accuracy(const Tensor& pred, const Tensor& labels);
+void check_categorical_accuracy(const Tensor& pred, const Tensor& targets);
+void check_binary_accuracy(const Tensor& pred, const Tensor& targets);
 
 }  // namespace cnn::ops
