@@ -1,5 +1,7 @@
 // The CUDA backend's runtime: finding the GPU, the caching allocator, the
 // cuBLAS handle and host <-> device copies.
+#include <dlfcn.h>
+
 #include <map>
 #include <mutex>
 #include <vector>
@@ -15,9 +17,46 @@ void check(cudaError_t status, const char* what) {
     throw DeviceError(std::string("cuda: ") + what + " failed: " + cudaGetErrorString(status));
 }
 
+namespace {
+
+// cuBLAS is opened on the first GEMM rather than linked: loading it costs a
+// process about 150 MiB of resident memory, which every CPU-only run of a
+// CUDA build would otherwise pay.
+struct CublasApi {
+  decltype(&cublasCreate_v2) create;
+  decltype(&cublasSetMathMode) set_math_mode;
+  decltype(&cublasSgemm_v2) sgemm;
+  decltype(&cublasGetStatusString) status_string;
+};
+
+const CublasApi& cublas_api() {
+  static const CublasApi* api = [] {
+    const std::string soname = "libcublas.so." + std::to_string(CUBLAS_VER_MAJOR);
+    void* lib = dlopen(soname.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!lib) lib = dlopen((std::string(CNN_CUDA_LIBRARY_DIR) + "/" + soname).c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!lib)
+      throw DeviceError("cuda: " + soname + " could not be loaded (" + dlerror() +
+                        "); add the CUDA toolkit's library folder to LD_LIBRARY_PATH");
+    auto* a = new CublasApi;
+    const auto get = [lib](const char* name) {
+      void* f = dlsym(lib, name);
+      if (!f) throw DeviceError(std::string("cuda: cuBLAS has no ") + name);
+      return f;
+    };
+    a->create = reinterpret_cast<decltype(a->create)>(get("cublasCreate_v2"));
+    a->set_math_mode = reinterpret_cast<decltype(a->set_math_mode)>(get("cublasSetMathMode"));
+    a->sgemm = reinterpret_cast<decltype(a->sgemm)>(get("cublasSgemm_v2"));
+    a->status_string = reinterpret_cast<decltype(a->status_string)>(get("cublasGetStatusString"));
+    return a;
+  }();
+  return *api;
+}
+
+}  // namespace
+
 void check(cublasStatus_t status, const char* what) {
   if (status != CUBLAS_STATUS_SUCCESS)
-    throw DeviceError(std::string("cuda: ") + what + " failed: " + cublasGetStatusString(status));
+    throw DeviceError(std::string("cuda: ") + what + " failed: " + cublas_api().status_string(status));
 }
 
 bool probe(std::string* description) {
@@ -63,9 +102,9 @@ __global__ void scale_rows_kernel(float* C, int64_t ldc, int64_t M, int64_t N, f
 cublasHandle_t cublas() {
   static cublasHandle_t handle = [] {
     cublasHandle_t h = nullptr;
-    check(cublasCreate(&h), "cublasCreate");
+    check(cublas_api().create(&h), "cublasCreate");
     // Plain FP32 (no TF32) so results match the CPU backend's to 1e-4.
-    check(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
+    check(cublas_api().set_math_mode(h, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
     return h;
   }();
   return handle;
@@ -82,9 +121,9 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
     return;
   }
   // Row-major X is column-major X^T: C^T(N, M) = op(B)^T (N, K) op(A)^T (K, M).
-  check(cublasSgemm(cublas(), trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,
-                    static_cast<int>(N), static_cast<int>(M), static_cast<int>(K), &alpha, B,
-                    static_cast<int>(ldb), A, static_cast<int>(lda), &beta, C, static_cast<int>(ldc)),
+  check(cublas_api().sgemm(cublas(), trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,
+                           static_cast<int>(N), static_cast<int>(M), static_cast<int>(K), &alpha, B,
+                           static_cast<int>(ldb), A, static_cast<int>(lda), &beta, C, static_cast<int>(ldc)),
         "cublasSgemm");
 }
 
