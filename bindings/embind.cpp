@@ -142,13 +142,8 @@ JsTensor* load_image(const val& bytes, const std::string& options) {
     cnn::Tensor t = cnn::data::image_tensor(
         b.data(), b.size(), o.value("name", std::string("image")), size[0], size[1],
         cnn::data::parse_color_mode(o.value("colorMode", std::string("rgb"))),
-        cnn::data::parse_interpolation(o.value("interpolation", std::string("nearest"))), 1.0f);
-    // Keras's order: the preprocessing function on 0..255 pixels, then rescale.
-    const int64_t c = t.shape().back();
-    cnn::data::preprocess_input(t.data(), t.numel() / c, c, o.value("preprocessing", std::string()));
-    const float rescale = o.value("rescale", 1.0f);
-    if (rescale != 1.0f)
-      for (int64_t i = 0; i < t.numel(); ++i) t[i] *= rescale;
+        cnn::data::parse_interpolation(o.value("interpolation", std::string("nearest"))),
+        o.value("rescale", 1.0f), o.value("preprocessing", std::string()));
     return new JsTensor(std::move(t));
   });
 }

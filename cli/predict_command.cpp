@@ -54,12 +54,8 @@ int cmd_predict(int argc, char** argv) {
 
   for (const std::string& path : images) {
     std::vector<uint8_t> file = read_file_bytes(path);
-    // Keras's order: preprocessing on the 0..255 pixels, then rescale.
-    cnn::Tensor x = cnn::data::image_tensor(file.data(), file.size(), path, in[1], in[2], mode,
-                                            cnn::data::Interpolation::Nearest, 1.0f);
-    cnn::data::preprocess_input(x.data(), x.numel() / in[3], in[3], preprocess);
-    if (rescale != 1.0f)
-      for (int64_t i = 0; i < x.numel(); ++i) x[i] *= rescale;
+    const cnn::Tensor x = cnn::data::image_tensor(file.data(), file.size(), path, in[1], in[2], mode,
+                                                  cnn::data::Interpolation::Nearest, rescale, preprocess);
     cnn::Tensor out = model->predict(x);
     std::vector<int64_t> order(static_cast<size_t>(out.numel()));
     std::iota(order.begin(), order.end(), 0);

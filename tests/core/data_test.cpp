@@ -102,6 +102,14 @@ TEST(ImageTensor, IsLoadImgTimesScale) {
       ASSERT_EQ(x.shape(), (Shape{1, h, w, 3}));
       const std::vector<uint8_t> want = b64(pixels.get<std::string>());
       for (size_t i = 0; i < want.size(); ++i) ASSERT_EQ(x[static_cast<int64_t>(i)], want[i] * 0.5f) << i;
+      // With 'caffe' preprocessing, Keras's order: BGR minus the ImageNet
+      // means on the 0..255 pixels, then the rescale.
+      const Tensor c = image_tensor(bytes.data(), bytes.size(), name, h, w, ColorMode::RGB,
+                                    Interpolation::Nearest, 0.5f, "caffe");
+      const float means[3] = {103.939f, 116.779f, 123.68f};  // B, G, R
+      for (size_t p = 0; p < want.size() / 3; ++p)
+        for (size_t k = 0; k < 3; ++k)
+          ASSERT_EQ(c[static_cast<int64_t>(p * 3 + k)], (want[p * 3 + 2 - k] - means[k]) * 0.5f) << p;
     }
   }
   const std::vector<uint8_t> junk = read_bytes("not_an_image.png");

@@ -38,9 +38,11 @@ Image resize_image(const Image& img, int64_t height, int64_t width, Interpolatio
 std::vector<uint8_t> encode_png(const Image& img);
 std::vector<uint8_t> encode_jpeg(const Image& img, int quality = 90);
 
-// keras.utils.load_img + img_to_array, times `scale` (e.g. 1/255): file
-// bytes -> a (1, height, width, channels) float tensor, ready for predict().
+// keras.utils.load_img + img_to_array, then in Keras's order the model's
+// preprocess_input (`preprocessing`, "" or "caffe", on the 0..255 pixels)
+// and the rescale factor `scale` (e.g. 1/255): file bytes -> a (1, height,
+// width, channels) float tensor, ready for predict().
 Tensor image_tensor(const uint8_t* data, size_t size, const std::string& name, int64_t height, int64_t width,
-                    ColorMode mode, Interpolation interp, float scale);
+                    ColorMode mode, Interpolation interp, float scale, const std::string& preprocessing = "");
 
 }  // namespace cnn::data
