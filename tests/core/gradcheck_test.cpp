@@ -54,6 +54,9 @@ TEST(GradCheck, Conv2DAllPaddingsAndStrides) {
       {{1, 7, 7, 2}, {3, 3, 2, 2}, 1, 1, 2, 1, ops::Padding::Same},
       {{2, 4, 5, 3}, {1, 1, 3, 4}, 1, 1, 1, 1, ops::Padding::Valid},  // pointwise GEMM path
       {{2, 5, 5, 3}, {1, 1, 3, 2}, 2, 2, 1, 1, ops::Padding::Same},
+      // one channel, stride 1: the direct path (and im2col for the input's gradient)
+      {{2, 6, 7, 1}, {3, 3, 1, 5}, 1, 1, 1, 1, ops::Padding::Same},
+      {{3, 5, 6, 1}, {2, 4, 1, 3}, 1, 1, 1, 1, ops::Padding::Valid},
   };
   int k = 0;
   for (const ConvCase& c : cases) {
@@ -66,7 +69,8 @@ TEST(GradCheck, Conv2DAllPaddingsAndStrides) {
   }
   // The fused ReLU against the two ops it replaces (each checked on its own
   // here): the same values, and the same gradients through autograd.
-  {
+  // Three channels go through im2col, one through the direct kernel.
+  for (int64_t channels : {3, 1}) {
     ops::Conv2DOptions fused;
     fused.padding = ops::Padding::Same;
     fused.relu = true;
@@ -76,15 +80,17 @@ TEST(GradCheck, Conv2DAllPaddingsAndStrides) {
     std::vector<std::vector<float>> grads[2];
     std::vector<float> values[2];
     for (int v = 0; v < 2; ++v) {
-      const std::vector<Tensor> in = {param({2, 6, 5, 3}, 40), param({3, 3, 3, 4}, 41, 0.5f), param({4}, 42)};
+      const std::vector<Tensor> in = {param({2, 6, 5, channels}, 40), param({3, 3, channels, 4}, 41, 0.5f),
+                                      param({4}, 42)};
       const Tensor y = v == 0 ? ops::conv2d(in[0], in[1], in[2], fused)
                               : ops::relu(ops::conv2d(in[0], in[1], in[2], plain));
       values[v] = y.to_vector();
       ops::sum_product(y, gy).backward();
       for (const Tensor& t : in) grads[v].push_back(t.grad().to_vector());
     }
-    EXPECT_EQ(values[0], values[1]);
-    for (size_t i = 0; i < 3; ++i) EXPECT_EQ(grads[0][i], grads[1][i]) << "input " << i;
+    EXPECT_EQ(values[0], values[1]) << channels << " channels";
+    for (size_t i = 0; i < 3; ++i)
+      EXPECT_EQ(grads[0][i], grads[1][i]) << channels << " channels, input " << i;
   }
   // Explicit zero padding, asymmetric, and no bias.
   ops::Conv2DOptions o;

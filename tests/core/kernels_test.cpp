@@ -1,6 +1,7 @@
 // The fast kernels against their references: every ISA's GEMM against the
-// double-precision triple loop over odd shapes and tails, results independent
-// of the thread count, and the thread pool's contract.
+// double-precision triple loop over odd shapes and tails, the single-channel
+// direct conv against im2col + that loop, results independent of the thread
+// count, and the thread pool's contract.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -8,7 +9,9 @@
 #include <vector>
 
 #include "cnn/error.h"
+#include "cnn/kernels/conv_c1.h"
 #include "cnn/kernels/gemm.h"
+#include "cnn/kernels/im2col.h"
 #include "cnn/kernels/isa.h"
 #include "cnn/parallel.h"
 #include "test_util.h"
@@ -33,9 +36,20 @@ TEST(Gemm, EveryIsaMatchesTheReferenceOnOddShapes) {
   KernelSettings restore;
   // Tails in every direction, one row or column, and shapes that cross the
   // KC (256), MC (~120) and NC (2048) block edges.
-  const int64_t shapes[][3] = {{1, 1, 1},     {3, 5, 7},    {17, 9, 33},  {130, 70, 300}, {4, 1030, 2},
-                               {257, 8, 513}, {6, 16, 256}, {7, 17, 257}, {121, 2050, 3}, {1, 300, 40},
-                               {300, 1, 40},  {100, 6, 25}, {37, 8, 19},  {250, 16, 150},
+  const int64_t shapes[][3] = {{1, 1, 1},
+                               {3, 5, 7},
+                               {17, 9, 33},
+                               {130, 70, 300},
+                               {4, 1030, 2},
+                               {257, 8, 513},
+                               {6, 16, 256},
+                               {7, 17, 257},
+                               {121, 2050, 3},
+                               {1, 300, 40},
+                               {300, 1, 40},
+                               {100, 6, 25},
+                               {37, 8, 19},
+                               {250, 16, 150},
                                // a long K over a small C: cut into K chunks (split-K)
                                {27, 16, 17000}};
   for (kernels::Isa isa : kernels::supported_isas()) {
@@ -91,6 +105,94 @@ TEST(Gemm, ResultsDoNotDependOnTheThreadCount) {
   EXPECT_EQ(c1.to_vector(), c2.to_vector());
   kernels::gemm_reference(true, false, m, n, k, 1.0f, a.data(), m, b.data(), n, 0.0f, ref.data(), n);
   EXPECT_LT(test::rel_error(c1, ref), 1e-5);
+}
+
+namespace {
+
+struct ConvC1Case {
+  int64_t N, H, W, KH, KW, O, PT, PB, PL, PR;
+};
+
+kernels::ConvGeometry geometry(const ConvC1Case& c) {
+  return {c.H, c.W, 1, c.KH, c.KW, c.H + c.PT + c.PB - c.KH + 1, c.W + c.PL + c.PR - c.KW + 1, 1,
+          1,   1,   1, c.PT, c.PL};
+}
+
+}  // namespace
+
+TEST(ConvC1, EveryIsaMatchesIm2colAndTheReferenceGemm) {
+  KernelSettings restore;
+  // LeNet's first layer, one filter, odd filter counts whose rows end mid-vector,
+  // asymmetric padding, and rows several register chunks long.
+  const ConvC1Case cases[] = {{5, 28, 28, 5, 5, 6, 2, 2, 2, 2}, {2, 7, 9, 3, 3, 1, 0, 0, 0, 0},
+                              {3, 8, 7, 4, 3, 7, 1, 2, 0, 1},   {2, 5, 13, 3, 3, 17, 1, 1, 1, 1},
+                              {1, 6, 6, 2, 2, 33, 0, 0, 0, 0},  {2, 10, 40, 3, 3, 16, 1, 1, 1, 1},
+                              {9, 4, 3, 1, 1, 5, 1, 0, 2, 1}};
+  for (kernels::Isa isa : kernels::supported_isas()) {
+    kernels::set_isa(isa);
+    for (const ConvC1Case& c : cases) {
+      const kernels::ConvGeometry g = geometry(c);
+      ASSERT_TRUE(kernels::conv_c1_applies(g, c.O));
+      const int64_t P = g.OH * g.OW, K = c.KH * c.KW, rows = c.N * P;
+      Tensor x = test::random_tensor({c.N, c.H, c.W, 1}, 11),
+             w = test::random_tensor({c.KH, c.KW, 1, c.O}, 12);
+      Tensor b = test::random_tensor({c.O}, 13), dy = test::random_tensor({c.N, g.OH, g.OW, c.O}, 14);
+      // Reference: im2col, then the double-precision GEMMs.
+      Tensor col({rows, K});
+      for (int64_t n = 0; n < c.N; ++n) kernels::im2col(g, x.data() + n * c.H * c.W, col.data() + n * P * K);
+      Tensor want_y({c.N, g.OH, g.OW, c.O});
+      for (int64_t r = 0; r < rows; ++r) std::copy(b.data(), b.data() + c.O, want_y.data() + r * c.O);
+      kernels::gemm_reference(false, false, rows, c.O, K, 1.0f, col.data(), K, w.data(), c.O, 1.0f,
+                              want_y.data(), c.O);
+      const std::string what = std::string(kernels::isa_name(isa)) + " case " + std::to_string(&c - cases);
+      for (bool relu : {false, true}) {
+        Tensor y({c.N, g.OH, g.OW, c.O});
+        kernels::conv_c1_forward(g, c.N, c.O, x.data(), w.data(), b.data(), relu, y.data());
+        Tensor want = want_y.clone();
+        if (relu)
+          for (int64_t i = 0; i < want.numel(); ++i) want.data()[i] = std::max(want.data()[i], 0.0f);
+        EXPECT_LT(test::rel_error(y, want), 1e-5) << what << (relu ? " relu" : "");
+        // Filter and bias gradients, through the fused ReLU's mask when relu.
+        Tensor masked = dy.clone();
+        if (relu)
+          for (int64_t i = 0; i < masked.numel(); ++i)
+            if (!(y.data()[i] > 0.0f)) masked.data()[i] = 0.0f;
+        Tensor want_dw = test::random_tensor({c.KH, c.KW, 1, c.O}, 15), dw = want_dw.clone();
+        Tensor want_db = test::random_tensor({c.O}, 16), db = want_db.clone();
+        kernels::gemm_reference(true, false, K, c.O, rows, 1.0f, col.data(), K, masked.data(), c.O, 1.0f,
+                                want_dw.data(), c.O);
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t o = 0; o < c.O; ++o) want_db.data()[o] += masked.data()[r * c.O + o];
+        kernels::conv_c1_backward_filter(g, c.N, c.O, x.data(), dy.data(), relu ? y.data() : nullptr,
+                                         dw.data(), db.data());
+        EXPECT_LT(test::rel_error(dw, want_dw), 1e-5) << what << (relu ? " relu" : "");
+        EXPECT_LT(test::rel_error(db, want_db), 1e-5) << what << (relu ? " relu" : "");
+      }
+    }
+  }
+}
+
+TEST(ConvC1, ResultsDoNotDependOnTheThreadCountAndOtherShapesAreLeftToIm2col) {
+  KernelSettings restore;
+  const ConvC1Case c{13, 28, 28, 5, 5, 6, 2, 2, 2, 2};
+  const kernels::ConvGeometry g = geometry(c);
+  Tensor x = test::random_tensor({c.N, c.H, c.W, 1}, 21), w = test::random_tensor({5, 5, 1, 6}, 22);
+  Tensor dy = test::random_tensor({c.N, g.OH, g.OW, 6}, 23);
+  std::vector<float> y[2], dw[2], db[2];
+  for (int t = 0; t < 2; ++t) {
+    set_num_threads(t == 0 ? 1 : max_threads());
+    Tensor out({c.N, g.OH, g.OW, 6}), gw = Tensor::zeros({5, 5, 1, 6}), gb = Tensor::zeros({6});
+    kernels::conv_c1_forward(g, c.N, 6, x.data(), w.data(), nullptr, true, out.data());
+    kernels::conv_c1_backward_filter(g, c.N, 6, x.data(), dy.data(), out.data(), gw.data(), gb.data());
+    y[t] = out.to_vector(), dw[t] = gw.to_vector(), db[t] = gb.to_vector();
+  }
+  EXPECT_EQ(y[0], y[1]);
+  EXPECT_EQ(dw[0], dw[1]);
+  EXPECT_EQ(db[0], db[1]);
+  kernels::ConvGeometry strided = g, two_channels = g, dilated = g;
+  strided.SW = 2, two_channels.C = 2, dilated.DH = 2;
+  for (const kernels::ConvGeometry& other : {strided, two_channels, dilated})
+    EXPECT_FALSE(kernels::conv_c1_applies(other, 6));
 }
 
 TEST(Parallel, CoversEveryIndexOnceAndNestsSerially) {

@@ -58,7 +58,8 @@ INSTANTIATE_TEST_SUITE_P(Torch, ConvFixture,
                          ::testing::Values("conv2d_valid", "conv2d_same_s2", "conv2d_same_5x5",
                                            "conv2d_dilated", "conv2d_s2_valid_even_kernel",
                                            "conv2d_same_s2_even", "conv2d_same_s2_even_asym",
-                                           "conv2d_same_even_s1"));
+                                           "conv2d_same_even_s1", "conv2d_gray_same_5x5",
+                                           "conv2d_gray_valid_even"));
 
 class PoolFixture : public ::testing::TestWithParam<const char*> {};
 

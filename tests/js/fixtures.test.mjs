@@ -22,7 +22,7 @@ for (const { name, cnn } of variants) {
   describe(`fixtures (${name})`, () => {
     for (const c of ['conv2d_valid', 'conv2d_same_s2', 'conv2d_same_5x5', 'conv2d_dilated',
                      'conv2d_s2_valid_even_kernel', 'conv2d_same_s2_even', 'conv2d_same_s2_even_asym',
-                     'conv2d_same_even_s1']) {
+                     'conv2d_same_even_s1', 'conv2d_gray_same_5x5', 'conv2d_gray_valid_even']) {
       test(c, () => {
         const { params: p, tensors: t } = loadFixture(c);
         const model = cnn.modelFromJSON(seq(input(t.x.shape.slice(1)), {

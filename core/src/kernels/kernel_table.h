@@ -10,6 +10,31 @@
 
 namespace cnn::kernels {
 
+// Rows of a single-channel stride-1 convolution (cnn/kernels/conv_c1.h) on
+// an "expanded" image: xe row r holds input row r - PT with each pixel
+// repeated O times (pixel q at q * O), zero-padded, so output value f = ow * O
+// + o of a row reads xe at f + kw * O for tap kw. Weight and bias rows are
+// tiled the same way (wr[t][f] = w[t][f % O]), so every multiply-add is a
+// whole vector of lanes whatever O is.
+struct ConvC1Rows {
+  const float* xe;  // expanded rows; row stride xs, readable to (KW-1)*O + rl
+  int64_t xs;
+  const float* wr;  // (KH*KW, rl) weight rows, 64-byte aligned
+  const float* br;  // (rl) bias row
+  int64_t rl;       // row length rounded up to 16 floats
+  int64_t kh, kw, o;
+  int64_t rows, len;  // output rows, and floats per output row (OW * O)
+  float* y;           // (rows, len), written exactly
+  bool relu;
+};
+struct ConvC1Grad {
+  const float* xe;  // as above
+  int64_t xs;
+  const float* dy;  // (rows, rl), zero past len in each row
+  int64_t rl, kh, kw, o, rows, len;
+  float* g;  // (KH*KW, rl) += sum over rows of xe-window * dy (lane-wise)
+};
+
 struct KernelTable {
   Isa isa;
   // GEMM register tile: MR rows of packed A by NR columns of packed B.
@@ -26,6 +51,9 @@ struct KernelTable {
   int64_t narrow_mr, narrow_nr;
   void (*gemm_tile_narrow)(int64_t kc, const float* a, int64_t lda, const float* b, float alpha, float* c,
                            int64_t ldc, int64_t m, int64_t n, bool overwrite);
+  // Forward rows and filter-gradient rows of the single-channel direct conv.
+  void (*conv_c1_forward)(const ConvC1Rows& a);
+  void (*conv_c1_filter)(const ConvC1Grad& a);
   // The ISA's peak: a register-only multiply-add loop; returns the flops done.
   double (*peak_flops)(int64_t iterations, float* sink);
 };

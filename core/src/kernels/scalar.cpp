@@ -24,6 +24,29 @@ void gemm_tile_scalar(int64_t kc, const float* a, int64_t lda, const float* b, f
     for (int64_t j = 0; j < n; ++j) c[r * ldc + j] = alpha * acc[r][j] + (overwrite ? 0.0f : c[r * ldc + j]);
 }
 
+// The direct conv's rows as plain loops over output values (the reference
+// the SIMD rows are tested against).
+void conv_c1_forward_scalar(const ConvC1Rows& a) {
+  for (int64_t r = 0; r < a.rows; ++r)
+    for (int64_t f = 0; f < a.len; ++f) {
+      float acc = a.br[f];
+      for (int64_t kh = 0; kh < a.kh; ++kh)
+        for (int64_t kw = 0; kw < a.kw; ++kw)
+          acc += a.xe[(r + kh) * a.xs + kw * a.o + f] * a.wr[(kh * a.kw + kw) * a.rl + f];
+      a.y[r * a.len + f] = a.relu && acc < 0.0f ? 0.0f : acc;
+    }
+}
+
+void conv_c1_filter_scalar(const ConvC1Grad& a) {
+  for (int64_t kh = 0; kh < a.kh; ++kh)
+    for (int64_t kw = 0; kw < a.kw; ++kw)
+      for (int64_t f = 0; f < a.len; ++f) {
+        float acc = 0.0f;
+        for (int64_t r = 0; r < a.rows; ++r) acc += a.xe[(r + kh) * a.xs + kw * a.o + f] * a.dy[r * a.rl + f];
+        a.g[(kh * a.kw + kw) * a.rl + f] += acc;
+      }
+}
+
 double peak_flops_scalar(int64_t iterations, float* sink) {
   constexpr int ACC = 8;
   float acc[ACC];
@@ -38,7 +61,15 @@ double peak_flops_scalar(int64_t iterations, float* sink) {
 
 }  // namespace
 
-const KernelTable kScalarKernels{Isa::Scalar,       MR, NR, &gemm_tile_scalar, MR, NR, &gemm_tile_scalar,
+const KernelTable kScalarKernels{Isa::Scalar,
+                                 MR,
+                                 NR,
+                                 &gemm_tile_scalar,
+                                 MR,
+                                 NR,
+                                 &gemm_tile_scalar,
+                                 &conv_c1_forward_scalar,
+                                 &conv_c1_filter_scalar,
                                  &peak_flops_scalar};
 
 }  // namespace cnn::kernels

@@ -8,11 +8,14 @@
 // convs (LeNet) make one large GEMM per batch and large ones stay in memory
 // budget; im2col and col2im run across threads, one image each. A batch
 // lowered in one group keeps its col for backward; larger ones recompute it
-// there instead: memory over a little time.
+// there instead: memory over a little time. Single-channel stride-1 convs
+// (grayscale first layers) skip im2col for a direct kernel
+// (cnn/kernels/conv_c1.h), with the bias and ReLU fused into it.
 #include <algorithm>
 
 #include "cnn/autograd.h"
 #include "cnn/error.h"
+#include "cnn/kernels/conv_c1.h"
 #include "cnn/kernels/gemm.h"
 #include "cnn/kernels/im2col.h"
 #include "cnn/ops.h"
@@ -68,25 +71,31 @@ void each_image(int64_t n0, int64_t gn, int64_t floats_per_image, const F& f) {
   });
 }
 
-// The convolution alone, (N, OH, OW, O) without bias; checks the shapes.
+// The convolution, (N, OH, OW, O); checks the shapes. Without bias unless
+// `direct` (the single-channel kernel, which fuses the bias and opt.relu when
+// asked to with fuse_epilogue).
 struct ConvForward {
   Tensor y;
   Tensor col;  // the whole batch's im2col, when asked to keep it and it fits one group
   kernels::ConvGeometry g;
   int64_t N, P, KKC, O;
-  bool pointwise;
+  bool pointwise, direct;
 };
 
 ConvForward conv_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOptions& opt,
-                         bool keep_col = false) {
+                         bool keep_col = false, bool fuse_epilogue = false) {
   const ConvShape cs = conv_shape(x, w, b, opt);
   const kernels::ConvGeometry& g = cs.g;
   const int64_t N = cs.N, O = cs.O, C = g.C, H = g.H, W = g.W, P = cs.P, KKC = cs.KKC;
   const bool pointwise = cs.pointwise;
+  const bool direct = !pointwise && kernels::conv_c1_applies(g, O);
 
   Tensor y = Tensor::empty({N, g.OH, g.OW, O});  // (N, OH, OW, O); the GEMMs (beta 0) write it all
   Tensor kept;
-  if (pointwise) {
+  if (direct) {
+    kernels::conv_c1_forward(g, N, O, x.data(), w.data(), fuse_epilogue && b.defined() ? b.data() : nullptr,
+                             fuse_epilogue && opt.relu, y.data());
+  } else if (pointwise) {
     kernels::gemm(false, false, N * P, O, C, 1.0f, x.data(), C, w.data(), O, 0.0f, y.data(), O);
   } else {
     const int64_t G = group_size(N, P, KKC), HWC = H * W * C;
@@ -102,71 +111,79 @@ ConvForward conv_forward(const Tensor& x, const Tensor& w, const Tensor& b, cons
                     O);
     }
   }
-  return {y, kept, g, N, P, KKC, O, pointwise};
+  return {y, kept, g, N, P, KKC, O, pointwise, direct};
 }
 
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOptions& opt) {
-  const ConvForward f = conv_forward(x, w, b, opt, grad_enabled() && w.requires_grad());
+  const ConvForward f = conv_forward(x, w, b, opt, grad_enabled() && w.requires_grad(), true);
   Tensor y = f.y;
   const Tensor kept_col = f.col;
   const kernels::ConvGeometry g = f.g;
   const int64_t N = f.N, P = f.P, KKC = f.KKC, O = f.O;
-  const bool pointwise = f.pointwise;
+  const bool pointwise = f.pointwise, direct = f.direct;
   // Memory-bound passes over large outputs split across threads too.
   const int64_t row_grain = std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, O));
-  if (b.defined() || opt.relu)
+  if (!direct && (b.defined() || opt.relu))
     parallel_for(N * P, row_grain, [&](int64_t r0, int64_t r1) {
       bias_relu_rows(y.data() + r0 * O, b.defined() ? b.data() : nullptr, r1 - r0, O, opt.relu);
     });
 
   const bool relu = opt.relu;
-  record(y, "conv2d", {x, w, b},
-         [x, w, b, g, N, P, KKC, O, pointwise, relu, kept_col](const Tensor& out, const float* dy_in) {
-           const int64_t C = g.C, HWC = g.H * g.W * g.C;
-           // With the fused ReLU, the gradient reaching the conv is dy where y > 0.
-           const float* dy = dy_in;
-           if (relu) {
-             thread_local kernels::Scratch t_masked;
-             float* masked = t_masked.get(N * P * O);
-             const float* ys = out.data();
-             parallel_elementwise(N * P * O, [ys, dy_in, masked](int64_t i0, int64_t i1) {
-               relu_mask(ys + i0, dy_in + i0, masked + i0, i1 - i0);
-             });
-             dy = masked;
-           }
-           if (b.defined() && b.requires_grad()) sum_rows_into(b.grad_data(), dy, N * P, O);
-           const bool need_dx = x.requires_grad(), need_dw = w.requires_grad();
-           if (pointwise) {
-             if (need_dw)
-               kernels::gemm(true, false, C, O, N * P, 1.0f, x.data(), C, dy, O, 1.0f, w.grad_data(), O);
-             if (need_dx)
-               kernels::gemm(false, true, N * P, C, O, 1.0f, dy, O, w.data(), O, 1.0f, x.grad_data(), C);
-             return;
-           }
-           const int64_t G = group_size(N, P, KKC);
-           float* col = t_col.get(G * P * KKC);
-           for (int64_t n0 = 0; n0 < N; n0 += G) {
-             const int64_t gn = std::min(G, N - n0);
-             const float* dy_g = dy + n0 * P * O;
-             if (need_dw) {
-               const float* cols = kept_col.defined() ? kept_col.data() : col;
-               if (!kept_col.defined())
-                 each_image(n0, gn, P * KKC, [&](int64_t n, int64_t i) {
-                   kernels::im2col(g, x.data() + n * HWC, col + i * P * KKC);
-                 });
-               kernels::gemm(true, false, KKC, O, gn * P, 1.0f, cols, KKC, dy_g, O, 1.0f, w.grad_data(), O);
-             }
-             if (need_dx) {
-               kernels::gemm(false, true, gn * P, KKC, O, 1.0f, dy_g, O, w.data(), O, 0.0f, col, KKC);
-               float* dx = x.grad_data();
-               each_image(n0, gn, P * KKC, [&](int64_t n, int64_t i) {
-                 kernels::col2im_add(g, col + i * P * KKC, dx + n * HWC);
-               });
-             }
-           }
-         });
+  record(
+      y, "conv2d", {x, w, b},
+      [x, w, b, g, N, P, KKC, O, pointwise, direct, relu, kept_col](const Tensor& out, const float* dy_in) {
+        const int64_t C = g.C, HWC = g.H * g.W * g.C;
+        bool need_dx = x.requires_grad(), need_dw = w.requires_grad();
+        bool need_db = b.defined() && b.requires_grad();
+        if (direct && need_dw) {  // the filter and bias gradients, ReLU mask included
+          kernels::conv_c1_backward_filter(g, N, O, x.data(), dy_in, relu ? out.data() : nullptr,
+                                           w.grad_data(), need_db ? b.grad_data() : nullptr);
+          need_dw = need_db = false;
+          if (!need_dx) return;
+        }
+        // With the fused ReLU, the gradient reaching the conv is dy where y > 0.
+        const float* dy = dy_in;
+        if (relu) {
+          thread_local kernels::Scratch t_masked;
+          float* masked = t_masked.get(N * P * O);
+          const float* ys = out.data();
+          parallel_elementwise(N * P * O, [ys, dy_in, masked](int64_t i0, int64_t i1) {
+            relu_mask(ys + i0, dy_in + i0, masked + i0, i1 - i0);
+          });
+          dy = masked;
+        }
+        if (need_db) sum_rows_into(b.grad_data(), dy, N * P, O);
+        if (pointwise) {
+          if (need_dw)
+            kernels::gemm(true, false, C, O, N * P, 1.0f, x.data(), C, dy, O, 1.0f, w.grad_data(), O);
+          if (need_dx)
+            kernels::gemm(false, true, N * P, C, O, 1.0f, dy, O, w.data(), O, 1.0f, x.grad_data(), C);
+          return;
+        }
+        const int64_t G = group_size(N, P, KKC);
+        float* col = t_col.get(G * P * KKC);
+        for (int64_t n0 = 0; n0 < N; n0 += G) {
+          const int64_t gn = std::min(G, N - n0);
+          const float* dy_g = dy + n0 * P * O;
+          if (need_dw) {
+            const float* cols = kept_col.defined() ? kept_col.data() : col;
+            if (!kept_col.defined())
+              each_image(n0, gn, P * KKC, [&](int64_t n, int64_t i) {
+                kernels::im2col(g, x.data() + n * HWC, col + i * P * KKC);
+              });
+            kernels::gemm(true, false, KKC, O, gn * P, 1.0f, cols, KKC, dy_g, O, 1.0f, w.grad_data(), O);
+          }
+          if (need_dx) {
+            kernels::gemm(false, true, gn * P, KKC, O, 1.0f, dy_g, O, w.data(), O, 0.0f, col, KKC);
+            float* dx = x.grad_data();
+            each_image(n0, gn, P * KKC, [&](int64_t n, int64_t i) {
+              kernels::col2im_add(g, col + i * P * KKC, dx + n * HWC);
+            });
+          }
+        }
+      });
   return y;
 }
 

@@ -3,6 +3,7 @@
 // 5 x 2 vectors of accumulators, one broadcast and two loads per step. In
 // V8, 5x8 measured fastest (GEMM 1024: 23.6 GFLOP/s, against 4x8 21.6, 6x8
 // 18-21, 2x16 21.4, 3x12 18.7, 8x4 17.8): larger tiles spill registers.
+#include "kernels/conv_c1_rows.h"
 #include "kernels/gemm_tile.h"
 #include "kernels/kernel_table.h"
 
@@ -15,6 +16,8 @@ const KernelTable kSse41Kernels{Isa::SSE41,
                                 5,
                                 8,
                                 &gemm_tile_simd<xsimd::sse4_1, 5, 2>,
+                                &conv_c1_forward_simd<xsimd::sse4_1, 8>,
+                                &conv_c1_filter_simd<xsimd::sse4_1, 8>,
                                 &peak_flops_simd<xsimd::sse4_1, 12>};
 
 }  // namespace cnn::kernels

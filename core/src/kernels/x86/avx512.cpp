@@ -1,5 +1,6 @@
 // The AVX-512F kernels (built with -mavx512f): 12 x 32 tile, 24 zmm
 // accumulators of the 32 registers.
+#include "kernels/conv_c1_rows.h"
 #include "kernels/gemm_tile.h"
 #include "kernels/kernel_table.h"
 
@@ -12,6 +13,8 @@ const KernelTable kAvx512Kernels{Isa::AVX512,
                                  24,
                                  16,
                                  &gemm_tile_simd<xsimd::avx512f, 24, 1>,
+                                 &conv_c1_forward_simd<xsimd::avx512f, 16>,
+                                 &conv_c1_filter_simd<xsimd::avx512f, 16>,
                                  &peak_flops_simd<xsimd::avx512f, 24>};
 
 }  // namespace cnn::kernels
