@@ -4,6 +4,7 @@
 // backward spreads it evenly over the real pixels of the window.
 #include <algorithm>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "cnn/autograd.h"
@@ -46,6 +47,29 @@ void max_row(const float* __restrict x, float* __restrict y, int32_t* __restrict
     const int32_t gt = -static_cast<int32_t>(xv > yv);  // all ones where x wins
     y[c] = xv > yv ? xv : yv;
     a[c] ^= (a[c] ^ (base + c)) & gt;
+  }
+}
+
+// f(C) with C a compile-time constant for the small channel counts, where a
+// loop over C alone would be all overhead (LeNet pools 6 and 16 channels),
+// and the run-time value otherwise.
+template <class F>
+void with_channels(int64_t C, const F& f) {
+  switch (C) {
+#define CNN_CHANNELS_CASE(n) \
+  case n:                    \
+    return f(std::integral_constant<int64_t, n>{});
+    CNN_CHANNELS_CASE(1)
+    CNN_CHANNELS_CASE(2)
+    CNN_CHANNELS_CASE(3)
+    CNN_CHANNELS_CASE(4)
+    CNN_CHANNELS_CASE(6)
+    CNN_CHANNELS_CASE(8)
+    CNN_CHANNELS_CASE(12)
+    CNN_CHANNELS_CASE(16)
+#undef CNN_CHANNELS_CASE
+    default:
+      return f(C);
   }
 }
 
@@ -108,6 +132,10 @@ Tensor max_pool2d(const Tensor& x, const Pool2DOptions& opt) {
   return y;
 }
 
+// Average pooling works a row at a time: the window's input rows are summed
+// whole (W * C contiguous values, which vectorise however few channels there
+// are), then each output pixel sums its columns of that row sum. Backward
+// runs the same two steps in reverse.
 Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& opt) {
   const PoolPlan p = plan_pool("avg_pool2d", x, opt);
   Tensor y = Tensor::empty({p.N, p.OH, p.OW, p.C});  // (N, OH, OW, C), every value written below
@@ -116,43 +144,65 @@ Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& opt) {
     int64_t lo = o * stride - pad, hi = lo + k;
     return std::pair<int64_t, int64_t>{lo < 0 ? 0 : lo, hi > limit ? limit : hi};
   };
+  std::vector<std::pair<int64_t, int64_t>> cols(static_cast<size_t>(p.OW));
+  for (int64_t ow = 0; ow < p.OW; ++ow) cols[ow] = window(ow, p.SW, p.PL, p.PW, p.W);
+  const int64_t WC = p.W * p.C, C = p.C;
   const float* xd = x.data();
   float* yd = y.data();
   // Output rows are independent: split across threads.
   parallel_for(p.N * p.OH, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, p.OW * p.C)),
                [&](int64_t r0, int64_t r1) {
+                 thread_local std::vector<float> row_sum;
+                 row_sum.resize(static_cast<size_t>(WC));
+                 float* t = row_sum.data();
                  for (int64_t r = r0; r < r1; ++r) {
                    const int64_t n = r / p.OH, oh = r % p.OH;
                    auto [h0, h1] = window(oh, p.SH, p.PT, p.PH, p.H);
-                   for (int64_t ow = 0; ow < p.OW; ++ow) {
-                     auto [w0, w1] = window(ow, p.SW, p.PL, p.PW, p.W);
-                     const float inv = 1.0f / static_cast<float>((h1 - h0) * (w1 - w0));
-                     float* dst = yd + (r * p.OW + ow) * p.C;
-                     std::fill(dst, dst + p.C, 0.0f);
-                     for (int64_t ih = h0; ih < h1; ++ih)
-                       for (int64_t iw = w0; iw < w1; ++iw)
-                         add_scaled(dst, xd + ((n * p.H + ih) * p.W + iw) * p.C, 1.0f, p.C);
-                     for (int64_t c = 0; c < p.C; ++c) dst[c] *= inv;
-                   }
+                   std::fill(t, t + WC, 0.0f);
+                   for (int64_t ih = h0; ih < h1; ++ih) add_scaled(t, xd + (n * p.H + ih) * WC, 1.0f, WC);
+                   with_channels(C, [&](auto channels) {
+                     const int64_t CC = channels;
+                     for (int64_t ow = 0; ow < p.OW; ++ow) {
+                       const auto [w0, w1] = cols[ow];
+                       const float inv = 1.0f / static_cast<float>((h1 - h0) * (w1 - w0));
+                       float* dst = yd + (r * p.OW + ow) * CC;
+                       const float* src = t + w0 * CC;
+                       for (int64_t c = 0; c < CC; ++c) dst[c] = src[c];
+                       for (int64_t iw = w0 + 1; iw < w1; ++iw) {
+                         src += CC;
+                         for (int64_t c = 0; c < CC; ++c) dst[c] += src[c];
+                       }
+                       for (int64_t c = 0; c < CC; ++c) dst[c] *= inv;
+                     }
+                   });
                  }
                });
-  record(y, "avg_pool2d", {x}, [x, p, window](const Tensor& out, const float* dy) {
+  record(y, "avg_pool2d", {x}, [x, p, window, cols](const Tensor& out, const float* dy) {
     float* dx = x.grad_data();
+    const int64_t WC = p.W * p.C, C = p.C;
     // Windows may overlap within an image, so threads take whole images.
     const int64_t per_image = out.numel() / std::max<int64_t>(1, p.N);
     parallel_for(p.N, std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, per_image)),
                  [&](int64_t n0, int64_t n1) {
+                   thread_local std::vector<float> row_grad;
+                   row_grad.resize(static_cast<size_t>(WC));
+                   float* t = row_grad.data();
                    for (int64_t n = n0; n < n1; ++n)
                      for (int64_t oh = 0; oh < p.OH; ++oh) {
                        auto [h0, h1] = window(oh, p.SH, p.PT, p.PH, p.H);
-                       for (int64_t ow = 0; ow < p.OW; ++ow) {
-                         auto [w0, w1] = window(ow, p.SW, p.PL, p.PW, p.W);
-                         const float inv = 1.0f / static_cast<float>((h1 - h0) * (w1 - w0));
-                         const float* g = dy + ((n * p.OH + oh) * p.OW + ow) * p.C;
-                         for (int64_t ih = h0; ih < h1; ++ih)
+                       // The row's gradient per input column, then into each window row.
+                       std::fill(t, t + WC, 0.0f);
+                       with_channels(C, [&](auto channels) {
+                         const int64_t CC = channels;
+                         for (int64_t ow = 0; ow < p.OW; ++ow) {
+                           const auto [w0, w1] = cols[ow];
+                           const float inv = 1.0f / static_cast<float>((h1 - h0) * (w1 - w0));
+                           const float* g = dy + ((n * p.OH + oh) * p.OW + ow) * CC;
                            for (int64_t iw = w0; iw < w1; ++iw)
-                             add_scaled(dx + ((n * p.H + ih) * p.W + iw) * p.C, g, inv, p.C);
-                       }
+                             for (int64_t c = 0; c < CC; ++c) t[iw * CC + c] += inv * g[c];
+                         }
+                       });
+                       for (int64_t ih = h0; ih < h1; ++ih) add_scaled(dx + (n * p.H + ih) * WC, t, 1.0f, WC);
                      }
                  });
   });
