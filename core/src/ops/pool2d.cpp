@@ -157,14 +157,15 @@ Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& opt) {
                  float* t = row_sum.data();
                  for (int64_t r = r0; r < r1; ++r) {
                    const int64_t n = r / p.OH, oh = r % p.OH;
-                   auto [h0, h1] = window(oh, p.SH, p.PT, p.PH, p.H);
+                   const auto [h0, h1] = window(oh, p.SH, p.PT, p.PH, p.H);
+                   const int64_t rows = h1 - h0;  // a plain local: clang 14 cannot capture bindings
                    std::fill(t, t + WC, 0.0f);
                    for (int64_t ih = h0; ih < h1; ++ih) add_scaled(t, xd + (n * p.H + ih) * WC, 1.0f, WC);
                    with_channels(C, [&](auto channels) {
                      const int64_t CC = channels;
                      for (int64_t ow = 0; ow < p.OW; ++ow) {
                        const auto [w0, w1] = cols[ow];
-                       const float inv = 1.0f / static_cast<float>((h1 - h0) * (w1 - w0));
+                       const float inv = 1.0f / static_cast<float>(rows * (w1 - w0));
                        float* dst = yd + (r * p.OW + ow) * CC;
                        const float* src = t + w0 * CC;
                        for (int64_t c = 0; c < CC; ++c) dst[c] = src[c];
@@ -189,14 +190,15 @@ Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& opt) {
                    float* t = row_grad.data();
                    for (int64_t n = n0; n < n1; ++n)
                      for (int64_t oh = 0; oh < p.OH; ++oh) {
-                       auto [h0, h1] = window(oh, p.SH, p.PT, p.PH, p.H);
+                       const auto [h0, h1] = window(oh, p.SH, p.PT, p.PH, p.H);
+                       const int64_t rows = h1 - h0;  // a plain local: clang 14 cannot capture bindings
                        // The row's gradient per input column, then into each window row.
                        std::fill(t, t + WC, 0.0f);
                        with_channels(C, [&](auto channels) {
                          const int64_t CC = channels;
                          for (int64_t ow = 0; ow < p.OW; ++ow) {
                            const auto [w0, w1] = cols[ow];
-                           const float inv = 1.0f / static_cast<float>((h1 - h0) * (w1 - w0));
+                           const float inv = 1.0f / static_cast<float>(rows * (w1 - w0));
                            const float* g = dy + ((n * p.OH + oh) * p.OW + ow) * CC;
                            for (int64_t iw = w0; iw < w1; ++iw)
                              for (int64_t c = 0; c < CC; ++c) t[iw * CC + c] += inv * g[c];
