@@ -48,9 +48,29 @@ void relu_mask(const float* __restrict y, const float* __restrict dy, float* __r
   }
 }
 
-void sum_rows_into(float* __restrict db, const float* __restrict dy, int64_t rows, int64_t cols) {
+void add_rows(float* __restrict sum, const float* __restrict dy, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) db[c] += dy[r * cols + c];
+    for (int64_t c = 0; c < cols; ++c) sum[c] += dy[r * cols + c];
+}
+
+// db += column sums of dy (rows, cols): fixed blocks of rows summed across
+// threads, then the blocks in order, so the result does not depend on the
+// thread count.
+void sum_rows_into(float* db, const float* dy, int64_t rows, int64_t cols) {
+  constexpr int64_t kBlockRows = 4096;
+  const int64_t blocks = (rows + kBlockRows - 1) / kBlockRows;
+  if (blocks <= 1) return add_rows(db, dy, rows, cols);
+  thread_local kernels::Scratch t_partial;
+  float* partial = t_partial.get(blocks * cols);
+  std::fill(partial, partial + blocks * cols, 0.0f);
+  parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t r0 = b * kBlockRows;
+      add_rows(partial + b * cols, dy + r0 * cols, std::min(kBlockRows, rows - r0), cols);
+    }
+  });
+  for (int64_t b = 0; b < blocks; ++b)
+    for (int64_t c = 0; c < cols; ++c) db[c] += partial[b * cols + c];
 }
 
 // Images per group: the im2col buffer stays under 16 MiB (at least 1 image).

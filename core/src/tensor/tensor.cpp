@@ -10,6 +10,7 @@
 #include "backend/backend.h"
 #include "cnn/error.h"
 #include "cnn/memory.h"
+#include "cnn/parallel.h"
 
 namespace cnn {
 
@@ -79,7 +80,12 @@ Storage::Storage(size_t n, bool zero, Device device) : n_(n), device_(device) {
                         " could not be allocated");
   }
   bytes_ = bytes;
-  if (zero) std::memset(data_, 0, bytes);
+  if (zero) {  // large gradients are cleared across threads
+    char* bytes_at = reinterpret_cast<char*>(data_);
+    parallel_for(static_cast<int64_t>(bytes), int64_t{1} << 18, [bytes_at](int64_t b, int64_t e) {
+      std::memset(bytes_at + b, 0, static_cast<size_t>(e - b));
+    });
+  }
 }
 
 Storage::~Storage() {
