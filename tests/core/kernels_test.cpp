@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -105,6 +106,35 @@ TEST(Gemm, ResultsDoNotDependOnTheThreadCount) {
   EXPECT_EQ(c1.to_vector(), c2.to_vector());
   kernels::gemm_reference(true, false, m, n, k, 1.0f, a.data(), m, b.data(), n, 0.0f, ref.data(), n);
   EXPECT_LT(test::rel_error(c1, ref), 1e-5);
+}
+
+TEST(Gemm, RowsMatchTheReferenceOverSegmentsOnEveryIsa) {
+  KernelSettings restore;
+  // A (M, segments * L) whose rows are scattered in memory, segment s of row
+  // i at rows[i] + s * stride: the tiles must read exactly those floats.
+  const int64_t shapes[][4] = {{1, 1, 1, 1},      {37, 16, 3, 9}, {130, 6, 2, 300},
+                               {250, 64, 3, 150}, {7, 100, 5, 7}, {600, 33, 1, 27}};
+  for (kernels::Isa isa : kernels::supported_isas()) {
+    kernels::set_isa(isa);
+    for (auto& s : shapes) {
+      const int64_t M = s[0], N = std::min(s[1], kernels::gemm_rows_max_n()), segs = s[2], L = s[3];
+      const int64_t stride = 2 * L + 3, K = segs * L;
+      Tensor pool = test::random_tensor({M * 7 + segs * stride + L}, 31);
+      std::vector<const float*> rows(M);
+      Tensor A({M, K});
+      for (int64_t i = 0; i < M; ++i) {
+        rows[i] = pool.data() + (i * 7) % (M * 7 + 1);
+        for (int64_t sg = 0; sg < segs; ++sg)
+          for (int64_t p = 0; p < L; ++p) A.data()[i * K + sg * L + p] = rows[i][sg * stride + p];
+      }
+      Tensor B = test::random_tensor({K, N}, 32), got({M, N}), want({M, N});
+      got.fill(std::numeric_limits<float>::quiet_NaN());  // overwritten, never read
+      kernels::gemm_rows(M, N, segs, L, rows.data(), stride, B.data(), N, got.data(), N);
+      kernels::gemm_reference(false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, want.data(), N);
+      EXPECT_LT(test::rel_error(got, want), 1e-5)
+          << kernels::isa_name(isa) << " " << M << "x" << N << " " << segs << "x" << L;
+    }
+  }
 }
 
 namespace {

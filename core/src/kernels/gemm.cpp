@@ -12,6 +12,7 @@
 #include "cnn/kernels/gemm.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #ifdef __SSE2__
 #include <xmmintrin.h>
@@ -282,6 +283,62 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
         run(0, blocks * groups);
     }
   }
+}
+
+int64_t gemm_rows_max_n() { return kDirectASlivers * active_kernels().nr; }
+
+// Goto's order with A read in place: B is packed whole (it is at most 8
+// slivers wide), then each task takes an MC block of rows and a group of
+// slivers, and runs every K block over it while that block of C stays in
+// cache.
+void gemm_rows(int64_t M, int64_t N, int64_t segments, int64_t L, const float* const* rows,
+               int64_t seg_stride, const float* B, int64_t ldb, float* C, int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  const int64_t K = segments * L;
+  if (K <= 0) return scale_c(M, N, 0.0f, C, ldc);
+  if (N > gemm_rows_max_n()) throw std::logic_error("gemm_rows: B is wider than the in-place tiles take");
+  const KernelTable& kt = active_kernels();
+  const bool narrow = N <= kt.narrow_nr;
+  const int64_t MR = narrow ? kt.narrow_mr : kt.mr, NR = narrow ? kt.narrow_nr : kt.nr;
+  const auto tile = narrow ? kt.gemm_tile_rows_narrow : kt.gemm_tile_rows;
+  const int64_t MC = MR * std::max<int64_t>(1, 120 / MR);
+  const bool threaded = M * N * K >= kParallelWork && num_threads() > 1;
+  const int64_t threads = threaded ? num_threads() : 1;
+  const int64_t slivers = (N + NR - 1) / NR;
+
+  thread_local Scratch b_scratch;
+  float* b_pack = b_scratch.get(K * slivers * NR);  // sliver s: (K, NR) at b_pack + s * K * NR
+  const auto pack = [&](int64_t s0, int64_t s1) { pack_b(false, B, ldb, 0, 0, K, N, NR, s0, s1, b_pack); };
+  if (threaded)
+    parallel_for(slivers, 1, pack);
+  else
+    pack(0, slivers);
+
+  const int64_t blocks = (M + MC - 1) / MC;
+  const int64_t groups = blocks >= 2 * threads ? 1 : std::min(slivers, (2 * threads + blocks - 1) / blocks);
+  const auto run = [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t block = t / groups, group = t % groups;
+      const int64_t i0 = block * MC, mc = std::min(MC, M - i0);
+      const int64_t s0 = group * slivers / groups, s1 = (group + 1) * slivers / groups;
+      for (int64_t seg = 0; seg < segments; ++seg)
+        for (int64_t p0 = 0; p0 < L; p0 += KC) {
+          const int64_t kc = std::min(KC, L - p0), k0 = seg * L + p0;
+          const bool overwrite = k0 == 0;
+          for (int64_t s = s0; s < s1; ++s) {
+            const float* bp = b_pack + (s * K + k0) * NR;
+            const int64_t j = s * NR, n = std::min(NR, N - j);
+            for (int64_t i = 0; i < mc; i += MR)
+              tile(kc, rows + i0 + i, seg * seg_stride + p0, bp, 1.0f, C + (i0 + i) * ldc + j, ldc,
+                   std::min(MR, mc - i), n, overwrite);
+          }
+        }
+    }
+  };
+  if (threaded)
+    parallel_for(blocks * groups, 1, run);
+  else
+    run(0, blocks * groups);
 }
 
 void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,

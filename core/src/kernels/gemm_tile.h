@@ -39,25 +39,12 @@ inline void gemm_tile_accumulate(int64_t kc, const float* a, const float* const*
   }
 }
 
-// lda == 0: a is a packed A sliver. lda > 0: a is A itself, row-major with
-// leading dimension lda (row r of the tile at a + r * lda): a GEMM whose B is
-// one sliver uses each A value once, so packing A would only add a pass over
-// it. Rows past m then repeat row 0, so no read leaves A (their results are
-// clipped away).
-template <class Arch, int MR, int NV>
-void gemm_tile_simd(int64_t kc, const float* a, int64_t lda, const float* b, float alpha, float* c,
-                    int64_t ldc, int64_t m, int64_t n, bool overwrite) {
-  using V = xsimd::batch<float, Arch>;
+// C[0:m, 0:n] (+)= alpha * acc, clipped to the real tile.
+template <class V, int MR, int NV>
+inline void gemm_tile_store(V (&acc)[MR][NV], float alpha, float* c, int64_t ldc, int64_t m, int64_t n,
+                            bool overwrite) {
   constexpr int W = static_cast<int>(V::size);
   constexpr int NR = NV * W;
-  V acc[MR][NV];
-  if (lda == 0) {
-    gemm_tile_accumulate<V, MR, NV, true>(kc, a, nullptr, b, acc);
-  } else {
-    const float* rows[MR];
-    for (int r = 0; r < MR; ++r) rows[r] = a + (r < m ? r : 0) * lda;
-    gemm_tile_accumulate<V, MR, NV, false>(kc, nullptr, rows, b, acc);
-  }
   const V va(alpha);
   if (m == MR && n == NR) {
 #pragma GCC unroll 32
@@ -78,6 +65,39 @@ void gemm_tile_simd(int64_t kc, const float* a, int64_t lda, const float* b, flo
   for (int64_t r = 0; r < m; ++r)
     for (int64_t j = 0; j < n; ++j)
       c[r * ldc + j] = alpha * tile[r * NR + j] + (overwrite ? 0.0f : c[r * ldc + j]);
+}
+
+// lda == 0: a is a packed A sliver. lda > 0: a is A itself, row-major with
+// leading dimension lda (row r of the tile at a + r * lda): a GEMM whose B is
+// one sliver uses each A value once, so packing A would only add a pass over
+// it. Rows past m then repeat row 0, so no read leaves A (their results are
+// clipped away).
+template <class Arch, int MR, int NV>
+void gemm_tile_simd(int64_t kc, const float* a, int64_t lda, const float* b, float alpha, float* c,
+                    int64_t ldc, int64_t m, int64_t n, bool overwrite) {
+  using V = xsimd::batch<float, Arch>;
+  V acc[MR][NV];
+  if (lda == 0) {
+    gemm_tile_accumulate<V, MR, NV, true>(kc, a, nullptr, b, acc);
+  } else {
+    const float* rows[MR];
+    for (int r = 0; r < MR; ++r) rows[r] = a + (r < m ? r : 0) * lda;
+    gemm_tile_accumulate<V, MR, NV, false>(kc, nullptr, rows, b, acc);
+  }
+  gemm_tile_store<V, MR, NV>(acc, alpha, c, ldc, m, n, overwrite);
+}
+
+// The same with A's rows anywhere: row r of the tile at rows[r] + offset (a
+// convolution's windows read straight from its input; see gemm_rows).
+template <class Arch, int MR, int NV>
+void gemm_tile_rows_simd(int64_t kc, const float* const* rows_in, int64_t offset, const float* b, float alpha,
+                         float* c, int64_t ldc, int64_t m, int64_t n, bool overwrite) {
+  using V = xsimd::batch<float, Arch>;
+  V acc[MR][NV];
+  const float* rows[MR];
+  for (int r = 0; r < MR; ++r) rows[r] = rows_in[r < m ? r : 0] + offset;
+  gemm_tile_accumulate<V, MR, NV, false>(kc, nullptr, rows, b, acc);
+  gemm_tile_store<V, MR, NV>(acc, alpha, c, ldc, m, n, overwrite);
 }
 
 // A register-only multiply-add loop: ACC independent accumulators hide the

@@ -51,6 +51,11 @@ struct KernelTable {
   int64_t narrow_mr, narrow_nr;
   void (*gemm_tile_narrow)(int64_t kc, const float* a, int64_t lda, const float* b, float alpha, float* c,
                            int64_t ldc, int64_t m, int64_t n, bool overwrite);
+  // Both tiles with A's rows given one by one: row r at rows[r] + offset
+  // (rows past m are not read).
+  using RowsTile = void (*)(int64_t kc, const float* const* rows, int64_t offset, const float* b, float alpha,
+                            float* c, int64_t ldc, int64_t m, int64_t n, bool overwrite);
+  RowsTile gemm_tile_rows, gemm_tile_rows_narrow;
   // Forward rows and filter-gradient rows of the single-channel direct conv.
   void (*conv_c1_forward)(const ConvC1Rows& a);
   void (*conv_c1_filter)(const ConvC1Grad& a);

@@ -24,6 +24,20 @@ void gemm_tile_scalar(int64_t kc, const float* a, int64_t lda, const float* b, f
     for (int64_t j = 0; j < n; ++j) c[r * ldc + j] = alpha * acc[r][j] + (overwrite ? 0.0f : c[r * ldc + j]);
 }
 
+void gemm_tile_rows_scalar(int64_t kc, const float* const* rows, int64_t offset, const float* b, float alpha,
+                           float* c, int64_t ldc, int64_t m, int64_t n, bool overwrite) {
+  float acc[MR][NR] = {};
+  for (int64_t p = 0; p < kc; ++p) {
+    for (int64_t r = 0; r < m; ++r) {
+      const float av = rows[r][offset + p];
+      for (int64_t j = 0; j < NR; ++j) acc[r][j] += av * b[j];
+    }
+    b += NR;
+  }
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t j = 0; j < n; ++j) c[r * ldc + j] = alpha * acc[r][j] + (overwrite ? 0.0f : c[r * ldc + j]);
+}
+
 // The direct conv's rows as plain loops over output values (the reference
 // the SIMD rows are tested against).
 void conv_c1_forward_scalar(const ConvC1Rows& a) {
@@ -68,6 +82,8 @@ const KernelTable kScalarKernels{Isa::Scalar,
                                  MR,
                                  NR,
                                  &gemm_tile_scalar,
+                                 &gemm_tile_rows_scalar,
+                                 &gemm_tile_rows_scalar,
                                  &conv_c1_forward_scalar,
                                  &conv_c1_filter_scalar,
                                  &peak_flops_scalar};

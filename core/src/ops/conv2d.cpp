@@ -12,6 +12,7 @@
 // (grayscale first layers) skip im2col for a direct kernel
 // (cnn/kernels/conv_c1.h), with the bias and ReLU fused into it.
 #include <algorithm>
+#include <vector>
 
 #include "cnn/autograd.h"
 #include "cnn/error.h"
@@ -91,6 +92,45 @@ void each_image(int64_t n0, int64_t gn, int64_t floats_per_image, const F& f) {
   });
 }
 
+// Whether a conv's forward product can read its windows in place (gemm_rows)
+// instead of lowering them with im2col: each window row must be contiguous
+// (no dilation along the width), and the filters few enough for the
+// in-place tiles.
+bool windows_in_place(const kernels::ConvGeometry& g, int64_t O) {
+  return g.DW == 1 && O <= kernels::gemm_rows_max_n();
+}
+
+// y (N, OH, OW, O) = the conv of x without bias, through gemm_rows: one row
+// pointer per output pixel into x, or into a zero-padded copy of x when the
+// windows reach past its edges.
+void conv_in_place(const kernels::ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* w,
+                   float* y) {
+  const int64_t C = g.C, P = g.OH * g.OW;
+  const int64_t Hp = std::max(g.PT + g.H, (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1);
+  const int64_t Wp = std::max(g.PL + g.W, (g.OW - 1) * g.SW + g.KW);
+  const float* src = x;
+  if (Hp != g.H || Wp != g.W) {  // padding, or windows past the bottom/right edge
+    thread_local kernels::Scratch t_padded;
+    float* padded = t_padded.get(N * Hp * Wp * C);
+    each_image(0, N, Hp * Wp * C, [&](int64_t n, int64_t) {
+      float* img = padded + n * Hp * Wp * C;
+      std::fill(img, img + Hp * Wp * C, 0.0f);
+      for (int64_t ih = 0; ih < g.H; ++ih)
+        std::copy(x + (n * g.H + ih) * g.W * C, x + (n * g.H + ih + 1) * g.W * C,
+                  img + ((ih + g.PT) * Wp + g.PL) * C);
+    });
+    src = padded;
+  }
+  thread_local std::vector<const float*> t_rows;
+  t_rows.resize(static_cast<size_t>(N * P));
+  const float** rows = t_rows.data();
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t oh = 0; oh < g.OH; ++oh)
+      for (int64_t ow = 0; ow < g.OW; ++ow)
+        rows[(n * g.OH + oh) * g.OW + ow] = src + ((n * Hp + oh * g.SH) * Wp + ow * g.SW) * C;
+  kernels::gemm_rows(N * P, O, g.KH, g.KW * C, rows, g.DH * Wp * C, w, O, y, O);
+}
+
 // The convolution, (N, OH, OW, O); checks the shapes. Without bias unless
 // `direct` (the single-channel kernel, which fuses the bias and opt.relu when
 // asked to with fuse_epilogue).
@@ -117,6 +157,8 @@ ConvForward conv_forward(const Tensor& x, const Tensor& w, const Tensor& b, cons
                              fuse_epilogue && opt.relu, y.data());
   } else if (pointwise) {
     kernels::gemm(false, false, N * P, O, C, 1.0f, x.data(), C, w.data(), O, 0.0f, y.data(), O);
+  } else if (!(keep_col && group_size(N, P, KKC) >= N) && windows_in_place(g, O)) {
+    conv_in_place(g, N, O, x.data(), w.data(), y.data());
   } else {
     const int64_t G = group_size(N, P, KKC), HWC = H * W * C;
     // A batch whose im2col fits one group (small convs, e.g. LeNet's) keeps

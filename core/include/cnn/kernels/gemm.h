@@ -11,6 +11,15 @@ namespace cnn::kernels {
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
+// C(M, N) = sum over s < segments of A_s (M, L) * B[s*L : (s+1)*L, :], where
+// row i of A_s is the L contiguous floats at rows[i] + s * seg_stride; C is
+// overwritten. This is a convolution's im2col product read straight from its
+// (padded) input, one kernel row per segment, so the windows are never
+// copied out. N must be at most gemm_rows_max_n(): the tiles read A in place.
+void gemm_rows(int64_t M, int64_t N, int64_t segments, int64_t L, const float* const* rows,
+               int64_t seg_stride, const float* B, int64_t ldb, float* C, int64_t ldc);
+int64_t gemm_rows_max_n();
+
 // Plain triple loop with double accumulation: the reference the tests (and any
 // faster kernel) are checked against.
 void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
