@@ -2,7 +2,9 @@
 // ConvC1Grad in kernels/kernel_table.h), written once over xsimd and compiled
 // per ISA like the GEMM tile. A row is cut into chunks of up to MAXV vectors
 // whose accumulators stay in registers across every tap; each tap is then
-// one load of the expanded input and one of the tiled weights per vector.
+// one load of the expanded input per vector, plus one load of the tiled
+// weights (forward) or of dy (filter gradient) per vector for two output
+// rows or two taps.
 #pragma once
 
 #include <algorithm>
@@ -16,81 +18,114 @@
 namespace cnn::kernels {
 namespace {
 
-template <class V, int NV>
+// R output rows at once: each weight vector loaded serves all R rows.
+template <class V, int NV, int R>
 void c1_forward_chunk(const ConvC1Rows& a, const float* xrow, float* yrow, int64_t f0) {
   constexpr int64_t W = V::size;
-  V acc[NV];
+  V acc[R][NV];
 #pragma GCC unroll 16
-  for (int v = 0; v < NV; ++v) acc[v] = V::load_aligned(a.br + f0 + v * W);
+  for (int v = 0; v < NV; ++v) {
+    const V bias = V::load_aligned(a.br + f0 + v * W);
+#pragma GCC unroll 2
+    for (int i = 0; i < R; ++i) acc[i][v] = bias;
+  }
   for (int64_t kh = 0; kh < a.kh; ++kh) {
     const float* src = xrow + kh * a.xs + f0;
     const float* wt = a.wr + kh * a.kw * a.rl + f0;
     for (int64_t kw = 0; kw < a.kw; ++kw, src += a.o, wt += a.rl) {
 #pragma GCC unroll 16
-      for (int v = 0; v < NV; ++v)
-        acc[v] = xsimd::fma(V::load_unaligned(src + v * W), V::load_aligned(wt + v * W), acc[v]);
+      for (int v = 0; v < NV; ++v) {
+        const V wv = V::load_aligned(wt + v * W);
+#pragma GCC unroll 2
+        for (int i = 0; i < R; ++i)
+          acc[i][v] = xsimd::fma(V::load_unaligned(src + i * a.xs + v * W), wv, acc[i][v]);
+      }
     }
   }
   if (a.relu) {  // v < 0 ? 0 : v, so NaN stays NaN as in the other ReLUs
     const V zero(0.0f);
+#pragma GCC unroll 2
+    for (int i = 0; i < R; ++i)
 #pragma GCC unroll 16
-    for (int v = 0; v < NV; ++v) acc[v] = xsimd::select(acc[v] < zero, zero, acc[v]);
+      for (int v = 0; v < NV; ++v) acc[i][v] = xsimd::select(acc[i][v] < zero, zero, acc[i][v]);
   }
   // The row's last vector may run past len: it goes through a buffer so no
   // write leaves the row (the next row may belong to another thread).
   const int64_t whole = std::min<int64_t>(NV, (a.len - f0) / W);
+  for (int i = 0; i < R; ++i) {
+    float* out = yrow + i * a.len + f0;
 #pragma GCC unroll 16
-  for (int v = 0; v < NV; ++v)
-    if (v < whole) acc[v].store_unaligned(yrow + f0 + v * W);
-  if (whole < NV) {
-    alignas(64) float tail[W];
-    acc[whole].store_aligned(tail);
-    std::copy(tail, tail + (a.len - f0 - whole * W), yrow + f0 + whole * W);
+    for (int v = 0; v < NV; ++v)
+      if (v < whole) acc[i][v].store_unaligned(out + v * W);
+    if (whole < NV) {
+      alignas(64) float tail[W];
+      acc[i][whole].store_aligned(tail);
+      std::copy(tail, tail + (a.len - f0 - whole * W), out + whole * W);
+    }
   }
+}
+
+// KB taps of one kernel row at once: each dy vector loaded serves all KB.
+template <class V, int NV, int KB>
+void c1_filter_taps(const ConvC1Grad& a, int64_t f0, int64_t kh, int64_t kw) {
+  constexpr int64_t W = V::size;
+  float* g = a.g + (kh * a.kw + kw) * a.rl + f0;
+  V acc[KB][NV];
+#pragma GCC unroll 2
+  for (int k = 0; k < KB; ++k)
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) acc[k][v] = V::load_aligned(g + k * a.rl + v * W);
+  const float* src = a.xe + kh * a.xs + kw * a.o + f0;
+  const float* d = a.dy + f0;
+  for (int64_t r = 0; r < a.rows; ++r, src += a.xs, d += a.rl) {
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) {
+      const V dv = V::load_aligned(d + v * W);
+#pragma GCC unroll 2
+      for (int k = 0; k < KB; ++k)
+        acc[k][v] = xsimd::fma(V::load_unaligned(src + k * a.o + v * W), dv, acc[k][v]);
+    }
+  }
+#pragma GCC unroll 2
+  for (int k = 0; k < KB; ++k)
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) acc[k][v].store_aligned(g + k * a.rl + v * W);
 }
 
 template <class V, int NV>
 void c1_filter_chunk(const ConvC1Grad& a, int64_t f0) {
-  constexpr int64_t W = V::size;
-  for (int64_t kh = 0; kh < a.kh; ++kh)
-    for (int64_t kw = 0; kw < a.kw; ++kw) {
-      float* g = a.g + (kh * a.kw + kw) * a.rl + f0;
-      V acc[NV];
-#pragma GCC unroll 16
-      for (int v = 0; v < NV; ++v) acc[v] = V::load_aligned(g + v * W);
-      const float* src = a.xe + kh * a.xs + kw * a.o + f0;
-      const float* d = a.dy + f0;
-      for (int64_t r = 0; r < a.rows; ++r, src += a.xs, d += a.rl) {
-#pragma GCC unroll 16
-        for (int v = 0; v < NV; ++v)
-          acc[v] = xsimd::fma(V::load_unaligned(src + v * W), V::load_aligned(d + v * W), acc[v]);
-      }
-#pragma GCC unroll 16
-      for (int v = 0; v < NV; ++v) acc[v].store_aligned(g + v * W);
-    }
+  for (int64_t kh = 0; kh < a.kh; ++kh) {
+    int64_t kw = 0;
+    for (; kw + 2 <= a.kw; kw += 2) c1_filter_taps<V, NV, 2>(a, f0, kh, kw);
+    if (kw < a.kw) c1_filter_taps<V, NV, 1>(a, f0, kh, kw);
+  }
 }
 
 // Chunk kernels for 1..MAXV vectors, so a row's last chunk keeps its
 // accumulators in registers too.
-template <class V, int MAXV, int... I>
+template <class V, int MAXV, int R, int... I>
 constexpr auto c1_forward_table(std::integer_sequence<int, I...>) {
   return std::array<void (*)(const ConvC1Rows&, const float*, float*, int64_t), MAXV>{
-      &c1_forward_chunk<V, I + 1>...};
+      &c1_forward_chunk<V, I + 1, R>...};
 }
 template <class V, int MAXV, int... I>
 constexpr auto c1_filter_table(std::integer_sequence<int, I...>) {
   return std::array<void (*)(const ConvC1Grad&, int64_t), MAXV>{&c1_filter_chunk<V, I + 1>...};
 }
 
+// Rows in pairs (MAXV vectors per row and chunk), then a last odd row.
 template <class Arch, int MAXV>
 void conv_c1_forward_simd(const ConvC1Rows& a) {
   using V = xsimd::batch<float, Arch>;
   constexpr int64_t W = V::size;
-  static constexpr auto chunk = c1_forward_table<V, MAXV>(std::make_integer_sequence<int, MAXV>{});
+  static constexpr auto pair = c1_forward_table<V, MAXV, 2>(std::make_integer_sequence<int, MAXV>{});
+  static constexpr auto single = c1_forward_table<V, MAXV, 1>(std::make_integer_sequence<int, MAXV>{});
   const int64_t vectors = (a.len + W - 1) / W;
-  for (int64_t r = 0; r < a.rows; ++r)
+  for (int64_t r = 0; r < a.rows; r += 2) {
+    const auto& chunk = r + 1 < a.rows ? pair : single;
     for (int64_t v0 = 0; v0 < vectors; v0 += MAXV)
       chunk[std::min<int64_t>(MAXV, vectors - v0) - 1](a, a.xe + r * a.xs, a.y + r * a.len, v0 * W);
+  }
 }
 
 template <class Arch, int MAXV>
