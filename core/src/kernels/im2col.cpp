@@ -10,9 +10,12 @@ namespace cnn::kernels {
 
 namespace {
 
-// Runs are short (KW * C: 5 floats for LeNet's first conv), so the loops stay
-// inline: GCC would otherwise turn them into memcpy/memset calls.
-#if defined(__GNUC__) && !defined(__clang__)
+// Runs are short (KW * C: 30 floats for LeNet's second conv), so the loops
+// stay inline: compilers would otherwise turn them into memcpy/memset calls,
+// which in wasm are calls into a byte-copying libc routine.
+#if defined(__clang__)
+#define CNN_INLINE_LOOPS __attribute__((no_builtin))
+#elif defined(__GNUC__)
 #define CNN_INLINE_LOOPS __attribute__((optimize("no-tree-loop-distribute-patterns")))
 #else
 #define CNN_INLINE_LOOPS
@@ -32,11 +35,11 @@ CNN_INLINE_LOOPS inline void add_run(float* __restrict dst, const float* __restr
 // unrolled moves instead of a loop with a run-time trip count.
 using RunFn = void (*)(float* __restrict, const float* __restrict);
 template <int N>
-void copy_n(float* __restrict dst, const float* __restrict src) {
+CNN_INLINE_LOOPS void copy_n(float* __restrict dst, const float* __restrict src) {
   for (int i = 0; i < N; ++i) dst[i] = src[i];
 }
 template <int N>
-void add_n(float* __restrict dst, const float* __restrict src) {
+CNN_INLINE_LOOPS void add_n(float* __restrict dst, const float* __restrict src) {
   for (int i = 0; i < N; ++i) dst[i] += src[i];
 }
 constexpr int kMaxFixedRun = 32;
