@@ -226,6 +226,10 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   // read A where it lies instead of packing it first (the packing pass cost
   // more than it saved: +30% on ResNet50's 3x3 convs with 64 filters).
   const bool direct_a = !trans_a && N <= kDirectASlivers * NR;
+  // The same for A^T where the ISA's tiles gain from it: its rows are already
+  // the packed layout, so whole slivers are read in place; a last partial
+  // sliver is still packed, so no read leaves A.
+  const bool direct_at = trans_a && kt.trans_a_in_place && N <= kDirectASlivers * NR;
   const bool threaded = M * N * K >= kParallelWork && num_threads() > 1;
   const int64_t threads = threaded ? num_threads() : 1;
 
@@ -258,8 +262,10 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
         for (int64_t t = t0; t < t1; ++t) {
           const int64_t block = t / groups, group = t % groups;
           const int64_t i0 = block * MC, mc = std::min(MC, M - i0);
+          const int64_t whole = direct_at ? mc / MR * MR : 0;  // rows read in place
           if (!direct_a && packed != block) {
-            pack_a(trans_a, A, lda, i0, p0, mc, kc, MR, a_pack);
+            if (whole < mc)
+              pack_a(trans_a, A, lda, i0 + whole, p0, mc - whole, kc, MR, a_pack + (whole / MR) * kc * MR);
             packed = block;
           }
           const int64_t s0 = group * slivers / groups, s1 = (group + 1) * slivers / groups;
@@ -271,6 +277,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
               const int64_t m = std::min(MR, mc - i), n = std::min(NR, nc - j);
               if (direct_a)
                 tile(kc, A + (i0 + i) * lda + p0, lda, bp, alpha, c, ldc, m, n, overwrite);
+              else if (i < whole)
+                tile(kc, A + p0 * lda + i0 + i, -lda, bp, alpha, c, ldc, m, n, overwrite);
               else
                 tile(kc, a_pack + (i / MR) * kc * MR, 0, bp, alpha, c, ldc, m, n, overwrite);
             }

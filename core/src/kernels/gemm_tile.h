@@ -13,11 +13,12 @@ namespace cnn::kernels {
 // flags, so the linker can never pick an AVX2 copy for the SSE4.1 table.
 namespace {
 
-// acc(MR, NR) over kc steps. With Packed, A is a packed sliver (step p's MR
-// values at a + p * MR); otherwise row r is at rows[r], its kc values contiguous.
+// acc(MR, NR) over kc steps. With Packed, step p's MR values of A are at
+// a + p * a_step (a packed sliver, or A^T read in place); otherwise row r is
+// at rows[r], its kc values contiguous.
 template <class V, int MR, int NV, bool Packed>
 inline void gemm_tile_accumulate(int64_t kc, const float* a, const float* const* rows, const float* b,
-                                 V (&acc)[MR][NV]) {
+                                 V (&acc)[MR][NV], int64_t a_step = MR) {
   constexpr int W = static_cast<int>(V::size);
   constexpr int NR = NV * W;
 #pragma GCC unroll 32
@@ -34,7 +35,7 @@ inline void gemm_tile_accumulate(int64_t kc, const float* a, const float* const*
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[r][v] = xsimd::fma(av, bv[v], acc[r][v]);
     }
-    if (Packed) a += MR;
+    if (Packed) a += a_step;
     b += NR;
   }
 }
@@ -71,14 +72,15 @@ inline void gemm_tile_store(V (&acc)[MR][NV], float alpha, float* c, int64_t ldc
 // leading dimension lda (row r of the tile at a + r * lda): a GEMM whose B is
 // one sliver uses each A value once, so packing A would only add a pass over
 // it. Rows past m then repeat row 0, so no read leaves A (their results are
-// clipped away).
+// clipped away). lda < 0: a is A^T in place, step p's MR values at a + p *
+// (-lda), already the packed layout (the caller passes only whole slivers).
 template <class Arch, int MR, int NV>
 void gemm_tile_simd(int64_t kc, const float* a, int64_t lda, const float* b, float alpha, float* c,
                     int64_t ldc, int64_t m, int64_t n, bool overwrite) {
   using V = xsimd::batch<float, Arch>;
   V acc[MR][NV];
-  if (lda == 0) {
-    gemm_tile_accumulate<V, MR, NV, true>(kc, a, nullptr, b, acc);
+  if (lda <= 0) {
+    gemm_tile_accumulate<V, MR, NV, true>(kc, a, nullptr, b, acc, lda == 0 ? MR : -lda);
   } else {
     const float* rows[MR];
     for (int r = 0; r < MR; ++r) rows[r] = a + (r < m ? r : 0) * lda;

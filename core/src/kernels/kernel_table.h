@@ -37,11 +37,17 @@ struct ConvC1Grad {
 
 struct KernelTable {
   Isa isa;
+  // Whether the tiles read a transposed A (a filter gradient's columns) in
+  // place when B is narrow, instead of packing it: a win where packing is
+  // expensive (SIMD128 in V8: 5-float slivers); the x86 tiles measured no
+  // gain, so they keep packing.
+  bool trans_a_in_place;
   // GEMM register tile: MR rows of packed A by NR columns of packed B.
   int64_t mr, nr;
   // acc(MR, NR) = sum over kc of a(p, 0:MR)^T b(p, 0:NR), from panels packed
   // as (kc, MR) and (kc, NR) slivers (b 64-byte aligned) -- or, with lda > 0,
-  // from A unpacked (row r at a + r * lda; rows past m are not read); then
+  // from A unpacked (row r at a + r * lda; rows past m are not read), or with
+  // lda < 0 from A^T in place (step p's MR values at a + p * -lda); then
   // C[0:m, 0:n] += alpha * acc (= alpha * acc with overwrite, which ignores
   // what C held), clipped to the real tile (m <= MR, n <= NR).
   void (*gemm_tile)(int64_t kc, const float* a, int64_t lda, const float* b, float alpha, float* c,

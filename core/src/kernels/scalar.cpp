@@ -14,8 +14,9 @@ void gemm_tile_scalar(int64_t kc, const float* a, int64_t lda, const float* b, f
   float acc[MR][NR] = {};
   for (int64_t p = 0; p < kc; ++p) {
     for (int64_t r = 0; r < MR; ++r) {
-      // Packed (lda 0) or straight from row-major A; rows past m read row 0.
-      const float av = lda == 0 ? a[p * MR + r] : a[(r < m ? r : 0) * lda + p];
+      // Packed (lda 0), A^T in place (lda < 0, whole slivers only) or
+      // straight from row-major A (rows past m read row 0).
+      const float av = lda == 0 ? a[p * MR + r] : lda < 0 ? a[p * -lda + r] : a[(r < m ? r : 0) * lda + p];
       for (int64_t j = 0; j < NR; ++j) acc[r][j] += av * b[j];
     }
     b += NR;
@@ -76,6 +77,7 @@ double peak_flops_scalar(int64_t iterations, float* sink) {
 }  // namespace
 
 const KernelTable kScalarKernels{Isa::Scalar,
+                                 false,
                                  MR,
                                  NR,
                                  &gemm_tile_scalar,
