@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "cnn/autograd.h"
+#include "cnn/kernels/isa.h"
 #include "cnn/ops.h"
 #include "cnn/rng.h"
 #include "test_util.h"
@@ -69,6 +70,21 @@ TEST(GradCheck, Conv2DAllPaddingsAndStrides) {
     const Tensor lowered = ops::conv2d(x, w, b, o);
     NoGradGuard no_grad;
     EXPECT_LT(test::rel_error(ops::conv2d(x, w, b, o), lowered), 1e-6) << "case " << k++;
+  }
+  // The same for the SIMD128 kernels' Winograd path (3x3, stride 1, 16+ channels).
+  {
+    const kernels::Isa isa = kernels::active_isa();
+    for (kernels::Isa s : kernels::supported_isas())
+      if (s == kernels::Isa::SSE41) kernels::set_isa(s);
+    ops::Conv2DOptions o;
+    o.padding = ops::Padding::Same;
+    const Tensor x = param({2, 7, 6, 16}, 80), w = param({3, 3, 16, 20}, 81, 0.5f), b = param({20}, 82);
+    const Tensor lowered = ops::conv2d(x, w, b, o);
+    {
+      NoGradGuard no_grad;
+      EXPECT_LT(test::rel_error(ops::conv2d(x, w, b, o), lowered), 1e-5);
+    }
+    kernels::set_isa(isa);
   }
   k = 0;
   for (const ConvCase& c : cases) {

@@ -14,6 +14,7 @@
 #include "cnn/kernels/gemm.h"
 #include "cnn/kernels/im2col.h"
 #include "cnn/kernels/isa.h"
+#include "cnn/kernels/winograd.h"
 #include "cnn/parallel.h"
 #include "test_util.h"
 
@@ -223,6 +224,39 @@ TEST(ConvC1, ResultsDoNotDependOnTheThreadCountAndOtherShapesAreLeftToIm2col) {
   strided.SW = 2, two_channels.C = 2, dilated.DH = 2;
   for (const kernels::ConvGeometry& other : {strided, two_channels, dilated})
     EXPECT_FALSE(kernels::conv_c1_applies(other, 6));
+}
+
+TEST(Winograd, MatchesIm2colAndTheReferenceGemm) {
+  KernelSettings restore;
+  struct Case {
+    int64_t N, H, W, C, O, PT, PB, PL, PR;
+  };
+  // 'same' and 'valid', odd outputs (tiles that cross the edge), channel and
+  // filter counts that are not multiples of a vector, one 3x3 output.
+  const Case cases[] = {{2, 5, 7, 16, 16, 1, 1, 1, 1},
+                        {1, 8, 8, 17, 33, 0, 0, 0, 0},
+                        {3, 6, 5, 20, 18, 1, 1, 1, 1},
+                        {1, 3, 3, 16, 16, 1, 1, 1, 1},
+                        {2, 10, 9, 32, 64, 0, 0, 0, 0}};
+  for (kernels::Isa isa : kernels::supported_isas()) {
+    kernels::set_isa(isa);
+    for (const Case& c : cases) {
+      const kernels::ConvGeometry g{c.H, c.W, c.C, 3,    3,   c.H + c.PT + c.PB - 2, c.W + c.PL + c.PR - 2, 1,
+                                    1,   1,   1,   c.PT, c.PL};
+      const int64_t P = g.OH * g.OW, K = 9 * c.C;
+      Tensor x = test::random_tensor({c.N, c.H, c.W, c.C}, 41), w = test::random_tensor({3, 3, c.C, c.O}, 42);
+      Tensor col({c.N * P, K}), want({c.N, g.OH, g.OW, c.O}), got({c.N, g.OH, g.OW, c.O});
+      for (int64_t n = 0; n < c.N; ++n)
+        kernels::im2col(g, x.data() + n * c.H * c.W * c.C, col.data() + n * P * K);
+      kernels::gemm_reference(false, false, c.N * P, c.O, K, 1.0f, col.data(), K, w.data(), c.O, 0.0f,
+                              want.data(), c.O);
+      got.fill(std::numeric_limits<float>::quiet_NaN());  // every output written
+      kernels::conv3x3_winograd(g, c.N, c.O, x.data(), w.data(), got.data());
+      EXPECT_LT(test::rel_error(got, want), 1e-5) << kernels::isa_name(isa) << " case " << (&c - cases);
+      // Only the SIMD128 table turns it on (see kernels/kernel_table.h).
+      EXPECT_EQ(kernels::winograd_applies(g, c.O), isa == kernels::Isa::SSE41);
+    }
+  }
 }
 
 TEST(Parallel, CoversEveryIndexOnceAndNestsSerially) {

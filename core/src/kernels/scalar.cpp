@@ -78,6 +78,7 @@ double peak_flops_scalar(int64_t iterations, float* sink) {
 
 const KernelTable kScalarKernels{Isa::Scalar,
                                  false,
+                                 false,
                                  MR,
                                  NR,
                                  &gemm_tile_scalar,

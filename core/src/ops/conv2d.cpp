@@ -19,6 +19,7 @@
 #include "cnn/kernels/conv_c1.h"
 #include "cnn/kernels/gemm.h"
 #include "cnn/kernels/im2col.h"
+#include "cnn/kernels/winograd.h"
 #include "cnn/ops.h"
 #include "cnn/parallel.h"
 #include "kernels/scratch.h"
@@ -142,8 +143,11 @@ struct ConvForward {
   bool pointwise, direct;
 };
 
+// keep_col: a backward pass will want the im2col columns. exact: gradients
+// will flow through this conv, so its forward must be the exact sums they
+// are taken through (no Winograd).
 ConvForward conv_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOptions& opt,
-                         bool keep_col = false, bool fuse_epilogue = false) {
+                         bool keep_col = false, bool fuse_epilogue = false, bool exact = false) {
   const ConvShape cs = conv_shape(x, w, b, opt);
   const kernels::ConvGeometry& g = cs.g;
   const int64_t N = cs.N, O = cs.O, C = g.C, H = g.H, W = g.W, P = cs.P, KKC = cs.KKC;
@@ -157,6 +161,8 @@ ConvForward conv_forward(const Tensor& x, const Tensor& w, const Tensor& b, cons
                              fuse_epilogue && opt.relu, y.data());
   } else if (pointwise) {
     kernels::gemm(false, false, N * P, O, C, 1.0f, x.data(), C, w.data(), O, 0.0f, y.data(), O);
+  } else if (!exact && kernels::winograd_applies(g, O)) {
+    kernels::conv3x3_winograd(g, N, O, x.data(), w.data(), y.data());
   } else if (!(keep_col && group_size(N, P, KKC) >= N) && windows_in_place(g, O)) {
     conv_in_place(g, N, O, x.data(), w.data(), y.data());
   } else {
@@ -179,7 +185,8 @@ ConvForward conv_forward(const Tensor& x, const Tensor& w, const Tensor& b, cons
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOptions& opt) {
-  const ConvForward f = conv_forward(x, w, b, opt, grad_enabled() && w.requires_grad(), true);
+  const ConvForward f =
+      conv_forward(x, w, b, opt, grad_enabled() && w.requires_grad(), true, any_requires_grad({x, w, b}));
   Tensor y = f.y;
   const Tensor kept_col = f.col;
   const kernels::ConvGeometry g = f.g;

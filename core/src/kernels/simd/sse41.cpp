@@ -11,6 +11,7 @@ namespace cnn::kernels {
 
 const KernelTable kSse41Kernels{Isa::SSE41,
                                 true,
+                                true,
                                 5,
                                 8,
                                 &gemm_tile_simd<xsimd::sse4_1, 5, 2>,

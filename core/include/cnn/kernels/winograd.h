@@ -1,0 +1,23 @@
+// Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions (all of ResNet50's 3x3
+// convs): each 2x2 output tile costs 16 multiplies per channel pair instead of
+// 36, as 16 GEMMs over transformed 4x4 input tiles. Inference only: the
+// transforms round differently from im2col (about 1e-6 relative), so training
+// keeps the exact path its gradients are taken through.
+#pragma once
+
+#include <cstdint>
+
+#include "cnn/kernels/im2col.h"
+
+namespace cnn::kernels {
+
+// Whether the Winograd path takes this conv: the active ISA uses it (SIMD128,
+// where GEMMs are slow enough for the transforms to pay; AVX2/AVX-512 tiles
+// measured no overall gain), 3x3, stride 1, no dilation, and enough channels
+// and filters.
+bool winograd_applies(const ConvGeometry& g, int64_t O);
+
+// y (N, OH, OW, O) = conv(x (N, H, W, C), w (3, 3, C, O)), without bias.
+void conv3x3_winograd(const ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* w, float* y);
+
+}  // namespace cnn::kernels
