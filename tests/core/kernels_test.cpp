@@ -224,6 +224,13 @@ TEST(ConvC1, ResultsDoNotDependOnTheThreadCountAndOtherShapesAreLeftToIm2col) {
   strided.SW = 2, two_channels.C = 2, dilated.DH = 2;
   for (const kernels::ConvGeometry& other : {strided, two_channels, dilated})
     EXPECT_FALSE(kernels::conv_c1_applies(other, 6));
+  // An empty batch writes nothing and adds nothing to the gradients.
+  Tensor gw = Tensor::zeros({5, 5, 1, 6}), gb = Tensor::zeros({6});
+  kernels::conv_c1_forward(g, 0, 6, x.data(), w.data(), nullptr, true, nullptr);
+  kernels::conv_c1_backward_filter(g, 0, 6, x.data(), dy.data(), nullptr, gw.data(), gb.data());
+  kernels::conv3x3_winograd({28, 28, 16, 3, 3, 28, 28, 1, 1, 1, 1, 1, 1}, 0, 16, x.data(), w.data(), nullptr);
+  EXPECT_EQ(gw.to_vector(), std::vector<float>(150, 0.0f));
+  EXPECT_EQ(gb.to_vector(), std::vector<float>(6, 0.0f));
 }
 
 TEST(Winograd, MatchesIm2colAndTheReferenceGemm) {

@@ -97,6 +97,7 @@ bool conv_c1_applies(const ConvGeometry& g, int64_t O) {
 
 void conv_c1_forward(const ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* w,
                      const float* b, bool relu, float* y) {
+  if (N <= 0) return;
   const Layout L(g, O);
   thread_local Scratch weights;  // read by the pool's threads while this call waits
   float* wr = weights.get((L.taps + 1) * L.rl);
@@ -118,6 +119,7 @@ void conv_c1_forward(const ConvGeometry& g, int64_t N, int64_t O, const float* x
 
 void conv_c1_backward_filter(const ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* dy,
                              const float* y, float* dw, float* db) {
+  if (N <= 0) return;  // an empty batch adds nothing
   const Layout L(g, O);
   const int64_t parts = (N + kImagesPerPart - 1) / kImagesPerPart;
   const int64_t part_floats = (L.taps + 1) * L.rl;  // weight rows, then the bias row

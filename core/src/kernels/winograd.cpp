@@ -126,6 +126,7 @@ bool winograd_applies(const ConvGeometry& g, int64_t O) {
 
 void conv3x3_winograd(const ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* w, float* y) {
   const int64_t C = g.C, TH = (g.OH + 1) / 2, TW = (g.OW + 1) / 2, tiles = N * TH * TW;
+  if (tiles <= 0) return;
   thread_local Scratch u_scratch, p_scratch, v_scratch, m_scratch;
   float* U = u_scratch.get(16 * C * O);
   transform_filters(w, C, O, U);
