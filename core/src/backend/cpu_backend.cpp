@@ -1,5 +1,6 @@
 // The CPU backend's table: the threaded SIMD ops of src/ops and plain
 // host memory.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -7,6 +8,7 @@
 #include "cnn/autograd.h"
 #include "cnn/error.h"
 #include "cnn/memory.h"
+#include "cnn/parallel.h"
 #include "ops/cpu_ops.h"
 
 namespace cnn::backend {
@@ -27,8 +29,9 @@ float* cpu_allocate(size_t bytes) {
 }
 void cpu_release(float* p, size_t) { std::free(p); }
 void cpu_copy(float* dst, const float* src, size_t n) { std::memcpy(dst, src, n * sizeof(float)); }
+// Large buffers (a batch's gradients) are filled across threads.
 void cpu_fill(float* p, size_t n, float v) {
-  for (size_t i = 0; i < n; ++i) p[i] = v;
+  parallel_elementwise(static_cast<int64_t>(n), [p, v](int64_t b, int64_t e) { std::fill(p + b, p + e, v); });
 }
 
 }  // namespace

@@ -12,12 +12,12 @@
 #include "cnn/kernels/gemm.h"
 
 #include <algorithm>
-#include <stdexcept>
 
 #ifdef __SSE2__
 #include <xmmintrin.h>
 #endif
 
+#include "cnn/error.h"
 #include "cnn/parallel.h"
 #include "kernels/kernel_table.h"
 #include "kernels/scratch.h"
@@ -304,7 +304,9 @@ void gemm_rows(int64_t M, int64_t N, int64_t segments, int64_t L, const float* c
   if (M <= 0 || N <= 0) return;
   const int64_t K = segments * L;
   if (K <= 0) return scale_c(M, N, 0.0f, C, ldc);
-  if (N > gemm_rows_max_n()) throw std::logic_error("gemm_rows: B is wider than the in-place tiles take");
+  if (N > gemm_rows_max_n())
+    throw ValueError(str_cat("gemm_rows: B has ", N, " columns, more than the ", gemm_rows_max_n(),
+                             " the in-place tiles take"));
   const KernelTable& kt = active_kernels();
   const bool narrow = N <= kt.narrow_nr;
   const int64_t MR = narrow ? kt.narrow_mr : kt.mr, NR = narrow ? kt.narrow_nr : kt.nr;

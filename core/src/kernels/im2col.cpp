@@ -131,4 +131,20 @@ void col2im_add(const ConvGeometry& g, const float* col, float* image) {
     }
 }
 
+void pad_image(const float* image, int64_t H, int64_t W, int64_t C, int64_t top, int64_t left, int64_t Hp,
+               int64_t Wp, float* out) {
+  const int64_t rs = Wp * C, lo = std::clamp<int64_t>(left, 0, Wp), hi = std::clamp(left + W, lo, Wp);
+  for (int64_t r = 0; r < Hp; ++r) {
+    float* row = out + r * rs;
+    const int64_t ih = r - top;
+    if (ih < 0 || ih >= H) {
+      std::fill(row, row + rs, 0.0f);
+      continue;
+    }
+    std::fill(row, row + lo * C, 0.0f);
+    std::copy(image + ih * W * C, image + ih * W * C + (hi - lo) * C, row + lo * C);
+    std::fill(row + hi * C, row + rs, 0.0f);
+  }
+}
+
 }  // namespace cnn::kernels

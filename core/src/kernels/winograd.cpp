@@ -14,6 +14,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "cnn/kernels/gemm.h"
+#include "cnn/kernels/im2col.h"
 #include "cnn/parallel.h"
 #include "kernels/kernel_table.h"
 #include "kernels/scratch.h"
@@ -134,21 +135,8 @@ void conv3x3_winograd(const ConvGeometry& g, int64_t N, int64_t O, const float* 
   const int64_t Hp = 2 * TH + 2, Wp = 2 * TW + 2, rs = Wp * C;
   float* padded = p_scratch.get(N * Hp * rs);
   parallel_for(N, 1, [&](int64_t n0, int64_t n1) {
-    for (int64_t n = n0; n < n1; ++n) {
-      float* img = padded + n * Hp * rs;
-      for (int64_t r = 0; r < Hp; ++r) {
-        float* row = img + r * rs;
-        const int64_t ih = r - g.PT;
-        const int64_t lo = std::min(Wp, g.PL), hi = std::clamp(g.PL + g.W, lo, Wp);
-        if (ih < 0 || ih >= g.H) {
-          std::fill(row, row + rs, 0.0f);
-          continue;
-        }
-        std::fill(row, row + lo * C, 0.0f);
-        std::copy(x + (n * g.H + ih) * g.W * C, x + (n * g.H + ih) * g.W * C + (hi - lo) * C, row + lo * C);
-        std::fill(row + hi * C, row + rs, 0.0f);
-      }
-    }
+    for (int64_t n = n0; n < n1; ++n)
+      pad_image(x + n * g.H * g.W * C, g.H, g.W, C, g.PT, g.PL, Hp, Wp, padded + n * Hp * rs);
   });
   // Each GEMM packs its U_xi, so chunks of tiles are as large as the V and M
   // buffers' budget allows (one chunk for most layers).

@@ -114,11 +114,7 @@ void conv_in_place(const kernels::ConvGeometry& g, int64_t N, int64_t O, const f
     thread_local kernels::Scratch t_padded;
     float* padded = t_padded.get(N * Hp * Wp * C);
     each_image(0, N, Hp * Wp * C, [&](int64_t n, int64_t) {
-      float* img = padded + n * Hp * Wp * C;
-      std::fill(img, img + Hp * Wp * C, 0.0f);
-      for (int64_t ih = 0; ih < g.H; ++ih)
-        std::copy(x + (n * g.H + ih) * g.W * C, x + (n * g.H + ih + 1) * g.W * C,
-                  img + ((ih + g.PT) * Wp + g.PL) * C);
+      kernels::pad_image(x + n * g.H * g.W * C, g.H, g.W, C, g.PT, g.PL, Hp, Wp, padded + n * Hp * Wp * C);
     });
     src = padded;
   }

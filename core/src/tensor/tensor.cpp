@@ -10,7 +10,6 @@
 #include "backend/backend.h"
 #include "cnn/error.h"
 #include "cnn/memory.h"
-#include "cnn/parallel.h"
 
 namespace cnn {
 
@@ -80,12 +79,7 @@ Storage::Storage(size_t n, bool zero, Device device) : n_(n), device_(device) {
                         " could not be allocated");
   }
   bytes_ = bytes;
-  if (zero) {  // large gradients are cleared across threads
-    char* bytes_at = reinterpret_cast<char*>(data_);
-    parallel_for(static_cast<int64_t>(bytes), int64_t{1} << 18, [bytes_at](int64_t b, int64_t e) {
-      std::memset(bytes_at + b, 0, static_cast<size_t>(e - b));
-    });
-  }
+  if (zero) backend::cpu_backend().fill(data_, bytes / sizeof(float), 0.0f);
 }
 
 Storage::~Storage() {
@@ -262,12 +256,7 @@ Tensor Tensor::to(Device d) const {
 }
 
 void Tensor::fill(float v) {
-  if (device() != Device::CPU) {
-    backend::backend(device()).fill(device_data(), static_cast<size_t>(numel()), v);
-    return;
-  }
-  float* p = data();
-  for (int64_t i = 0, n = numel(); i < n; ++i) p[i] = v;
+  backend::backend(device()).fill(device_data(), static_cast<size_t>(numel()), v);
 }
 
 bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }
@@ -305,10 +294,7 @@ Tensor Tensor::grad() const {
 void Tensor::zero_grad() {
   if (!impl_ || !impl_->grad) return;
   Storage& g = *impl_->grad;
-  if (g.device() == Device::CPU)
-    std::memset(g.data(), 0, g.size() * sizeof(float));
-  else
-    backend::backend(g.device()).fill(g.data(), g.size(), 0.0f);
+  backend::backend(g.device()).fill(g.data(), g.size(), 0.0f);
 }
 
 void Tensor::detach_() {

@@ -21,4 +21,9 @@ void im2col(const ConvGeometry& g, const float* image, float* col);
 // image (H, W, C) += scatter of col (OH*OW, KH*KW*C); padded taps dropped.
 void col2im_add(const ConvGeometry& g, const float* col, float* image);
 
+// out (Hp, Wp, C) = zeros with image (H, W, C) placed at row `top`, column
+// `left` (clipped to out): the padded input of convs that read windows in place.
+void pad_image(const float* image, int64_t H, int64_t W, int64_t C, int64_t top, int64_t left, int64_t Hp,
+               int64_t Wp, float* out);
+
 }  // namespace cnn::kernels
