@@ -129,6 +129,53 @@ TEST(GradCheck, Conv2DAllPaddingsAndStrides) {
             kTol);
 }
 
+// Batches too large to keep their im2col columns take the filter gradient
+// with the columns packed straight from the windows (gemm_rows_tn): check it
+// against the sum written out, in double, with padding on every side, a
+// stride, a dilated height, and a fused ReLU's mask.
+TEST(GradCheck, Conv2DFilterGradientOfLargeBatchesMatchesTheDirectSum) {
+  struct Case {
+    int64_t N, H, W, C, KH, KW, O, sh, sw, dh, pt, pb, pl, pr;
+    bool relu;
+  };
+  const Case cases[] = {{2, 130, 131, 16, 3, 3, 8, 1, 1, 1, 1, 1, 1, 1, true},
+                        {8, 150, 150, 3, 3, 3, 16, 1, 1, 1, 0, 0, 0, 0, false},
+                        {5, 121, 97, 24, 3, 2, 5, 2, 1, 2, 2, 0, 1, 3, false}};
+  int k = 0;
+  for (const Case& c : cases) {
+    ops::Conv2DOptions o;
+    o.stride_h = c.sh, o.stride_w = c.sw, o.dilation_h = c.dh, o.relu = c.relu;
+    o.padding = ops::Padding::Explicit;
+    o.pad_top = c.pt, o.pad_bottom = c.pb, o.pad_left = c.pl, o.pad_right = c.pr;
+    const Tensor x = random_tensor({c.N, c.H, c.W, c.C}, 90 + k),
+                 w = param({c.KH, c.KW, c.C, c.O}, 91 + k, 0.3f);
+    const Tensor y = ops::conv2d(x, w, Tensor(), o);
+    const int64_t OH = y.shape()[1], OW = y.shape()[2];
+    const Tensor gy = random_tensor(y.shape(), 92 + k);
+    ops::sum_product(y, gy).backward();
+    std::vector<double> want(static_cast<size_t>(c.KH * c.KW * c.C * c.O), 0.0);
+    for (int64_t n = 0; n < c.N; ++n)
+      for (int64_t oh = 0; oh < OH; ++oh)
+        for (int64_t ow = 0; ow < OW; ++ow)
+          for (int64_t kh = 0; kh < c.KH; ++kh)
+            for (int64_t kw = 0; kw < c.KW; ++kw) {
+              const int64_t ih = oh * c.sh - c.pt + kh * c.dh, iw = ow * c.sw - c.pl + kw;
+              if (ih < 0 || ih >= c.H || iw < 0 || iw >= c.W) continue;
+              const float* xp = x.data() + ((n * c.H + ih) * c.W + iw) * c.C;
+              const int64_t at = ((n * OH + oh) * OW + ow) * c.O;
+              for (int64_t ch = 0; ch < c.C; ++ch)
+                for (int64_t f = 0; f < c.O; ++f) {
+                  const float g = c.relu && y.data()[at + f] <= 0.0f ? 0.0f : gy.data()[at + f];
+                  want[static_cast<size_t>(((kh * c.KW + kw) * c.C + ch) * c.O + f)] += double{xp[ch]} * g;
+                }
+            }
+    Tensor ref(w.shape());
+    for (size_t i = 0; i < want.size(); ++i) ref.data()[i] = static_cast<float>(want[i]);
+    EXPECT_LT(test::rel_error(w.grad(), ref), 1e-5) << "case " << k;
+    ++k;
+  }
+}
+
 TEST(GradCheck, Pooling) {
   const ops::Padding pads[] = {ops::Padding::Valid, ops::Padding::Same};
   const int64_t windows[][4] = {{2, 2, 0, 0}, {3, 3, 2, 2}, {3, 2, 1, 2}, {2, 3, 3, 1}};

@@ -138,6 +138,48 @@ TEST(Gemm, RowsMatchTheReferenceOverSegmentsOnEveryIsa) {
   }
 }
 
+TEST(Gemm, RowsTransposedMatchTheReferenceOnEveryIsa) {
+  KernelSettings restore;
+  // A (K, segments * L) given by row pointers, as a conv's windows are; C
+  // (M, N) += A^T B. Runs that cross segment edges inside an MR sliver, M
+  // and N tails, K across KC blocks, and both ways of summing over K: one
+  // pass (large C) and fixed chunks (small C over K >= 16384).
+  const int64_t shapes[][4] = {{1, 1, 1, 1},  {3, 9, 16, 600},   {2, 48, 32, 300},  {3, 7, 5, 257},
+                               {1, 13, 3, 1}, {3, 96, 64, 1000}, {3, 9, 16, 20000}, {2, 48, 33, 17000}};
+  for (kernels::Isa isa : kernels::supported_isas()) {
+    kernels::set_isa(isa);
+    for (auto& s : shapes) {
+      const int64_t segs = s[0], L = s[1], N = s[2], K = s[3], M = segs * L;
+      const int64_t stride = L + 5;
+      Tensor pool = test::random_tensor({K * 3 + segs * stride + L}, 41);
+      std::vector<const float*> rows(K);
+      Tensor A({K, M});
+      for (int64_t p = 0; p < K; ++p) {
+        rows[p] = pool.data() + (p * 3) % (K * 2 + 1);
+        for (int64_t sg = 0; sg < segs; ++sg)
+          for (int64_t c = 0; c < L; ++c) A.data()[p * M + sg * L + c] = rows[p][sg * stride + c];
+      }
+      Tensor B = test::random_tensor({K, N}, 42), got = test::random_tensor({M, N}, 43);
+      Tensor want = got.clone();
+      kernels::gemm_rows_tn(segs, L, N, K, rows.data(), stride, B.data(), N, got.data(), N);
+      kernels::gemm_reference(true, false, M, N, K, 1.0f, A.data(), M, B.data(), N, 1.0f, want.data(), N);
+      EXPECT_LT(test::rel_error(got, want), 1e-5)
+          << kernels::isa_name(isa) << " " << segs << "x" << L << " " << N << " over " << K;
+    }
+  }
+  // The chunked sum is the same whatever the thread count.
+  const int64_t segs = 3, L = 9, N = 16, K = 20000;
+  Tensor pool = test::random_tensor({K + segs * L}, 44), B = test::random_tensor({K, N}, 45);
+  std::vector<const float*> rows(K);
+  for (int64_t p = 0; p < K; ++p) rows[p] = pool.data() + p;
+  Tensor c1({segs * L, N}), c2({segs * L, N});
+  set_num_threads(1);
+  kernels::gemm_rows_tn(segs, L, N, K, rows.data(), L, B.data(), N, c1.data(), N);
+  set_num_threads(max_threads());
+  kernels::gemm_rows_tn(segs, L, N, K, rows.data(), L, B.data(), N, c2.data(), N);
+  EXPECT_EQ(c1.to_vector(), c2.to_vector());
+}
+
 namespace {
 
 struct ConvC1Case {

@@ -17,24 +17,14 @@
 #include <xmmintrin.h>
 #endif
 
-#include "cnn/error.h"
 #include "cnn/parallel.h"
+#include "kernels/gemm_pack.h"
 #include "kernels/kernel_table.h"
 #include "kernels/scratch.h"
 
 namespace cnn::kernels {
 
 namespace {
-
-constexpr int64_t KC = 256;   // a B sliver (KC x NR) and an A sliver stay in L1
-constexpr int64_t NC = 2048;  // a B panel (KC x NC, 2 MiB) stays in L3
-// Below this many multiply-adds (~20 us of work) a call runs on one thread:
-// waking the pool would cost more than it saves.
-constexpr int64_t kParallelWork = int64_t{1} << 20;
-// Up to this many B slivers the tiles read row-major A in place (see gemm()).
-// Wider B reuses each packed A value more often, and large power-of-two row
-// strides (a 1024^3 GEMM) make the in-place rows collide in the caches.
-constexpr int64_t kDirectASlivers = 8;
 
 inline float at(const float* M, int64_t ld, bool trans, int64_t r, int64_t c) {
   return trans ? M[c * ld + r] : M[r * ld + c];
@@ -84,43 +74,6 @@ void pack_a_rows(const float* src, int64_t lda, int64_t rows, int64_t kc, int64_
     for (int64_t p = 0; p < kc; ++p) out[p * MR + r] = src[r * lda + p];
 }
 
-template <int W>
-void copy_rows(const float* src, int64_t ld, int64_t rows, float* out) {
-  for (int64_t p = 0; p < rows; ++p, src += ld, out += W)
-    for (int c = 0; c < W; ++c) out[c] = src[c];
-}
-
-// Copies `rows` rows of `width` floats (stride ld) into a dense (rows, width)
-// block; the widths of the ISAs' tiles get fixed-length copies the compiler
-// turns into vector moves. False for other widths.
-bool copy_rows_fixed(int64_t width, const float* src, int64_t ld, int64_t rows, float* out) {
-  switch (width) {
-    case 5:
-      copy_rows<5>(src, ld, rows, out);
-      return true;
-    case 6:
-      copy_rows<6>(src, ld, rows, out);
-      return true;
-    case 8:
-      copy_rows<8>(src, ld, rows, out);
-      return true;
-    case 12:
-      copy_rows<12>(src, ld, rows, out);
-      return true;
-    case 16:
-      copy_rows<16>(src, ld, rows, out);
-      return true;
-    case 24:
-      copy_rows<24>(src, ld, rows, out);
-      return true;
-    case 32:
-      copy_rows<32>(src, ld, rows, out);
-      return true;
-    default:
-      return false;
-  }
-}
-
 // Packs op(A)[i0:i0+mc, p0:p0+kc] as ceil(mc/MR) slivers of (kc, MR).
 void pack_a(bool trans, const float* A, int64_t lda, int64_t i0, int64_t p0, int64_t mc, int64_t kc,
             int64_t MR, float* out) {
@@ -139,49 +92,6 @@ void pack_a(bool trans, const float* A, int64_t lda, int64_t i0, int64_t p0, int
     out += kc * MR;
   }
 }
-
-// Packs slivers [s0, s1) of op(B)[p0:p0+kc, j0:j0+nc], each (kc, NR).
-void pack_b(bool trans, const float* B, int64_t ldb, int64_t p0, int64_t j0, int64_t kc, int64_t nc,
-            int64_t NR, int64_t s0, int64_t s1, float* panel) {
-  for (int64_t s = s0; s < s1; ++s) {
-    const int64_t j = s * NR;
-    const int64_t cols = std::min(NR, nc - j);
-    float* out = panel + s * kc * NR;
-    // Whole slivers: a fixed-length copy the compiler turns into vector moves.
-    if (!trans && cols == NR && copy_rows_fixed(NR, B + p0 * ldb + j0 + j, ldb, kc, out)) continue;
-    for (int64_t p = 0; p < kc; ++p) {
-      if (!trans) {
-        const float* src = B + (p0 + p) * ldb + j0 + j;
-        for (int64_t c = 0; c < cols; ++c) out[c] = src[c];
-      } else {
-        for (int64_t c = 0; c < cols; ++c) out[c] = B[(j0 + j + c) * ldb + p0 + p];
-      }
-      for (int64_t c = cols; c < NR; ++c) out[c] = 0.0f;
-      out += NR;
-    }
-  }
-}
-
-void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
-  if (beta == 1.0f) return;
-  for (int64_t i = 0; i < M; ++i) {
-    float* row = C + i * ldc;
-    if (beta == 0.0f)
-      std::fill(row, row + N, 0.0f);  // also clears NaN/Inf left in C
-    else
-      for (int64_t j = 0; j < N; ++j) row[j] *= beta;
-  }
-}
-
-// A small C over a long K (a conv's filter gradient: KKC x O summed over
-// every pixel of the batch) gives threads nothing to share in M or N, so K
-// is cut into fixed chunks, each summed into its own C, then added in order.
-// The cut depends on the shape only, so results do not depend on the thread
-// count.
-constexpr int64_t kSplitKChunk = 4096;
-constexpr int64_t kSplitKMaxMN = 128 * 128;
-
-bool split_k(int64_t M, int64_t N, int64_t K) { return M * N <= kSplitKMaxMN && K >= 4 * kSplitKChunk; }
 
 void gemm_split_k(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                   int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
@@ -221,7 +131,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   const bool narrow = N <= kt.narrow_nr;
   const int64_t MR = narrow ? kt.narrow_mr : kt.mr, NR = narrow ? kt.narrow_nr : kt.nr;
   const auto tile = narrow ? kt.gemm_tile_narrow : kt.gemm_tile;
-  const int64_t MC = MR * std::max<int64_t>(1, 120 / MR);
+  const int64_t MC = block_rows(MR);
   // B of a few slivers: each A value meets it only a few times, so the tiles
   // read A where it lies instead of packing it first (the packing pass cost
   // more than it saved: +30% on ResNet50's 3x3 convs with 64 filters).
@@ -291,64 +201,6 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
         run(0, blocks * groups);
     }
   }
-}
-
-int64_t gemm_rows_max_n() { return kDirectASlivers * active_kernels().nr; }
-
-// Goto's order with A read in place: B is packed whole (it is at most 8
-// slivers wide), then each task takes an MC block of rows and a group of
-// slivers, and runs every K block over it while that block of C stays in
-// cache.
-void gemm_rows(int64_t M, int64_t N, int64_t segments, int64_t L, const float* const* rows,
-               int64_t seg_stride, const float* B, int64_t ldb, float* C, int64_t ldc) {
-  if (M <= 0 || N <= 0) return;
-  const int64_t K = segments * L;
-  if (K <= 0) return scale_c(M, N, 0.0f, C, ldc);
-  if (N > gemm_rows_max_n())
-    throw ValueError(str_cat("gemm_rows: B has ", N, " columns, more than the ", gemm_rows_max_n(),
-                             " the in-place tiles take"));
-  const KernelTable& kt = active_kernels();
-  const bool narrow = N <= kt.narrow_nr;
-  const int64_t MR = narrow ? kt.narrow_mr : kt.mr, NR = narrow ? kt.narrow_nr : kt.nr;
-  const auto tile = narrow ? kt.gemm_tile_rows_narrow : kt.gemm_tile_rows;
-  const int64_t MC = MR * std::max<int64_t>(1, 120 / MR);
-  const bool threaded = M * N * K >= kParallelWork && num_threads() > 1;
-  const int64_t threads = threaded ? num_threads() : 1;
-  const int64_t slivers = (N + NR - 1) / NR;
-
-  thread_local Scratch b_scratch;
-  float* b_pack = b_scratch.get(K * slivers * NR);  // sliver s: (K, NR) at b_pack + s * K * NR
-  const auto pack = [&](int64_t s0, int64_t s1) { pack_b(false, B, ldb, 0, 0, K, N, NR, s0, s1, b_pack); };
-  if (threaded)
-    parallel_for(slivers, 1, pack);
-  else
-    pack(0, slivers);
-
-  const int64_t blocks = (M + MC - 1) / MC;
-  const int64_t groups = blocks >= 2 * threads ? 1 : std::min(slivers, (2 * threads + blocks - 1) / blocks);
-  const auto run = [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t block = t / groups, group = t % groups;
-      const int64_t i0 = block * MC, mc = std::min(MC, M - i0);
-      const int64_t s0 = group * slivers / groups, s1 = (group + 1) * slivers / groups;
-      for (int64_t seg = 0; seg < segments; ++seg)
-        for (int64_t p0 = 0; p0 < L; p0 += KC) {
-          const int64_t kc = std::min(KC, L - p0), k0 = seg * L + p0;
-          const bool overwrite = k0 == 0;
-          for (int64_t s = s0; s < s1; ++s) {
-            const float* bp = b_pack + (s * K + k0) * NR;
-            const int64_t j = s * NR, n = std::min(NR, N - j);
-            for (int64_t i = 0; i < mc; i += MR)
-              tile(kc, rows + i0 + i, seg * seg_stride + p0, bp, 1.0f, C + (i0 + i) * ldc + j, ldc,
-                   std::min(MR, mc - i), n, overwrite);
-          }
-        }
-    }
-  };
-  if (threaded)
-    parallel_for(blocks * groups, 1, run);
-  else
-    run(0, blocks * groups);
 }
 
 void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,

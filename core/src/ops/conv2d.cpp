@@ -101,12 +101,17 @@ bool windows_in_place(const kernels::ConvGeometry& g, int64_t O) {
   return g.DW == 1 && O <= kernels::gemm_rows_max_n();
 }
 
-// y (N, OH, OW, O) = the conv of x without bias, through gemm_rows: one row
-// pointer per output pixel into x, or into a zero-padded copy of x when the
-// windows reach past its edges.
-void conv_in_place(const kernels::ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* w,
-                   float* y) {
-  const int64_t C = g.C, P = g.OH * g.OW;
+// A conv's windows as gemm_rows takes them: one pointer per output pixel
+// into x, or into a zero-padded copy of x (this thread's, until its next
+// call) when the windows reach past its edges; segment s (kernel row s) at
+// rows[p] + s * seg_stride.
+struct Windows {
+  const float* const* rows;
+  int64_t seg_stride;
+};
+
+Windows conv_windows(const kernels::ConvGeometry& g, int64_t N, const float* x) {
+  const int64_t C = g.C;
   const int64_t Hp = std::max(g.PT + g.H, (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1);
   const int64_t Wp = std::max(g.PL + g.W, (g.OW - 1) * g.SW + g.KW);
   const float* src = x;
@@ -119,13 +124,20 @@ void conv_in_place(const kernels::ConvGeometry& g, int64_t N, int64_t O, const f
     src = padded;
   }
   thread_local std::vector<const float*> t_rows;
-  t_rows.resize(static_cast<size_t>(N * P));
+  t_rows.resize(static_cast<size_t>(N * g.OH * g.OW));
   const float** rows = t_rows.data();
   for (int64_t n = 0; n < N; ++n)
     for (int64_t oh = 0; oh < g.OH; ++oh)
       for (int64_t ow = 0; ow < g.OW; ++ow)
         rows[(n * g.OH + oh) * g.OW + ow] = src + ((n * Hp + oh * g.SH) * Wp + ow * g.SW) * C;
-  kernels::gemm_rows(N * P, O, g.KH, g.KW * C, rows, g.DH * Wp * C, w, O, y, O);
+  return {rows, g.DH * Wp * C};
+}
+
+// y (N, OH, OW, O) = the conv of x without bias, its windows read in place.
+void conv_in_place(const kernels::ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* w,
+                   float* y) {
+  const Windows win = conv_windows(g, N, x);
+  kernels::gemm_rows(N * g.OH * g.OW, O, g.KH, g.KW * g.C, win.rows, win.seg_stride, w, O, y, O);
 }
 
 // The convolution, (N, OH, OW, O); checks the shapes. Without bias unless
@@ -227,18 +239,29 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOpt
             kernels::gemm(false, true, N * P, C, O, 1.0f, dy, O, w.data(), O, 1.0f, x.grad_data(), C);
           return;
         }
+        // The filter gradient from the kept columns, or with the columns
+        // packed straight from x's windows (no im2col pass to write and read
+        // back: most of a large conv's backward memory traffic).
+        if (need_dw && kept_col.defined()) {
+          kernels::gemm(true, false, KKC, O, N * P, 1.0f, kept_col.data(), KKC, dy, O, 1.0f, w.grad_data(),
+                        O);
+          need_dw = false;
+        } else if (need_dw && g.DW == 1) {
+          const Windows win = conv_windows(g, N, x.data());
+          kernels::gemm_rows_tn(g.KH, g.KW * C, O, N * P, win.rows, win.seg_stride, dy, O, w.grad_data(), O);
+          need_dw = false;
+        }
+        if (!need_dw && !need_dx) return;
         const int64_t G = group_size(N, P, KKC);
         float* col = t_col.get(G * P * KKC);
         for (int64_t n0 = 0; n0 < N; n0 += G) {
           const int64_t gn = std::min(G, N - n0);
           const float* dy_g = dy + n0 * P * O;
-          if (need_dw) {
-            const float* cols = kept_col.defined() ? kept_col.data() : col;
-            if (!kept_col.defined())
-              each_image(n0, gn, P * KKC, [&](int64_t n, int64_t i) {
-                kernels::im2col(g, x.data() + n * HWC, col + i * P * KKC);
-              });
-            kernels::gemm(true, false, KKC, O, gn * P, 1.0f, cols, KKC, dy_g, O, 1.0f, w.grad_data(), O);
+          if (need_dw) {  // dilated along the width: im2col, a group at a time
+            each_image(n0, gn, P * KKC, [&](int64_t n, int64_t i) {
+              kernels::im2col(g, x.data() + n * HWC, col + i * P * KKC);
+            });
+            kernels::gemm(true, false, KKC, O, gn * P, 1.0f, col, KKC, dy_g, O, 1.0f, w.grad_data(), O);
           }
           if (need_dx) {
             kernels::gemm(false, true, gn * P, KKC, O, 1.0f, dy_g, O, w.data(), O, 0.0f, col, KKC);

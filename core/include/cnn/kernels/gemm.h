@@ -20,6 +20,14 @@ void gemm_rows(int64_t M, int64_t N, int64_t segments, int64_t L, const float* c
                int64_t seg_stride, const float* B, int64_t ldb, float* C, int64_t ldc);
 int64_t gemm_rows_max_n();
 
+// C(M, N) += A^T B over K rows, where A (K, M = segments * L) is given as for
+// gemm_rows: row p's segment s is the L floats at rows[p] + s * seg_stride,
+// and B is (K, N). A convolution's filter gradient (KKC, O) summed over
+// every output pixel, its columns packed straight from the windows. The sum
+// over K is ordered by the shape alone, not by the thread count.
+void gemm_rows_tn(int64_t segments, int64_t L, int64_t N, int64_t K, const float* const* rows,
+                  int64_t seg_stride, const float* B, int64_t ldb, float* C, int64_t ldc);
+
 // Plain triple loop with double accumulation: the reference the tests (and any
 // faster kernel) are checked against.
 void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,

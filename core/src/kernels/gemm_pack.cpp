@@ -1,0 +1,96 @@
+#include "kernels/gemm_pack.h"
+
+#include <algorithm>
+
+namespace cnn::kernels {
+
+namespace {
+
+template <int W>
+void copy_rows(const float* src, int64_t ld, int64_t rows, float* out) {
+  for (int64_t p = 0; p < rows; ++p, src += ld, out += W)
+    for (int c = 0; c < W; ++c) out[c] = src[c];
+}
+
+template <int W>
+void gather_rows(const float* const* rows, int64_t offset, int64_t n, float* out) {
+  for (int64_t p = 0; p < n; ++p, out += W) {
+    const float* src = rows[p] + offset;
+    for (int c = 0; c < W; ++c) out[c] = src[c];
+  }
+}
+
+// Calls f.template operator()<W>() for the tile widths of every ISA's
+// tables; false for any other width.
+template <class F>
+bool with_tile_width(int64_t width, const F& f) {
+  switch (width) {
+    case 5:
+      f.template operator()<5>();
+      return true;
+    case 6:
+      f.template operator()<6>();
+      return true;
+    case 8:
+      f.template operator()<8>();
+      return true;
+    case 12:
+      f.template operator()<12>();
+      return true;
+    case 16:
+      f.template operator()<16>();
+      return true;
+    case 24:
+      f.template operator()<24>();
+      return true;
+    case 32:
+      f.template operator()<32>();
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+bool copy_rows_fixed(int64_t width, const float* src, int64_t ld, int64_t rows, float* out) {
+  return with_tile_width(width, [&]<int W>() { copy_rows<W>(src, ld, rows, out); });
+}
+
+bool gather_rows_fixed(int64_t width, const float* const* rows, int64_t offset, int64_t n, float* out) {
+  return with_tile_width(width, [&]<int W>() { gather_rows<W>(rows, offset, n, out); });
+}
+
+void pack_b(bool trans, const float* B, int64_t ldb, int64_t p0, int64_t j0, int64_t kc, int64_t nc,
+            int64_t NR, int64_t s0, int64_t s1, float* panel) {
+  for (int64_t s = s0; s < s1; ++s) {
+    const int64_t j = s * NR;
+    const int64_t cols = std::min(NR, nc - j);
+    float* out = panel + s * kc * NR;
+    // Whole slivers: a fixed-length copy the compiler turns into vector moves.
+    if (!trans && cols == NR && copy_rows_fixed(NR, B + p0 * ldb + j0 + j, ldb, kc, out)) continue;
+    for (int64_t p = 0; p < kc; ++p) {
+      if (!trans) {
+        const float* src = B + (p0 + p) * ldb + j0 + j;
+        for (int64_t c = 0; c < cols; ++c) out[c] = src[c];
+      } else {
+        for (int64_t c = 0; c < cols; ++c) out[c] = B[(j0 + j + c) * ldb + p0 + p];
+      }
+      for (int64_t c = cols; c < NR; ++c) out[c] = 0.0f;
+      out += NR;
+    }
+  }
+}
+
+void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
+  if (beta == 1.0f) return;
+  for (int64_t i = 0; i < M; ++i) {
+    float* row = C + i * ldc;
+    if (beta == 0.0f)
+      std::fill(row, row + N, 0.0f);
+    else
+      for (int64_t j = 0; j < N; ++j) row[j] *= beta;
+  }
+}
+
+}  // namespace cnn::kernels

@@ -1,0 +1,49 @@
+// Private: the blocking constants and packing passes that gemm.cpp's GEMM
+// and gemm_rows.cpp's in-place conv products share.
+#pragma once
+
+#include <cstdint>
+
+namespace cnn::kernels {
+
+constexpr int64_t KC = 256;   // a B sliver (KC x NR) and an A sliver stay in L1
+constexpr int64_t NC = 2048;  // a B panel (KC x NC, 2 MiB) stays in L3
+// Below this many multiply-adds (~20 us of work) a call runs on one thread:
+// waking the pool would cost more than it saves.
+constexpr int64_t kParallelWork = int64_t{1} << 20;
+// Up to this many B slivers the tiles read A in place (see gemm()). Wider B
+// reuses each packed A value more often, and large power-of-two row strides
+// (a 1024^3 GEMM) make the in-place rows collide in the caches.
+constexpr int64_t kDirectASlivers = 8;
+
+// A small C over a long K (a conv's filter gradient: KKC x O summed over
+// every pixel of the batch) gives threads nothing to share in M or N, so K
+// is cut into fixed chunks, each summed into its own C, then added in order.
+// The cut depends on the shape only, so results do not depend on the thread
+// count.
+constexpr int64_t kSplitKChunk = 4096;
+constexpr int64_t kSplitKMaxMN = 128 * 128;
+inline bool split_k(int64_t M, int64_t N, int64_t K) {
+  return M * N <= kSplitKMaxMN && K >= 4 * kSplitKChunk;
+}
+
+// Rows of A per thread block: whole MR slivers, about 120 rows (L2-resident).
+inline int64_t block_rows(int64_t MR) { return MR * (120 / MR > 1 ? 120 / MR : 1); }
+
+// Copies `rows` rows of `width` floats (stride ld) into a dense (rows, width)
+// block; the widths of the ISAs' tiles get fixed-length copies the compiler
+// turns into vector moves. False for other widths.
+bool copy_rows_fixed(int64_t width, const float* src, int64_t ld, int64_t rows, float* out);
+
+// The same with each row anywhere: row p at rows[p] + offset.
+bool gather_rows_fixed(int64_t width, const float* const* rows, int64_t offset, int64_t n, float* out);
+
+// Packs slivers [s0, s1) of op(B)[p0:p0+kc, j0:j0+nc], each (kc, NR),
+// zero-padded to whole slivers.
+void pack_b(bool trans, const float* B, int64_t ldb, int64_t p0, int64_t j0, int64_t kc, int64_t nc,
+            int64_t NR, int64_t s0, int64_t s1, float* panel);
+
+// C(M, N) *= beta; beta 0 writes zeros (dropping NaN/Inf left in C).
+void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc);
+
+}  // namespace cnn::kernels

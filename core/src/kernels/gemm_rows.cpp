@@ -1,0 +1,181 @@
+// The GEMMs of a convolution read straight from its (padded) input: A's rows
+// are given as one pointer per output pixel, one window row per segment, so
+// the im2col columns are never stored. gemm_rows is the forward product;
+// gemm_rows_tn the filter gradient, which packs A^T's slivers from the
+// windows as it goes (im2col fused into the packing).
+#include <algorithm>
+
+#include "cnn/error.h"
+#include "cnn/kernels/gemm.h"
+#include "cnn/parallel.h"
+#include "kernels/gemm_pack.h"
+#include "kernels/kernel_table.h"
+#include "kernels/scratch.h"
+
+namespace cnn::kernels {
+
+int64_t gemm_rows_max_n() { return kDirectASlivers * active_kernels().nr; }
+
+// Goto's order with A read in place: B is packed whole (it is at most 8
+// slivers wide), then each task takes an MC block of rows and a group of
+// slivers, and runs every K block over it while that block of C stays in
+// cache.
+void gemm_rows(int64_t M, int64_t N, int64_t segments, int64_t L, const float* const* rows,
+               int64_t seg_stride, const float* B, int64_t ldb, float* C, int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  const int64_t K = segments * L;
+  if (K <= 0) return scale_c(M, N, 0.0f, C, ldc);
+  if (N > gemm_rows_max_n())
+    throw ValueError(str_cat("gemm_rows: B has ", N, " columns, more than the ", gemm_rows_max_n(),
+                             " the in-place tiles take"));
+  const KernelTable& kt = active_kernels();
+  const bool narrow = N <= kt.narrow_nr;
+  const int64_t MR = narrow ? kt.narrow_mr : kt.mr, NR = narrow ? kt.narrow_nr : kt.nr;
+  const auto tile = narrow ? kt.gemm_tile_rows_narrow : kt.gemm_tile_rows;
+  const int64_t MC = block_rows(MR);
+  const bool threaded = M * N * K >= kParallelWork && num_threads() > 1;
+  const int64_t threads = threaded ? num_threads() : 1;
+  const int64_t slivers = (N + NR - 1) / NR;
+
+  thread_local Scratch b_scratch;
+  float* b_pack = b_scratch.get(K * slivers * NR);  // sliver s: (K, NR) at b_pack + s * K * NR
+  const auto pack = [&](int64_t s0, int64_t s1) { pack_b(false, B, ldb, 0, 0, K, N, NR, s0, s1, b_pack); };
+  if (threaded)
+    parallel_for(slivers, 1, pack);
+  else
+    pack(0, slivers);
+
+  const int64_t blocks = (M + MC - 1) / MC;
+  const int64_t groups = blocks >= 2 * threads ? 1 : std::min(slivers, (2 * threads + blocks - 1) / blocks);
+  const auto run = [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t block = t / groups, group = t % groups;
+      const int64_t i0 = block * MC, mc = std::min(MC, M - i0);
+      const int64_t s0 = group * slivers / groups, s1 = (group + 1) * slivers / groups;
+      for (int64_t seg = 0; seg < segments; ++seg)
+        for (int64_t p0 = 0; p0 < L; p0 += KC) {
+          const int64_t kc = std::min(KC, L - p0), k0 = seg * L + p0;
+          const bool overwrite = k0 == 0;
+          for (int64_t s = s0; s < s1; ++s) {
+            const float* bp = b_pack + (s * K + k0) * NR;
+            const int64_t j = s * NR, n = std::min(NR, N - j);
+            for (int64_t i = 0; i < mc; i += MR)
+              tile(kc, rows + i0 + i, seg * seg_stride + p0, bp, 1.0f, C + (i0 + i) * ldc + j, ldc,
+                   std::min(MR, mc - i), n, overwrite);
+          }
+        }
+    }
+  };
+  if (threaded)
+    parallel_for(blocks * groups, 1, run);
+  else
+    run(0, blocks * groups);
+}
+
+namespace {
+
+// One sliver of A^T: out[p * MR + r] = A[p][i0 + r] for the kc rows p of A
+// (row p's segments at rows[p] + s * seg_stride), columns i0 .. i0 + m,
+// zero from m to MR. The sliver's columns fall into runs, one per segment
+// they cross; a run as wide as the sliver is a fixed-length copy.
+void pack_at_rows(const float* const* rows, int64_t seg_stride, int64_t L, int64_t i0, int64_t m, int64_t kc,
+                  int64_t MR, float* out) {
+  for (int64_t r = 0; r < m;) {
+    const int64_t seg = (i0 + r) / L, off = (i0 + r) % L, len = std::min(L - off, m - r);
+    const int64_t src = seg * seg_stride + off;
+    if (len < MR || !gather_rows_fixed(MR, rows, src, kc, out))
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* a = rows[p] + src;
+        float* o = out + p * MR + r;
+        for (int64_t c = 0; c < len; ++c) o[c] = a[c];
+      }
+    r += len;
+  }
+  if (m < MR)
+    for (int64_t p = 0; p < kc; ++p) std::fill(out + p * MR + m, out + (p + 1) * MR, 0.0f);
+}
+
+}  // namespace
+
+// Goto's order over K blocks of pixels: each block packs B (kc pixels of
+// dy), then every MR sliver of A^T is packed once and run against all of
+// B's slivers. A small C over many pixels is summed in fixed chunks of
+// pixels (split_k), one chunk per task, then the chunks in order; a large C
+// is shared out by slivers of rows.
+void gemm_rows_tn(int64_t segments, int64_t L, int64_t N, int64_t K, const float* const* rows,
+                  int64_t seg_stride, const float* B, int64_t ldb, float* C, int64_t ldc) {
+  const int64_t M = segments * L;
+  if (M <= 0 || N <= 0 || K <= 0) return;
+  const KernelTable& kt = active_kernels();
+  const bool narrow = N <= kt.narrow_nr;
+  const int64_t MR = narrow ? kt.narrow_mr : kt.mr, NR = narrow ? kt.narrow_nr : kt.nr;
+  const auto tile = narrow ? kt.gemm_tile_narrow : kt.gemm_tile;
+  const int64_t slivers = (N + NR - 1) / NR;
+  const bool threaded = M * N * K >= kParallelWork && num_threads() > 1;
+
+  // Rows [i0, i1) of C (ld ldc) += the product over pixels [k0, k1); with
+  // overwrite, the first K block writes C instead.
+  const auto product = [&](int64_t k0, int64_t k1, int64_t i0, int64_t i1, float* c, int64_t ld,
+                           bool overwrite, const float* b_pack) {
+    thread_local Scratch a_scratch;
+    float* a_pack = a_scratch.get(KC * MR);
+    for (int64_t p0 = k0; p0 < k1; p0 += KC) {
+      const int64_t kc = std::min(KC, k1 - p0);
+      const float* bp = b_pack;
+      if (!bp) {  // this task packs its own B block
+        thread_local Scratch b_scratch;
+        float* own = b_scratch.get(KC * slivers * NR);
+        pack_b(false, B, ldb, p0, 0, kc, N, NR, 0, slivers, own);
+        bp = own;
+      }
+      for (int64_t i = i0; i < i1; i += MR) {
+        const int64_t m = std::min(MR, i1 - i);
+        pack_at_rows(rows + p0, seg_stride, L, i, m, kc, MR, a_pack);
+        for (int64_t s = 0; s < slivers; ++s)
+          tile(kc, a_pack, 0, bp + s * kc * NR, 1.0f, c + i * ld + s * NR, ld, m, std::min(NR, N - s * NR),
+               overwrite && p0 == k0);
+      }
+    }
+  };
+
+  if (split_k(M, N, K)) {
+    const int64_t chunks = (K + kSplitKChunk - 1) / kSplitKChunk;
+    thread_local Scratch partial_scratch;
+    float* partial = partial_scratch.get(chunks * M * N);
+    parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c)
+        product(c * kSplitKChunk, std::min(K, (c + 1) * kSplitKChunk), 0, M, partial + c * M * N, N, true,
+                nullptr);
+    });
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        float sum = C[i * ldc + j];
+        for (int64_t c = 0; c < chunks; ++c) sum += partial[(c * M + i) * N + j];
+        C[i * ldc + j] = sum;
+      }
+    return;
+  }
+  // One pass over K: each block of B is packed once (across threads), then
+  // the rows of C are shared out by MR slivers (each packs its own A).
+  const int64_t row_slivers = (M + MR - 1) / MR;
+  thread_local Scratch b_scratch;
+  float* b_pack = b_scratch.get(KC * slivers * NR);
+  for (int64_t p0 = 0; p0 < K; p0 += KC) {
+    const int64_t kc = std::min(KC, K - p0);
+    const auto pack = [&](int64_t s0, int64_t s1) {
+      pack_b(false, B, ldb, p0, 0, kc, N, NR, s0, s1, b_pack);
+    };
+    const auto run = [&](int64_t r0, int64_t r1) {
+      product(p0, p0 + kc, r0 * MR, std::min(M, r1 * MR), C, ldc, false, b_pack);
+    };
+    if (threaded) {
+      parallel_for(slivers, 1, pack);
+      parallel_for(row_slivers, 1, run);
+    } else {
+      pack(0, slivers);
+      run(0, row_slivers);
+    }
+  }
+}
+
+}  // namespace cnn::kernels
