@@ -129,6 +129,61 @@ TEST(GradCheck, Conv2DAllPaddingsAndStrides) {
             kTol);
 }
 
+// conv2d_inference folds the bias, a batch norm's scale and shift, a
+// residual and a ReLU into the product's epilogue on every path that can:
+// the same values as the product followed by those steps one by one.
+TEST(Conv2DInference, EpilogueOnEveryPathMatchesTheStepsItFolds) {
+  struct Case {
+    Shape x, w;
+    int64_t dw;
+    ops::Padding padding;
+    bool winograd;  // run on the SIMD128 table, whose 3x3 convs take Winograd
+  };
+  const Case cases[] = {
+      {{2, 5, 6, 8}, {1, 1, 8, 20}, 1, ops::Padding::Valid, false},     // pointwise GEMM
+      {{2, 9, 8, 5}, {3, 3, 5, 12}, 1, ops::Padding::Same, false},      // windows in place
+      {{2, 9, 8, 5}, {3, 2, 5, 7}, 2, ops::Padding::Same, false},       // im2col (dilated width)
+      {{2, 9, 8, 1}, {3, 3, 1, 6}, 1, ops::Padding::Same, false},       // single-channel direct
+      {{2, 7, 6, 16}, {3, 3, 16, 20}, 1, ops::Padding::Same, true},     // Winograd
+      {{3, 40, 40, 16}, {3, 3, 16, 300}, 1, ops::Padding::Same, false}  // wider than the in-place tiles
+  };
+  const kernels::Isa isa = kernels::active_isa();
+  int k = 0;
+  for (const Case& c : cases) {
+    if (c.winograd) {
+      bool has = false;
+      for (kernels::Isa s : kernels::supported_isas()) has |= s == kernels::Isa::SSE41;
+      if (!has) continue;
+      kernels::set_isa(kernels::Isa::SSE41);
+    }
+    ops::Conv2DOptions o;
+    o.padding = c.padding, o.dilation_w = c.dw;
+    const int64_t O = c.w[3];
+    const Tensor x = random_tensor(c.x, 100 + k), w = random_tensor(c.w, 101 + k, 0.3f);
+    const Tensor b = random_tensor({O}, 102 + k), scale = random_tensor({O}, 103 + k);
+    const Tensor shift = random_tensor({O}, 104 + k);
+    NoGradGuard no_grad;
+    const Tensor product = ops::conv2d(x, w, Tensor(), o);
+    const Tensor residual = random_tensor(product.shape(), 105 + k);
+    for (int terms = 0; terms < 4; ++terms) {  // bit 0: batch norm and residual; bit 1: relu
+      ops::ConvEpilogue ep;
+      if (terms & 1) ep.scale = scale, ep.shift = shift, ep.residual = residual;
+      ep.relu = (terms & 2) != 0;
+      Tensor want = product.clone();
+      for (int64_t i = 0; i < want.numel(); ++i) {
+        const int64_t f = i % O;
+        float v = want[i] + b[f];
+        if (terms & 1) v = v * scale[f] + shift[f] + residual[i];
+        want[i] = ep.relu ? std::max(v, 0.0f) : v;
+      }
+      EXPECT_LT(test::rel_error(ops::conv2d_inference(x, w, b, o, ep), want), 1e-5)
+          << "case " << k << " terms " << terms;
+    }
+    kernels::set_isa(isa);
+    ++k;
+  }
+}
+
 // Batches too large to keep their im2col columns take the filter gradient
 // with the columns packed straight from the windows (gemm_rows_tn): check it
 // against the sum written out, in double, with padding on every side, a

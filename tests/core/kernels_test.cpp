@@ -4,6 +4,7 @@
 // count, and the thread pool's contract.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <limits>
 #include <stdexcept>
@@ -178,6 +179,52 @@ TEST(Gemm, RowsTransposedMatchTheReferenceOnEveryIsa) {
   set_num_threads(max_threads());
   kernels::gemm_rows_tn(segs, L, N, K, rows.data(), L, B.data(), N, c2.data(), N);
   EXPECT_EQ(c1.to_vector(), c2.to_vector());
+}
+
+TEST(Gemm, EpilogueMatchesASeparatePassOnEveryPath) {
+  KernelSettings restore;
+  // {M, N, K, trans_a}: packed A, A read in place (narrow B), split K (small
+  // C, long K), B wider than one NC panel, and A^T; and gemm_rows.
+  const int64_t shapes[][4] = {
+      {300, 140, 70, 0}, {1000, 20, 64, 0}, {27, 16, 20000, 1}, {50, 2100, 30, 0}, {130, 45, 300, 1}};
+  for (kernels::Isa isa : kernels::supported_isas()) {
+    kernels::set_isa(isa);
+    for (auto& s : shapes)
+      for (int terms : {0, 2, 3, 4, 8, 10, 11, 15}) {  // bit 0 scale, 1 shift, 2 residual, 3 relu
+        const int64_t M = s[0], N = s[1], K = s[2];
+        const bool ta = s[3] != 0;
+        Tensor A = test::random_tensor({M * K}, 51), B = test::random_tensor({K, N}, 52);
+        Tensor scale = test::random_tensor({N}, 53), shift = test::random_tensor({N}, 54);
+        Tensor res = test::random_tensor({M, N + 3}, 55);
+        kernels::Epilogue ep;
+        ep.scale = terms & 1 ? scale.data() : nullptr;
+        ep.shift = terms & 2 ? shift.data() : nullptr;
+        ep.residual = terms & 4 ? res.data() : nullptr;
+        ep.ldr = N + 3;
+        ep.relu = (terms & 8) != 0;
+        Tensor want({M, N}), got({M, N});
+        kernels::gemm(ta, false, M, N, K, 1.0f, A.data(), ta ? M : K, B.data(), N, 0.0f, want.data(), N);
+        for (int64_t i = 0; i < M; ++i)
+          for (int64_t j = 0; j < N; ++j) {
+            float& v = want.data()[i * N + j];
+            if (ep.scale) v *= scale.data()[j];
+            if (ep.shift) v += shift.data()[j];
+            if (ep.residual) v += res.data()[i * (N + 3) + j];
+            if (ep.relu) v = std::max(v, 0.0f);
+          }
+        kernels::gemm(ta, false, M, N, K, 1.0f, A.data(), ta ? M : K, B.data(), N, 0.0f, got.data(), N, &ep);
+        EXPECT_LT(test::rel_error(got, want), 1e-6)
+            << kernels::isa_name(isa) << " " << M << "x" << N << "x" << K << " terms " << terms;
+        if (ta || N > kernels::gemm_rows_max_n()) continue;
+        // The same product with A's rows given one by one.
+        std::vector<const float*> rows(M);
+        for (int64_t i = 0; i < M; ++i) rows[i] = A.data() + i * K;
+        got.fill(std::numeric_limits<float>::quiet_NaN());
+        kernels::gemm_rows(M, N, 1, K, rows.data(), 0, B.data(), N, got.data(), N, &ep);
+        EXPECT_LT(test::rel_error(got, want), 1e-6)
+            << "rows: " << kernels::isa_name(isa) << " " << M << "x" << N << "x" << K << " terms " << terms;
+      }
+  }
 }
 
 namespace {

@@ -94,7 +94,8 @@ void pack_a(bool trans, const float* A, int64_t lda, int64_t i0, int64_t p0, int
 }
 
 void gemm_split_k(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+                  const Epilogue* epilogue) {
   const int64_t chunks = (K + kSplitKChunk - 1) / kSplitKChunk;
   thread_local Scratch partial_scratch;  // one batch's gradient after another: no allocation per call
   float* partial = partial_scratch.get(chunks * M * N);
@@ -114,15 +115,22 @@ void gemm_split_k(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
       row[j] = sum;
     }
   }
+  if (epilogue) apply_epilogue(*epilogue, C, ldc, 0, M, 0, N);
 }
 
 }  // namespace
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+          const Epilogue* epilogue) {
   if (M <= 0 || N <= 0) return;
-  if (K <= 0 || alpha == 0.0f) return scale_c(M, N, beta, C, ldc);
-  if (split_k(M, N, K)) return gemm_split_k(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  if (K <= 0 || alpha == 0.0f) {
+    scale_c(M, N, beta, C, ldc);
+    if (epilogue) apply_epilogue(*epilogue, C, ldc, 0, M, 0, N);
+    return;
+  }
+  if (split_k(M, N, K))
+    return gemm_split_k(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue);
   // beta 0: the first K block's tiles overwrite C (no pass to clear it, and
   // NaN/Inf left in C are dropped); any other beta but 1 scales C first.
   const bool first_overwrites = beta == 0.0f;
@@ -153,6 +161,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
     for (int64_t p0 = 0; p0 < K; p0 += KC) {
       const int64_t kc = std::min(KC, K - p0);
       const bool overwrite = first_overwrites && p0 == 0;
+      const bool last = p0 + kc == K;  // C's blocks are final after this K block: the epilogue's turn
       const auto pack = [&](int64_t s0, int64_t s1) {
         pack_b(trans_b, B, ldb, p0, j0, kc, nc, NR, s0, s1, b_pack);
       };
@@ -193,6 +202,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
                 tile(kc, a_pack + (i / MR) * kc * MR, 0, bp, alpha, c, ldc, m, n, overwrite);
             }
           }
+          if (epilogue && last)
+            apply_epilogue(*epilogue, C, ldc, i0, i0 + mc, j0 + s0 * NR, j0 + std::min(nc, s1 * NR));
         }
       };
       if (threaded)

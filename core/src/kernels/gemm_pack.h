@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "cnn/kernels/gemm.h"
+
 namespace cnn::kernels {
 
 constexpr int64_t KC = 256;   // a B sliver (KC x NR) and an A sliver stay in L1
@@ -45,5 +47,9 @@ void pack_b(bool trans, const float* B, int64_t ldb, int64_t p0, int64_t j0, int
 
 // C(M, N) *= beta; beta 0 writes zeros (dropping NaN/Inf left in C).
 void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc);
+
+// The epilogue on C[i0:i1, j0:j1].
+void apply_epilogue(const Epilogue& ep, float* C, int64_t ldc, int64_t i0, int64_t i1, int64_t j0,
+                    int64_t j1);
 
 }  // namespace cnn::kernels

@@ -21,10 +21,15 @@ int64_t gemm_rows_max_n() { return kDirectASlivers * active_kernels().nr; }
 // slivers, and runs every K block over it while that block of C stays in
 // cache.
 void gemm_rows(int64_t M, int64_t N, int64_t segments, int64_t L, const float* const* rows,
-               int64_t seg_stride, const float* B, int64_t ldb, float* C, int64_t ldc) {
+               int64_t seg_stride, const float* B, int64_t ldb, float* C, int64_t ldc,
+               const Epilogue* epilogue) {
   if (M <= 0 || N <= 0) return;
   const int64_t K = segments * L;
-  if (K <= 0) return scale_c(M, N, 0.0f, C, ldc);
+  if (K <= 0) {
+    scale_c(M, N, 0.0f, C, ldc);
+    if (epilogue) apply_epilogue(*epilogue, C, ldc, 0, M, 0, N);
+    return;
+  }
   if (N > gemm_rows_max_n())
     throw ValueError(str_cat("gemm_rows: B has ", N, " columns, more than the ", gemm_rows_max_n(),
                              " the in-place tiles take"));
@@ -64,6 +69,7 @@ void gemm_rows(int64_t M, int64_t N, int64_t segments, int64_t L, const float* c
                    std::min(MR, mc - i), n, overwrite);
           }
         }
+      if (epilogue) apply_epilogue(*epilogue, C, ldc, i0, i0 + mc, s0 * NR, std::min(N, s1 * NR));
     }
   };
   if (threaded)

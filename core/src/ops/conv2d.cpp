@@ -22,6 +22,7 @@
 #include "cnn/kernels/winograd.h"
 #include "cnn/ops.h"
 #include "cnn/parallel.h"
+#include "kernels/gemm_pack.h"
 #include "kernels/scratch.h"
 #include "ops/cpu_ops.h"
 #include "ops/shapes.h"
@@ -30,16 +31,11 @@ namespace cnn::ops::cpu {
 
 namespace {
 
-// y += b per row, then max(y, 0) when the ReLU is fused: one pass over y.
-void bias_relu_rows(float* __restrict y, const float* __restrict b, int64_t rows, int64_t cols, bool relu) {
-  if (!b && !relu) return;
-  for (int64_t r = 0; r < rows; ++r) {
-    float* row = y + r * cols;
-    if (b)
-      for (int64_t c = 0; c < cols; ++c) row[c] += b[c];
-    if (relu)
-      for (int64_t c = 0; c < cols; ++c) row[c] = std::max(row[c], 0.0f);
-  }
+// The epilogue as a pass of its own over y (rows, O), for the paths that
+// cannot fuse it; split across threads, as it is memory-bound.
+void epilogue_pass(const kernels::Epilogue& ep, float* y, int64_t rows, int64_t O) {
+  parallel_for(rows, std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, O)),
+               [&](int64_t r0, int64_t r1) { kernels::apply_epilogue(ep, y, O, r0, r1, 0, O); });
 }
 
 // out = dy where y > 0, else 0: the gradient through a fused ReLU.
@@ -133,29 +129,29 @@ Windows conv_windows(const kernels::ConvGeometry& g, int64_t N, const float* x) 
   return {rows, g.DH * Wp * C};
 }
 
-// y (N, OH, OW, O) = the conv of x without bias, its windows read in place.
+// y (N, OH, OW, O) = the conv of x, its windows read in place.
 void conv_in_place(const kernels::ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* w,
-                   float* y) {
+                   float* y, const kernels::Epilogue* ep) {
   const Windows win = conv_windows(g, N, x);
-  kernels::gemm_rows(N * g.OH * g.OW, O, g.KH, g.KW * g.C, win.rows, win.seg_stride, w, O, y, O);
+  kernels::gemm_rows(N * g.OH * g.OW, O, g.KH, g.KW * g.C, win.rows, win.seg_stride, w, O, y, O, ep);
 }
 
-// The convolution, (N, OH, OW, O); checks the shapes. Without bias unless
-// `direct` (the single-channel kernel, which fuses the bias and opt.relu when
-// asked to with fuse_epilogue).
+// The convolution, (N, OH, OW, O); checks the shapes. The bias is not added
+// here: it is the epilogue's shift, applied where a path can fuse it
+// (`fused`); otherwise the caller runs the epilogue over y.
 struct ConvForward {
   Tensor y;
   Tensor col;  // the whole batch's im2col, when asked to keep it and it fits one group
   kernels::ConvGeometry g;
   int64_t N, P, KKC, O;
-  bool pointwise, direct;
+  bool pointwise, direct, fused;
 };
 
 // keep_col: a backward pass will want the im2col columns. exact: gradients
 // will flow through this conv, so its forward must be the exact sums they
 // are taken through (no Winograd).
 ConvForward conv_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOptions& opt,
-                         bool keep_col = false, bool fuse_epilogue = false, bool exact = false) {
+                         bool keep_col, const kernels::Epilogue* ep, bool exact) {
   const ConvShape cs = conv_shape(x, w, b, opt);
   const kernels::ConvGeometry& g = cs.g;
   const int64_t N = cs.N, O = cs.O, C = g.C, H = g.H, W = g.W, P = cs.P, KKC = cs.KKC;
@@ -164,15 +160,19 @@ ConvForward conv_forward(const Tensor& x, const Tensor& w, const Tensor& b, cons
 
   Tensor y = Tensor::empty({N, g.OH, g.OW, O});  // (N, OH, OW, O); the GEMMs (beta 0) write it all
   Tensor kept;
+  bool fused = ep != nullptr;
   if (direct) {
-    kernels::conv_c1_forward(g, N, O, x.data(), w.data(), fuse_epilogue && b.defined() ? b.data() : nullptr,
-                             fuse_epilogue && opt.relu, y.data());
+    // The direct kernel fuses a bias and a ReLU only.
+    fused = ep && !ep->scale && !ep->residual;
+    kernels::conv_c1_forward(g, N, O, x.data(), w.data(), fused ? ep->shift : nullptr, fused && ep->relu,
+                             y.data());
   } else if (pointwise) {
-    kernels::gemm(false, false, N * P, O, C, 1.0f, x.data(), C, w.data(), O, 0.0f, y.data(), O);
+    kernels::gemm(false, false, N * P, O, C, 1.0f, x.data(), C, w.data(), O, 0.0f, y.data(), O, ep);
   } else if (!exact && kernels::winograd_applies(g, O)) {
+    fused = false;
     kernels::conv3x3_winograd(g, N, O, x.data(), w.data(), y.data());
   } else if (!(keep_col && group_size(N, P, KKC) >= N) && windows_in_place(g, O)) {
-    conv_in_place(g, N, O, x.data(), w.data(), y.data());
+    conv_in_place(g, N, O, x.data(), w.data(), y.data(), ep);
   } else {
     const int64_t G = group_size(N, P, KKC), HWC = H * W * C;
     // A batch whose im2col fits one group (small convs, e.g. LeNet's) keeps
@@ -183,29 +183,34 @@ ConvForward conv_forward(const Tensor& x, const Tensor& w, const Tensor& b, cons
       const int64_t gn = std::min(G, N - n0);
       each_image(n0, gn, P * KKC,
                  [&](int64_t n, int64_t i) { kernels::im2col(g, x.data() + n * HWC, col + i * P * KKC); });
-      kernels::gemm(false, false, gn * P, O, KKC, 1.0f, col, KKC, w.data(), O, 0.0f, y.data() + n0 * P * O,
-                    O);
+      kernels::Epilogue group_ep;  // the residual's rows of this group
+      if (ep) {
+        group_ep = *ep;
+        if (ep->residual) group_ep.residual = ep->residual + n0 * P * ep->ldr;
+      }
+      kernels::gemm(false, false, gn * P, O, KKC, 1.0f, col, KKC, w.data(), O, 0.0f, y.data() + n0 * P * O, O,
+                    ep ? &group_ep : nullptr);
     }
   }
-  return {y, kept, g, N, P, KKC, O, pointwise, direct};
+  return {y, kept, g, N, P, KKC, O, pointwise, direct, fused};
 }
 
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOptions& opt) {
-  const ConvForward f =
-      conv_forward(x, w, b, opt, grad_enabled() && w.requires_grad(), true, any_requires_grad({x, w, b}));
+  // The bias and ReLU ride on the product's epilogue where the path allows.
+  kernels::Epilogue ep;
+  ep.shift = b.defined() ? b.data() : nullptr;
+  ep.relu = opt.relu;
+  const bool has_epilogue = ep.shift || ep.relu;
+  const ConvForward f = conv_forward(x, w, b, opt, grad_enabled() && w.requires_grad(),
+                                     has_epilogue ? &ep : nullptr, any_requires_grad({x, w, b}));
   Tensor y = f.y;
   const Tensor kept_col = f.col;
   const kernels::ConvGeometry g = f.g;
   const int64_t N = f.N, P = f.P, KKC = f.KKC, O = f.O;
   const bool pointwise = f.pointwise, direct = f.direct;
-  // Memory-bound passes over large outputs split across threads too.
-  const int64_t row_grain = std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, O));
-  if (!direct && (b.defined() || opt.relu))
-    parallel_for(N * P, row_grain, [&](int64_t r0, int64_t r1) {
-      bias_relu_rows(y.data() + r0 * O, b.defined() ? b.data() : nullptr, r1 - r0, O, opt.relu);
-    });
+  if (has_epilogue && !f.fused) epilogue_pass(ep, y.data(), N * P, O);
 
   const bool relu = opt.relu;
   record(
@@ -277,15 +282,16 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOpt
 
 Tensor conv2d_inference(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOptions& opt,
                         const ConvEpilogue& ep) {
-  ConvForward f = conv_forward(x, w, b, opt);
-  const int64_t O = f.O, rows = f.N * f.P;
+  const ConvShape cs = conv_shape(x, w, b, opt);
+  const int64_t O = cs.O;
   for (const Tensor* t : {&ep.scale, &ep.shift})
     if (t->defined() && t->shape() != Shape{O})
       shape_fail("conv2d_inference", "scale/shift has shape " + shape_str(t->shape()) +
                                          str_cat(", expected one value per filter (", O, ",)"));
-  if (ep.residual.defined() && ep.residual.shape() != f.y.shape())
-    shape_fail("conv2d_inference", "residual has shape " + shape_str(ep.residual.shape()) + ", expected " +
-                                       shape_str(f.y.shape()));
+  const Shape out_shape{cs.N, cs.g.OH, cs.g.OW, O};
+  if (ep.residual.defined() && ep.residual.shape() != out_shape)
+    shape_fail("conv2d_inference",
+               "residual has shape " + shape_str(ep.residual.shape()) + ", expected " + shape_str(out_shape));
   // (acc + b) * s + t = acc * s + (b * s + t): one multiply-add per value.
   std::vector<float> scale(O, 1.0f), shift(O, 0.0f);
   for (int64_t o = 0; o < O; ++o) {
@@ -293,22 +299,14 @@ Tensor conv2d_inference(const Tensor& x, const Tensor& w, const Tensor& b, const
     const float bias = b.defined() ? b[o] : 0.0f;
     shift[o] = bias * scale[o] + (ep.shift.defined() ? ep.shift[o] : 0.0f);
   }
-  float* y = f.y.data();
-  const float* res = ep.residual.defined() ? ep.residual.data() : nullptr;
-  const bool relu = ep.relu;
-  parallel_for(rows, std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, O)),
-               [&](int64_t r0, int64_t r1) {
-                 const float *sc = scale.data(), *sh = shift.data();
-                 for (int64_t r = r0; r < r1; ++r) {
-                   float* row = y + r * O;
-                   const float* rr = res ? res + r * O : nullptr;
-                   for (int64_t o = 0; o < O; ++o) {
-                     float v = row[o] * sc[o] + sh[o];
-                     if (rr) v += rr[o];
-                     row[o] = relu ? std::max(v, 0.0f) : v;
-                   }
-                 }
-               });
+  kernels::Epilogue kep;
+  kep.scale = ep.scale.defined() ? scale.data() : nullptr;
+  kep.shift = shift.data();
+  kep.residual = ep.residual.defined() ? ep.residual.data() : nullptr;
+  kep.ldr = O;
+  kep.relu = ep.relu;
+  ConvForward f = conv_forward(x, w, b, opt, false, &kep, false);
+  if (!f.fused) epilogue_pass(kep, f.y.data(), f.N * f.P, O);
   return f.y;
 }
 

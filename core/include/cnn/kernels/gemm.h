@@ -8,8 +8,22 @@
 
 namespace cnn::kernels {
 
+// Per-column work a conv or dense layer does on its product, applied to each
+// block of C as soon as the block is final (while it is still in cache)
+// instead of in another pass over C:
+//   C[i, j] = relu?(C[i, j] * scale[j] + shift[j] + residual[i * ldr + j])
+// Null pointers leave out their term.
+struct Epilogue {
+  const float* scale = nullptr;
+  const float* shift = nullptr;
+  const float* residual = nullptr;
+  int64_t ldr = 0;
+  bool relu = false;
+};
+
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+          const Epilogue* epilogue = nullptr);
 
 // C(M, N) = sum over s < segments of A_s (M, L) * B[s*L : (s+1)*L, :], where
 // row i of A_s is the L contiguous floats at rows[i] + s * seg_stride; C is
@@ -17,7 +31,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
 // (padded) input, one kernel row per segment, so the windows are never
 // copied out. N must be at most gemm_rows_max_n(): the tiles read A in place.
 void gemm_rows(int64_t M, int64_t N, int64_t segments, int64_t L, const float* const* rows,
-               int64_t seg_stride, const float* B, int64_t ldb, float* C, int64_t ldc);
+               int64_t seg_stride, const float* B, int64_t ldb, float* C, int64_t ldc,
+               const Epilogue* epilogue = nullptr);
 int64_t gemm_rows_max_n();
 
 // C(M, N) += A^T B over K rows, where A (K, M = segments * L) is given as for
