@@ -2,7 +2,13 @@
 // shapes: odd sizes, every padding/stride combination, batch > 1.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
 #include "cnn/autograd.h"
+#include "cnn/error.h"
 #include "cnn/kernels/isa.h"
 #include "cnn/ops.h"
 #include "cnn/rng.h"
@@ -253,6 +259,59 @@ TEST(GradCheck, Pooling) {
   EXPECT_LT(gradcheck([](const std::vector<Tensor>& in) { return ops::global_max_pool2d(in[0]); },
                       {spaced({3, 3, 5, 2}, 8)}),
             kTol);
+}
+
+// Max pooling against the loops written out: every value, and where each
+// output's gradient lands, with many ties (the first maximum in row-major
+// window order wins, as in TensorFlow), windows on every edge for 'same',
+// and channel counts around the vector width.
+TEST(Pooling, MaxPoolMatchesTheLoopsWithTiesOnEveryEdge) {
+  const int64_t windows[][4] = {{2, 2, 2, 2}, {3, 3, 2, 2}, {3, 3, 1, 1},
+                                {2, 2, 1, 1}, {3, 3, 3, 3}, {2, 3, 1, 2}};
+  int k = 0;
+  for (ops::Padding pad : {ops::Padding::Valid, ops::Padding::Same})
+    for (auto& win : windows)
+      for (int64_t C : {1, 3, 16, 37}) {
+        const int64_t N = 2, H = 9, W = 11;
+        Tensor x = random_tensor({N, H, W, C}, 200 + k);
+        for (int64_t i = 0; i < x.numel(); ++i) x[i] = std::round(x[i] * 2.0f);  // a few levels: ties
+        x.set_requires_grad(true);
+        ops::Pool2DOptions o;
+        o.pool_h = win[0], o.pool_w = win[1], o.stride_h = win[2], o.stride_w = win[3], o.padding = pad;
+        const Tensor y = ops::max_pool2d(x, o);
+        const int64_t OH = y.shape()[1], OW = y.shape()[2];
+        // TensorFlow's 'same': the padding split with the smaller half first.
+        const int64_t PT =
+            pad == ops::Padding::Same ? std::max<int64_t>((OH - 1) * win[2] + win[0] - H, 0) / 2 : 0;
+        const int64_t PL =
+            pad == ops::Padding::Same ? std::max<int64_t>((OW - 1) * win[3] + win[1] - W, 0) / 2 : 0;
+        const Tensor gy = random_tensor(y.shape(), 300 + k);
+        ops::sum_product(y, gy).backward();
+        std::vector<float> want_y(static_cast<size_t>(y.numel())),
+            want_dx(static_cast<size_t>(x.numel()), 0.0f);
+        for (int64_t n = 0; n < N; ++n)
+          for (int64_t oh = 0; oh < OH; ++oh)
+            for (int64_t ow = 0; ow < OW; ++ow)
+              for (int64_t c = 0; c < C; ++c) {
+                float m = -std::numeric_limits<float>::infinity();
+                int64_t at = -1;
+                for (int64_t kh = 0; kh < win[0]; ++kh)
+                  for (int64_t kw = 0; kw < win[1]; ++kw) {
+                    const int64_t ih = oh * win[2] - PT + kh, iw = ow * win[3] - PL + kw;
+                    if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                    const int64_t i = ((n * H + ih) * W + iw) * C + c;
+                    if (at < 0 || x[i] > m) m = x[i], at = i;
+                  }
+                const int64_t o = ((n * OH + oh) * OW + ow) * C + c;
+                want_y[static_cast<size_t>(o)] = m;
+                want_dx[static_cast<size_t>(at)] += gy[o];
+              }
+        const std::string what =
+            str_cat(ops::padding_name(pad), " ", win[0], "x", win[1], "/", win[2], ",", win[3], " C ", C);
+        EXPECT_EQ(y.to_vector(), want_y) << what;
+        EXPECT_EQ(x.grad().to_vector(), want_dx) << what;
+        ++k;
+      }
 }
 
 TEST(GradCheck, DenseAndShapes) {

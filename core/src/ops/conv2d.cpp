@@ -122,10 +122,11 @@ Windows conv_windows(const kernels::ConvGeometry& g, int64_t N, const float* x) 
   thread_local std::vector<const float*> t_rows;
   t_rows.resize(static_cast<size_t>(N * g.OH * g.OW));
   const float** rows = t_rows.data();
-  for (int64_t n = 0; n < N; ++n)
+  each_image(0, N, 4 * g.OH * g.OW, [&](int64_t n, int64_t) {
     for (int64_t oh = 0; oh < g.OH; ++oh)
       for (int64_t ow = 0; ow < g.OW; ++ow)
         rows[(n * g.OH + oh) * g.OW + ow] = src + ((n * Hp + oh * g.SH) * Wp + ow * g.SW) * C;
+  });
   return {rows, g.DH * Wp * C};
 }
 

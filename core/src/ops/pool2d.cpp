@@ -73,6 +73,48 @@ void with_channels(int64_t C, const F& f) {
   }
 }
 
+// `count` output pixels of a row whose windows lie wholly inside the image
+// (x: the first window's top-left tap; x_index: its flat index): the
+// PH x PW taps are compared in registers, a channel vector at a time, and
+// the winning tap's offset is selected alongside (first maximum wins).
+template <int PH, int PW>
+void max_pool_inside(const float* __restrict x, int32_t x_index, int64_t W, int64_t C, int64_t SW,
+                     int64_t count, float* __restrict y, int32_t* __restrict a) {
+  const int64_t WC = W * C;
+  for (int64_t ow = 0; ow < count; ++ow) {
+    const float* p = x + ow * SW * C;
+    float* yo = y + ow * C;
+    if (!a) {
+      for (int64_t c = 0; c < C; ++c) {
+        float m = p[c];
+        for (int kh = 0; kh < PH; ++kh)
+          for (int kw = 0; kw < PW; ++kw) {
+            const float v = p[kh * WC + kw * C + c];
+            m = v > m ? v : m;
+          }
+        yo[c] = m;
+      }
+      continue;
+    }
+    int32_t* ao = a + ow * C;
+    const int32_t base = x_index + static_cast<int32_t>(ow * SW * C);
+    for (int32_t c = 0; c < static_cast<int32_t>(C); ++c) {
+      float m = p[c];
+      int32_t at = 0;
+      for (int kh = 0; kh < PH; ++kh)
+        for (int kw = 0; kw < PW; ++kw) {
+          const int32_t off = static_cast<int32_t>(kh * WC + kw * C);
+          const float v = p[off + c];
+          const bool gt = v > m;
+          m = gt ? v : m;
+          at = gt ? off : at;
+        }
+      yo[c] = m;
+      ao[c] = base + at + c;
+    }
+  }
+}
+
 }  // namespace
 
 Tensor max_pool2d(const Tensor& x, const Pool2DOptions& opt) {
@@ -86,39 +128,54 @@ Tensor max_pool2d(const Tensor& x, const Pool2DOptions& opt) {
   int32_t* am = need_grad ? argmax.data() : nullptr;
   // Channels innermost: every window tap is a whole row of C values, compared
   // and kept with vector blends; the first maximum wins, as in TensorFlow.
-  parallel_for(p.N * p.OH, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, p.OW * p.C)),
-               [&](int64_t r0, int64_t r1) {
-                 for (int64_t r = r0; r < r1; ++r) {
-                   const int64_t n = r / p.OH, oh = r % p.OH;
-                   for (int64_t ow = 0; ow < p.OW; ++ow) {
-                     const int64_t o = ((n * p.OH + oh) * p.OW + ow) * p.C;
-                     float* yrow = yd + o;
-                     int32_t* arow = am ? am + o : nullptr;
-                     bool first = true;
-                     for (int64_t kh = 0; kh < p.PH; ++kh) {
-                       const int64_t ih = oh * p.SH + kh - p.PT;
-                       if (ih < 0 || ih >= p.H) continue;
-                       for (int64_t kw = 0; kw < p.PW; ++kw) {
-                         const int64_t iw = ow * p.SW + kw - p.PL;
-                         if (iw < 0 || iw >= p.W) continue;
-                         const int64_t i0 = ((n * p.H + ih) * p.W + iw) * p.C;
-                         const float* xrow = xd + i0;
-                         if (first) {
-                           take_row(xrow, yrow, arow, p.C, static_cast<int32_t>(i0));
-                           first = false;
-                         } else {
-                           max_row(xrow, yrow, arow, p.C, static_cast<int32_t>(i0));
-                         }
-                       }
-                     }
-                     if (first) {
-                       for (int64_t c = 0; c < p.C; ++c) yrow[c] = -std::numeric_limits<float>::infinity();
-                       if (arow)
-                         for (int64_t c = 0; c < p.C; ++c) arow[c] = -1;
-                     }
-                   }
-                 }
-               });
+  parallel_for(
+      p.N * p.OH, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, p.OW * p.C)), [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+          const int64_t n = r / p.OH, oh = r % p.OH, ih0 = oh * p.SH - p.PT;
+          // Windows wholly inside the image (all of them for 'valid'
+          // pooling) take the unrolled 2x2 / 3x3 path.
+          int64_t in0 = 0, in1 = 0;
+          if (ih0 >= 0 && ih0 + p.PH <= p.H && ((p.PH == 2 && p.PW == 2) || (p.PH == 3 && p.PW == 3))) {
+            in0 = std::min(p.OW, (p.PL + p.SW - 1) / p.SW);
+            const int64_t last = p.W + p.PL - p.PW;  // the last window start that fits, + PL
+            in1 = last < 0 ? in0 : std::max(in0, std::min(p.OW, last / p.SW + 1));
+            const int64_t i0 = ((n * p.H + ih0) * p.W + in0 * p.SW - p.PL) * p.C;
+            const int64_t o0 = ((n * p.OH + oh) * p.OW + in0) * p.C;
+            const auto inside = p.PH == 2 ? &max_pool_inside<2, 2> : &max_pool_inside<3, 3>;
+            inside(xd + i0, static_cast<int32_t>(i0), p.W, p.C, p.SW, in1 - in0, yd + o0,
+                   am ? am + o0 : nullptr);
+          }
+          for (int64_t ow = 0; ow < p.OW; ++ow) {
+            if (ow == in0 && in1 > in0) ow = in1;
+            if (ow >= p.OW) break;
+            const int64_t o = ((n * p.OH + oh) * p.OW + ow) * p.C;
+            float* yrow = yd + o;
+            int32_t* arow = am ? am + o : nullptr;
+            bool first = true;
+            for (int64_t kh = 0; kh < p.PH; ++kh) {
+              const int64_t ih = oh * p.SH + kh - p.PT;
+              if (ih < 0 || ih >= p.H) continue;
+              for (int64_t kw = 0; kw < p.PW; ++kw) {
+                const int64_t iw = ow * p.SW + kw - p.PL;
+                if (iw < 0 || iw >= p.W) continue;
+                const int64_t i0 = ((n * p.H + ih) * p.W + iw) * p.C;
+                const float* xrow = xd + i0;
+                if (first) {
+                  take_row(xrow, yrow, arow, p.C, static_cast<int32_t>(i0));
+                  first = false;
+                } else {
+                  max_row(xrow, yrow, arow, p.C, static_cast<int32_t>(i0));
+                }
+              }
+            }
+            if (first) {
+              for (int64_t c = 0; c < p.C; ++c) yrow[c] = -std::numeric_limits<float>::infinity();
+              if (arow)
+                for (int64_t c = 0; c < p.C; ++c) arow[c] = -1;
+            }
+          }
+        }
+      });
   record(y, "max_pool2d", {x}, [x, argmax = std::move(argmax)](const Tensor& out, const float* dy) {
     float* dx = x.grad_data();
     // Each image's maxima lie in its own input, so images scatter in parallel.
