@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
@@ -44,20 +45,40 @@ int default_threads() {
   return hw;
 }
 
-thread_local bool t_inside_pool = false;
+thread_local bool t_inside_pool = false;  // set while a thread runs a parallel_for chunk
 
-// About 20-50 us of spinning before a thread sleeps on the condition variable.
-constexpr int kSpins = 4000;
+// How long a thread spins for the next job (a worker) or for the last chunk
+// (the caller) before it sleeps. A training step posts hundreds of jobs with
+// short serial stretches between them; a thread that slept in one of those
+// stretches costs a futex wake-up, which in a VM takes tens of microseconds
+// and more. Runtimes with OpenMP spin for milliseconds for the same reason.
+constexpr auto kSpinFor = std::chrono::microseconds(1000);
 inline void relax() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
 #else
   std::atomic_signal_fence(std::memory_order_seq_cst);
 #endif
-}  // set while a thread runs a parallel_for chunk
+}
 
-// A fixed set of worker threads that sleep until a job is posted. One job at
-// a time: a second caller finds `busy_` taken and runs its loop itself.
+// Spins until done() or kSpinFor has passed; true if done.
+template <class F>
+bool spin_until(const F& done) {
+  const auto until = std::chrono::steady_clock::now() + kSpinFor;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return true;
+      relax();
+    }
+    if (std::chrono::steady_clock::now() >= until) return done();
+  }
+}
+
+// A fixed set of worker threads that wait for a job to be posted. One job at
+// a time: a second caller finds `busy_` taken and runs its loop itself. The
+// hand-offs are atomics; the mutex and condition variables are touched only
+// when a thread has spun out and sleeps (counted in sleepers_), so back-to-
+// back jobs make no system calls.
 class Pool {
  public:
   explicit Pool(int threads) {
@@ -70,10 +91,8 @@ class Pool {
     }
   }
   ~Pool() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      quit_ = true;
-    }
+    quit_.store(true);
+    { std::lock_guard<std::mutex> lock(mu_); }
     wake_.notify_all();
     for (std::thread& t : workers_) t.join();
   }
@@ -83,26 +102,26 @@ class Pool {
   bool run(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t)>& fn) {
     bool expected = false;
     if (!busy_.compare_exchange_strong(expected, true, std::memory_order_acquire)) return false;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      fn_ = &fn;
-      n_ = n;
-      chunk_ = chunk;
-      next_.store(0, std::memory_order_relaxed);
-      pending_ = static_cast<int>(workers_.size());
-      remaining_.store(pending_, std::memory_order_relaxed);
-      error_ = nullptr;
-      ++generation_;
-      posted_.store(generation_, std::memory_order_release);
+    fn_ = &fn;
+    n_ = n;
+    chunk_ = chunk;
+    error_ = nullptr;
+    next_.store(0, std::memory_order_relaxed);
+    remaining_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+    generation_.fetch_add(1);  // seq_cst: publishes the job before sleepers_ is read
+    if (sleepers_.load() > 0) {
+      { std::lock_guard<std::mutex> lock(mu_); }
+      wake_.notify_all();
     }
-    wake_.notify_all();
     take_chunks();
-    for (int spin = 0; spin < kSpins && remaining_.load(std::memory_order_acquire) > 0; ++spin) relax();
-    {
+    const auto finished = [this] { return remaining_.load() == 0; };
+    if (!spin_until(finished)) {
       std::unique_lock<std::mutex> lock(mu_);
-      done_.wait(lock, [this] { return pending_ == 0; });
-      fn_ = nullptr;
+      caller_sleeps_.store(true);
+      done_.wait(lock, finished);
+      caller_sleeps_.store(false);
     }
+    fn_ = nullptr;
     std::exception_ptr error = error_;
     busy_.store(false, std::memory_order_release);
     if (error) std::rethrow_exception(error);
@@ -129,34 +148,33 @@ class Pool {
   void work() {
     uint64_t seen = 0;
     for (;;) {
-      // Training posts many short jobs back to back: spin a little before
-      // sleeping, so the next one does not wait for a futex wake-up.
-      for (int spin = 0; spin < kSpins && posted_.load(std::memory_order_acquire) == seen; ++spin) relax();
-      {
+      const auto posted = [&] { return quit_.load() || generation_.load() != seen; };
+      if (!spin_until(posted)) {
         std::unique_lock<std::mutex> lock(mu_);
-        wake_.wait(lock, [&] { return quit_ || generation_ != seen; });
-        if (quit_) return;
-        seen = generation_;
+        sleepers_.fetch_add(1);  // seq_cst: read by run() after it posts
+        wake_.wait(lock, posted);
+        sleepers_.fetch_sub(1);
       }
+      if (quit_.load()) return;
+      seen = generation_.load();
       take_chunks();
-      remaining_.fetch_sub(1, std::memory_order_acq_rel);
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--pending_ == 0) done_.notify_one();
+      if (remaining_.fetch_sub(1) == 1 && caller_sleeps_.load()) {
+        { std::lock_guard<std::mutex> lock(mu_); }
+        done_.notify_one();
+      }
     }
   }
 
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable wake_, done_;
-  std::atomic<bool> busy_{false};
-  bool quit_ = false;
-  uint64_t generation_ = 0;
+  std::atomic<bool> busy_{false}, quit_{false}, caller_sleeps_{false};
+  std::atomic<uint64_t> generation_{0};  // one per posted job
+  std::atomic<int> sleepers_{0};         // workers asleep on wake_
+  std::atomic<int> remaining_{0};        // workers yet to finish the current job
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
   int64_t n_ = 0, chunk_ = 1;
   std::atomic<int64_t> next_{0};
-  int pending_ = 0;
-  std::atomic<int> remaining_{0};    // pending_, readable without the lock (for spinning)
-  std::atomic<uint64_t> posted_{0};  // generation_, readable without the lock
   std::exception_ptr error_;
 };
 
@@ -203,8 +221,9 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
   }
   Pool* p = pool();
   if (p) {
-    // A few chunks per thread even out uneven work without much scheduling.
-    const int64_t chunks = std::min<int64_t>((n + grain - 1) / grain, int64_t{4} * p->threads());
+    // Many chunks per thread, taken as threads come free, even out uneven work
+    // (and a thread that starts late); each costs one atomic add.
+    const int64_t chunks = std::min<int64_t>((n + grain - 1) / grain, int64_t{16} * p->threads());
     const int64_t chunk = (n + chunks - 1) / chunks;
     if (p->run(n, chunk, fn)) return;
   }
