@@ -42,10 +42,11 @@ struct KernelTable {
   // expensive (SIMD128 in V8: 5-float slivers); the x86 tiles measured no
   // gain, so they keep packing.
   bool trans_a_in_place;
-  // Whether inference runs 3x3 stride-1 convs as Winograd F(2x2, 3x3)
-  // (cnn/kernels/winograd.h): 2.25x fewer multiplies, plus transforms that
-  // pay where multiplies are slow. Measured with AVX-512: ResNet50 batch 8
-  // +15%, batch 1 -15%, W4 -7%, so the x86 tables leave it off.
+  // Whether inference runs 3x3 stride-1 convs as Winograd (F(2x2, 3x3) or
+  // F(4x4, 3x3), cnn/kernels/winograd.h): 2.25-4x fewer multiplies, plus
+  // transforms that pay where multiplies are slow. Measured with AVX-512
+  // (F(2x2)): ResNet50 batch 8 +15%, batch 1 -15%, W4 -7%, so the x86
+  // tables leave it off.
   bool winograd;
   // GEMM register tile: MR rows of packed A by NR columns of packed B.
   int64_t mr, nr;

@@ -1,11 +1,9 @@
-// Winograd F(2x2, 3x3) (Lavin & Gray, 2015) over NHWC. With
-//   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
-//   G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1],
-//   A^T = [1 1 1 0; 0 1 -1 -1],
-// a 2x2 output tile is A^T [(G g G^T) . (B^T d B)] A for its 4x4 input tile d.
-// Summed over channels, the elementwise product is 16 GEMMs, one per tile
-// position xi: M_xi (tiles, O) = V_xi (tiles, C) * U_xi (C, O). Tiles are taken
-// in chunks as large as a memory budget allows, since each GEMM packs its U.
+// Winograd F(m x m, 3x3) (Lavin & Gray, 2015) over NHWC, m = 2 or 4: an m x m
+// output tile is A^T [(G g G^T) . (B^T d B)] A for its (m+2) x (m+2) input
+// tile d (the matrices are with the transforms below). Summed over channels,
+// the elementwise product is (m+2)^2 GEMMs, one per tile position xi:
+// M_xi (tiles, O) = V_xi (tiles, C) * U_xi (C, O). Tiles are taken in chunks
+// as large as a memory budget allows, since each GEMM packs its U.
 #include "cnn/kernels/winograd.h"
 
 #include <algorithm>
@@ -49,73 +47,207 @@ void over_lanes(int64_t n, const F& f) {
   for (; i < n; ++i) f.template operator()<float>(i);
 }
 
-// U (16, C, O) = G g G^T for every (c, o); w is HWIO (3, 3, C, O).
+// The 1-D transforms of F(m, 3) with m = 2 or 4 (alpha = m + 2 points):
+// filter u = G g, input t = B^T d, output y = A^T v. A 2-D transform applies
+// the 1-D one to the rows of a tile, then to the columns of the result.
+template <int TM>
+struct Transforms;
+
+// F(2, 3): B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
+// G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], A^T = [1 1 1 0; 0 1 -1 -1].
+template <>
+struct Transforms<2> {
+  static constexpr int kAlpha = 4;
+  template <class L>
+  static void filter(const L* g, L* u) {
+    const L half(0.5f);
+    u[0] = g[0];
+    u[1] = half * (g[0] + g[1] + g[2]);
+    u[2] = half * (g[0] - g[1] + g[2]);
+    u[3] = g[2];
+  }
+  template <class L>
+  static void input(const L* d, L* t) {
+    t[0] = d[0] - d[2];
+    t[1] = d[1] + d[2];
+    t[2] = d[2] - d[1];
+    t[3] = d[1] - d[3];
+  }
+  template <class L>
+  static void output(const L* v, L* y) {
+    y[0] = v[0] + v[1] + v[2];
+    y[1] = v[1] - v[2] - v[3];
+  }
+};
+
+// F(4, 3) on the points 0, +-1, +-2 and infinity:
+// B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0;
+//        0 2 -1 -2 1 0; 0 4 0 -5 0 1],
+// G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6;
+//      1/24 -1/12 1/6; 0 0 1],
+// A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1].
+template <>
+struct Transforms<4> {
+  static constexpr int kAlpha = 6;
+  template <class L>
+  static void filter(const L* g, L* u) {
+    const L sixth(1.0f / 6.0f), twelfth(1.0f / 12.0f), quarter(0.25f);
+    const L even = g[0] + g[2], odd = g[1];
+    const L e24 = quarter * g[0] + g[2];  // u3, u4 = e24 / 6 +- g1 / 12
+    u[0] = quarter * g[0];
+    u[1] = -sixth * (even + odd);
+    u[2] = -sixth * (even - odd);
+    u[3] = sixth * e24 + twelfth * odd;
+    u[4] = sixth * e24 - twelfth * odd;
+    u[5] = g[2];
+  }
+  template <class L>
+  static void input(const L* d, L* t) {
+    const L four(4.0f), five(5.0f), two(2.0f);
+    const L a = d[4] - four * d[2], b = d[3] - four * d[1];  // t1, t2 = a + b, a - b
+    t[0] = four * d[0] - five * d[2] + d[4];
+    t[1] = a + b;
+    t[2] = a - b;
+    const L c = d[4] - d[2], e = two * (d[3] - d[1]);
+    t[3] = c + e;
+    t[4] = c - e;
+    t[5] = four * d[1] - five * d[3] + d[5];
+  }
+  template <class L>
+  static void output(const L* v, L* y) {
+    const L two(2.0f), four(4.0f), eight(8.0f);
+    const L s12 = v[1] + v[2], d12 = v[1] - v[2], s34 = v[3] + v[4], d34 = v[3] - v[4];
+    y[0] = v[0] + s12 + s34;
+    y[1] = d12 + two * d34;
+    y[2] = s12 + four * s34;
+    y[3] = d12 + eight * d34 + v[5];
+  }
+};
+
+// U (alpha^2, C, O) = G g G^T for every (c, o); w is HWIO (3, 3, C, O).
+template <int TM>
 void transform_filters(const float* w, int64_t C, int64_t O, float* U) {
+  using T = Transforms<TM>;
+  constexpr int A = T::kAlpha;
   const int64_t CO = C * O;
   parallel_for(C, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, O)), [=](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       const float* g = w + c * O;  // tap k at g + k * CO
       float* u = U + c * O;        // position xi at u + xi * CO
       over_lanes(O, [&]<class L>(int64_t o) {
-        const L half(0.5f);
-        L t[4][3];  // G g
+        L t[A][3];  // G g, a column of taps at a time
         for (int kw = 0; kw < 3; ++kw) {
-          const L g0 = load<L>(g + kw * CO + o), g1 = load<L>(g + (3 + kw) * CO + o),
-                  g2 = load<L>(g + (6 + kw) * CO + o);
-          t[0][kw] = g0;
-          t[1][kw] = half * (g0 + g1 + g2);
-          t[2][kw] = half * (g0 - g1 + g2);
-          t[3][kw] = g2;
+          const L col[3] = {load<L>(g + kw * CO + o), load<L>(g + (3 + kw) * CO + o),
+                            load<L>(g + (6 + kw) * CO + o)};
+          L out[A];
+          T::filter(col, out);
+          for (int i = 0; i < A; ++i) t[i][kw] = out[i];
         }
-        for (int i = 0; i < 4; ++i) {  // (G g) G^T
-          store<L>(u + (i * 4 + 0) * CO + o, t[i][0]);
-          store<L>(u + (i * 4 + 1) * CO + o, half * (t[i][0] + t[i][1] + t[i][2]));
-          store<L>(u + (i * 4 + 2) * CO + o, half * (t[i][0] - t[i][1] + t[i][2]));
-          store<L>(u + (i * 4 + 3) * CO + o, t[i][2]);
+        for (int i = 0; i < A; ++i) {  // (G g) G^T
+          L out[A];
+          T::filter(t[i], out);
+          for (int j = 0; j < A; ++j) store<L>(u + (i * A + j) * CO + o, out[j]);
         }
       });
     }
   });
 }
 
-// V[xi][0:C] = (B^T d B)[xi] for the 4x4 tile at d (row stride rs, pixel
-// stride C) of the padded input; xi at v + xi * vs.
+// V[xi][0:C] = (B^T d B)[xi] for the alpha x alpha tile at d (row stride rs,
+// pixel stride C) of the padded input; xi at v + xi * vs.
+template <int TM>
 void transform_tile(const float* d, int64_t rs, int64_t C, float* v, int64_t vs) {
+  using T = Transforms<TM>;
+  constexpr int A = T::kAlpha;
   over_lanes(C, [&]<class L>(int64_t c) {
-    L t[4][4];  // B^T d
-    for (int j = 0; j < 4; ++j) {
-      const L d0 = load<L>(d + j * C + c), d1 = load<L>(d + rs + j * C + c),
-              d2 = load<L>(d + 2 * rs + j * C + c), d3 = load<L>(d + 3 * rs + j * C + c);
-      t[0][j] = d0 - d2;
-      t[1][j] = d1 + d2;
-      t[2][j] = d2 - d1;
-      t[3][j] = d1 - d3;
+    L t[A][A];  // B^T d, column j at t[.][j]
+    for (int j = 0; j < A; ++j) {
+      L col[A], out[A];
+      for (int i = 0; i < A; ++i) col[i] = load<L>(d + i * rs + j * C + c);
+      T::input(col, out);
+      for (int i = 0; i < A; ++i) t[i][j] = out[i];
     }
-    for (int i = 0; i < 4; ++i) {  // (B^T d) B
-      store<L>(v + (i * 4 + 0) * vs + c, t[i][0] - t[i][2]);
-      store<L>(v + (i * 4 + 1) * vs + c, t[i][1] + t[i][2]);
-      store<L>(v + (i * 4 + 2) * vs + c, t[i][2] - t[i][1]);
-      store<L>(v + (i * 4 + 3) * vs + c, t[i][1] - t[i][3]);
+    for (int i = 0; i < A; ++i) {  // (B^T d) B
+      L out[A];
+      T::input(t[i], out);
+      for (int j = 0; j < A; ++j) store<L>(v + (i * A + j) * vs + c, out[j]);
     }
   });
 }
 
-// The 2x2 outputs A^T m A of one tile from m (xi at m + xi * ms) into out
+// The m x m outputs A^T v A of one tile from v (xi at v + xi * ms) into out
 // (row stride rs, pixel stride O).
+template <int TM>
 void inverse_tile(const float* m, int64_t ms, int64_t O, float* out, int64_t rs) {
+  using T = Transforms<TM>;
+  constexpr int A = T::kAlpha;
   over_lanes(O, [&]<class L>(int64_t o) {
-    L s[2][4];  // A^T m
-    for (int j = 0; j < 4; ++j) {
-      const L m0 = load<L>(m + j * ms + o), m1 = load<L>(m + (4 + j) * ms + o),
-              m2 = load<L>(m + (8 + j) * ms + o), m3 = load<L>(m + (12 + j) * ms + o);
-      s[0][j] = m0 + m1 + m2;
-      s[1][j] = m1 - m2 - m3;
+    L s[TM][A];  // A^T v, column j at s[.][j]
+    for (int j = 0; j < A; ++j) {
+      L col[A], y[TM];
+      for (int i = 0; i < A; ++i) col[i] = load<L>(m + (i * A + j) * ms + o);
+      T::output(col, y);
+      for (int i = 0; i < TM; ++i) s[i][j] = y[i];
     }
-    for (int i = 0; i < 2; ++i) {  // (A^T m) A
-      store<L>(out + i * rs + o, s[i][0] + s[i][1] + s[i][2]);
-      store<L>(out + i * rs + O + o, s[i][1] - s[i][2] - s[i][3]);
+    for (int i = 0; i < TM; ++i) {  // (A^T v) A
+      L y[TM];
+      T::output(s[i], y);
+      for (int j = 0; j < TM; ++j) store<L>(out + i * rs + j * O + o, y[j]);
     }
   });
+}
+
+// The convolution with F(TM x TM, 3 x 3) tiles.
+template <int TM>
+void conv3x3_tiles(const ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* w, float* y) {
+  constexpr int A = TM + 2, XI = A * A;
+  const int64_t C = g.C, TH = (g.OH + TM - 1) / TM, TW = (g.OW + TM - 1) / TM, tiles = N * TH * TW;
+  if (tiles <= 0) return;
+  thread_local Scratch u_scratch, p_scratch, v_scratch, m_scratch;
+  float* U = u_scratch.get(XI * C * O);
+  transform_filters<TM>(w, C, O, U);
+  // The input zero-padded to whole tiles, so every tile reads one block.
+  const int64_t Hp = TM * TH + 2, Wp = TM * TW + 2, rs = Wp * C;
+  float* padded = p_scratch.get(N * Hp * rs);
+  parallel_for(N, 1, [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; ++n)
+      pad_image(x + n * g.H * g.W * C, g.H, g.W, C, g.PT, g.PL, Hp, Wp, padded + n * Hp * rs);
+  });
+  // Each GEMM packs its U_xi, so chunks of tiles are as large as the V and M
+  // buffers' budget allows (one chunk for most layers).
+  constexpr int64_t kBudgetFloats = int64_t{1} << 22;
+  const int64_t chunk = std::clamp<int64_t>(kBudgetFloats / (XI * std::max(C, O)), 1, tiles);
+  float* V = v_scratch.get(XI * chunk * C);
+  float* M = m_scratch.get(XI * chunk * O);
+  for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
+    const int64_t nt = std::min(chunk, tiles - t0);
+    parallel_for(nt, std::max<int64_t>(1, 2048 / C), [&](int64_t a, int64_t b) {
+      for (int64_t t = a; t < b; ++t) {
+        const int64_t tile = t0 + t, n = tile / (TH * TW), th = tile / TW % TH, tw = tile % TW;
+        transform_tile<TM>(padded + (n * Hp + TM * th) * rs + TM * tw * C, rs, C, V + t * C, nt * C);
+      }
+    });
+    for (int xi = 0; xi < XI; ++xi)
+      gemm(false, false, nt, O, C, 1.0f, V + xi * nt * C, C, U + xi * C * O, O, 0.0f, M + xi * nt * O, O);
+    parallel_for(nt, std::max<int64_t>(1, 2048 / O), [&](int64_t a, int64_t b) {
+      thread_local std::vector<float> edge;  // a tile that crosses the output's edge
+      edge.resize(static_cast<size_t>(TM * TM * O));
+      for (int64_t t = a; t < b; ++t) {
+        const int64_t tile = t0 + t, n = tile / (TH * TW), th = tile / TW % TH, tw = tile % TW;
+        const int64_t oh = TM * th, ow = TM * tw;
+        float* at = y + ((n * g.OH + oh) * g.OW + ow) * O;
+        if (oh + TM <= g.OH && ow + TM <= g.OW) {
+          inverse_tile<TM>(M + t * O, nt * O, O, at, g.OW * O);
+          continue;
+        }
+        inverse_tile<TM>(M + t * O, nt * O, O, edge.data(), TM * O);
+        for (int64_t i = 0; i < TM && oh + i < g.OH; ++i)
+          for (int64_t j = 0; j < TM && ow + j < g.OW; ++j)
+            std::copy(edge.data() + (i * TM + j) * O, edge.data() + (i * TM + j + 1) * O,
+                      at + (i * g.OW + j) * O);
+      }
+    });
+  }
 }
 
 }  // namespace
@@ -126,53 +258,15 @@ bool winograd_applies(const ConvGeometry& g, int64_t O) {
 }
 
 void conv3x3_winograd(const ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* w, float* y) {
-  const int64_t C = g.C, TH = (g.OH + 1) / 2, TW = (g.OW + 1) / 2, tiles = N * TH * TW;
-  if (tiles <= 0) return;
-  thread_local Scratch u_scratch, p_scratch, v_scratch, m_scratch;
-  float* U = u_scratch.get(16 * C * O);
-  transform_filters(w, C, O, U);
-  // The input zero-padded to whole tiles, so every tile reads one block.
-  const int64_t Hp = 2 * TH + 2, Wp = 2 * TW + 2, rs = Wp * C;
-  float* padded = p_scratch.get(N * Hp * rs);
-  parallel_for(N, 1, [&](int64_t n0, int64_t n1) {
-    for (int64_t n = n0; n < n1; ++n)
-      pad_image(x + n * g.H * g.W * C, g.H, g.W, C, g.PT, g.PL, Hp, Wp, padded + n * Hp * rs);
-  });
-  // Each GEMM packs its U_xi, so chunks of tiles are as large as the V and M
-  // buffers' budget allows (one chunk for most layers).
-  constexpr int64_t kBudgetFloats = int64_t{1} << 22;
-  const int64_t chunk = std::clamp<int64_t>(kBudgetFloats / (16 * std::max(C, O)), 1, tiles);
-  float* V = v_scratch.get(16 * chunk * C);
-  float* M = m_scratch.get(16 * chunk * O);
-  for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
-    const int64_t nt = std::min(chunk, tiles - t0);
-    parallel_for(nt, std::max<int64_t>(1, 2048 / C), [&](int64_t a, int64_t b) {
-      for (int64_t t = a; t < b; ++t) {
-        const int64_t tile = t0 + t, n = tile / (TH * TW), th = tile / TW % TH, tw = tile % TW;
-        transform_tile(padded + (n * Hp + 2 * th) * rs + 2 * tw * C, rs, C, V + t * C, nt * C);
-      }
-    });
-    for (int xi = 0; xi < 16; ++xi)
-      gemm(false, false, nt, O, C, 1.0f, V + xi * nt * C, C, U + xi * C * O, O, 0.0f, M + xi * nt * O, O);
-    parallel_for(nt, std::max<int64_t>(1, 2048 / O), [&](int64_t a, int64_t b) {
-      thread_local std::vector<float> edge;  // a tile that crosses the output's edge
-      edge.resize(static_cast<size_t>(4 * O));
-      for (int64_t t = a; t < b; ++t) {
-        const int64_t tile = t0 + t, n = tile / (TH * TW), th = tile / TW % TH, tw = tile % TW;
-        const int64_t oh = 2 * th, ow = 2 * tw;
-        float* at = y + ((n * g.OH + oh) * g.OW + ow) * O;
-        if (oh + 1 < g.OH && ow + 1 < g.OW) {
-          inverse_tile(M + t * O, nt * O, O, at, g.OW * O);
-          continue;
-        }
-        inverse_tile(M + t * O, nt * O, O, edge.data(), 2 * O);
-        for (int64_t i = 0; i < 2 && oh + i < g.OH; ++i)
-          for (int64_t j = 0; j < 2 && ow + j < g.OW; ++j)
-            std::copy(edge.data() + (i * 2 + j) * O, edge.data() + (i * 2 + j + 1) * O,
-                      at + (i * g.OW + j) * O);
-      }
-    });
-  }
+  // F(4x4) needs 36 multiplies per 16 outputs against F(2x2)'s 16 per 4, but
+  // wastes more of its tiles past the output's edge (5x5 outputs: 4 tiles of
+  // 16 against 9 of 4) and transforms more per tile: it is taken where it
+  // saves at least a sixth of the multiplies.
+  const int64_t f2 = (g.OH + 1) / 2 * ((g.OW + 1) / 2) * 16, f4 = (g.OH + 3) / 4 * ((g.OW + 3) / 4) * 36;
+  if (6 * f4 <= 5 * f2)
+    conv3x3_tiles<4>(g, N, O, x, w, y);
+  else
+    conv3x3_tiles<2>(g, N, O, x, w, y);
 }
 
 }  // namespace cnn::kernels
