@@ -28,26 +28,34 @@ Tensor relu(const Tensor& x) {
   return y;
 }
 
+// Element loops read through raw pointers: Tensor::operator[] checks the
+// device on every call (and in wasm every call that can throw goes through JS).
 Tensor sigmoid(const Tensor& x) {
-  Tensor y(x.shape());
+  Tensor y = Tensor::empty(x.shape());
+  const float* xs = x.data();
+  float* ys = y.data();
   for (int64_t i = 0, n = y.numel(); i < n; ++i) {
     // Two branches so exp never overflows for large |x|.
-    float v = x[i];
-    y[i] = v >= 0.0f ? 1.0f / (1.0f + std::exp(-v)) : std::exp(v) / (1.0f + std::exp(v));
+    const float v = xs[i];
+    ys[i] = v >= 0.0f ? 1.0f / (1.0f + std::exp(-v)) : std::exp(v) / (1.0f + std::exp(v));
   }
   record(y, "sigmoid", {x}, [x](const Tensor& out, const float* dy) {
     float* dx = x.grad_data();
-    for (int64_t i = 0, n = out.numel(); i < n; ++i) dx[i] += dy[i] * out[i] * (1.0f - out[i]);
+    const float* ys = out.data();
+    for (int64_t i = 0, n = out.numel(); i < n; ++i) dx[i] += dy[i] * ys[i] * (1.0f - ys[i]);
   });
   return y;
 }
 
 Tensor tanh(const Tensor& x) {
-  Tensor y(x.shape());
-  for (int64_t i = 0, n = y.numel(); i < n; ++i) y[i] = std::tanh(x[i]);
+  Tensor y = Tensor::empty(x.shape());
+  const float* xs = x.data();
+  float* ys = y.data();
+  for (int64_t i = 0, n = y.numel(); i < n; ++i) ys[i] = std::tanh(xs[i]);
   record(y, "tanh", {x}, [x](const Tensor& out, const float* dy) {
     float* dx = x.grad_data();
-    for (int64_t i = 0, n = out.numel(); i < n; ++i) dx[i] += dy[i] * (1.0f - out[i] * out[i]);
+    const float* ys = out.data();
+    for (int64_t i = 0, n = out.numel(); i < n; ++i) dx[i] += dy[i] * (1.0f - ys[i] * ys[i]);
   });
   return y;
 }
@@ -55,7 +63,7 @@ Tensor tanh(const Tensor& x) {
 Tensor softmax(const Tensor& x) {
   if (x.ndim() < 1) shape_fail("softmax", "input is a scalar, expected (..., classes)");
   const int64_t K = x.dim(-1), rows = K ? x.numel() / K : 0;
-  Tensor y(x.shape());
+  Tensor y = Tensor::empty(x.shape());
   for (int64_t r = 0; r < rows; ++r) {
     const float* in = x.data() + r * K;
     float* o = y.data() + r * K;

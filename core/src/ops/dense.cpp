@@ -12,11 +12,12 @@ namespace cnn::ops::cpu {
 Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b) {
   const DensePlan plan = plan_dense(x, w, b);
   const int64_t M = plan.M, in = plan.in, out = plan.out;
-  Tensor y(plan.shape);
-  kernels::gemm(false, false, M, out, in, 1.0f, x.data(), in, w.data(), out, 0.0f, y.data(), out);
-  if (b.defined())
-    for (int64_t r = 0; r < M; ++r)
-      for (int64_t c = 0; c < out; ++c) y[r * out + c] += b[c];
+  Tensor y = Tensor::empty(plan.shape);  // the GEMM (beta 0) writes it all
+  // The bias rides on the GEMM's epilogue, added to each block of y as it is finished.
+  kernels::Epilogue bias;
+  bias.shift = b.defined() ? b.data() : nullptr;
+  kernels::gemm(false, false, M, out, in, 1.0f, x.data(), in, w.data(), out, 0.0f, y.data(), out,
+                b.defined() ? &bias : nullptr);
 
   record(y, "dense", {x, w, b}, [x, w, b, M, in, out](const Tensor&, const float* dy) {
     if (x.requires_grad())

@@ -140,8 +140,9 @@ Tensor binary_crossentropy(const Tensor& pred, const Tensor& targets, bool from_
   const int64_t n = pred.numel();
   if (n == 0) shape_fail(op, "empty batch");
   double total = 0.0;
+  const float *ps = pred.data(), *ts = targets.data();
   for (int64_t i = 0; i < n; ++i) {
-    const double z = pred[i], t = targets[i];
+    const double z = ps[i], t = ts[i];
     if (from_logits) {
       total += std::max(z, 0.0) - z * t + std::log1p(std::exp(-std::abs(z)));
     } else {
@@ -153,8 +154,9 @@ Tensor binary_crossentropy(const Tensor& pred, const Tensor& targets, bool from_
   record(loss, op, {pred}, [pred, targets, from_logits, n](const Tensor&, const float* dl) {
     float* dp = pred.grad_data();
     const double scale = dl[0] / static_cast<double>(n);
+    const float *ps = pred.data(), *ts = targets.data();
     for (int64_t i = 0; i < n; ++i) {
-      const double z = pred[i], t = targets[i];
+      const double z = ps[i], t = ts[i];
       if (from_logits) {
         const double s = z >= 0 ? 1.0 / (1.0 + std::exp(-z)) : std::exp(z) / (1.0 + std::exp(z));
         dp[i] += static_cast<float>(scale * (s - t));
@@ -172,15 +174,17 @@ Tensor mean_squared_error(const Tensor& pred, const Tensor& targets) {
   const int64_t n = pred.numel();
   if (n == 0) shape_fail(op, "empty batch");
   double total = 0.0;
+  const float *ps = pred.data(), *ts = targets.data();
   for (int64_t i = 0; i < n; ++i) {
-    const double d = pred[i] - targets[i];
+    const double d = ps[i] - ts[i];
     total += d * d;
   }
   Tensor loss = scalar(total / n);
   record(loss, op, {pred}, [pred, targets, n](const Tensor&, const float* dl) {
     float* dp = pred.grad_data();
     const float scale = 2.0f * dl[0] / static_cast<float>(n);
-    for (int64_t i = 0; i < n; ++i) dp[i] += scale * (pred[i] - targets[i]);
+    const float *ps = pred.data(), *ts = targets.data();
+    for (int64_t i = 0; i < n; ++i) dp[i] += scale * (ps[i] - ts[i]);
   });
   return loss;
 }

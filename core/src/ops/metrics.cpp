@@ -41,7 +41,8 @@ double binary_accuracy(const Tensor& pred, const Tensor& targets, float threshol
   const int64_t n = pred.numel();
   if (n == 0) return 0.0;
   int64_t hits = 0;
-  for (int64_t i = 0; i < n; ++i) hits += (pred[i] > threshold) == (targets[i] > 0.5f);
+  const float *ps = pred.data(), *ts = targets.data();
+  for (int64_t i = 0; i < n; ++i) hits += (ps[i] > threshold) == (ts[i] > 0.5f);
   return static_cast<double>(hits) / n;
 }
 
