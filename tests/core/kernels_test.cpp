@@ -328,11 +328,12 @@ TEST(Winograd, MatchesIm2colAndTheReferenceGemm) {
     int64_t N, H, W, C, O, PT, PB, PL, PR;
   };
   // 'same' and 'valid', odd outputs (tiles that cross the edge), channel and
-  // filter counts that are not multiples of a vector, one 3x3 output; 4x4
-  // tiles (5x7, 3x3, 8x7, 19x19 outputs) and 2x2 tiles (6x6, 6x5).
+  // filter counts that are not multiples of a vector, one 3x3 output; the
+  // last two take 4x4 tiles, the others 2x2.
   const Case cases[] = {{2, 5, 7, 16, 16, 1, 1, 1, 1},  {1, 8, 8, 17, 33, 0, 0, 0, 0},
                         {3, 6, 5, 20, 18, 1, 1, 1, 1},  {1, 3, 3, 16, 16, 1, 1, 1, 1},
-                        {2, 10, 9, 32, 64, 0, 0, 0, 0}, {1, 19, 19, 64, 40, 1, 1, 1, 1}};
+                        {2, 10, 9, 32, 64, 0, 0, 0, 0}, {1, 19, 19, 64, 40, 1, 1, 1, 1},
+                        {2, 22, 19, 18, 21, 0, 0, 0, 0}};
   for (kernels::Isa isa : kernels::supported_isas()) {
     kernels::set_isa(isa);
     for (const Case& c : cases) {

@@ -260,9 +260,12 @@ bool winograd_applies(const ConvGeometry& g, int64_t O) {
 void conv3x3_winograd(const ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* w, float* y) {
   // F(4x4) needs 36 multiplies per 16 outputs against F(2x2)'s 16 per 4, but
   // wastes more of its tiles past the output's edge (5x5 outputs: 4 tiles of
-  // 16 against 9 of 4) and transforms more per tile: it is taken where it
-  // saves at least a sixth of the multiplies.
-  const int64_t f2 = (g.OH + 1) / 2 * ((g.OW + 1) / 2) * 16, f4 = (g.OH + 3) / 4 * ((g.OW + 3) / 4) * 36;
+  // 16 against 9 of 4), transforms more per tile, and has 36 filter positions
+  // to transform and pack per call against 16 (about 8 tiles' worth of
+  // multiplies each, which small batches feel). It is taken where it saves
+  // at least a sixth of that cost.
+  const int64_t f2 = 16 * (N * ((g.OH + 1) / 2) * ((g.OW + 1) / 2) + 8);
+  const int64_t f4 = 36 * (N * ((g.OH + 3) / 4) * ((g.OW + 3) / 4) + 8);
   if (6 * f4 <= 5 * f2)
     conv3x3_tiles<4>(g, N, O, x, w, y);
   else
