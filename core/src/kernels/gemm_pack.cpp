@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "kernels/kernel_table.h"
+
 namespace cnn::kernels {
 
 namespace {
@@ -51,58 +53,7 @@ bool with_tile_width(int64_t width, const F& f) {
   }
 }
 
-// One row's epilogue with its terms fixed at compile time, so the loop has
-// no branches and vectorises.
-template <bool kScale, bool kShift, bool kResidual, bool kRelu>
-void epilogue_row(float* __restrict c, const float* __restrict scale, const float* __restrict shift,
-                  const float* __restrict res, int64_t n) {
-  for (int64_t j = 0; j < n; ++j) {
-    float v = c[j];
-    if constexpr (kScale) v *= scale[j];
-    if constexpr (kShift) v += shift[j];
-    if constexpr (kResidual) v += res[j];
-    if constexpr (kRelu) v = std::max(v, 0.0f);
-    c[j] = v;
-  }
-}
-
-template <bool... kFlags>
-void epilogue_rows(const Epilogue& ep, float* C, int64_t ldc, int64_t i0, int64_t i1, int64_t j0,
-                   int64_t j1) {
-  const auto at = [](const float* p, int64_t offset) { return p ? p + offset : nullptr; };
-  for (int64_t i = i0; i < i1; ++i)
-    epilogue_row<kFlags...>(C + i * ldc + j0, at(ep.scale, j0), at(ep.shift, j0),
-                            at(ep.residual, i * ep.ldr + j0), j1 - j0);
-}
-
 }  // namespace
-
-void apply_epilogue(const Epilogue& ep, float* C, int64_t ldc, int64_t i0, int64_t i1, int64_t j0,
-                    int64_t j1) {
-  const bool sc = ep.scale, sh = ep.shift, res = ep.residual;
-  // The combinations the layers use; any other goes through the general one.
-  if (!sc && sh && !res && ep.relu)
-    return epilogue_rows<false, true, false, true>(ep, C, ldc, i0, i1, j0, j1);
-  if (!sc && sh && !res && !ep.relu)
-    return epilogue_rows<false, true, false, false>(ep, C, ldc, i0, i1, j0, j1);
-  if (!sc && !sh && !res && ep.relu)
-    return epilogue_rows<false, false, false, true>(ep, C, ldc, i0, i1, j0, j1);
-  if (sc && sh && !res && ep.relu) return epilogue_rows<true, true, false, true>(ep, C, ldc, i0, i1, j0, j1);
-  if (sc && sh && !res && !ep.relu)
-    return epilogue_rows<true, true, false, false>(ep, C, ldc, i0, i1, j0, j1);
-  if (sc && sh && res && ep.relu) return epilogue_rows<true, true, true, true>(ep, C, ldc, i0, i1, j0, j1);
-  for (int64_t i = i0; i < i1; ++i) {
-    float* row = C + i * ldc;
-    const float* r = res ? ep.residual + i * ep.ldr : nullptr;
-    for (int64_t j = j0; j < j1; ++j) {
-      float v = row[j];
-      if (sc) v *= ep.scale[j];
-      if (sh) v += ep.shift[j];
-      if (r) v += r[j];
-      row[j] = ep.relu ? std::max(v, 0.0f) : v;
-    }
-  }
-}
 
 bool copy_rows_fixed(int64_t width, const float* src, int64_t ld, int64_t rows, float* out) {
   return with_tile_width(width, [&]<int W>() { copy_rows<W>(src, ld, rows, out); });
@@ -131,6 +82,11 @@ void pack_b(bool trans, const float* B, int64_t ldb, int64_t p0, int64_t j0, int
       out += NR;
     }
   }
+}
+
+void apply_epilogue(const Epilogue& ep, float* C, int64_t ldc, int64_t i0, int64_t i1, int64_t j0,
+                    int64_t j1) {
+  active_kernels().epilogue(ep, C, ldc, i0, i1, j0, j1);
 }
 
 void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {

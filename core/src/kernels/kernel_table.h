@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "cnn/kernels/gemm.h"
 #include "cnn/kernels/isa.h"
 
 namespace cnn::kernels {
@@ -71,6 +72,8 @@ struct KernelTable {
   // Forward rows and filter-gradient rows of the single-channel direct conv.
   void (*conv_c1_forward)(const ConvC1Rows& a);
   void (*conv_c1_filter)(const ConvC1Grad& a);
+  // The GEMM epilogue (cnn/kernels/gemm.h) on C[i0:i1, j0:j1].
+  void (*epilogue)(const Epilogue& ep, float* C, int64_t ldc, int64_t i0, int64_t i1, int64_t j0, int64_t j1);
   // The ISA's peak: a register-only multiply-add loop; returns the flops done.
   double (*peak_flops)(int64_t iterations, float* sink);
 };

@@ -1,6 +1,7 @@
 // The portable kernels: plain C++ the compiler may vectorise for the baseline
 // CPU. They are the reference twins the SIMD kernels are tested against, and
 // what runs where no SIMD table applies.
+#include "kernels/epilogue_rows.h"
 #include "kernels/kernel_table.h"
 
 namespace cnn::kernels {
@@ -89,6 +90,7 @@ const KernelTable kScalarKernels{Isa::Scalar,
                                  &gemm_tile_rows_scalar,
                                  &conv_c1_forward_scalar,
                                  &conv_c1_filter_scalar,
+                                 &epilogue_rows,
                                  &peak_flops_scalar};
 
 }  // namespace cnn::kernels

@@ -4,6 +4,7 @@
 // V8, 5x8 measured fastest (GEMM 1024: 23.6 GFLOP/s, against 4x8 21.6, 6x8
 // 18-21, 2x16 21.4, 3x12 18.7, 8x4 17.8): larger tiles spill registers.
 #include "kernels/conv_c1_rows.h"
+#include "kernels/epilogue_rows.h"
 #include "kernels/gemm_tile.h"
 #include "kernels/kernel_table.h"
 
@@ -22,6 +23,7 @@ const KernelTable kSse41Kernels{Isa::SSE41,
                                 &gemm_tile_rows_simd<xsimd::sse4_1, 5, 2>,
                                 &conv_c1_forward_simd<xsimd::sse4_1, 4>,
                                 &conv_c1_filter_simd<xsimd::sse4_1, 4>,
+                                &epilogue_rows,
                                 &peak_flops_simd<xsimd::sse4_1, 12>};
 
 }  // namespace cnn::kernels

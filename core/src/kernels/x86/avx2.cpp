@@ -1,6 +1,7 @@
 // The AVX2 + FMA kernels (built with -mavx2 -mfma): 6 x 16 tile, 12 ymm
 // accumulators, two B loads and one A broadcast per step.
 #include "kernels/conv_c1_rows.h"
+#include "kernels/epilogue_rows.h"
 #include "kernels/gemm_tile.h"
 #include "kernels/kernel_table.h"
 
@@ -19,6 +20,7 @@ const KernelTable kAvx2Kernels{Isa::AVX2,
                                &gemm_tile_rows_simd<xsimd::fma3<xsimd::avx2>, 12, 1>,
                                &conv_c1_forward_simd<xsimd::fma3<xsimd::avx2>, 6>,
                                &conv_c1_filter_simd<xsimd::fma3<xsimd::avx2>, 6>,
+                               &epilogue_rows,
                                &peak_flops_simd<xsimd::fma3<xsimd::avx2>, 12>};
 
 }  // namespace cnn::kernels

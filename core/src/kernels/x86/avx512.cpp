@@ -1,6 +1,7 @@
 // The AVX-512F kernels (built with -mavx512f): 12 x 32 tile, 24 zmm
 // accumulators of the 32 registers.
 #include "kernels/conv_c1_rows.h"
+#include "kernels/epilogue_rows.h"
 #include "kernels/gemm_tile.h"
 #include "kernels/kernel_table.h"
 
@@ -19,6 +20,7 @@ const KernelTable kAvx512Kernels{Isa::AVX512,
                                  &gemm_tile_rows_simd<xsimd::avx512f, 24, 1>,
                                  &conv_c1_forward_simd<xsimd::avx512f, 12>,
                                  &conv_c1_filter_simd<xsimd::avx512f, 12>,
+                                 &epilogue_rows,
                                  &peak_flops_simd<xsimd::avx512f, 24>};
 
 }  // namespace cnn::kernels
