@@ -86,6 +86,8 @@ namespace {
 // they cross; a run as wide as the sliver is a fixed-length copy.
 void pack_at_rows(const float* const* rows, int64_t seg_stride, int64_t L, int64_t i0, int64_t m, int64_t kc,
                   int64_t MR, float* out) {
+  // A partial sliver is cleared whole first: one fill, not a short one per row.
+  if (m < MR) std::fill(out, out + kc * MR, 0.0f);
   for (int64_t r = 0; r < m;) {
     const int64_t seg = (i0 + r) / L, off = (i0 + r) % L, len = std::min(L - off, m - r);
     const int64_t src = seg * seg_stride + off;
@@ -97,8 +99,6 @@ void pack_at_rows(const float* const* rows, int64_t seg_stride, int64_t L, int64
       }
     r += len;
   }
-  if (m < MR)
-    for (int64_t p = 0; p < kc; ++p) std::fill(out + p * MR + m, out + (p + 1) * MR, 0.0f);
 }
 
 }  // namespace

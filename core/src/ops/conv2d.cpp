@@ -119,8 +119,11 @@ Windows conv_windows(const kernels::ConvGeometry& g, int64_t N, const float* x) 
     });
     src = padded;
   }
+  // Grown only: resizing down and up again between layers would clear the
+  // pointers each time, a serial pass as large as the layer's output.
   thread_local std::vector<const float*> t_rows;
-  t_rows.resize(static_cast<size_t>(N * g.OH * g.OW));
+  if (t_rows.size() < static_cast<size_t>(N * g.OH * g.OW))
+    t_rows.resize(static_cast<size_t>(N * g.OH * g.OW));
   const float** rows = t_rows.data();
   each_image(0, N, 4 * g.OH * g.OW, [&](int64_t n, int64_t) {
     for (int64_t oh = 0; oh < g.OH; ++oh)

@@ -4,6 +4,7 @@
 // backward spreads it evenly over the real pixels of the window.
 #include <algorithm>
 #include <limits>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -121,11 +122,13 @@ Tensor max_pool2d(const Tensor& x, const Pool2DOptions& opt) {
   const PoolPlan p = plan_pool("max_pool2d", x, opt);
   Tensor y = Tensor::empty({p.N, p.OH, p.OW, p.C});  // (N, OH, OW, C), every value written below
   const bool need_grad = any_requires_grad({x});
-  std::vector<int32_t> argmax;  // flat input index per output value (-1: a window with no real pixel)
-  if (need_grad) argmax.resize(static_cast<size_t>(y.numel()));
+  // The flat input index per output value (-1: a window with no real pixel),
+  // every one written below (so not cleared first: that was a serial pass).
+  std::shared_ptr<int32_t[]> argmax;
+  if (need_grad) argmax.reset(new int32_t[static_cast<size_t>(y.numel())]);
   const float* xd = x.data();
   float* yd = y.data();
-  int32_t* am = need_grad ? argmax.data() : nullptr;
+  int32_t* am = argmax.get();
   // Channels innermost: every window tap is a whole row of C values, compared
   // and kept with vector blends; the first maximum wins, as in TensorFlow.
   parallel_for(
