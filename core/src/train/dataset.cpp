@@ -3,6 +3,7 @@
 #include <numeric>
 
 #include "cnn/error.h"
+#include "cnn/parallel.h"
 #include "cnn/rng.h"
 #include "cnn/train/fit.h"
 
@@ -12,12 +13,17 @@ Tensor take_rows(const Tensor& t, int64_t begin, int64_t end, const std::vector<
   Shape s = t.shape();
   const int64_t row = s.empty() || s[0] == 0 ? 0 : t.numel() / s[0];
   s[0] = end - begin;
-  Tensor out(s);
-  for (int64_t i = begin; i < end; ++i) {
-    const int64_t src = order ? (*order)[i] : i;
-    std::memcpy(out.data() + (i - begin) * row, t.data() + src * row,
-                static_cast<size_t>(row) * sizeof(float));
-  }
+  Tensor out = Tensor::empty(s);  // every row copied below
+  float* dst = out.data();
+  const float* from = t.data();
+  // Rows of images are large: copied across threads.
+  parallel_for(end - begin, std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, row)),
+               [=](int64_t r0, int64_t r1) {
+                 for (int64_t r = r0; r < r1; ++r) {
+                   const int64_t src = order ? (*order)[begin + r] : begin + r;
+                   std::memcpy(dst + r * row, from + src * row, static_cast<size_t>(row) * sizeof(float));
+                 }
+               });
   return out;
 }
 
