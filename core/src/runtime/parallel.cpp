@@ -22,9 +22,11 @@ constexpr bool kHasThreads = false;
 #else
 constexpr bool kHasThreads = true;
 #endif
+#ifdef __EMSCRIPTEN__
 // The threaded wasm build pre-starts this many workers at most (see
 // bindings/wasm.cmake); a thread beyond them could not start synchronously.
 constexpr int kWasmPoolLimit = 8;
+#endif
 
 int hardware_threads() {
   if (!kHasThreads) return 1;
