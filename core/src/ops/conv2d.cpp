@@ -140,7 +140,7 @@ void conv_in_place(const kernels::ConvGeometry& g, int64_t N, int64_t O, const f
   kernels::gemm_rows(N * g.OH * g.OW, O, g.KH, g.KW * g.C, win.rows, win.seg_stride, w, O, y, O, ep);
 }
 
-// The convolution, (N, OH, OW, O); checks the shapes. The bias is not added
+// The convolution, (N, OH, OW, O), of shapes conv_shape checked. The bias is not added
 // here: it is the epilogue's shift, applied where a path can fuse it
 // (`fused`); otherwise the caller runs the epilogue over y.
 struct ConvForward {
@@ -154,9 +154,8 @@ struct ConvForward {
 // keep_col: a backward pass will want the im2col columns. exact: gradients
 // will flow through this conv, so its forward must be the exact sums they
 // are taken through (no Winograd).
-ConvForward conv_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOptions& opt,
-                         bool keep_col, const kernels::Epilogue* ep, bool exact) {
-  const ConvShape cs = conv_shape(x, w, b, opt);
+ConvForward conv_forward(const Tensor& x, const Tensor& w, const ConvShape& cs, bool keep_col,
+                         const kernels::Epilogue* ep, bool exact) {
   const kernels::ConvGeometry& g = cs.g;
   const int64_t N = cs.N, O = cs.O, C = g.C, H = g.H, W = g.W, P = cs.P, KKC = cs.KKC;
   const bool pointwise = cs.pointwise;
@@ -207,7 +206,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOpt
   ep.shift = b.defined() ? b.data() : nullptr;
   ep.relu = opt.relu;
   const bool has_epilogue = ep.shift || ep.relu;
-  const ConvForward f = conv_forward(x, w, b, opt, grad_enabled() && w.requires_grad(),
+  const ConvForward f = conv_forward(x, w, conv_shape(x, w, b, opt), grad_enabled() && w.requires_grad(),
                                      has_epilogue ? &ep : nullptr, any_requires_grad({x, w, b}));
   Tensor y = f.y;
   const Tensor kept_col = f.col;
@@ -309,7 +308,7 @@ Tensor conv2d_inference(const Tensor& x, const Tensor& w, const Tensor& b, const
   kep.residual = ep.residual.defined() ? ep.residual.data() : nullptr;
   kep.ldr = O;
   kep.relu = ep.relu;
-  ConvForward f = conv_forward(x, w, b, opt, false, &kep, false);
+  ConvForward f = conv_forward(x, w, cs, false, &kep, false);
   if (!f.fused) epilogue_pass(kep, f.y.data(), f.N * f.P, O);
   return f.y;
 }
