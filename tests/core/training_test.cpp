@@ -50,6 +50,41 @@ TEST(Optimizers, AdamFollowsKerasUpdate) {
   EXPECT_EQ(adam.iterations(), 3);
 }
 
+// The update itself, with slots the test makes and reads.
+struct OpenAdam : optim::Adam {
+  OpenAdam() { iterations_ = 1; }  // as apply() counts the step before updating
+  using optim::Adam::update;
+};
+struct OpenSgd : optim::SGD {
+  OpenSgd() : optim::SGD(0.1f, 0.9f) { iterations_ = 1; }
+  using optim::SGD::update;
+};
+
+TEST(Optimizers, MomentsThatTurnSubnormalAreFlushedToZero) {
+  // Just above FLT_MIN: one step of decay takes each below it.
+  const float m0 = 1.2e-38f, v0 = 1.176e-38f;
+  nn::Weight w = make_weight({1.0f, 1.0f, 1.0f});
+  set_grad(w, {0.0f, 1e-20f, 0.5f});  // 1e-20 squared is subnormal too
+  std::vector<Tensor> slots{Tensor({3}, {m0, 0.0f, 0.0f}), Tensor({3}, {v0, 0.0f, 0.0f})};
+  OpenAdam adam;
+  adam.update(w.value, slots);
+  EXPECT_EQ(slots[0][0], 0.0f);
+  EXPECT_EQ(slots[1][0], 0.0f);
+  EXPECT_FLOAT_EQ(slots[0][1], 1e-21f);
+  EXPECT_EQ(slots[1][1], 0.0f);
+  EXPECT_FLOAT_EQ(slots[0][2], 0.05f);  // normal values keep Keras's update
+  EXPECT_NEAR(slots[1][2], 0.00025f, 1e-8);
+  EXPECT_EQ(w.value[0], 1.0f);
+
+  nn::Weight s = make_weight({1.0f});
+  set_grad(s, {0.0f});
+  std::vector<Tensor> momentum{Tensor({1}, {m0})};
+  OpenSgd sgd;
+  sgd.update(s.value, momentum);
+  EXPECT_EQ(momentum[0][0], 0.0f);
+  EXPECT_EQ(s.value[0], 1.0f);
+}
+
 TEST(Optimizers, SgdMomentumAndNesterov) {
   for (bool nesterov : {false, true}) {
     optim::SGD sgd(0.1f, 0.9f, nesterov);

@@ -1,6 +1,7 @@
 // The CUDA backend's element-wise and data-movement ops, its copies and its
 // optimizer steps: one thread per value, grid-stride loops.
 #include <algorithm>
+#include <cfloat>
 #include <vector>
 
 #include "cnn/autograd.h"
@@ -34,13 +35,17 @@ __global__ void column_sums_kernel(float* out, const float* m, int64_t rows, int
   atomicAdd(out + c, s);
 }
 
+// x, or 0 where x is subnormal: the moments are kept as the CPU steps keep
+// them (optim/cpu_steps.cpp), so both backends train alike.
+__device__ inline float flush_subnormal(float x) { return fabsf(x) < FLT_MIN ? 0.0f : x; }
+
 __global__ void sgd_kernel(float* w, const float* g, int64_t n, float lr) {
   CNN_GRID_LOOP(i, n) w[i] -= lr * g[i];
 }
 __global__ void sgd_momentum_kernel(float* w, const float* g, float* m, int64_t n, float lr, float mom,
                                     bool nesterov) {
   CNN_GRID_LOOP(i, n) {
-    const float mi = mom * m[i] - lr * g[i];
+    const float mi = flush_subnormal(mom * m[i] - lr * g[i]);
     m[i] = mi;
     w[i] += nesterov ? mom * mi - lr * g[i] : mi;
   }
@@ -49,8 +54,8 @@ __global__ void adam_kernel(float* w, const float* g, float* m, float* v, int64_
                             float a2, float eps) {
   CNN_GRID_LOOP(i, n) {
     const float gi = g[i];
-    const float mi = m[i] + (gi - m[i]) * a1;
-    const float vi = v[i] + (gi * gi - v[i]) * a2;
+    const float mi = flush_subnormal(m[i] + (gi - m[i]) * a1);
+    const float vi = flush_subnormal(v[i] + (gi * gi - v[i]) * a2);
     m[i] = mi;
     v[i] = vi;
     w[i] -= alpha * mi / (sqrtf(vi) + eps);
