@@ -50,17 +50,22 @@ void c1_forward_chunk(const ConvC1Rows& a, const float* xrow, float* yrow, int64
       for (int v = 0; v < NV; ++v) acc[i][v] = xsimd::select(acc[i][v] < zero, zero, acc[i][v]);
   }
   // The row's last vector may run past len: it goes through a buffer so no
-  // write leaves the row (the next row may belong to another thread).
+  // write leaves the row (the next row may belong to another thread). acc
+  // is indexed by unrolled constants only: a run-time index would keep it in
+  // memory, and clang then stored every accumulator on every tap (wasm).
   const int64_t whole = std::min<int64_t>(NV, (a.len - f0) / W);
+#pragma GCC unroll 2
   for (int i = 0; i < R; ++i) {
     float* out = yrow + i * a.len + f0;
 #pragma GCC unroll 16
-    for (int v = 0; v < NV; ++v)
-      if (v < whole) acc[i][v].store_unaligned(out + v * W);
-    if (whole < NV) {
-      alignas(64) float tail[W];
-      acc[i][whole].store_aligned(tail);
-      std::copy(tail, tail + (a.len - f0 - whole * W), out + whole * W);
+    for (int v = 0; v < NV; ++v) {
+      if (v < whole) {
+        acc[i][v].store_unaligned(out + v * W);
+      } else if (v == whole) {
+        alignas(64) float tail[W];
+        acc[i][v].store_aligned(tail);
+        std::copy(tail, tail + (a.len - f0 - whole * W), out + whole * W);
+      }
     }
   }
 }
