@@ -139,7 +139,6 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   const bool narrow = N <= kt.narrow_nr;
   const int64_t MR = narrow ? kt.narrow_mr : kt.mr, NR = narrow ? kt.narrow_nr : kt.nr;
   const auto tile = narrow ? kt.gemm_tile_narrow : kt.gemm_tile;
-  const int64_t MC = block_rows(MR);
   // B of a few slivers: each A value meets it only a few times, so the tiles
   // read A where it lies instead of packing it first (the packing pass cost
   // more than it saved: +30% on ResNet50's 3x3 convs with 64 filters).
@@ -171,16 +170,17 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
         pack(0, slivers);
 
       // Tasks: (A block, group of B slivers). Few A blocks: split the slivers too.
-      const int64_t blocks = (M + MC - 1) / MC;
+      const RowBlocks rb(M, MR, threads);
+      const int64_t blocks = rb.count();
       const int64_t groups =
           blocks >= 2 * threads ? 1 : std::min(slivers, (2 * threads + blocks - 1) / blocks);
       const auto run = [&](int64_t t0, int64_t t1) {
         thread_local Scratch a_scratch;
-        float* a_pack = direct_a ? nullptr : a_scratch.get(MC * kc);
+        float* a_pack = direct_a ? nullptr : a_scratch.get(rb.max_rows() * kc);
         int64_t packed = -1;  // the A block a_pack holds
         for (int64_t t = t0; t < t1; ++t) {
           const int64_t block = t / groups, group = t % groups;
-          const int64_t i0 = block * MC, mc = std::min(MC, M - i0);
+          const int64_t i0 = rb.begin(block), mc = rb.end(block) - i0;
           const int64_t whole = direct_at ? mc / MR * MR : 0;  // rows read in place
           if (!direct_a && packed != block) {
             if (whole < mc)

@@ -2,6 +2,7 @@
 // and gemm_rows.cpp's in-place conv products share.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "cnn/kernels/gemm.h"
@@ -29,8 +30,27 @@ inline bool split_k(int64_t M, int64_t N, int64_t K) {
   return M * N <= kSplitKMaxMN && K >= 4 * kSplitKChunk;
 }
 
-// Rows of A per thread block: whole MR slivers, about 120 rows (L2-resident).
-inline int64_t block_rows(int64_t MR) { return MR * (120 / MR > 1 ? 120 / MR : 1); }
+// A's M rows cut into blocks of whole MR slivers, at most about 120 rows
+// each (L2-resident), as many blocks as a multiple of the thread count and
+// as even as the slivers allow (sizes differ by one sliver at most): with a
+// fixed block size, a 1024-row A made 9 blocks, 5 for one thread and 4 for
+// the other.
+class RowBlocks {
+ public:
+  RowBlocks(int64_t M, int64_t MR, int64_t threads) : M_(M), MR_(MR), slivers_((M + MR - 1) / MR) {
+    const int64_t per = std::max<int64_t>(1, 120 / MR);  // slivers per block at most
+    count_ = (slivers_ + per - 1) / per;
+    if (threads > 1) count_ = std::min(slivers_, (count_ + threads - 1) / threads * threads);
+    max_rows_ = (slivers_ + count_ - 1) / count_ * MR;
+  }
+  int64_t count() const { return count_; }
+  int64_t max_rows() const { return max_rows_; }
+  int64_t begin(int64_t b) const { return b * slivers_ / count_ * MR_; }
+  int64_t end(int64_t b) const { return std::min(M_, (b + 1) * slivers_ / count_ * MR_); }
+
+ private:
+  int64_t M_, MR_, slivers_, count_, max_rows_;
+};
 
 // Copies `rows` rows of `width` floats (stride ld) into a dense (rows, width)
 // block; the widths of the ISAs' tiles get fixed-length copies the compiler

@@ -37,7 +37,6 @@ void gemm_rows(int64_t M, int64_t N, int64_t segments, int64_t L, const float* c
   const bool narrow = N <= kt.narrow_nr;
   const int64_t MR = narrow ? kt.narrow_mr : kt.mr, NR = narrow ? kt.narrow_nr : kt.nr;
   const auto tile = narrow ? kt.gemm_tile_rows_narrow : kt.gemm_tile_rows;
-  const int64_t MC = block_rows(MR);
   const bool threaded = M * N * K >= kParallelWork && num_threads() > 1;
   const int64_t threads = threaded ? num_threads() : 1;
   const int64_t slivers = (N + NR - 1) / NR;
@@ -50,12 +49,13 @@ void gemm_rows(int64_t M, int64_t N, int64_t segments, int64_t L, const float* c
   else
     pack(0, slivers);
 
-  const int64_t blocks = (M + MC - 1) / MC;
+  const RowBlocks rb(M, MR, threads);
+  const int64_t blocks = rb.count();
   const int64_t groups = blocks >= 2 * threads ? 1 : std::min(slivers, (2 * threads + blocks - 1) / blocks);
   const auto run = [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t block = t / groups, group = t % groups;
-      const int64_t i0 = block * MC, mc = std::min(MC, M - i0);
+      const int64_t i0 = rb.begin(block), mc = rb.end(block) - i0;
       const int64_t s0 = group * slivers / groups, s1 = (group + 1) * slivers / groups;
       for (int64_t seg = 0; seg < segments; ++seg)
         for (int64_t p0 = 0; p0 < L; p0 += KC) {
