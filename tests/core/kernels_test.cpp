@@ -349,9 +349,15 @@ TEST(Winograd, MatchesIm2colAndTheReferenceGemm) {
       got.fill(std::numeric_limits<float>::quiet_NaN());  // every output written
       kernels::conv3x3_winograd(g, c.N, c.O, x.data(), w.data(), got.data());
       EXPECT_LT(test::rel_error(got, want), 1e-5) << kernels::isa_name(isa) << " case " << (&c - cases);
-      // Only the SIMD128 table turns it on (see kernels/kernel_table.h).
-      EXPECT_EQ(kernels::winograd_applies(g, c.O), isa == kernels::Isa::SSE41);
+      // The SIMD128 table takes every such conv; AVX-512 only many tiles
+      // (none of these); the others never (see kernels/kernel_table.h).
+      EXPECT_EQ(kernels::winograd_applies(g, c.N, c.O), isa == kernels::Isa::SSE41);
     }
+    // ResNet50's first 3x3 conv, at batch 8 (1568 tiles) and batch 1 (196).
+    const kernels::ConvGeometry stage2{56, 56, 64, 3, 3, 56, 56, 1, 1, 1, 1, 1, 1};
+    const bool simd128 = isa == kernels::Isa::SSE41, avx512 = isa == kernels::Isa::AVX512;
+    EXPECT_EQ(kernels::winograd_applies(stage2, 8, 64), simd128 || avx512) << kernels::isa_name(isa);
+    EXPECT_EQ(kernels::winograd_applies(stage2, 1, 64), simd128) << kernels::isa_name(isa);
   }
 }
 

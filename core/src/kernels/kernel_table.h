@@ -43,12 +43,14 @@ struct KernelTable {
   // expensive (SIMD128 in V8: 5-float slivers); the x86 tiles measured no
   // gain, so they keep packing.
   bool trans_a_in_place;
-  // Whether inference runs 3x3 stride-1 convs as Winograd (F(2x2, 3x3) or
-  // F(4x4, 3x3), cnn/kernels/winograd.h): 2.25-4x fewer multiplies, plus
-  // transforms that pay where multiplies are slow. Measured with AVX-512
-  // (F(2x2)): ResNet50 batch 8 +15%, batch 1 -15%, W4 -7%, so the x86
-  // tables leave it off.
-  bool winograd;
+  // From how many 4x4 output tiles per call inference runs a 3x3 stride-1
+  // conv as Winograd (F(2x2, 3x3) or F(4x4, 3x3), cnn/kernels/winograd.h):
+  // 2.25-4x fewer multiplies, for transforms per tile and a filter transform
+  // per call; 0 never. SIMD128's multiplies are slow enough for any conv to
+  // gain. AVX-512's are not: the transforms, at the baseline's 128-bit width,
+  // and the filter transform must be spread over many tiles (ResNet50 batch
+  // 1 lost 15% with every conv on Winograd). AVX2 is left off, unmeasured.
+  int64_t winograd_min_tiles;
   // GEMM register tile: MR rows of packed A by NR columns of packed B.
   int64_t mr, nr;
   // acc(MR, NR) = sum over kc of a(p, 0:MR)^T b(p, 0:NR), from panels packed

@@ -79,7 +79,7 @@ double peak_flops_scalar(int64_t iterations, float* sink) {
 
 const KernelTable kScalarKernels{Isa::Scalar,
                                  false,
-                                 false,
+                                 0,
                                  MR,
                                  NR,
                                  &gemm_tile_scalar,

@@ -252,9 +252,10 @@ void conv3x3_tiles(const ConvGeometry& g, int64_t N, int64_t O, const float* x, 
 
 }  // namespace
 
-bool winograd_applies(const ConvGeometry& g, int64_t O) {
-  return active_kernels().winograd && g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 &&
-         g.DW == 1 && g.C >= 16 && O >= 16 && g.OH >= 2 && g.OW >= 2;
+bool winograd_applies(const ConvGeometry& g, int64_t N, int64_t O) {
+  const int64_t min_tiles = active_kernels().winograd_min_tiles;
+  return min_tiles > 0 && N * ((g.OH + 3) / 4) * ((g.OW + 3) / 4) >= min_tiles && g.KH == 3 && g.KW == 3 &&
+         g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.C >= 16 && O >= 16 && g.OH >= 2 && g.OW >= 2;
 }
 
 void conv3x3_winograd(const ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* w, float* y) {

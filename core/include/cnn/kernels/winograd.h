@@ -13,11 +13,12 @@
 
 namespace cnn::kernels {
 
-// Whether the Winograd path takes this conv: the active ISA uses it (SIMD128,
-// where GEMMs are slow enough for the transforms to pay; AVX2/AVX-512 tiles
-// measured no overall gain), 3x3, stride 1, no dilation, and enough channels
-// and filters.
-bool winograd_applies(const ConvGeometry& g, int64_t O);
+// Whether the Winograd path takes this conv of N images: the active ISA
+// uses it for this many tiles (always on SIMD128, where GEMMs are slow
+// enough for the transforms to pay; on AVX-512 for large batches of tiles
+// only; never on AVX2), 3x3, stride 1, no dilation, and enough channels and
+// filters.
+bool winograd_applies(const ConvGeometry& g, int64_t N, int64_t O);
 
 // y (N, OH, OW, O) = conv(x (N, H, W, C), w (3, 3, C, O)), without bias.
 void conv3x3_winograd(const ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* w, float* y);

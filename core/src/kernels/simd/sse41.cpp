@@ -12,7 +12,7 @@ namespace cnn::kernels {
 
 const KernelTable kSse41Kernels{Isa::SSE41,
                                 true,
-                                true,
+                                1,
                                 5,
                                 8,
                                 &gemm_tile_simd<xsimd::sse4_1, 5, 2>,

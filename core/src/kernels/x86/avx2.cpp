@@ -9,7 +9,7 @@ namespace cnn::kernels {
 
 const KernelTable kAvx2Kernels{Isa::AVX2,
                                false,
-                               false,
+                               0,
                                6,
                                16,
                                &gemm_tile_simd<xsimd::fma3<xsimd::avx2>, 6, 2>,

@@ -9,7 +9,7 @@ namespace cnn::kernels {
 
 const KernelTable kAvx512Kernels{Isa::AVX512,
                                  false,
-                                 false,
+                                 256,
                                  12,
                                  32,
                                  &gemm_tile_simd<xsimd::avx512f, 12, 2>,
