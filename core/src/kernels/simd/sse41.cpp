@@ -21,8 +21,8 @@ const KernelTable kSse41Kernels{Isa::SSE41,
                                 &gemm_tile_simd<xsimd::sse4_1, 5, 2>,
                                 &gemm_tile_rows_simd<xsimd::sse4_1, 5, 2>,
                                 &gemm_tile_rows_simd<xsimd::sse4_1, 5, 2>,
-                                &conv_c1_forward_simd<xsimd::sse4_1, 4>,
-                                &conv_c1_filter_simd<xsimd::sse4_1, 4>,
+                                &conv_c1_forward_simd<xsimd::sse4_1, 2, 4>,
+                                &conv_c1_filter_simd<xsimd::sse4_1, 2, 4>,
                                 &epilogue_rows,
                                 &peak_flops_simd<xsimd::sse4_1, 12>};
 

@@ -18,8 +18,8 @@ const KernelTable kAvx512Kernels{Isa::AVX512,
                                  &gemm_tile_simd<xsimd::avx512f, 24, 1>,
                                  &gemm_tile_rows_simd<xsimd::avx512f, 12, 2>,
                                  &gemm_tile_rows_simd<xsimd::avx512f, 24, 1>,
-                                 &conv_c1_forward_simd<xsimd::avx512f, 12>,
-                                 &conv_c1_filter_simd<xsimd::avx512f, 12>,
+                                 &conv_c1_forward_simd<xsimd::avx512f, 12, 2>,
+                                 &conv_c1_filter_simd<xsimd::avx512f, 12, 2>,
                                  &epilogue_rows,
                                  &peak_flops_simd<xsimd::avx512f, 24>};
 
