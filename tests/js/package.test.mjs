@@ -23,10 +23,23 @@ test('npm pack -> offline install -> import and train one epoch', () => {
                      'bindings/js/index.d.ts', 'bindings/js/element.mjs', 'web/dist/index.html'])
       assert.ok(files.includes(f), `missing ${f}`);
 
+    // Offline, npm resolves a dependency's version range from the registry's
+    // metadata, which `npm ci` never caches (it installs from the lockfile),
+    // so on a fresh machine the install failed with ENOTCACHED. The runtime
+    // dependencies are packed from node_modules instead (the versions
+    // package-lock.json pinned) and installed beside the package.
+    const { dependencies = {} } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+    const tarballs = Object.keys(dependencies).map((name) => {
+      const [dep] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', scratch,
+                                                    path.join(root, 'node_modules', name)],
+                                            { cwd: root, encoding: 'utf8' }));
+      return path.join(scratch, dep.filename);
+    });
     const app = path.join(scratch, 'app');
     fs.mkdirSync(app);
     fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module' }));
-    execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', path.join(scratch, packed[0].filename)],
+    execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', ...tarballs,
+                         path.join(scratch, packed[0].filename)],
                  { cwd: app, stdio: 'pipe' });
     fs.writeFileSync(path.join(app, 'train.mjs'), `
       import { loadCnn } from 'cnn-playground';
