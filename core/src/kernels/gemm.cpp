@@ -149,6 +149,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   const bool direct_at = trans_a && kt.trans_a_in_place && N <= kDirectASlivers * NR;
   const bool threaded = M * N * K >= kParallelWork && num_threads() > 1;
   const int64_t threads = threaded ? num_threads() : 1;
+  const RowBlocks rb(M, MR, threads);  // A's row blocks, the same for every panel and K block
+  const int64_t blocks = rb.count();
 
   thread_local Scratch b_scratch;
   const int64_t panel_slivers = (std::min(NC, N) + NR - 1) / NR;
@@ -170,8 +172,6 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
         pack(0, slivers);
 
       // Tasks: (A block, group of B slivers). Few A blocks: split the slivers too.
-      const RowBlocks rb(M, MR, threads);
-      const int64_t blocks = rb.count();
       const int64_t groups =
           blocks >= 2 * threads ? 1 : std::min(slivers, (2 * threads + blocks - 1) / blocks);
       const auto run = [&](int64_t t0, int64_t t1) {
