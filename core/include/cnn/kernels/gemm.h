@@ -19,6 +19,15 @@ struct Epilogue {
   const float* residual = nullptr;
   int64_t ldr = 0;
   bool relu = false;
+
+  // The same epilogue for the columns from j0 on.
+  Epilogue columns_from(int64_t j0) const {
+    Epilogue e = *this;
+    if (e.scale) e.scale += j0;
+    if (e.shift) e.shift += j0;
+    if (e.residual) e.residual += j0;
+    return e;
+  }
 };
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
