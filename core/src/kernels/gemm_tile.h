@@ -68,6 +68,18 @@ inline void gemm_tile_store(V (&acc)[MR][NV], float alpha, float* c, int64_t ldc
       c[r * ldc + j] = alpha * tile[r * NR + j] + (overwrite ? 0.0f : c[r * ldc + j]);
 }
 
+// Asks for the tile's rows of C while the kc loop runs, so the write-back
+// does not wait on them: C's rows are often a power of two apart, and a
+// large C is past L2 (GEMM 1024^3: the write-back was 12% of the tile).
+template <int MR, int NR>
+inline void gemm_tile_prefetch_c(const float* c, int64_t ldc) {
+#pragma GCC unroll 32
+  for (int r = 0; r < MR; ++r) {
+    __builtin_prefetch(c + r * ldc, 1);
+    __builtin_prefetch(c + r * ldc + NR - 1, 1);
+  }
+}
+
 // lda == 0: a is a packed A sliver. lda > 0: a is A itself, row-major with
 // leading dimension lda (row r of the tile at a + r * lda): a GEMM whose B is
 // one sliver uses each A value once, so packing A would only add a pass over
@@ -78,6 +90,7 @@ template <class Arch, int MR, int NV>
 void gemm_tile_simd(int64_t kc, const float* a, int64_t lda, const float* b, float alpha, float* c,
                     int64_t ldc, int64_t m, int64_t n, bool overwrite) {
   using V = xsimd::batch<float, Arch>;
+  gemm_tile_prefetch_c<MR, NV* static_cast<int>(V::size)>(c, ldc);
   V acc[MR][NV];
   if (lda <= 0) {
     gemm_tile_accumulate<V, MR, NV, true>(kc, a, nullptr, b, acc, lda == 0 ? MR : -lda);
