@@ -97,19 +97,25 @@ TEST(Gemm, ResultsDoNotDependOnTheThreadCount) {
   set_num_threads(max_threads());
   kernels::gemm(false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, many.data(), N);
   EXPECT_EQ(one.to_vector(), many.to_vector());  // the same sums in the same order
-  // A small M (ResNet50's conv5 at batch 1): threads take B's columns, B^T
-  // here, with C scaled by beta first.
-  const int64_t sm = 49, sn = 700, sk = 600;
-  Tensor sa = test::random_tensor({sm, sk}, 10), sb = test::random_tensor({sn, sk}, 11);
-  Tensor s0 = test::random_tensor({sm, sn}, 12);
-  Tensor s1 = s0.clone(), s2 = s0.clone(), sref = s0.clone();
-  set_num_threads(1);
-  kernels::gemm(false, true, sm, sn, sk, 1.5f, sa.data(), sk, sb.data(), sk, 0.5f, s1.data(), sn);
-  set_num_threads(max_threads());
-  kernels::gemm(false, true, sm, sn, sk, 1.5f, sa.data(), sk, sb.data(), sk, 0.5f, s2.data(), sn);
-  EXPECT_EQ(s1.to_vector(), s2.to_vector());
-  kernels::gemm_reference(false, true, sm, sn, sk, 1.5f, sa.data(), sk, sb.data(), sk, 0.5f, sref.data(), sn);
-  EXPECT_LT(test::rel_error(s2, sref), 1e-5);
+  // A small M (ResNet50's conv5 at batch 1): threads take B's columns (so
+  // each packs part of every row of B), with C scaled by beta first. K is
+  // not a multiple of the packing's row blocks.
+  const int64_t sm = 49, sn = 700, sk = 603;
+  for (const bool trans_b : {false, true}) {
+    SCOPED_TRACE(trans_b ? "B^T" : "B");
+    const int64_t ldb = trans_b ? sk : sn;
+    Tensor sa = test::random_tensor({sm, sk}, 10), sb = test::random_tensor({sk * sn}, 11);
+    Tensor s0 = test::random_tensor({sm, sn}, 12);
+    Tensor s1 = s0.clone(), s2 = s0.clone(), sref = s0.clone();
+    set_num_threads(1);
+    kernels::gemm(false, trans_b, sm, sn, sk, 1.5f, sa.data(), sk, sb.data(), ldb, 0.5f, s1.data(), sn);
+    set_num_threads(max_threads());
+    kernels::gemm(false, trans_b, sm, sn, sk, 1.5f, sa.data(), sk, sb.data(), ldb, 0.5f, s2.data(), sn);
+    EXPECT_EQ(s1.to_vector(), s2.to_vector());
+    kernels::gemm_reference(false, trans_b, sm, sn, sk, 1.5f, sa.data(), sk, sb.data(), ldb, 0.5f,
+                            sref.data(), sn);
+    EXPECT_LT(test::rel_error(s2, sref), 1e-5);
+  }
   // The same for a filter-gradient shape, which splits K across threads.
   const int64_t m = 27, n = 16, k = 40000;
   Tensor a = test::random_tensor({k, m}, 8), b = test::random_tensor({k, n}, 9);
