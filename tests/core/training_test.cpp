@@ -78,7 +78,7 @@ TEST(Optimizers, MomentsThatTurnSubnormalAreFlushedToZero) {
 
   nn::Weight s = make_weight({1.0f});
   set_grad(s, {0.0f});
-  std::vector<Tensor> momentum{Tensor({1}, {m0})};
+  std::vector<Tensor> momentum{Tensor({1}, std::vector<float>{m0})};
   OpenSgd sgd;
   sgd.update(s.value, momentum);
   EXPECT_EQ(momentum[0][0], 0.0f);
