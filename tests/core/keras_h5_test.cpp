@@ -88,7 +88,14 @@ TEST(KerasH5, LegacyNameMapping) {
   EXPECT_EQ(io::modern_resnet_layer_name("res4f_branch2c"), "conv4_block6_3_conv");
   EXPECT_EQ(io::modern_resnet_layer_name("bn3a_branch1"), "conv3_block1_0_bn");
   EXPECT_EQ(io::modern_resnet_layer_name("fc1000"), "predictions");
+  EXPECT_EQ(io::modern_resnet_layer_name("bn5c_branch2b"), "conv5_block3_2_bn");
+  EXPECT_EQ(io::modern_resnet_layer_name("res2a_branch2a"), "conv2_block1_1_conv");
   EXPECT_EQ(io::modern_resnet_layer_name("dense_1"), "dense_1");
+  // Near misses keep their names.
+  for (const char* kept :
+       {"res6a_branch2a", "res1a_branch1", "res2A_branch1", "res2a_branch2d", "res2a_branch2ab",
+        "res2a_branch", "bn2a_branc1", "rs2a_branch1", "res2", "bn", "xres2a_branch1"})
+    EXPECT_EQ(io::modern_resnet_layer_name(kept), kept);
 }
 
 TEST(KerasH5, ByNameLoadsTheBackboneOfAFileWithATop) {
