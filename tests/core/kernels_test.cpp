@@ -38,7 +38,7 @@ struct KernelSettings {
 TEST(Gemm, EveryIsaMatchesTheReferenceOnOddShapes) {
   KernelSettings restore;
   // Tails in every direction, one row or column, and shapes that cross the
-  // KC (256), MC (~120) and NC (2048) block edges.
+  // kc (256, or 512 on AVX2), MC (~120) and NC (2048) block edges.
   const int64_t shapes[][3] = {{1, 1, 1},
                                {3, 5, 7},
                                {17, 9, 33},
@@ -47,6 +47,9 @@ TEST(Gemm, EveryIsaMatchesTheReferenceOnOddShapes) {
                                {257, 8, 513},
                                {6, 16, 256},
                                {7, 17, 257},
+                               {6, 16, 512},
+                               {7, 17, 513},
+                               {130, 70, 1100},
                                {121, 2050, 3},
                                {1, 300, 40},
                                {300, 1, 40},
@@ -133,7 +136,8 @@ TEST(Gemm, RowsMatchTheReferenceOverSegmentsOnEveryIsa) {
   KernelSettings restore;
   // A (M, segments * L) whose rows are scattered in memory, segment s of row
   // i at rows[i] + s * stride: the tiles must read exactly those floats.
-  const int64_t shapes[][4] = {{1, 1, 1, 1},      {37, 16, 3, 9}, {130, 6, 2, 300},
+  // Segments longer than one kc block (256 or 512) too.
+  const int64_t shapes[][4] = {{1, 1, 1, 1},      {37, 16, 3, 9}, {130, 6, 2, 300}, {40, 20, 2, 600},
                                {250, 64, 3, 150}, {7, 100, 5, 7}, {600, 33, 1, 27}};
   for (kernels::Isa isa : kernels::supported_isas()) {
     kernels::set_isa(isa);

@@ -156,13 +156,13 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
 
   thread_local Scratch b_scratch;
   const int64_t panel_slivers = (std::min(NC, N) + NR - 1) / NR;
-  float* b_pack = b_scratch.get(KC * panel_slivers * NR);
+  float* b_pack = b_scratch.get(kt.kc * panel_slivers * NR);
 
   for (int64_t j0 = 0; j0 < N; j0 += NC) {
     const int64_t nc = std::min(NC, N - j0);
     const int64_t slivers = (nc + NR - 1) / NR;
-    for (int64_t p0 = 0; p0 < K; p0 += KC) {
-      const int64_t kc = std::min(KC, K - p0);
+    for (int64_t p0 = 0; p0 < K; p0 += kt.kc) {
+      const int64_t kc = std::min(kt.kc, K - p0);
       const bool overwrite = first_overwrites && p0 == 0;
       const bool last = p0 + kc == K;  // C's blocks are final after this K block: the epilogue's turn
       const auto pack = [&](int64_t s0, int64_t s1) {

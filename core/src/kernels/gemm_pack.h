@@ -9,8 +9,8 @@
 
 namespace cnn::kernels {
 
-constexpr int64_t KC = 256;   // a B sliver (KC x NR) and an A sliver stay in L1
-constexpr int64_t NC = 2048;  // a B panel (KC x NC, 2 MiB) stays in L3
+// K blocks are KernelTable::kc deep.
+constexpr int64_t NC = 2048;  // a B panel (kc x NC, 2-4 MiB) stays in L3
 // Below this many multiply-adds (~20 us of work) a call runs on one thread:
 // waking the pool would cost more than it saves.
 constexpr int64_t kParallelWork = int64_t{1} << 20;

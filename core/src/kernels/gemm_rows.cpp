@@ -58,8 +58,8 @@ void gemm_rows(int64_t M, int64_t N, int64_t segments, int64_t L, const float* c
       const int64_t i0 = rb.begin(block), mc = rb.end(block) - i0;
       const int64_t s0 = group * slivers / groups, s1 = (group + 1) * slivers / groups;
       for (int64_t seg = 0; seg < segments; ++seg)
-        for (int64_t p0 = 0; p0 < L; p0 += KC) {
-          const int64_t kc = std::min(KC, L - p0), k0 = seg * L + p0;
+        for (int64_t p0 = 0; p0 < L; p0 += kt.kc) {
+          const int64_t kc = std::min(kt.kc, L - p0), k0 = seg * L + p0;
           const bool overwrite = k0 == 0;
           for (int64_t s = s0; s < s1; ++s) {
             const float* bp = b_pack + (s * K + k0) * NR;
@@ -124,13 +124,13 @@ void gemm_rows_tn(int64_t segments, int64_t L, int64_t N, int64_t K, const float
   const auto product = [&](int64_t k0, int64_t k1, int64_t i0, int64_t i1, float* c, int64_t ld,
                            bool overwrite, const float* b_pack) {
     thread_local Scratch a_scratch;
-    float* a_pack = a_scratch.get(KC * MR);
-    for (int64_t p0 = k0; p0 < k1; p0 += KC) {
-      const int64_t kc = std::min(KC, k1 - p0);
+    float* a_pack = a_scratch.get(kt.kc * MR);
+    for (int64_t p0 = k0; p0 < k1; p0 += kt.kc) {
+      const int64_t kc = std::min(kt.kc, k1 - p0);
       const float* bp = b_pack;
       if (!bp) {  // this task packs its own B block
         thread_local Scratch b_scratch;
-        float* own = b_scratch.get(KC * slivers * NR);
+        float* own = b_scratch.get(kt.kc * slivers * NR);
         pack_b(false, B, ldb, p0, 0, kc, N, NR, 0, slivers, own);
         bp = own;
       }
@@ -165,9 +165,9 @@ void gemm_rows_tn(int64_t segments, int64_t L, int64_t N, int64_t K, const float
   // the rows of C are shared out by MR slivers (each packs its own A).
   const int64_t row_slivers = (M + MR - 1) / MR;
   thread_local Scratch b_scratch;
-  float* b_pack = b_scratch.get(KC * slivers * NR);
-  for (int64_t p0 = 0; p0 < K; p0 += KC) {
-    const int64_t kc = std::min(KC, K - p0);
+  float* b_pack = b_scratch.get(kt.kc * slivers * NR);
+  for (int64_t p0 = 0; p0 < K; p0 += kt.kc) {
+    const int64_t kc = std::min(kt.kc, K - p0);
     const auto pack = [&](int64_t s0, int64_t s1) {
       pack_b(false, B, ldb, p0, 0, kc, N, NR, s0, s1, b_pack);
     };

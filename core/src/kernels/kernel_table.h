@@ -53,6 +53,11 @@ struct KernelTable {
   int64_t winograd_min_tiles;
   // GEMM register tile: MR rows of packed A by NR columns of packed B.
   int64_t mr, nr;
+  // Depth of a packed K block (KC): each tile call runs kc steps on a
+  // (kc, NR) sliver of B and a (kc, MR) sliver of A. Deeper blocks mean
+  // fewer passes over C and, threaded, fewer waits for the slowest thread,
+  // at the price of slivers that outgrow L1.
+  int64_t kc;
   // acc(MR, NR) = sum over kc of a(p, 0:MR)^T b(p, 0:NR), from panels packed
   // as (kc, MR) and (kc, NR) slivers (b 64-byte aligned) -- or, with lda > 0,
   // from A unpacked (row r at a + r * lda; rows past m are not read), or with

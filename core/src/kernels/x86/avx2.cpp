@@ -7,11 +7,14 @@
 
 namespace cnn::kernels {
 
+// kc 512: measured against 256 on an AMD EPYC (Zen 3), interleaved call by
+// call in one process: GEMMs +2-12%, the workloads +0.5-6%.
 const KernelTable kAvx2Kernels{Isa::AVX2,
                                false,
                                0,
                                6,
                                16,
+                               512,
                                &gemm_tile_simd<xsimd::fma3<xsimd::avx2>, 6, 2>,
                                12,
                                8,

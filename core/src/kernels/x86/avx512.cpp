@@ -12,6 +12,7 @@ const KernelTable kAvx512Kernels{Isa::AVX512,
                                  256,
                                  12,
                                  32,
+                                 256,  // a B sliver is 32 KiB already
                                  &gemm_tile_simd<xsimd::avx512f, 12, 2>,
                                  24,
                                  16,
