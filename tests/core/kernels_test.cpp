@@ -119,6 +119,28 @@ TEST(Gemm, ResultsDoNotDependOnTheThreadCount) {
                             sref.data(), sn);
     EXPECT_LT(test::rel_error(s2, sref), 1e-5);
   }
+  // Large products, which the threads take as independent parts: by rows (M
+  // the larger side), by columns (N the larger), each with A or B stored
+  // transposed, and C scaled by beta first.
+  const int64_t parts[][3] = {{1100, 40, 70}, {530, 700, 45}};
+  for (auto& s : parts)
+    for (int t = 0; t < 4; ++t) {
+      const bool ta = t & 1, tb = t & 2;
+      const int64_t pm = s[0], pn = s[1], pk = s[2];
+      SCOPED_TRACE(std::to_string(pm) + "x" + std::to_string(pn) + " ta=" + std::to_string(ta) +
+                   " tb=" + std::to_string(tb));
+      Tensor pa = test::random_tensor({pm * pk}, 13), pb = test::random_tensor({pk * pn}, 14);
+      Tensor p1 = test::random_tensor({pm, pn}, 15), p2 = p1.clone(), pref = p1.clone();
+      const int64_t plda = ta ? pm : pk, pldb = tb ? pk : pn;
+      set_num_threads(1);
+      kernels::gemm(ta, tb, pm, pn, pk, 0.5f, pa.data(), plda, pb.data(), pldb, 0.25f, p1.data(), pn);
+      set_num_threads(max_threads());
+      kernels::gemm(ta, tb, pm, pn, pk, 0.5f, pa.data(), plda, pb.data(), pldb, 0.25f, p2.data(), pn);
+      EXPECT_EQ(p1.to_vector(), p2.to_vector());
+      kernels::gemm_reference(ta, tb, pm, pn, pk, 0.5f, pa.data(), plda, pb.data(), pldb, 0.25f, pref.data(),
+                              pn);
+      EXPECT_LT(test::rel_error(p2, pref), 1e-5);
+    }
   // The same for a filter-gradient shape, which splits K across threads.
   const int64_t m = 27, n = 16, k = 40000;
   Tensor a = test::random_tensor({k, m}, 8), b = test::random_tensor({k, n}, 9);
@@ -207,9 +229,12 @@ TEST(Gemm, RowsTransposedMatchTheReferenceOnEveryIsa) {
 TEST(Gemm, EpilogueMatchesASeparatePassOnEveryPath) {
   KernelSettings restore;
   // {M, N, K, trans_a}: packed A, A read in place (narrow B), split K (small
-  // C, long K), B wider than one NC panel, and A^T; and gemm_rows.
-  const int64_t shapes[][4] = {
-      {300, 140, 70, 0}, {1000, 20, 64, 0}, {27, 16, 20000, 1}, {50, 2100, 30, 0}, {130, 45, 300, 1}};
+  // C, long K), B wider than one NC panel, A^T, and with more than one
+  // thread, parts of rows (1000x20, 700x300) and of columns (50x2100,
+  // 530x700); and gemm_rows.
+  const int64_t shapes[][4] = {{300, 140, 70, 0}, {1000, 20, 64, 0}, {27, 16, 20000, 1}, {50, 2100, 30, 0},
+                               {130, 45, 300, 1}, {700, 300, 20, 0}, {530, 700, 20, 1}};
+  set_num_threads(max_threads());
   for (kernels::Isa isa : kernels::supported_isas()) {
     kernels::set_isa(isa);
     for (auto& s : shapes)
