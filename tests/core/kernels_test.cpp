@@ -119,9 +119,8 @@ TEST(Gemm, ResultsDoNotDependOnTheThreadCount) {
                             sref.data(), sn);
     EXPECT_LT(test::rel_error(s2, sref), 1e-5);
   }
-  // Large products, which the threads take as independent parts: by rows (M
-  // the larger side), by columns (N the larger), each with A or B stored
-  // transposed, and C scaled by beta first.
+  // Larger products, tall and wide, with A or B stored transposed and C
+  // scaled by beta first.
   const int64_t parts[][3] = {{1100, 40, 70}, {530, 700, 45}};
   for (auto& s : parts)
     for (int t = 0; t < 4; ++t) {
@@ -229,9 +228,9 @@ TEST(Gemm, RowsTransposedMatchTheReferenceOnEveryIsa) {
 TEST(Gemm, EpilogueMatchesASeparatePassOnEveryPath) {
   KernelSettings restore;
   // {M, N, K, trans_a}: packed A, A read in place (narrow B), split K (small
-  // C, long K), B wider than one NC panel, A^T, and with more than one
-  // thread, parts of rows (1000x20, 700x300) and of columns (50x2100,
-  // 530x700); and gemm_rows.
+  // C, long K), B wider than one NC panel, A^T, and (with more than one
+  // thread) a small M whose threads take B's columns (50x2100) and larger
+  // products whose threads share B's panels; and gemm_rows.
   const int64_t shapes[][4] = {{300, 140, 70, 0}, {1000, 20, 64, 0}, {27, 16, 20000, 1}, {50, 2100, 30, 0},
                                {130, 45, 300, 1}, {700, 300, 20, 0}, {530, 700, 20, 1}};
   set_num_threads(max_threads());

@@ -5,11 +5,10 @@
 // Panels are zero-padded to whole slivers so the tile never branches on
 // tails; only its write-back clips to the real C.
 //
-// Threads either share each B panel, splitting its MC blocks of A, or each
-// take a range of C's rows or columns as a GEMM of their own (large
-// products, and small M: see choose_split). Two shapes take other paths:
-// when B is a few slivers wide, the tiles read A in place (no packing
-// pass), and a small C over a long K is split into K chunks.
+// Threads split the MC blocks of A; when there are too few of them (small M)
+// each thread takes a range of B's columns as a GEMM of its own. Two shapes
+// take other paths: when B is a few slivers wide, the tiles read A in place
+// (no packing pass), and a small C over a long K is split into K chunks.
 #include "cnn/kernels/gemm.h"
 
 #include <algorithm>
@@ -119,32 +118,16 @@ void gemm_split_k(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
   if (epilogue) apply_epilogue(*epilogue, C, ldc, 0, M, 0, N);
 }
 
-// How the threads share a product. Shared: each packed panel of B, split
-// by A's row blocks (gemm_blocked); the threads meet twice per K block.
-// Rows or Columns: each thread takes a range of C's rows or columns as a
-// GEMM of its own, packs its own panels, and the threads meet once.
-enum class Split { Shared, Rows, Columns };
-
-// Independent parts read the operand they share once per thread: split by
-// columns, every thread reads all of A (packing it, or in place); by rows,
-// all of B. Only where a part's larger side is at least this long per
-// thread does that cost a few percent, against what meeting twice per K
-// block costs (Zen 3, 2 threads, in one process: GEMM 512^3 +7%, 1024^3
-// +3%, ResNet50's 1x1 expand conv2 +7%, its batch-8 inference +5%).
-constexpr int64_t kIndependentSide = 256;
-
-Split choose_split(int64_t M, int64_t N, int64_t threads, const KernelTable& kt) {
-  if (threads <= 1) return Split::Shared;
-  const int64_t n_slivers = (N + kt.nr - 1) / kt.nr, m_slivers = (M + kt.mr - 1) / kt.mr;
-  // Too few row blocks of A to share out (a conv over a 7x7 or 14x14 image):
-  // columns. Shared, such a product also gave one thread a block more than
-  // the other. ResNet50's conv4/conv5 GEMMs at 2 threads: +15-40%.
-  if (n_slivers >= 4 * threads && RowBlocks(M, kt.mr, 1).count() < 2 * threads) return Split::Columns;
-  if (std::max(M, N) < kIndependentSide * threads) return Split::Shared;
-  // Split the larger side, so the smaller operand is the one read again.
-  const bool cols = n_slivers >= 2 * threads, rows = m_slivers >= 2 * threads;
-  if (cols && (M <= N || !rows)) return Split::Columns;
-  return rows ? Split::Rows : Split::Shared;
+// How many column ranges of B and C the threads take as GEMMs of their own:
+// one per thread when A has too few row blocks to share out (a conv over a
+// 7x7 or 14x14 image), else 1 (the threads share each panel by row blocks).
+// Split by rows, such a product synchronised twice per K block and gave one
+// thread a block more than the other; split by columns, each thread packs
+// only its own part of B, keeps it in its own cache, and meets the others
+// once. ResNet50's conv4/conv5 GEMMs at 2 threads: +15-40%.
+int64_t column_chunks(int64_t M, int64_t N, int64_t threads, const KernelTable& kt) {
+  if (threads <= 1 || (N + kt.nr - 1) / kt.nr < 4 * threads) return 1;
+  return RowBlocks(M, kt.mr, 1).count() < 2 * threads ? threads : 1;
 }
 
 // The blocked GEMM over `threads` threads (1: on the calling thread).
@@ -247,27 +230,16 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   if (split_k(M, N, K))
     return gemm_split_k(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue);
   const int64_t threads = M * N * K >= kParallelWork ? num_threads() : 1;
-  const KernelTable& kt = active_kernels();
-  const Split split = choose_split(M, N, threads, kt);
-  if (split == Split::Shared)
+  const int64_t chunks = column_chunks(M, N, threads, active_kernels());
+  if (chunks <= 1)
     return gemm_blocked(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue, threads);
-  // Parts of whole slivers: of the tile's rows, or of B's columns.
-  const bool by_rows = split == Split::Rows;
-  const int64_t side = by_rows ? M : N;
-  const int64_t unit = by_rows ? (N <= kt.narrow_nr ? kt.narrow_mr : kt.mr) : kt.nr;
-  const int64_t units = (side + unit - 1) / unit;
-  parallel_for(threads, 1, [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t e0 = t * units / threads * unit, e1 = std::min(side, (t + 1) * units / threads * unit);
-      if (by_rows) {
-        const Epilogue ep = epilogue ? epilogue->rows_from(e0) : Epilogue{};
-        gemm_blocked(trans_a, trans_b, e1 - e0, N, K, alpha, trans_a ? A + e0 : A + e0 * lda, lda, B, ldb,
-                     beta, C + e0 * ldc, ldc, epilogue ? &ep : nullptr, 1);
-      } else {
-        const Epilogue ep = epilogue ? epilogue->columns_from(e0) : Epilogue{};
-        gemm_blocked(trans_a, trans_b, M, e1 - e0, K, alpha, A, lda, trans_b ? B + e0 * ldb : B + e0, ldb,
-                     beta, C + e0, ldc, epilogue ? &ep : nullptr, 1);
-      }
+  const int64_t NR = active_kernels().nr, slivers = (N + NR - 1) / NR;
+  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const int64_t j0 = c * slivers / chunks * NR, j1 = std::min(N, (c + 1) * slivers / chunks * NR);
+      const Epilogue ep = epilogue ? epilogue->columns_from(j0) : Epilogue{};
+      gemm_blocked(trans_a, trans_b, M, j1 - j0, K, alpha, A, lda, trans_b ? B + j0 * ldb : B + j0, ldb, beta,
+                   C + j0, ldc, epilogue ? &ep : nullptr, 1);
     }
   });
 }

@@ -28,12 +28,6 @@ struct Epilogue {
     if (e.residual) e.residual += j0;
     return e;
   }
-  // The same epilogue for the rows from i0 on.
-  Epilogue rows_from(int64_t i0) const {
-    Epilogue e = *this;
-    if (e.residual) e.residual += i0 * e.ldr;
-    return e;
-  }
 };
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
