@@ -121,24 +121,24 @@ TEST(Gemm, ResultsDoNotDependOnTheThreadCount) {
   }
   // Larger products, tall and wide, with A or B stored transposed and C
   // scaled by beta first.
-  const int64_t parts[][3] = {{1100, 40, 70}, {530, 700, 45}};
-  for (auto& s : parts)
+  const int64_t tall_wide[][3] = {{1100, 40, 70}, {530, 700, 45}};
+  for (auto& s : tall_wide)
     for (int t = 0; t < 4; ++t) {
       const bool ta = t & 1, tb = t & 2;
-      const int64_t pm = s[0], pn = s[1], pk = s[2];
-      SCOPED_TRACE(std::to_string(pm) + "x" + std::to_string(pn) + " ta=" + std::to_string(ta) +
+      const int64_t lm = s[0], ln = s[1], lk = s[2];
+      SCOPED_TRACE(std::to_string(lm) + "x" + std::to_string(ln) + " ta=" + std::to_string(ta) +
                    " tb=" + std::to_string(tb));
-      Tensor pa = test::random_tensor({pm * pk}, 13), pb = test::random_tensor({pk * pn}, 14);
-      Tensor p1 = test::random_tensor({pm, pn}, 15), p2 = p1.clone(), pref = p1.clone();
-      const int64_t plda = ta ? pm : pk, pldb = tb ? pk : pn;
+      Tensor la = test::random_tensor({lm * lk}, 13), lb = test::random_tensor({lk * ln}, 14);
+      Tensor l1 = test::random_tensor({lm, ln}, 15), l2 = l1.clone(), lref = l1.clone();
+      const int64_t llda = ta ? lm : lk, lldb = tb ? lk : ln;
       set_num_threads(1);
-      kernels::gemm(ta, tb, pm, pn, pk, 0.5f, pa.data(), plda, pb.data(), pldb, 0.25f, p1.data(), pn);
+      kernels::gemm(ta, tb, lm, ln, lk, 0.5f, la.data(), llda, lb.data(), lldb, 0.25f, l1.data(), ln);
       set_num_threads(max_threads());
-      kernels::gemm(ta, tb, pm, pn, pk, 0.5f, pa.data(), plda, pb.data(), pldb, 0.25f, p2.data(), pn);
-      EXPECT_EQ(p1.to_vector(), p2.to_vector());
-      kernels::gemm_reference(ta, tb, pm, pn, pk, 0.5f, pa.data(), plda, pb.data(), pldb, 0.25f, pref.data(),
-                              pn);
-      EXPECT_LT(test::rel_error(p2, pref), 1e-5);
+      kernels::gemm(ta, tb, lm, ln, lk, 0.5f, la.data(), llda, lb.data(), lldb, 0.25f, l2.data(), ln);
+      EXPECT_EQ(l1.to_vector(), l2.to_vector());
+      kernels::gemm_reference(ta, tb, lm, ln, lk, 0.5f, la.data(), llda, lb.data(), lldb, 0.25f, lref.data(),
+                              ln);
+      EXPECT_LT(test::rel_error(l2, lref), 1e-5);
     }
   // The same for a filter-gradient shape, which splits K across threads.
   const int64_t m = 27, n = 16, k = 40000;
