@@ -75,6 +75,38 @@ TEST(Gemm, EveryIsaMatchesTheReferenceOnOddShapes) {
   }
 }
 
+TEST(Gemm, EveryPartialRowTileMatchesTheReference) {
+  KernelSettings restore;
+  // A product's last row tile is computed by a tile of exactly its rows
+  // (1 .. MR-1; the narrow tiles' MR reaches 24): every row count, on the
+  // packed, in-place, transposed and row-pointer paths, wide and narrow.
+  const int64_t K = 37;
+  for (kernels::Isa isa : kernels::supported_isas()) {
+    kernels::set_isa(isa);
+    for (int64_t M = 1; M <= 25; ++M)
+      for (int64_t N : {5, 40, 300})
+        for (int ta = 0; ta < 2; ++ta) {
+          Tensor A = test::random_tensor({M, K}, 41), B = test::random_tensor({K, N}, 42);
+          Tensor C1 = test::random_tensor({M, N}, 43), C2 = C1.clone();
+          const int64_t lda = ta ? M : K;
+          kernels::gemm(ta, false, M, N, K, 1.5f, A.data(), lda, B.data(), N, 0.5f, C1.data(), N);
+          kernels::gemm_reference(ta, false, M, N, K, 1.5f, A.data(), lda, B.data(), N, 0.5f, C2.data(), N);
+          EXPECT_LT(test::rel_error(C1, C2), 1e-5)
+              << kernels::isa_name(isa) << " " << M << "x" << N << "x" << K << " ta=" << ta;
+        }
+    for (int64_t M = 1; M <= 25; ++M)
+      for (int64_t N : {int64_t{5}, std::min<int64_t>(40, kernels::gemm_rows_max_n())}) {
+        Tensor A = test::random_tensor({M, K}, 44), B = test::random_tensor({K, N}, 45), got({M, N}),
+               want({M, N});
+        std::vector<const float*> rows(M);
+        for (int64_t i = 0; i < M; ++i) rows[i] = A.data() + i * K;
+        kernels::gemm_rows(M, N, 1, K, rows.data(), 0, B.data(), N, got.data(), N);
+        kernels::gemm_reference(false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, want.data(), N);
+        EXPECT_LT(test::rel_error(got, want), 1e-5) << kernels::isa_name(isa) << " rows " << M << "x" << N;
+      }
+  }
+}
+
 TEST(Gemm, BetaZeroClearsNaNsAndLeadingDimensionsAreHonoured) {
   // C is a 5x7 window of a 5x10 buffer; beta 0 must overwrite NaNs, and the
   // three columns outside the window stay untouched.

@@ -4,8 +4,10 @@
 // feed MR * NV fused multiply-adds (mul + add where the ISA has no FMA).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 #include <xsimd/xsimd.hpp>
 
 namespace cnn::kernels {
@@ -81,43 +83,84 @@ inline void gemm_tile_prefetch_c(const float* c, int64_t ldc) {
   }
 }
 
+// The tile's work on its first ROWS rows (ROWS <= MR): a product's last row
+// tile is usually partial (ResNet50's 7x7 convs: 49 rows, 8 tiles of 6 and
+// one row), and accumulating only the real rows costs that tile ROWS / MR of
+// a full one instead of all of it. A packed sliver's step stays MR.
+//
 // lda == 0: a is a packed A sliver. lda > 0: a is A itself, row-major with
 // leading dimension lda (row r of the tile at a + r * lda): a GEMM whose B is
 // one sliver uses each A value once, so packing A would only add a pass over
-// it. Rows past m then repeat row 0, so no read leaves A (their results are
-// clipped away). lda < 0: a is A^T in place, step p's MR values at a + p *
-// (-lda), already the packed layout (the caller passes only whole slivers).
-template <class Arch, int MR, int NV>
-void gemm_tile_simd(int64_t kc, const float* a, int64_t lda, const float* b, float alpha, float* c,
+// it. lda < 0: a is A^T in place, step p's MR values at a + p * (-lda),
+// already the packed layout.
+template <class Arch, int MR, int ROWS, int NV>
+void gemm_tile_part(int64_t kc, const float* a, int64_t lda, const float* b, float alpha, float* c,
                     int64_t ldc, int64_t m, int64_t n, bool overwrite) {
   using V = xsimd::batch<float, Arch>;
-  gemm_tile_prefetch_c<MR, NV* static_cast<int>(V::size)>(c, ldc);
-  V acc[MR][NV];
+  gemm_tile_prefetch_c<ROWS, NV* static_cast<int>(V::size)>(c, ldc);
+  V acc[ROWS][NV];
   // Packed A gets its own copy of the loop with a constant step: a step
   // chosen inside the loop cost V8 six instructions per step (wasm).
   if (lda == 0) {
-    gemm_tile_accumulate<V, MR, NV, true>(kc, a, nullptr, b, acc);
+    gemm_tile_accumulate<V, ROWS, NV, true>(kc, a, nullptr, b, acc, MR);
   } else if (lda < 0) {
-    gemm_tile_accumulate<V, MR, NV, true>(kc, a, nullptr, b, acc, -lda);
+    gemm_tile_accumulate<V, ROWS, NV, true>(kc, a, nullptr, b, acc, -lda);
   } else {
-    const float* rows[MR];
-    for (int r = 0; r < MR; ++r) rows[r] = a + (r < m ? r : 0) * lda;
-    gemm_tile_accumulate<V, MR, NV, false>(kc, nullptr, rows, b, acc);
+    const float* rows[ROWS];
+    for (int r = 0; r < ROWS; ++r) rows[r] = a + r * lda;
+    gemm_tile_accumulate<V, ROWS, NV, false>(kc, nullptr, rows, b, acc);
   }
-  gemm_tile_store<V, MR, NV>(acc, alpha, c, ldc, m, n, overwrite);
+  gemm_tile_store<V, ROWS, NV>(acc, alpha, c, ldc, m, n, overwrite);
 }
 
 // The same with A's rows anywhere: row r of the tile at rows[r] + offset (a
 // convolution's windows read straight from its input; see gemm_rows).
-template <class Arch, int MR, int NV>
-void gemm_tile_rows_simd(int64_t kc, const float* const* rows_in, int64_t offset, const float* b, float alpha,
+template <class Arch, int ROWS, int NV>
+void gemm_tile_rows_part(int64_t kc, const float* const* rows_in, int64_t offset, const float* b, float alpha,
                          float* c, int64_t ldc, int64_t m, int64_t n, bool overwrite) {
   using V = xsimd::batch<float, Arch>;
-  V acc[MR][NV];
-  const float* rows[MR];
-  for (int r = 0; r < MR; ++r) rows[r] = rows_in[r < m ? r : 0] + offset;
-  gemm_tile_accumulate<V, MR, NV, false>(kc, nullptr, rows, b, acc);
-  gemm_tile_store<V, MR, NV>(acc, alpha, c, ldc, m, n, overwrite);
+  V acc[ROWS][NV];
+  const float* rows[ROWS];
+  for (int r = 0; r < ROWS; ++r) rows[r] = rows_in[r] + offset;
+  gemm_tile_accumulate<V, ROWS, NV, false>(kc, nullptr, rows, b, acc);
+  gemm_tile_store<V, ROWS, NV>(acc, alpha, c, ldc, m, n, overwrite);
+}
+
+using TileFn = void (*)(int64_t, const float*, int64_t, const float*, float, float*, int64_t, int64_t,
+                        int64_t, bool);
+using RowsTileFn = void (*)(int64_t, const float* const*, int64_t, const float*, float, float*, int64_t,
+                            int64_t, int64_t, bool);
+
+// The partial tiles of 1 .. MR-1 rows, indexed by rows - 1.
+template <class Arch, int MR, int NV, int... R>
+constexpr std::array<TileFn, sizeof...(R)> partial_tiles(std::integer_sequence<int, R...>) {
+  return {&gemm_tile_part<Arch, MR, R + 1, NV>...};
+}
+template <class Arch, int NV, int... R>
+constexpr std::array<RowsTileFn, sizeof...(R)> partial_rows_tiles(std::integer_sequence<int, R...>) {
+  return {&gemm_tile_rows_part<Arch, R + 1, NV>...};
+}
+
+// The MR x (NV vectors) tile; m < MR takes the tile of exactly m rows.
+template <class Arch, int MR, int NV>
+void gemm_tile_simd(int64_t kc, const float* a, int64_t lda, const float* b, float alpha, float* c,
+                    int64_t ldc, int64_t m, int64_t n, bool overwrite) {
+  if constexpr (MR > 1) {
+    static constexpr auto partial = partial_tiles<Arch, MR, NV>(std::make_integer_sequence<int, MR - 1>{});
+    if (m < MR) return partial[static_cast<size_t>(m - 1)](kc, a, lda, b, alpha, c, ldc, m, n, overwrite);
+  }
+  gemm_tile_part<Arch, MR, MR, NV>(kc, a, lda, b, alpha, c, ldc, m, n, overwrite);
+}
+
+template <class Arch, int MR, int NV>
+void gemm_tile_rows_simd(int64_t kc, const float* const* rows, int64_t offset, const float* b, float alpha,
+                         float* c, int64_t ldc, int64_t m, int64_t n, bool overwrite) {
+  if constexpr (MR > 1) {
+    static constexpr auto partial = partial_rows_tiles<Arch, NV>(std::make_integer_sequence<int, MR - 1>{});
+    if (m < MR)
+      return partial[static_cast<size_t>(m - 1)](kc, rows, offset, b, alpha, c, ldc, m, n, overwrite);
+  }
+  gemm_tile_rows_part<Arch, MR, NV>(kc, rows, offset, b, alpha, c, ldc, m, n, overwrite);
 }
 
 // A register-only multiply-add loop: ACC independent accumulators hide the
