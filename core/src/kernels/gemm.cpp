@@ -2,8 +2,10 @@
 // panels of NR-wide slivers (L3-resident, shared by all threads), A into
 // MC x KC blocks of MR-tall slivers (L2-resident, one per thread), and the
 // ISA's MR x NR register tile (kernels/gemm_tile.h) accumulates in registers.
-// Panels are zero-padded to whole slivers so the tile never branches on
-// tails; only its write-back clips to the real C.
+// Panels are zero-padded to whole slivers so the tile's k loop never
+// branches on tails: a last, partial row tile runs a tile of exactly its
+// rows, a partial column sliver computes zeros, and the write-back clips to
+// the real C.
 //
 // Threads split the MC blocks of A; when there are too few of them (small M)
 // each thread takes a range of B's columns as a GEMM of its own. Two shapes
