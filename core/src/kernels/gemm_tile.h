@@ -73,11 +73,11 @@ inline void gemm_tile_store(V (&acc)[MR][NV], float alpha, float* c, int64_t ldc
 // Asks for the tile's rows of C while the kc loop runs, so the write-back
 // does not wait on them: C's rows are often a power of two apart, and a
 // large C is past L2 (GEMM 1024^3: the write-back was 12% of the tile).
-// All MR rows, even past a partial tile's m: a prefetch never faults.
-template <int MR, int NR>
+// ROWS is the rows the tile writes (a partial tile's are its real rows).
+template <int ROWS, int NR>
 inline void gemm_tile_prefetch_c(const float* c, int64_t ldc) {
 #pragma GCC unroll 32
-  for (int r = 0; r < MR; ++r) {
+  for (int r = 0; r < ROWS; ++r) {
     __builtin_prefetch(c + r * ldc, 1);
     __builtin_prefetch(c + r * ldc + NR - 1, 1);
   }
