@@ -152,8 +152,9 @@ TEST(Gemm, ResultsDoNotDependOnTheThreadCount) {
     EXPECT_LT(test::rel_error(s2, sref), 1e-5);
   }
   // Larger products, tall and wide, with A or B stored transposed and C
-  // scaled by beta first.
-  const int64_t tall_wide[][3] = {{1100, 40, 70}, {530, 700, 45}};
+  // scaled by beta first; with several row blocks per thread, each thread
+  // packs B for itself, here over several K blocks and two B panels.
+  const int64_t tall_wide[][3] = {{1100, 40, 70}, {530, 700, 45}, {400, 150, 1100}, {200, 2100, 30}};
   for (auto& s : tall_wide)
     for (int t = 0; t < 4; ++t) {
       const bool ta = t & 1, tb = t & 2;
@@ -262,9 +263,10 @@ TEST(Gemm, EpilogueMatchesASeparatePassOnEveryPath) {
   // {M, N, K, trans_a}: packed A, A read in place (narrow B), split K (small
   // C, long K), B wider than one NC panel, A^T, and (with more than one
   // thread) a small M whose threads take B's columns (50x2100) and larger
-  // products whose threads share B's panels; and gemm_rows.
+  // products whose threads each pack B (the last over two K blocks); and
+  // gemm_rows.
   const int64_t shapes[][4] = {{300, 140, 70, 0}, {1000, 20, 64, 0}, {27, 16, 20000, 1}, {50, 2100, 30, 0},
-                               {130, 45, 300, 1}, {700, 300, 20, 0}, {530, 700, 20, 1}};
+                               {130, 45, 300, 1}, {700, 300, 20, 0}, {530, 700, 20, 1},  {400, 150, 600, 0}};
   set_num_threads(max_threads());
   for (kernels::Isa isa : kernels::supported_isas()) {
     kernels::set_isa(isa);

@@ -1,5 +1,5 @@
 // Cache-blocked GEMM in the Goto/BLIS arrangement: B is packed into KC x NC
-// panels of NR-wide slivers (L3-resident, shared by all threads), A into
+// panels of NR-wide slivers (L3-resident), A into
 // MC x KC blocks of MR-tall slivers (L2-resident, one per thread), and the
 // ISA's MR x NR register tile (kernels/gemm_tile.h) accumulates in registers.
 // Panels are zero-padded to whole slivers so the tile's k loop never
@@ -7,13 +7,17 @@
 // rows, a partial column sliver computes zeros, and the write-back clips to
 // the real C.
 //
-// Threads split the MC blocks of A; when there are too few of them (small M)
+// Threads split the MC blocks of A: with two blocks a thread or more, each
+// thread packs every K block of B for itself and takes row blocks as it
+// comes free; with fewer, the threads pack B's panels together and split
+// their slivers too; and when there are too few blocks for that (small M)
 // each thread takes a range of B's columns as a GEMM of its own. Two shapes
 // take other paths: when B is a few slivers wide, the tiles read A in place
 // (no packing pass), and a small C over a long K is split into K chunks.
 #include "cnn/kernels/gemm.h"
 
 #include <algorithm>
+#include <atomic>
 
 #ifdef __SSE2__
 #include <xmmintrin.h>
@@ -27,6 +31,13 @@
 namespace cnn::kernels {
 
 namespace {
+
+// Row blocks of gemm_own_b, at most this many rows (the shared panels'
+// blocks have up to 120): more, smaller tasks even out the threads' shares
+// when one of them runs slow. ResNet50's conv2 1x1 expand (K = 64) at 2
+// threads in a busy spell: 120 rows 1.0, 48 rows 1.32, 24 rows 1.50; level
+// when quiet.
+constexpr int64_t kOwnBRows = 48;
 
 inline float at(const float* M, int64_t ld, bool trans, int64_t r, int64_t c) {
   return trans ? M[c * ld + r] : M[r * ld + c];
@@ -132,33 +143,86 @@ int64_t column_chunks(int64_t M, int64_t N, int64_t threads, const KernelTable& 
   return RowBlocks(M, kt.mr, 1).count() < 2 * threads ? threads : 1;
 }
 
-// The blocked GEMM over `threads` threads (1: on the calling thread).
-void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
-                  const Epilogue* epilogue, int64_t threads) {
-  // beta 0: the first K block's tiles overwrite C (no pass to clear it, and
-  // NaN/Inf left in C are dropped); any other beta but 1 scales C first.
-  const bool first_overwrites = beta == 0.0f;
-  if (!first_overwrites) scale_c(M, N, beta, C, ldc);
-  const KernelTable& kt = active_kernels();
-  const bool narrow = N <= kt.narrow_nr;
-  const int64_t MR = narrow ? kt.narrow_mr : kt.mr, NR = narrow ? kt.narrow_nr : kt.nr;
-  const auto tile = narrow ? kt.gemm_tile_narrow : kt.gemm_tile;
+// How a product's tiles run: the ISA's tile for its width, and where they
+// read A from.
+struct Tiling {
+  int64_t MR, NR;
+  decltype(KernelTable::gemm_tile) tile;
   // B of a few slivers: each A value meets it only a few times, so the tiles
   // read A where it lies instead of packing it first (the packing pass cost
   // more than it saved: +30% on ResNet50's 3x3 convs with 64 filters).
-  const bool direct_a = !trans_a && N <= kDirectASlivers * NR;
+  bool direct_a;
   // The same for A^T where the ISA's tiles gain from it: its rows are already
   // the packed layout, so whole slivers are read in place; a last partial
   // sliver is still packed, so no read leaves A.
-  const bool direct_at = trans_a && kt.trans_a_in_place && N <= kDirectASlivers * NR;
+  bool direct_at;
+};
+
+Tiling tiling_for(const KernelTable& kt, bool trans_a, int64_t N) {
+  const bool narrow = N <= kt.narrow_nr;
+  Tiling t{narrow ? kt.narrow_mr : kt.mr, narrow ? kt.narrow_nr : kt.nr,
+           narrow ? kt.gemm_tile_narrow : kt.gemm_tile, false, false};
+  t.direct_a = !trans_a && N <= kDirectASlivers * t.NR;
+  t.direct_at = trans_a && kt.trans_a_in_place && N <= kDirectASlivers * t.NR;
+  return t;
+}
+
+// Packs what the tiles do not read in place of op(A)[i0:i0+mc, p0:p0+kc]
+// into a_pack (slivers at a_pack + (i / MR) * kc * MR); returns how many of
+// the rows, a prefix of whole slivers, the tiles read in place.
+int64_t pack_a_block(const Tiling& t, bool trans_a, const float* A, int64_t lda, int64_t i0, int64_t mc,
+                     int64_t p0, int64_t kc, float* a_pack) {
+  if (t.direct_a) return mc;
+  const int64_t whole = t.direct_at ? mc / t.MR * t.MR : 0;
+  if (whole < mc)
+    pack_a(trans_a, A, lda, i0 + whole, p0, mc - whole, kc, t.MR, a_pack + (whole / t.MR) * kc * t.MR);
+  return whole;
+}
+
+// C[i0:i0+mc, j0 + (slivers s0..s1)] (+)= alpha * op(A)[i0:i0+mc, p0:p0+kc]
+// times B's packed K block (b_panel, its nc columns from j0); rows below
+// `in_place` are read from A, the others from a_pack (see pack_a_block).
+void run_tiles(const Tiling& t, const float* A, int64_t lda, int64_t in_place, const float* a_pack,
+               int64_t i0, int64_t mc, int64_t p0, int64_t kc, const float* b_panel, int64_t s0, int64_t s1,
+               int64_t j0, int64_t nc, float alpha, float* C, int64_t ldc, bool overwrite) {
+  for (int64_t s = s0; s < s1; ++s) {
+    const int64_t j = s * t.NR;
+    const float* bp = b_panel + s * kc * t.NR;
+    for (int64_t i = 0; i < mc; i += t.MR) {
+      float* c = C + (i0 + i) * ldc + j0 + j;
+      const int64_t m = std::min(t.MR, mc - i), n = std::min(t.NR, nc - j);
+      if (i >= in_place)
+        t.tile(kc, a_pack + (i / t.MR) * kc * t.MR, 0, bp, alpha, c, ldc, m, n, overwrite);
+      else if (t.direct_a)
+        t.tile(kc, A + (i0 + i) * lda + p0, lda, bp, alpha, c, ldc, m, n, overwrite);
+      else
+        t.tile(kc, A + p0 * lda + i0 + i, -lda, bp, alpha, c, ldc, m, n, overwrite);
+    }
+  }
+}
+
+// The thread's buffer for packed B: the panel gemm_shared_b packs on the
+// calling thread, or the K blocks gemm_own_b packs on every thread (one
+// thread never runs both at once).
+float* b_pack_scratch(int64_t floats) {
+  thread_local Scratch scratch;
+  return scratch.get(floats);
+}
+
+// Goto's order, B's panels shared by `threads` threads (1: on the calling
+// thread): for each K block the threads pack the panel together, then
+// compute A's row blocks against it.
+void gemm_shared_b(const Tiling& t, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                   const float* A, int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc,
+                   bool first_overwrites, const Epilogue* epilogue, int64_t threads) {
+  const KernelTable& kt = active_kernels();
+  const int64_t MR = t.MR, NR = t.NR;
   const bool threaded = threads > 1;
   const RowBlocks rb(M, MR, threads);  // A's row blocks, the same for every panel and K block
   const int64_t blocks = rb.count();
 
-  thread_local Scratch b_scratch;
   const int64_t panel_slivers = (std::min(NC, N) + NR - 1) / NR;
-  float* b_pack = b_scratch.get(kt.kc * panel_slivers * NR);
+  float* b_pack = b_pack_scratch(kt.kc * panel_slivers * NR);
 
   for (int64_t j0 = 0; j0 < N; j0 += NC) {
     const int64_t nc = std::min(NC, N - j0);
@@ -180,32 +244,18 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
           blocks >= 2 * threads ? 1 : std::min(slivers, (2 * threads + blocks - 1) / blocks);
       const auto run = [&](int64_t t0, int64_t t1) {
         thread_local Scratch a_scratch;
-        float* a_pack = direct_a ? nullptr : a_scratch.get(rb.max_rows() * kc);
-        int64_t packed = -1;  // the A block a_pack holds
-        for (int64_t t = t0; t < t1; ++t) {
-          const int64_t block = t / groups, group = t % groups;
+        float* a_pack = t.direct_a ? nullptr : a_scratch.get(rb.max_rows() * kc);
+        int64_t packed = -1, in_place = 0;  // the A block a_pack holds, and its rows read in place
+        for (int64_t task = t0; task < t1; ++task) {
+          const int64_t block = task / groups, group = task % groups;
           const int64_t i0 = rb.begin(block), mc = rb.end(block) - i0;
-          const int64_t whole = direct_at ? mc / MR * MR : 0;  // rows read in place
-          if (!direct_a && packed != block) {
-            if (whole < mc)
-              pack_a(trans_a, A, lda, i0 + whole, p0, mc - whole, kc, MR, a_pack + (whole / MR) * kc * MR);
+          if (packed != block) {
+            in_place = pack_a_block(t, trans_a, A, lda, i0, mc, p0, kc, a_pack);
             packed = block;
           }
           const int64_t s0 = group * slivers / groups, s1 = (group + 1) * slivers / groups;
-          for (int64_t s = s0; s < s1; ++s) {
-            const int64_t j = s * NR;
-            const float* bp = b_pack + s * kc * NR;
-            for (int64_t i = 0; i < mc; i += MR) {
-              float* c = C + (i0 + i) * ldc + j0 + j;
-              const int64_t m = std::min(MR, mc - i), n = std::min(NR, nc - j);
-              if (direct_a)
-                tile(kc, A + (i0 + i) * lda + p0, lda, bp, alpha, c, ldc, m, n, overwrite);
-              else if (i < whole)
-                tile(kc, A + p0 * lda + i0 + i, -lda, bp, alpha, c, ldc, m, n, overwrite);
-              else
-                tile(kc, a_pack + (i / MR) * kc * MR, 0, bp, alpha, c, ldc, m, n, overwrite);
-            }
-          }
+          run_tiles(t, A, lda, in_place, a_pack, i0, mc, p0, kc, b_pack, s0, s1, j0, nc, alpha, C, ldc,
+                    overwrite);
           if (epilogue && last)
             apply_epilogue(*epilogue, C, ldc, i0, i0 + mc, j0 + s0 * NR, j0 + std::min(nc, s1 * NR));
         }
@@ -216,6 +266,70 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
         run(0, blocks * groups);
     }
   }
+}
+
+// Threads that each pack B for themselves, for products with row blocks to
+// share out: for each K block, every thread packs the panel into its own
+// buffer, then takes row blocks of A from the pool. The threads meet once
+// per K block instead of twice (pack, then compute); a thread that comes
+// late or runs slow leaves its row blocks to the others instead of holding
+// up a shared panel; and no thread reads B from another core's cache.
+// Packing B again costs about threads / M of the product, and the pool takes
+// this path only with two row blocks a thread or more. Against shared
+// panels at 2 threads, AMD EPYC (Zen 3), in one process: ResNet50's GEMMs
+// +4-9% and GEMM 1024^3 +1% when the VM was quiet (512^3 -4%); with another
+// process busy on one core, +6% (1024^3) to +73% (conv2 1x1 expand), and
+// ResNet50 batch 8, W2 and W4 +9-12%.
+void gemm_own_b(const Tiling& t, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                const float* A, int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc,
+                bool first_overwrites, const Epilogue* epilogue) {
+  const KernelTable& kt = active_kernels();
+  const RowBlocks rb(M, t.MR, 1, kOwnBRows);
+  static std::atomic<uint64_t> panels_posted{0};  // tells a thread whether its buffer holds this panel
+
+  for (int64_t j0 = 0; j0 < N; j0 += NC) {
+    const int64_t nc = std::min(NC, N - j0);
+    const int64_t slivers = (nc + t.NR - 1) / t.NR;
+    for (int64_t p0 = 0; p0 < K; p0 += kt.kc) {
+      const int64_t kc = std::min(kt.kc, K - p0);
+      const bool overwrite = first_overwrites && p0 == 0;
+      const bool last = p0 + kc == K;
+      const uint64_t panel = panels_posted.fetch_add(1, std::memory_order_relaxed) + 1;
+      parallel_for(rb.count(), 1, [&](int64_t b0, int64_t b1) {
+        thread_local uint64_t packed_panel = 0;
+        float* b_pack = b_pack_scratch(kt.kc * slivers * t.NR);
+        if (packed_panel != panel) {
+          pack_b(trans_b, B, ldb, p0, j0, kc, nc, t.NR, 0, slivers, b_pack);
+          packed_panel = panel;
+        }
+        thread_local Scratch a_scratch;
+        float* a_pack = t.direct_a ? nullptr : a_scratch.get(rb.max_rows() * kc);
+        for (int64_t block = b0; block < b1; ++block) {
+          const int64_t i0 = rb.begin(block), mc = rb.end(block) - i0;
+          const int64_t in_place = pack_a_block(t, trans_a, A, lda, i0, mc, p0, kc, a_pack);
+          run_tiles(t, A, lda, in_place, a_pack, i0, mc, p0, kc, b_pack, 0, slivers, j0, nc, alpha, C, ldc,
+                    overwrite);
+          if (epilogue && last) apply_epilogue(*epilogue, C, ldc, i0, i0 + mc, j0, j0 + nc);
+        }
+      });
+    }
+  }
+}
+
+// The blocked GEMM over `threads` threads (1: on the calling thread).
+void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+                  const Epilogue* epilogue, int64_t threads) {
+  // beta 0: the first K block's tiles overwrite C (no pass to clear it, and
+  // NaN/Inf left in C are dropped); any other beta but 1 scales C first.
+  const bool first_overwrites = beta == 0.0f;
+  if (!first_overwrites) scale_c(M, N, beta, C, ldc);
+  const Tiling t = tiling_for(active_kernels(), trans_a, N);
+  if (threads > 1 && RowBlocks(M, t.MR, 1, kOwnBRows).count() >= 2 * threads)
+    return gemm_own_b(t, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, C, ldc, first_overwrites,
+                      epilogue);
+  gemm_shared_b(t, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, C, ldc, first_overwrites, epilogue,
+                threads);
 }
 
 }  // namespace

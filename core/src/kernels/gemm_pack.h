@@ -30,15 +30,16 @@ inline bool split_k(int64_t M, int64_t N, int64_t K) {
   return M * N <= kSplitKMaxMN && K >= 4 * kSplitKChunk;
 }
 
-// A's M rows cut into blocks of whole MR slivers, at most about 120 rows
-// each (L2-resident), as many blocks as a multiple of the thread count and
-// as even as the slivers allow (sizes differ by one sliver at most): with a
-// fixed block size, a 1024-row A made 9 blocks, 5 for one thread and 4 for
-// the other.
+// A's M rows cut into blocks of whole MR slivers, at most max_rows rows each
+// (120: an L2-resident block of A), as many blocks as a multiple of the
+// thread count and as even as the slivers allow (sizes differ by one sliver
+// at most): with a fixed block size, a 1024-row A made 9 blocks, 5 for one
+// thread and 4 for the other.
 class RowBlocks {
  public:
-  RowBlocks(int64_t M, int64_t MR, int64_t threads) : M_(M), MR_(MR), slivers_((M + MR - 1) / MR) {
-    const int64_t per = std::max<int64_t>(1, 120 / MR);  // slivers per block at most
+  RowBlocks(int64_t M, int64_t MR, int64_t threads, int64_t max_rows = 120)
+      : M_(M), MR_(MR), slivers_((M + MR - 1) / MR) {
+    const int64_t per = std::max<int64_t>(1, max_rows / MR);  // slivers per block at most
     count_ = (slivers_ + per - 1) / per;
     if (threads > 1) count_ = std::min(slivers_, (count_ + threads - 1) / threads * threads);
     max_rows_ = (slivers_ + count_ - 1) / count_ * MR;
