@@ -1,7 +1,7 @@
 // Cache-blocked GEMM in the Goto/BLIS arrangement: B is packed into KC x NC
-// panels of NR-wide slivers (L3-resident), A into
-// MC x KC blocks of MR-tall slivers (L2-resident, one per thread), and the
-// ISA's MR x NR register tile (kernels/gemm_tile.h) accumulates in registers.
+// panels of NR-wide slivers (L3-resident), A into MC x KC blocks of MR-tall
+// slivers (L2-resident, one per thread), and the ISA's MR x NR register tile
+// (kernels/gemm_tile.h) accumulates in registers.
 // Panels are zero-padded to whole slivers so the tile's k loop never
 // branches on tails: a last, partial row tile runs a tile of exactly its
 // rows, a partial column sliver computes zeros, and the write-back clips to
