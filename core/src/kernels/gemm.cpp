@@ -29,15 +29,9 @@
 #include "kernels/scratch.h"
 
 namespace cnn::kernels {
+int g_knob = 1;  // HACK
 
 namespace {
-
-// Row blocks of gemm_own_b, at most this many rows (the shared panels'
-// blocks have up to 120): more, smaller tasks even out the threads' shares
-// when one of them runs slow. ResNet50's conv2 1x1 expand (K = 64) at 2
-// threads in a busy spell: 120 rows 1.0, 48 rows 1.32, 24 rows 1.50; level
-// when quiet.
-constexpr int64_t kOwnBRows = 48;
 
 inline float at(const float* M, int64_t ld, bool trans, int64_t r, int64_t c) {
   return trans ? M[c * ld + r] : M[r * ld + c];
@@ -325,7 +319,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
   const bool first_overwrites = beta == 0.0f;
   if (!first_overwrites) scale_c(M, N, beta, C, ldc);
   const Tiling t = tiling_for(active_kernels(), trans_a, N);
-  if (threads > 1 && RowBlocks(M, t.MR, 1, kOwnBRows).count() >= 2 * threads)
+  if (g_knob && threads > 1 && RowBlocks(M, t.MR, 1, kOwnBRows).count() >= 2 * threads)
     return gemm_own_b(t, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, C, ldc, first_overwrites,
                       epilogue);
   gemm_shared_b(t, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, C, ldc, first_overwrites, epilogue,

@@ -53,6 +53,13 @@ class RowBlocks {
   int64_t M_, MR_, slivers_, count_, max_rows_;
 };
 
+// Row blocks of the products whose threads each pack B for themselves
+// (gemm_own_b, gemm_rows), at most this many rows (the shared panels' blocks
+// have up to 120): more, smaller tasks even out the threads' shares when one
+// of them runs slow. ResNet50's conv2 1x1 expand (K = 64) at 2 threads in a
+// busy spell: 120 rows 1.0, 48 rows 1.32, 24 rows 1.50; level when quiet.
+constexpr int64_t kOwnBRows = 48;
+
 // Copies `rows` rows of `width` floats (stride ld) into a dense (rows, width)
 // block; the widths of the ISAs' tiles get fixed-length copies the compiler
 // turns into vector moves. False for other widths.

@@ -4,6 +4,7 @@
 // gemm_rows_tn the filter gradient, which packs A^T's slivers from the
 // windows as it goes (im2col fused into the packing).
 #include <algorithm>
+#include <atomic>
 
 #include "cnn/error.h"
 #include "cnn/kernels/gemm.h"
@@ -13,13 +14,14 @@
 #include "kernels/scratch.h"
 
 namespace cnn::kernels {
+extern int g_knob;  // HACK
 
 int64_t gemm_rows_max_n() { return kDirectASlivers * active_kernels().nr; }
 
 // Goto's order with A read in place: B is packed whole (it is at most 8
-// slivers wide), then each task takes an MC block of rows and a group of
-// slivers, and runs every K block over it while that block of C stays in
-// cache.
+// slivers wide), then each task takes an MC block of rows (and, with few
+// blocks, a group of slivers), and runs every K block over it while that
+// block of C stays in cache.
 void gemm_rows(int64_t M, int64_t N, int64_t segments, int64_t L, const float* const* rows,
                int64_t seg_stride, const float* B, int64_t ldb, float* C, int64_t ldc,
                const Epilogue* epilogue) {
@@ -41,18 +43,42 @@ void gemm_rows(int64_t M, int64_t N, int64_t segments, int64_t L, const float* c
   const int64_t threads = threaded ? num_threads() : 1;
   const int64_t slivers = (N + NR - 1) / NR;
 
+  // Packed B, sliver s (K, NR) at + s * K * NR. With two row blocks a
+  // thread or more, each thread packs it for itself and takes row blocks as
+  // it comes free (as gemm_own_b in gemm.cpp): 2 threads, ResNet50's 3x3
+  // convs and W2's, AMD EPYC: +3-7% when quiet, +31-76% with another process
+  // busy on one core. Else the threads pack it together first.
   thread_local Scratch b_scratch;
-  float* b_pack = b_scratch.get(K * slivers * NR);  // sliver s: (K, NR) at b_pack + s * K * NR
-  const auto pack = [&](int64_t s0, int64_t s1) { pack_b(false, B, ldb, 0, 0, K, N, NR, s0, s1, b_pack); };
-  if (threaded)
-    parallel_for(slivers, 1, pack);
-  else
-    pack(0, slivers);
+  const RowBlocks own_rb(M, MR, 1, kOwnBRows);
+  const bool own_b = g_knob && threaded && own_rb.count() >= 2 * threads;
+  static std::atomic<uint64_t> products_posted{0};  // tells a thread whether its b_scratch holds this B
+  const uint64_t product = own_b ? products_posted.fetch_add(1, std::memory_order_relaxed) + 1 : 0;
+  const auto pack = [&](int64_t s0, int64_t s1, float* b_pack) {
+    pack_b(false, B, ldb, 0, 0, K, N, NR, s0, s1, b_pack);
+  };
+  float* shared_b = nullptr;
+  if (!own_b) {
+    shared_b = b_scratch.get(K * slivers * NR);
+    if (threaded)
+      parallel_for(slivers, 1, [&](int64_t s0, int64_t s1) { pack(s0, s1, shared_b); });
+    else
+      pack(0, slivers, shared_b);
+  }
 
-  const RowBlocks rb(M, MR, threads);
+  const RowBlocks rb = own_b ? own_rb : RowBlocks(M, MR, threads);
   const int64_t blocks = rb.count();
   const int64_t groups = blocks >= 2 * threads ? 1 : std::min(slivers, (2 * threads + blocks - 1) / blocks);
   const auto run = [&](int64_t t0, int64_t t1) {
+    const float* b_pack = shared_b;
+    if (own_b) {
+      thread_local uint64_t packed_product = 0;
+      float* own = b_scratch.get(K * slivers * NR);
+      if (packed_product != product) {
+        pack(0, slivers, own);
+        packed_product = product;
+      }
+      b_pack = own;
+    }
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t block = t / groups, group = t % groups;
       const int64_t i0 = rb.begin(block), mc = rb.end(block) - i0;
