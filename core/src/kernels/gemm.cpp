@@ -29,7 +29,6 @@
 #include "kernels/scratch.h"
 
 namespace cnn::kernels {
-int g_knob = 1;  // HACK
 
 namespace {
 
@@ -319,7 +318,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
   const bool first_overwrites = beta == 0.0f;
   if (!first_overwrites) scale_c(M, N, beta, C, ldc);
   const Tiling t = tiling_for(active_kernels(), trans_a, N);
-  if (g_knob && threads > 1 && RowBlocks(M, t.MR, 1, kOwnBRows).count() >= 2 * threads)
+  if (threads > 1 && RowBlocks(M, t.MR, 1, kOwnBRows).count() >= 2 * threads)
     return gemm_own_b(t, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, C, ldc, first_overwrites,
                       epilogue);
   gemm_shared_b(t, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, C, ldc, first_overwrites, epilogue,

@@ -14,7 +14,6 @@
 #include "kernels/scratch.h"
 
 namespace cnn::kernels {
-extern int g_knob;  // HACK
 
 int64_t gemm_rows_max_n() { return kDirectASlivers * active_kernels().nr; }
 
@@ -50,7 +49,7 @@ void gemm_rows(int64_t M, int64_t N, int64_t segments, int64_t L, const float* c
   // busy on one core. Else the threads pack it together first.
   thread_local Scratch b_scratch;
   const RowBlocks own_rb(M, MR, 1, kOwnBRows);
-  const bool own_b = g_knob && threaded && own_rb.count() >= 2 * threads;
+  const bool own_b = threaded && own_rb.count() >= 2 * threads;
   static std::atomic<uint64_t> products_posted{0};  // tells a thread whether its b_scratch holds this B
   const uint64_t product = own_b ? products_posted.fetch_add(1, std::memory_order_relaxed) + 1 : 0;
   const auto pack = [&](int64_t s0, int64_t s1, float* b_pack) {
