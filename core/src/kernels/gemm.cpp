@@ -7,13 +7,14 @@
 // rows, a partial column sliver computes zeros, and the write-back clips to
 // the real C.
 //
-// Threads split the MC blocks of A: with two blocks a thread or more, each
-// thread packs every K block of B for itself and takes row blocks as it
+// Threads split A's rows: with enough of them (threads_own_b), each thread
+// packs every K block of B for itself and takes small row blocks as it
 // comes free; with fewer, the threads pack B's panels together and split
-// their slivers too; and when there are too few blocks for that (small M)
-// each thread takes a range of B's columns as a GEMM of its own. Two shapes
-// take other paths: when B is a few slivers wide, the tiles read A in place
-// (no packing pass), and a small C over a long K is split into K chunks.
+// A's blocks and B's slivers between them; and when there are too few
+// blocks for that (small M) each thread takes a range of B's columns as a
+// GEMM of its own. Two shapes take other paths: when B is a few slivers
+// wide, the tiles read A in place (no packing pass), and a small C over a
+// long K is split into K chunks.
 #include "cnn/kernels/gemm.h"
 
 #include <algorithm>
@@ -261,18 +262,18 @@ void gemm_shared_b(const Tiling& t, bool trans_a, bool trans_b, int64_t M, int64
   }
 }
 
-// Threads that each pack B for themselves, for products with row blocks to
-// share out: for each K block, every thread packs the panel into its own
-// buffer, then takes row blocks of A from the pool. The threads meet once
-// per K block instead of twice (pack, then compute); a thread that comes
-// late or runs slow leaves its row blocks to the others instead of holding
-// up a shared panel; and no thread reads B from another core's cache.
-// Packing B again costs about threads / M of the product, and the pool takes
-// this path only with two row blocks a thread or more. Against shared
-// panels at 2 threads, AMD EPYC (Zen 3), in one process: ResNet50's GEMMs
-// +4-9% and GEMM 1024^3 +1% when the VM was quiet (512^3 -4%); with another
-// process busy on one core, +6% (1024^3) to +73% (conv2 1x1 expand), and
-// ResNet50 batch 8, W2 and W4 +9-12%.
+// Threads that each pack B for themselves, for products with rows enough
+// to share out (threads_own_b): for each K block, every thread packs the
+// panel into its own buffer, then takes row blocks of A from the pool. The
+// threads meet once per K block instead of twice (pack, then compute); a
+// thread that comes late or runs slow leaves its row blocks to the others
+// instead of holding up a shared panel; and no thread reads B from another
+// core's cache. Against shared panels (blocks of up to 120 rows) at 2
+// threads, AMD EPYC (Zen 3), in one process, with 48-row blocks here:
+// ResNet50's GEMMs +4-9% and GEMM 1024^3 +1% when the VM was quiet (512^3
+// -4%); with another process busy on one core, +6% (1024^3) to +73% (conv2
+// 1x1 expand), and ResNet50 batch 8, W2 and W4 +9-12%. The blocks of 12
+// rows since gained more (kOwnBRows).
 void gemm_own_b(const Tiling& t, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                 const float* A, int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc,
                 bool first_overwrites, const Epilogue* epilogue) {
@@ -318,7 +319,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
   const bool first_overwrites = beta == 0.0f;
   if (!first_overwrites) scale_c(M, N, beta, C, ldc);
   const Tiling t = tiling_for(active_kernels(), trans_a, N);
-  if (threads > 1 && RowBlocks(M, t.MR, 1, kOwnBRows).count() >= 2 * threads)
+  if (threads_own_b(M, threads))
     return gemm_own_b(t, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, C, ldc, first_overwrites,
                       epilogue);
   gemm_shared_b(t, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, C, ldc, first_overwrites, epilogue,

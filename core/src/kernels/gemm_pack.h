@@ -53,12 +53,21 @@ class RowBlocks {
   int64_t M_, MR_, slivers_, count_, max_rows_;
 };
 
-// Row blocks of the products whose threads each pack B for themselves
-// (gemm_own_b, gemm_rows), at most this many rows (the shared panels' blocks
-// have up to 120): more, smaller tasks even out the threads' shares when one
-// of them runs slow. ResNet50's conv2 1x1 expand (K = 64) at 2 threads in a
-// busy spell: 120 rows 1.0, 48 rows 1.32, 24 rows 1.50; level when quiet.
-constexpr int64_t kOwnBRows = 48;
+// Products whose threads each pack B for themselves (gemm_own_b,
+// gemm_rows) cut A into row blocks of at most kOwnBRows rows, as small as a
+// tile or two. Against blocks of 48 rows, 2 threads, AMD EPYC (Zen 3), in
+// one process: GEMM 1024^3 +11-13%, 512^3 +10%, ResNet50's GEMMs +5-22%,
+// ResNet50 batch 8 +6%, batch 1 +4%; the in-place conv products +2-8%
+// (-3% on one); at 1 thread the block size did not matter (+-1.5%). The
+// threads take the blocks a few at a time, in chunks of one pool task.
+constexpr int64_t kOwnBRows = 12;
+// They do so only with at least this many rows of A per thread, so that
+// packing B again costs a few percent of the product; fewer rows share one
+// packed B.
+constexpr int64_t kOwnBMinRowsPerThread = 72;
+inline bool threads_own_b(int64_t M, int64_t threads) {
+  return threads > 1 && M >= kOwnBMinRowsPerThread * threads;
+}
 
 // Copies `rows` rows of `width` floats (stride ld) into a dense (rows, width)
 // block; the widths of the ISAs' tiles get fixed-length copies the compiler

@@ -42,14 +42,14 @@ void gemm_rows(int64_t M, int64_t N, int64_t segments, int64_t L, const float* c
   const int64_t threads = threaded ? num_threads() : 1;
   const int64_t slivers = (N + NR - 1) / NR;
 
-  // Packed B, sliver s (K, NR) at + s * K * NR. With two row blocks a
-  // thread or more, each thread packs it for itself and takes row blocks as
+  // Packed B, sliver s (K, NR) at + s * K * NR. With rows enough
+  // (threads_own_b), each thread packs it for itself and takes row blocks as
   // it comes free (as gemm_own_b in gemm.cpp): 2 threads, ResNet50's 3x3
   // convs and W2's, AMD EPYC: +3-7% when quiet, +31-76% with another process
-  // busy on one core. Else the threads pack it together first.
+  // busy on one core (48-row blocks; 12 rows since: +2-8% more on most).
+  // Else the threads pack it together first.
   thread_local Scratch b_scratch;
-  const RowBlocks own_rb(M, MR, 1, kOwnBRows);
-  const bool own_b = threaded && own_rb.count() >= 2 * threads;
+  const bool own_b = threads_own_b(M, threads);
   static std::atomic<uint64_t> products_posted{0};  // tells a thread whether its b_scratch holds this B
   const uint64_t product = own_b ? products_posted.fetch_add(1, std::memory_order_relaxed) + 1 : 0;
   const auto pack = [&](int64_t s0, int64_t s1, float* b_pack) {
@@ -64,7 +64,7 @@ void gemm_rows(int64_t M, int64_t N, int64_t segments, int64_t L, const float* c
       pack(0, slivers, shared_b);
   }
 
-  const RowBlocks rb = own_b ? own_rb : RowBlocks(M, MR, threads);
+  const RowBlocks rb = own_b ? RowBlocks(M, MR, 1, kOwnBRows) : RowBlocks(M, MR, threads);
   const int64_t blocks = rb.count();
   const int64_t groups = blocks >= 2 * threads ? 1 : std::min(slivers, (2 * threads + blocks - 1) / blocks);
   const auto run = [&](int64_t t0, int64_t t1) {
