@@ -56,7 +56,7 @@ class RowBlocks {
 // Products whose threads each pack B for themselves (gemm_own_b,
 // gemm_rows) cut A into row blocks of at most kOwnBRows rows, as small as a
 // tile or two. Against blocks of 48 rows, 2 threads, AMD EPYC (Zen 3), in
-// one process: GEMM 1024^3 +11-13%, 512^3 +10%, ResNet50's GEMMs +5-22%,
+// one process: GEMM 1024^3 +11-13%, 512^3 +10%, ResNet50's GEMMs +3-22%,
 // ResNet50 batch 8 +6%, batch 1 +4%; the in-place conv products +2-8%
 // (-3% on one); at 1 thread the block size did not matter (+-1.5%). The
 // threads take the blocks a few at a time, in chunks of one pool task.
