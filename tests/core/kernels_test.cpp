@@ -33,6 +33,13 @@ struct KernelSettings {
   }
 };
 
+// 2 threads (where the machine has them) and the machine's count: which
+// path a threaded product takes depends on its rows per thread.
+std::vector<int> two_and_all_threads() {
+  std::vector<int> counts{std::min(2, max_threads())};
+  if (max_threads() > 2) counts.push_back(max_threads());
+  return counts;
+}
 }  // namespace
 
 TEST(Gemm, EveryIsaMatchesTheReferenceOnOddShapes) {
@@ -152,9 +159,10 @@ TEST(Gemm, ResultsDoNotDependOnTheThreadCount) {
     EXPECT_LT(test::rel_error(s2, sref), 1e-5);
   }
   // Larger products, tall and wide, with A or B stored transposed and C
-  // scaled by beta first; with several row blocks per thread, each thread
-  // packs B for itself, here over several K blocks and two B panels.
-  const int64_t tall_wide[][3] = {{1100, 40, 70}, {530, 700, 45}, {400, 150, 1100}, {200, 2100, 30}};
+  // scaled by beta first, at 2 threads and at the machine's count; with
+  // enough rows a thread, each thread packs B for itself, here also over
+  // several K blocks and two B panels.
+  const int64_t tall_wide[][3] = {{1100, 40, 70}, {530, 700, 45}, {400, 150, 1100}, {400, 2100, 30}};
   for (auto& s : tall_wide)
     for (int t = 0; t < 4; ++t) {
       const bool ta = t & 1, tb = t & 2;
@@ -162,16 +170,19 @@ TEST(Gemm, ResultsDoNotDependOnTheThreadCount) {
       SCOPED_TRACE(std::to_string(lm) + "x" + std::to_string(ln) + " ta=" + std::to_string(ta) +
                    " tb=" + std::to_string(tb));
       Tensor la = test::random_tensor({lm * lk}, 13), lb = test::random_tensor({lk * ln}, 14);
-      Tensor l1 = test::random_tensor({lm, ln}, 15), l2 = l1.clone(), lref = l1.clone();
+      Tensor l0 = test::random_tensor({lm, ln}, 15), l1 = l0.clone(), lref = l0.clone();
       const int64_t llda = ta ? lm : lk, lldb = tb ? lk : ln;
       set_num_threads(1);
       kernels::gemm(ta, tb, lm, ln, lk, 0.5f, la.data(), llda, lb.data(), lldb, 0.25f, l1.data(), ln);
-      set_num_threads(max_threads());
-      kernels::gemm(ta, tb, lm, ln, lk, 0.5f, la.data(), llda, lb.data(), lldb, 0.25f, l2.data(), ln);
-      EXPECT_EQ(l1.to_vector(), l2.to_vector());
+      for (int threads : two_and_all_threads()) {
+        set_num_threads(threads);
+        Tensor l2 = l0.clone();
+        kernels::gemm(ta, tb, lm, ln, lk, 0.5f, la.data(), llda, lb.data(), lldb, 0.25f, l2.data(), ln);
+        EXPECT_EQ(l1.to_vector(), l2.to_vector()) << threads << " threads";
+      }
       kernels::gemm_reference(ta, tb, lm, ln, lk, 0.5f, la.data(), llda, lb.data(), lldb, 0.25f, lref.data(),
                               ln);
-      EXPECT_LT(test::rel_error(l2, lref), 1e-5);
+      EXPECT_LT(test::rel_error(l1, lref), 1e-5);
     }
   // The same for a filter-gradient shape, which splits K across threads.
   const int64_t m = 27, n = 16, k = 40000;
@@ -264,48 +275,51 @@ TEST(Gemm, EpilogueMatchesASeparatePassOnEveryPath) {
   // C, long K), B wider than one NC panel, A^T, and (with more than one
   // thread) a small M whose threads take B's columns (50x2100) and larger
   // products whose threads each pack B (the last over two K blocks); and
-  // gemm_rows.
+  // gemm_rows. At 2 threads and at the machine's count (the paths depend on
+  // the rows per thread).
   const int64_t shapes[][4] = {{300, 140, 70, 0}, {1000, 20, 64, 0}, {27, 16, 20000, 1}, {50, 2100, 30, 0},
                                {130, 45, 300, 1}, {700, 300, 20, 0}, {530, 700, 20, 1},  {400, 150, 600, 0}};
-  set_num_threads(max_threads());
-  for (kernels::Isa isa : kernels::supported_isas()) {
-    kernels::set_isa(isa);
-    for (auto& s : shapes)
-      for (int terms : {0, 2, 3, 4, 8, 10, 11, 15}) {  // bit 0 scale, 1 shift, 2 residual, 3 relu
-        const int64_t M = s[0], N = s[1], K = s[2];
-        const bool ta = s[3] != 0;
-        Tensor A = test::random_tensor({M * K}, 51), B = test::random_tensor({K, N}, 52);
-        Tensor scale = test::random_tensor({N}, 53), shift = test::random_tensor({N}, 54);
-        Tensor res = test::random_tensor({M, N + 3}, 55);
-        kernels::Epilogue ep;
-        ep.scale = terms & 1 ? scale.data() : nullptr;
-        ep.shift = terms & 2 ? shift.data() : nullptr;
-        ep.residual = terms & 4 ? res.data() : nullptr;
-        ep.ldr = N + 3;
-        ep.relu = (terms & 8) != 0;
-        Tensor want({M, N}), got({M, N});
-        kernels::gemm(ta, false, M, N, K, 1.0f, A.data(), ta ? M : K, B.data(), N, 0.0f, want.data(), N);
-        for (int64_t i = 0; i < M; ++i)
-          for (int64_t j = 0; j < N; ++j) {
-            float& v = want.data()[i * N + j];
-            if (ep.scale) v *= scale.data()[j];
-            if (ep.shift) v += shift.data()[j];
-            if (ep.residual) v += res.data()[i * (N + 3) + j];
-            if (ep.relu) v = std::max(v, 0.0f);
-          }
-        kernels::gemm(ta, false, M, N, K, 1.0f, A.data(), ta ? M : K, B.data(), N, 0.0f, got.data(), N, &ep);
-        EXPECT_LT(test::rel_error(got, want), 1e-6)
-            << kernels::isa_name(isa) << " " << M << "x" << N << "x" << K << " terms " << terms;
-        if (ta || N > kernels::gemm_rows_max_n()) continue;
-        // The same product with A's rows given one by one.
-        std::vector<const float*> rows(M);
-        for (int64_t i = 0; i < M; ++i) rows[i] = A.data() + i * K;
-        got.fill(std::numeric_limits<float>::quiet_NaN());
-        kernels::gemm_rows(M, N, 1, K, rows.data(), 0, B.data(), N, got.data(), N, &ep);
-        EXPECT_LT(test::rel_error(got, want), 1e-6)
-            << "rows: " << kernels::isa_name(isa) << " " << M << "x" << N << "x" << K << " terms " << terms;
-      }
-  }
+  for (int threads : two_and_all_threads())
+    for (kernels::Isa isa : kernels::supported_isas()) {
+      set_num_threads(threads);
+      kernels::set_isa(isa);
+      for (auto& s : shapes)
+        for (int terms : {0, 2, 3, 4, 8, 10, 11, 15}) {  // bit 0 scale, 1 shift, 2 residual, 3 relu
+          const int64_t M = s[0], N = s[1], K = s[2];
+          const bool ta = s[3] != 0;
+          Tensor A = test::random_tensor({M * K}, 51), B = test::random_tensor({K, N}, 52);
+          Tensor scale = test::random_tensor({N}, 53), shift = test::random_tensor({N}, 54);
+          Tensor res = test::random_tensor({M, N + 3}, 55);
+          kernels::Epilogue ep;
+          ep.scale = terms & 1 ? scale.data() : nullptr;
+          ep.shift = terms & 2 ? shift.data() : nullptr;
+          ep.residual = terms & 4 ? res.data() : nullptr;
+          ep.ldr = N + 3;
+          ep.relu = (terms & 8) != 0;
+          Tensor want({M, N}), got({M, N});
+          kernels::gemm(ta, false, M, N, K, 1.0f, A.data(), ta ? M : K, B.data(), N, 0.0f, want.data(), N);
+          for (int64_t i = 0; i < M; ++i)
+            for (int64_t j = 0; j < N; ++j) {
+              float& v = want.data()[i * N + j];
+              if (ep.scale) v *= scale.data()[j];
+              if (ep.shift) v += shift.data()[j];
+              if (ep.residual) v += res.data()[i * (N + 3) + j];
+              if (ep.relu) v = std::max(v, 0.0f);
+            }
+          kernels::gemm(ta, false, M, N, K, 1.0f, A.data(), ta ? M : K, B.data(), N, 0.0f, got.data(), N,
+                        &ep);
+          EXPECT_LT(test::rel_error(got, want), 1e-6)
+              << kernels::isa_name(isa) << " " << M << "x" << N << "x" << K << " terms " << terms;
+          if (ta || N > kernels::gemm_rows_max_n()) continue;
+          // The same product with A's rows given one by one.
+          std::vector<const float*> rows(M);
+          for (int64_t i = 0; i < M; ++i) rows[i] = A.data() + i * K;
+          got.fill(std::numeric_limits<float>::quiet_NaN());
+          kernels::gemm_rows(M, N, 1, K, rows.data(), 0, B.data(), N, got.data(), N, &ep);
+          EXPECT_LT(test::rel_error(got, want), 1e-6)
+              << "rows: " << kernels::isa_name(isa) << " " << M << "x" << N << "x" << K << " terms " << terms;
+        }
+    }
 }
 
 namespace {

@@ -31,7 +31,7 @@ inline bool split_k(int64_t M, int64_t N, int64_t K) {
 }
 
 // A's M rows cut into blocks of whole MR slivers, at most max_rows rows each
-// (120: an L2-resident block of A), as many blocks as a multiple of the
+// (120: an L2-resident block of A; one sliver where MR is taller), as many blocks as a multiple of the
 // thread count and as even as the slivers allow (sizes differ by one sliver
 // at most): with a fixed block size, a 1024-row A made 9 blocks, 5 for one
 // thread and 4 for the other.
@@ -54,10 +54,10 @@ class RowBlocks {
 };
 
 // Products whose threads each pack B for themselves (gemm_own_b,
-// gemm_rows) cut A into row blocks of at most kOwnBRows rows, as small as a
-// tile or two. Against blocks of 48 rows, 2 threads, AMD EPYC (Zen 3), in
-// one process: GEMM 1024^3 +11-13%, 512^3 +10%, ResNet50's GEMMs +3-22%,
-// ResNet50 batch 8 +6%, batch 1 +4%; the in-place conv products +2-8%
+// gemm_rows) cut A into row blocks of at most kOwnBRows rows (one sliver
+// where the tile is taller), as small as a tile or two. Against blocks of 48 rows, 2 threads, AMD EPYC (Zen
+// 3), in one process: GEMM 1024^3 +11-13%, 512^3 +10%, ResNet50's GEMMs +3-22%, ResNet50 batch 8 +6%, batch 1
+// +4%; the in-place conv products +2-8%
 // (-3% on one); at 1 thread the block size did not matter (+-1.5%). The
 // threads take the blocks a few at a time, in chunks of one pool task.
 constexpr int64_t kOwnBRows = 12;

@@ -63,14 +63,16 @@ inline void relax() {
 #endif
 }
 
-// Spins until done() or kSpinFor has passed; true if done. Every few
-// microseconds the spinning thread offers its core to any other thread that
-// is ready to run there: when the machine is busy (another program, other
-// browser tabs), the worker being waited for may be that thread, and a spin
-// that kept the core made every job wait for the scheduler to come back to
-// it. With one other process busy on this 2-core VM, 2 threads: W2 training
-// 2.4x faster, ResNet50 batch 1 1.7x, batch 8 and W4 +14-19%; when nothing
-// else runs, the yield returns at once and the figures did not move.
+// Spins until done() or kSpinFor has passed; true if done. Every 64 spins
+// (a few microseconds on x86, where a spin is a pause; much less where
+// relax() is only a fence) the spinning thread offers its core to any other
+// thread that is ready to run there: when the machine is busy (another
+// program, other browser tabs), the worker being waited for may be that
+// thread, and a spin that kept the core made every job wait for the
+// scheduler to come back to it. With one other process busy on this 2-core
+// VM, 2 threads: W2 training 2.4x faster, ResNet50 batch 1 1.7x, batch 8 and
+// W4 +14-19%; when nothing else runs, the yield returns at once and the
+// figures did not move.
 template <class F>
 bool spin_until(const F& done) {
   const auto until = std::chrono::steady_clock::now() + kSpinFor;
