@@ -45,9 +45,9 @@ void gemm_rows(int64_t M, int64_t N, int64_t segments, int64_t L, const float* c
   // Packed B, sliver s (K, NR) at + s * K * NR. With rows enough
   // (threads_own_b), each thread packs it for itself and takes row blocks as
   // it comes free (as gemm_own_b in gemm.cpp): 2 threads, ResNet50's 3x3
-  // convs and W2's, AMD EPYC: +3-7% when quiet, +31-76% with another process
-  // busy on one core (48-row blocks; 12 rows since: +2-8% more on most).
-  // Else the threads pack it together first.
+  // convs and W2's, AMD EPYC: -3% to +7% when quiet, +31-76% with another
+  // process busy on one core (48-row blocks; 12 rows since: +2-8% more on
+  // four shapes of five). Else the threads pack it together first.
   thread_local Scratch b_scratch;
   const bool own_b = threads_own_b(M, threads);
   static std::atomic<uint64_t> products_posted{0};  // tells a thread whether its b_scratch holds this B
