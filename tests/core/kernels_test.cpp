@@ -63,6 +63,10 @@ TEST(Gemm, EveryIsaMatchesTheReferenceOnOddShapes) {
                                {100, 6, 25},
                                {37, 8, 19},
                                {250, 16, 150},
+                               // last tiles of 1 and 2 rows across groups of B's slivers
+                               // (gemm_tile_tail), over several K blocks
+                               {13, 300, 1100},
+                               {50, 520, 600},
                                // a long K over a small C: cut into K chunks (split-K)
                                {27, 16, 17000}};
   for (kernels::Isa isa : kernels::supported_isas()) {
@@ -85,8 +89,9 @@ TEST(Gemm, EveryIsaMatchesTheReferenceOnOddShapes) {
 TEST(Gemm, EveryPartialRowTileMatchesTheReference) {
   KernelSettings restore;
   // A product's last row tile is computed by a tile of exactly its rows
-  // (1 .. MR-1; the narrow tiles' MR reaches 24): every row count, on the
-  // packed, in-place, transposed and row-pointer paths, wide and narrow.
+  // (1 .. MR-1; the narrow tiles' MR reaches 24), or for 1 or 2 packed rows
+  // by the tail tile across several slivers: every row count, on the packed,
+  // in-place, transposed and row-pointer paths, wide and narrow.
   const int64_t K = 37;
   for (kernels::Isa isa : kernels::supported_isas()) {
     kernels::set_isa(isa);

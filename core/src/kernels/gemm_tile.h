@@ -10,6 +10,8 @@
 #include <utility>
 #include <xsimd/xsimd.hpp>
 
+#include "kernels/kernel_table.h"
+
 namespace cnn::kernels {
 // Internal linkage: each per-ISA file gets its own copy, compiled with its own
 // flags, so the linker can never pick an AVX2 copy for the SSE4.1 table.
@@ -161,6 +163,65 @@ void gemm_tile_rows_simd(int64_t kc, const float* const* rows, int64_t offset, c
       return partial[static_cast<size_t>(m - 1)](kc, rows, offset, b, alpha, c, ldc, m, n, overwrite);
   }
   gemm_tile_rows_part<Arch, MR, NV>(kc, rows, offset, b, alpha, c, ldc, m, n, overwrite);
+}
+
+// The last ROWS rows of a packed product (a 7x7 conv's 49 rows leave one
+// after eight tiles of 6) against G consecutive slivers of packed B at once
+// (sliver g at b + g * kc * NR): C[0:ROWS, 0:n] (+)= alpha * acc, n <= G * NR.
+// The partial tile of one row has NV accumulators, too few to hide the
+// multiply-add latency, and reads its sliver of B for a single row; across G
+// slivers it has ROWS * G * NV (the same register budget as a 4-row tile).
+template <class Arch, int MR, int ROWS, int NV, int G>
+void gemm_tile_tail_part(int64_t kc, const float* a, const float* b, float alpha, float* c, int64_t ldc,
+                         int64_t n, bool overwrite) {
+  using V = xsimd::batch<float, Arch>;
+  constexpr int W = static_cast<int>(V::size);
+  constexpr int NR = NV * W;
+  gemm_tile_prefetch_c<ROWS, G * NR>(c, ldc);
+  V acc[ROWS][G * NV];
+#pragma GCC unroll 32
+  for (int r = 0; r < ROWS; ++r)
+#pragma GCC unroll 16
+    for (int v = 0; v < G * NV; ++v) acc[r][v] = V(0.0f);
+  const int64_t stride = kc * NR;
+  for (int64_t p = 0; p < kc; ++p) {
+    V av[ROWS];
+#pragma GCC unroll 32
+    for (int r = 0; r < ROWS; ++r) av[r] = V(a[r]);
+#pragma GCC unroll 16
+    for (int g = 0; g < G; ++g)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) {
+        const V bv = V::load_aligned(b + g * stride + v * W);
+#pragma GCC unroll 32
+        for (int r = 0; r < ROWS; ++r) acc[r][g * NV + v] = xsimd::fma(av[r], bv, acc[r][g * NV + v]);
+      }
+    a += MR;
+    b += NR;
+  }
+  gemm_tile_store<V, ROWS, G * NV>(acc, alpha, c, ldc, ROWS, n, overwrite);
+}
+
+// KernelTable::gemm_tile_tail: 1 row across up to kTailSlivers slivers, or
+// 2 rows across up to half as many.
+template <class Arch, int MR, int NV>
+void gemm_tile_tail_simd(int64_t kc, int64_t rows, const float* a, const float* b, int64_t slivers,
+                         float alpha, float* c, int64_t ldc, int64_t n, bool overwrite) {
+  static_assert(kTailSlivers == 4, "the cases below cover 1 to 4 slivers");
+  if (rows == 1) {
+    switch (slivers) {
+      case 1:
+        return gemm_tile_tail_part<Arch, MR, 1, NV, 1>(kc, a, b, alpha, c, ldc, n, overwrite);
+      case 2:
+        return gemm_tile_tail_part<Arch, MR, 1, NV, 2>(kc, a, b, alpha, c, ldc, n, overwrite);
+      case 3:
+        return gemm_tile_tail_part<Arch, MR, 1, NV, 3>(kc, a, b, alpha, c, ldc, n, overwrite);
+      default:
+        return gemm_tile_tail_part<Arch, MR, 1, NV, 4>(kc, a, b, alpha, c, ldc, n, overwrite);
+    }
+  }
+  if (slivers == 1) return gemm_tile_tail_part<Arch, MR, 2, NV, 1>(kc, a, b, alpha, c, ldc, n, overwrite);
+  gemm_tile_tail_part<Arch, MR, 2, NV, 2>(kc, a, b, alpha, c, ldc, n, overwrite);
 }
 
 // A register-only multiply-add loop: ACC independent accumulators hide the

@@ -36,6 +36,9 @@ struct ConvC1Grad {
   float* g;  // (KH*KW, rl) += sum over rows of xe-window * dy (lane-wise)
 };
 
+// Slivers of B that KernelTable::gemm_tile_tail takes for a one-row tail.
+constexpr int64_t kTailSlivers = 4;
+
 struct KernelTable {
   Isa isa;
   // Whether the tiles read a transposed A (a filter gradient's columns) in
@@ -76,6 +79,14 @@ struct KernelTable {
   using RowsTile = void (*)(int64_t kc, const float* const* rows, int64_t offset, const float* b, float alpha,
                             float* c, int64_t ldc, int64_t m, int64_t n, bool overwrite);
   RowsTile gemm_tile_rows, gemm_tile_rows_narrow;
+  // The last `rows` rows (1, or 2 with at most kTailSlivers / 2 slivers) of
+  // a product's packed A (a sliver, step MR) against `slivers` consecutive
+  // slivers of its packed B panel (sliver g at b + g * kc * NR, at most
+  // kTailSlivers): C[0:rows, 0:n] (+)= alpha * acc, n <= slivers * NR. One
+  // row's partial tile waits on its few accumulators; across four slivers it
+  // has four times as many. nullptr: the last rows run as a partial tile.
+  void (*gemm_tile_tail)(int64_t kc, int64_t rows, const float* a, const float* b, int64_t slivers,
+                         float alpha, float* c, int64_t ldc, int64_t n, bool overwrite);
   // Forward rows and filter-gradient rows of the single-channel direct conv.
   void (*conv_c1_forward)(const ConvC1Rows& a);
   void (*conv_c1_filter)(const ConvC1Grad& a);
