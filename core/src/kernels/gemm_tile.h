@@ -4,6 +4,7 @@
 // feed MR * NV fused multiply-adds (mul + add where the ISA has no FMA).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <type_traits>
@@ -178,11 +179,13 @@ void gemm_tile_tail_part(int64_t kc, const float* a, const float* b, float alpha
   constexpr int W = static_cast<int>(V::size);
   constexpr int NR = NV * W;
   gemm_tile_prefetch_c<ROWS, G * NR>(c, ldc);
-  V acc[ROWS][G * NV];
-#pragma GCC unroll 32
-  for (int r = 0; r < ROWS; ++r)
+  V acc[G][ROWS][NV];
 #pragma GCC unroll 16
-    for (int v = 0; v < G * NV; ++v) acc[r][v] = V(0.0f);
+  for (int g = 0; g < G; ++g)
+#pragma GCC unroll 32
+    for (int r = 0; r < ROWS; ++r)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[g][r][v] = V(0.0f);
   const int64_t stride = kc * NR;
   for (int64_t p = 0; p < kc; ++p) {
     V av[ROWS];
@@ -194,12 +197,17 @@ void gemm_tile_tail_part(int64_t kc, const float* a, const float* b, float alpha
       for (int v = 0; v < NV; ++v) {
         const V bv = V::load_aligned(b + g * stride + v * W);
 #pragma GCC unroll 32
-        for (int r = 0; r < ROWS; ++r) acc[r][g * NV + v] = xsimd::fma(av[r], bv, acc[r][g * NV + v]);
+        for (int r = 0; r < ROWS; ++r) acc[g][r][v] = xsimd::fma(av[r], bv, acc[g][r][v]);
       }
     a += MR;
     b += NR;
   }
-  gemm_tile_store<V, ROWS, G * NV>(acc, alpha, c, ldc, ROWS, n, overwrite);
+  // Sliver by sliver, as the partial tile stores: a column's result then
+  // does not depend on how the slivers were grouped (by the thread count).
+#pragma GCC unroll 16
+  for (int g = 0; g < G; ++g)
+    gemm_tile_store<V, ROWS, NV>(acc[g], alpha, c + g * NR, ldc, ROWS, std::min<int64_t>(NR, n - g * NR),
+                                 overwrite);
 }
 
 // KernelTable::gemm_tile_tail: 1 row across up to kTailSlivers slivers, or
