@@ -178,7 +178,8 @@ void gemm_tile_tail_part(int64_t kc, const float* a, const float* b, float alpha
   using V = xsimd::batch<float, Arch>;
   constexpr int W = static_cast<int>(V::size);
   constexpr int NR = NV * W;
-  gemm_tile_prefetch_c<ROWS, G * NR>(c, ldc);
+#pragma GCC unroll 16
+  for (int g = 0; g < G; ++g) gemm_tile_prefetch_c<ROWS, NR>(c + g * NR, ldc);
   V acc[G][ROWS][NV];
 #pragma GCC unroll 16
   for (int g = 0; g < G; ++g)
