@@ -31,10 +31,10 @@ inline bool split_k(int64_t M, int64_t N, int64_t K) {
 }
 
 // A's M rows cut into blocks of whole MR slivers, at most max_rows rows each
-// (120: an L2-resident block of A; one sliver where MR is taller), as many blocks as a multiple of the
-// thread count and as even as the slivers allow (sizes differ by one sliver
-// at most): with a fixed block size, a 1024-row A made 9 blocks, 5 for one
-// thread and 4 for the other.
+// (120: an L2-resident block of A; one sliver where MR is taller), as many
+// blocks as a multiple of the thread count and as even as the slivers allow
+// (sizes differ by one sliver at most): with a fixed block size, a 1024-row
+// A made 9 blocks, 5 for one thread and 4 for the other.
 class RowBlocks {
  public:
   RowBlocks(int64_t M, int64_t MR, int64_t threads, int64_t max_rows = 120)
@@ -55,11 +55,12 @@ class RowBlocks {
 
 // Products whose threads each pack B for themselves (gemm_own_b,
 // gemm_rows) cut A into row blocks of at most kOwnBRows rows (one sliver
-// where the tile is taller), as small as a tile or two. Against blocks of 48 rows, 2 threads, AMD EPYC (Zen
-// 3), in one process: GEMM 1024^3 +11-13%, 512^3 +10%, ResNet50's GEMMs +3-22%, ResNet50 batch 8 +6%, batch 1
-// +4%; the in-place conv products +2-8%
-// (-3% on one); at 1 thread the block size did not matter (+-1.5%). The
-// threads take the blocks a few at a time, in chunks of one pool task.
+// where the tile is taller), as small as a tile or two. Against blocks of 48
+// rows, 2 threads, AMD EPYC (Zen 3), in one process: GEMM 1024^3 +11-13%,
+// 512^3 +10%, ResNet50's GEMMs +3-22%, ResNet50 batch 8 +6%, batch 1 +4%; the
+// in-place conv products +2-8% (-3% on one); at 1 thread the block size did
+// not matter (+-1.5%). The threads take the blocks a few at a time, in chunks
+// of one pool task.
 constexpr int64_t kOwnBRows = 12;
 // They do so only with at least this many rows of A per thread, so that
 // packing B again costs a few percent of the product; fewer rows share one
