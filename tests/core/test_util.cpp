@@ -76,8 +76,8 @@ Fixture load_fixture_file(const std::string& path) {
   return f;
 }
 
-double rel_error(const float* a, const float* b, int64_t n) {
-  double scale = 1e-12, worst = 0.0;
+double rel_error(const float* a, const float* b, int64_t n, double scale_floor) {
+  double scale = scale_floor, worst = 0.0;
   for (int64_t i = 0; i < n; ++i) scale = std::max(scale, std::fabs(static_cast<double>(b[i])));
   for (int64_t i = 0; i < n; ++i) {
     double d = std::fabs(static_cast<double>(a[i]) - b[i]);
@@ -87,10 +87,10 @@ double rel_error(const float* a, const float* b, int64_t n) {
   return worst / scale;
 }
 
-double rel_error(const Tensor& a, const Tensor& b) {
+double rel_error(const Tensor& a, const Tensor& b, double scale_floor) {
   if (a.shape() != b.shape())
     throw std::runtime_error("rel_error: shapes " + shape_str(a.shape()) + " and " + shape_str(b.shape()));
-  return rel_error(a.data(), b.data(), a.numel());
+  return rel_error(a.data(), b.data(), a.numel(), scale_floor);
 }
 
 Tensor random_tensor(const Shape& shape, uint64_t seed, float scale) {

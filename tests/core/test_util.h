@@ -22,10 +22,12 @@ Fixture load_fixture_file(const std::string& path);  // any file in that format
 std::string fixture_path(const std::string& relative);
 std::string read_text(const std::string& path);
 
-// max |a - b| / max(max|b|, tiny): relative to the reference's scale, so a
-// near-zero entry cannot blow the figure up while large errors still show.
-double rel_error(const Tensor& a, const Tensor& b);
-double rel_error(const float* a, const float* b, int64_t n);
+// max |a - b| / max(max|b|, scale_floor): relative to the reference's scale,
+// so a near-zero entry cannot blow the figure up while large errors still
+// show. A larger floor suits a tensor that may be only rounding noise around
+// zero, where noise divided by noise means nothing.
+double rel_error(const Tensor& a, const Tensor& b, double scale_floor = 1e-12);
+double rel_error(const float* a, const float* b, int64_t n, double scale_floor = 1e-12);
 
 // Back-propagates L = sum(y * gy) through y's graph (a VJP with gy).
 void backward_with(const Tensor& y, const Tensor& gy);

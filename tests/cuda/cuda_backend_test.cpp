@@ -289,7 +289,10 @@ void expect_same_training(nn::Model& cpu, nn::Model& gpu, const Tensor& x, const
   EXPECT_NEAR(hg.history.at("loss").back(), hc.history.at("loss").back(), tol * 10);
   const std::vector<Tensor> wc = cpu.get_weights(), wg = gpu.get_weights();
   ASSERT_EQ(wc.size(), wg.size());
-  for (size_t i = 0; i < wc.size(); ++i) EXPECT_LT(rel_error(wg[i], wc[i]), tol) << "weight " << i;
+  // A conv's bias ahead of batch norm (ResNet's) has a zero gradient in exact
+  // arithmetic: it stays at zero plus each device's rounding noise (~1e-8), so
+  // each weight is compared against at least 1e-3, below any trained weight.
+  for (size_t i = 0; i < wc.size(); ++i) EXPECT_LT(rel_error(wg[i], wc[i], 1e-3), tol) << "weight " << i;
   EXPECT_LT(rel_error(gpu.predict(x), cpu.predict(x)), tol);
 }
 
