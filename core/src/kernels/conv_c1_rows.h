@@ -14,6 +14,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "kernels/kernel_table.h"
+#include "kernels/simd_fma.h"
 
 namespace cnn::kernels {
 namespace {
@@ -38,7 +39,7 @@ void c1_forward_chunk(const ConvC1Rows& a, const float* xrow, float* yrow, int64
         const V wv = V::load_aligned(wt + v * W);
 #pragma GCC unroll 4
         for (int i = 0; i < R; ++i)
-          acc[i][v] = xsimd::fma(V::load_unaligned(src + i * a.xs + v * W), wv, acc[i][v]);
+          acc[i][v] = fmadd(V::load_unaligned(src + i * a.xs + v * W), wv, acc[i][v]);
       }
     }
   }
@@ -87,8 +88,7 @@ void c1_filter_taps(const ConvC1Grad& a, int64_t f0, int64_t kh, int64_t kw) {
     for (int v = 0; v < NV; ++v) {
       const V dv = V::load_aligned(d + v * W);
 #pragma GCC unroll 4
-      for (int k = 0; k < KB; ++k)
-        acc[k][v] = xsimd::fma(V::load_unaligned(src + k * a.o + v * W), dv, acc[k][v]);
+      for (int k = 0; k < KB; ++k) acc[k][v] = fmadd(V::load_unaligned(src + k * a.o + v * W), dv, acc[k][v]);
     }
   }
 #pragma GCC unroll 4

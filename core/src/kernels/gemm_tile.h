@@ -12,6 +12,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "kernels/kernel_table.h"
+#include "kernels/simd_fma.h"
 
 namespace cnn::kernels {
 // Internal linkage: each per-ISA file gets its own copy, compiled with its own
@@ -38,7 +39,7 @@ inline void gemm_tile_accumulate(int64_t kc, const float* a, const float* const*
     for (int r = 0; r < MR; ++r) {
       const V av(Packed ? a[r] : rows[r][p]);
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) acc[r][v] = xsimd::fma(av, bv[v], acc[r][v]);
+      for (int v = 0; v < NV; ++v) acc[r][v] = fmadd(av, bv[v], acc[r][v]);
     }
     if (Packed) a += a_step;
     b += NR;
@@ -61,7 +62,7 @@ inline void gemm_tile_store(V (&acc)[MR][NV], float alpha, float* c, int64_t ldc
         if (overwrite)
           (va * acc[r][v]).store_unaligned(cp);
         else
-          xsimd::fma(va, acc[r][v], V::load_unaligned(cp)).store_unaligned(cp);
+          fmadd(va, acc[r][v], V::load_unaligned(cp)).store_unaligned(cp);
       }
     return;
   }
@@ -198,7 +199,7 @@ void gemm_tile_tail_part(int64_t kc, const float* a, const float* b, float alpha
       for (int v = 0; v < NV; ++v) {
         const V bv = V::load_aligned(b + g * stride + v * W);
 #pragma GCC unroll 32
-        for (int r = 0; r < ROWS; ++r) acc[g][r][v] = xsimd::fma(av[r], bv, acc[g][r][v]);
+        for (int r = 0; r < ROWS; ++r) acc[g][r][v] = fmadd(av[r], bv, acc[g][r][v]);
       }
     a += MR;
     b += NR;
@@ -251,7 +252,7 @@ double peak_flops_simd(int64_t iterations, float* sink) {
   for (int64_t it = 0; it < iterations; ++it) {
     if constexpr (fused) {
 #pragma GCC unroll 32
-      for (int i = 0; i < ACC; ++i) acc[i] = xsimd::fma(acc[i], x, y);
+      for (int i = 0; i < ACC; ++i) acc[i] = fmadd(acc[i], x, y);
     } else {
 #pragma GCC unroll 32
       for (int i = 0; i < ACC; i += 2) {

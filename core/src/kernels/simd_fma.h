@@ -1,0 +1,28 @@
+// Private: x * y + z as one fused multiply-add on every ISA that has one.
+#pragma once
+
+#include <type_traits>
+#include <xsimd/xsimd.hpp>
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
+namespace cnn::kernels {
+
+// xsimd 8.1 gives avx512f no fma of its own: its generic x * y + z leaves the
+// fusing to the compiler, which fuses or not depending on the code around it.
+// GCC left the tail tile's C update unfused while the partial tile's was
+// fused, so a column's rounding depended on the thread count (seen on the
+// first AVX-512 machine). Elsewhere xsimd::fma is already one instruction
+// (FMA3) or two by design (SSE4.1, wasm SIMD128: no FMA).
+template <class V>
+inline V fmadd(const V& x, const V& y, const V& z) {
+#ifdef __AVX512F__
+  if constexpr (std::is_same_v<typename V::arch_type, xsimd::avx512f>)
+    return V(_mm512_fmadd_ps(x, y, z));
+  else
+#endif
+    return xsimd::fma(x, y, z);
+}
+
+}  // namespace cnn::kernels
