@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -443,4 +444,61 @@ TEST(GradCheck, Losses) {
                 },
                 {param({3, 4}, 4)}),
             kTol);
+}
+
+// Ops whose backward covers every element of x's gradient write a fresh
+// buffer (made without a zero fill) and add to an existing one. Each op runs
+// twice: x's gradient made by the op, and x's gradient already holding 0.5.
+// Before the first run, buffers of the gradient's size are filled with NaN
+// and freed, so a fresh buffer that the op leaves partly unwritten is likely
+// to hold NaN (the allocator hands the same memory back).
+TEST(Backward, WritesAFreshGradientAndAddsToAnExistingOne) {
+  using OpFn = std::function<Tensor(const Tensor&)>;
+  const Tensor w3 = random_tensor({1, 1, 5, 4}, 1), b4 = random_tensor({4}, 2);
+  const Tensor wd = random_tensor({5, 3}, 3), bd = random_tensor({3}, 4);
+  const Tensor gamma = random_tensor({5}, 5), beta = random_tensor({5}, 6);
+  struct Case {
+    const char* name;
+    Shape x;
+    OpFn f;
+  };
+  std::vector<Case> cases{{"relu", {2, 3, 7, 5}, [](const Tensor& x) { return ops::relu(x); }},
+                          {"dense", {6, 5}, [&](const Tensor& x) { return ops::dense(x, wd, bd); }},
+                          {"conv 1x1", {2, 3, 7, 5}, [&](const Tensor& x) { return ops::conv2d(x, w3, b4); }},
+                          {"batch norm", {2, 3, 7, 5}, [&](const Tensor& x) {
+                             Tensor m = Tensor::zeros({5}), v(Shape{5}, 1.0f);
+                             ops::BatchNormOptions o;
+                             o.training = true;
+                             return ops::batch_norm(x, gamma, beta, m, v, o);
+                           }}};
+  // Windows that overlap, skip rows (stride > pool), and pad ('same').
+  const int64_t windows[][4] = {{2, 2, 2, 2}, {3, 3, 2, 2}, {2, 3, 3, 1}, {2, 2, 4, 3}};
+  for (const auto& wd4 : windows)
+    for (ops::Padding p : {ops::Padding::Valid, ops::Padding::Same}) {
+      ops::Pool2DOptions o;
+      o.pool_h = wd4[0], o.pool_w = wd4[1], o.stride_h = wd4[2], o.stride_w = wd4[3], o.padding = p;
+      cases.push_back({"avg pool", {2, 11, 7, 5}, [o](const Tensor& x) { return ops::avg_pool2d(x, o); }});
+    }
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const Tensor x0 = random_tensor(c.x, 7);
+    {
+      std::vector<Tensor> poison;
+      for (int i = 0; i < 8; ++i) poison.emplace_back(c.x, std::numeric_limits<float>::quiet_NaN());
+    }
+    Tensor fresh = x0.clone();
+    fresh.set_requires_grad(true);
+    Tensor y = c.f(fresh);
+    const Tensor gy = random_tensor(y.shape(), 8);
+    test::backward_with(y, gy);
+    Tensor added = x0.clone();
+    added.set_requires_grad(true);
+    added.grad().fill(0.5f);
+    test::backward_with(c.f(added), gy);
+    const std::vector<float> g1 = fresh.grad().to_vector(), g2 = added.grad().to_vector();
+    for (size_t i = 0; i < g1.size(); ++i) {
+      ASSERT_FALSE(std::isnan(g1[i])) << "element " << i << " left unwritten";
+      ASSERT_NEAR(g2[i], g1[i] + 0.5f, 1e-5f) << "element " << i;
+    }
+  }
 }

@@ -106,8 +106,13 @@ class Tensor {
   bool requires_grad() const;
   Tensor& set_requires_grad(bool on);
   bool has_grad() const;
-  Tensor grad() const;         // a view of the gradient buffer; zeros if none yet
-  float* grad_data() const;    // the gradient buffer, made (zero) on first use; CPU only
+  Tensor grad() const;       // a view of the gradient buffer; zeros if none yet
+  float* grad_data() const;  // the gradient buffer, made (zero) on first use; CPU only
+  // The gradient buffer for a backward step that covers every element: on
+  // first use it is made without the zero fill and *fresh is set, and the
+  // step must then write (=) every element instead of adding (+=). Saves a
+  // pass over the buffer and a read in the step; CPU only.
+  float* grad_data_for_write(bool* fresh) const;
   float* device_grad() const;  // the same on any device, for backends
   void zero_grad();
   // Back-propagates from this scalar (numel 1) through the recorded graph;

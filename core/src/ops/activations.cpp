@@ -19,10 +19,14 @@ Tensor relu(const Tensor& x) {
     for (int64_t i = b; i < e; ++i) ys[i] = std::max(xs[i], 0.0f);
   });
   record(y, "relu", {x}, [x](const Tensor& out, const float* dy) {
-    float* dx = x.grad_data();
+    bool fresh = false;
+    float* dx = x.grad_data_for_write(&fresh);
     const float* ys = out.data();
     parallel_elementwise(out.numel(), [=](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) dx[i] += ys[i] > 0.0f ? dy[i] : 0.0f;
+      if (fresh)
+        for (int64_t i = b; i < e; ++i) dx[i] = ys[i] > 0.0f ? dy[i] : 0.0f;
+      else
+        for (int64_t i = b; i < e; ++i) dx[i] += ys[i] > 0.0f ? dy[i] : 0.0f;
     });
   });
   return y;

@@ -112,7 +112,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
            if (beta.defined() && beta.requires_grad())
              for (int64_t c = 0; c < C; ++c) beta.grad_data()[c] += static_cast<float>(sum_dy[c]);
            if (!x.requires_grad()) return;
-           float* dx = x.grad_data();
+           bool fresh = false;
+           float* dx = x.grad_data_for_write(&fresh);
            // dx = a * dy + b * xhat + k per channel, with the sums folded in.
            std::vector<float> a(C), b(C), k(C);
            for (int64_t c = 0; c < C; ++c) {
@@ -127,8 +128,12 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
                const float* xr = xs + i * C;
                const float* g = dy + i * C;
                float* d = dx + i * C;
-               for (int64_t c = 0; c < C; ++c)
-                 d[c] += pa[c] * g[c] + pb[c] * ((xr[c] - mu[c]) * is[c]) + pk[c];
+               if (fresh)
+                 for (int64_t c = 0; c < C; ++c)
+                   d[c] = pa[c] * g[c] + pb[c] * ((xr[c] - mu[c]) * is[c]) + pk[c];
+               else
+                 for (int64_t c = 0; c < C; ++c)
+                   d[c] += pa[c] * g[c] + pb[c] * ((xr[c] - mu[c]) * is[c]) + pk[c];
              }
            });
          });

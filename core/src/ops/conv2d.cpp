@@ -243,8 +243,11 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOpt
         if (pointwise) {
           if (need_dw)
             kernels::gemm(true, false, C, O, N * P, 1.0f, x.data(), C, dy, O, 1.0f, w.grad_data(), O);
-          if (need_dx)
-            kernels::gemm(false, true, N * P, C, O, 1.0f, dy, O, w.data(), O, 1.0f, x.grad_data(), C);
+          if (need_dx) {
+            bool fresh = false;
+            float* dx = x.grad_data_for_write(&fresh);
+            kernels::gemm(false, true, N * P, C, O, 1.0f, dy, O, w.data(), O, fresh ? 0.0f : 1.0f, dx, C);
+          }
           return;
         }
         // The filter gradient from the kept columns, or with the columns

@@ -20,8 +20,11 @@ Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b) {
                 b.defined() ? &bias : nullptr);
 
   record(y, "dense", {x, w, b}, [x, w, b, M, in, out](const Tensor&, const float* dy) {
-    if (x.requires_grad())
-      kernels::gemm(false, true, M, in, out, 1.0f, dy, out, w.data(), out, 1.0f, x.grad_data(), in);
+    if (x.requires_grad()) {
+      bool fresh = false;
+      float* dx = x.grad_data_for_write(&fresh);
+      kernels::gemm(false, true, M, in, out, 1.0f, dy, out, w.data(), out, fresh ? 0.0f : 1.0f, dx, in);
+    }
     if (w.requires_grad())
       kernels::gemm(true, false, in, out, M, 1.0f, x.data(), in, dy, out, 1.0f, w.grad_data(), out);
     if (b.defined() && b.requires_grad()) {

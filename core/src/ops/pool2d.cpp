@@ -239,7 +239,11 @@ Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& opt) {
                  }
                });
   record(y, "avg_pool2d", {x}, [x, p, window, cols](const Tensor& out, const float* dy) {
-    float* dx = x.grad_data();
+    // A fresh buffer is written rather than added to: an image's rows below
+    // `written` hold their gradient; the windows move down monotonically, so
+    // rows they skip (stride > pool) or never reach are zeroed as passed.
+    bool fresh = false;
+    float* dx = x.grad_data_for_write(&fresh);
     const int64_t WC = p.W * p.C, C = p.C;
     // Windows may overlap within an image, so threads take whole images.
     const int64_t per_image = out.numel() / std::max<int64_t>(1, p.N);
@@ -248,7 +252,9 @@ Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& opt) {
                    thread_local std::vector<float> row_grad;
                    row_grad.resize(static_cast<size_t>(WC));
                    float* t = row_grad.data();
-                   for (int64_t n = n0; n < n1; ++n)
+                   for (int64_t n = n0; n < n1; ++n) {
+                     float* dxn = dx + n * p.H * WC;
+                     int64_t written = fresh ? 0 : p.H;
                      for (int64_t oh = 0; oh < p.OH; ++oh) {
                        const auto [h0, h1] = window(oh, p.SH, p.PT, p.PH, p.H);
                        const int64_t rows = h1 - h0;  // a plain local: clang 14 cannot capture bindings
@@ -264,8 +270,20 @@ Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& opt) {
                              for (int64_t c = 0; c < CC; ++c) t[iw * CC + c] += inv * g[c];
                          }
                        });
-                       for (int64_t ih = h0; ih < h1; ++ih) add_scaled(dx + (n * p.H + ih) * WC, t, 1.0f, WC);
+                       if (written < h0) {
+                         std::fill(dxn + written * WC, dxn + h0 * WC, 0.0f);
+                         written = h0;
+                       }
+                       for (int64_t ih = h0; ih < h1; ++ih) {
+                         if (ih < written)
+                           add_scaled(dxn + ih * WC, t, 1.0f, WC);
+                         else
+                           std::copy(t, t + WC, dxn + ih * WC);
+                       }
+                       written = std::max(written, h1);
                      }
+                     if (written < p.H) std::fill(dxn + written * WC, dxn + p.H * WC, 0.0f);
+                   }
                  });
   });
   return y;

@@ -279,6 +279,15 @@ std::shared_ptr<Storage>& grad_storage(const TensorImpl& impl) {
 }  // namespace
 
 float* Tensor::grad_data() const { return grad_storage(on_host(impl_))->data(); }
+
+float* Tensor::grad_data_for_write(bool* fresh) const {
+  TensorImpl& t = const_cast<TensorImpl&>(on_host(impl_));
+  *fresh = !t.grad;
+  if (*fresh)
+    t.grad = std::make_shared<Storage>(static_cast<size_t>(shape_numel(t.shape)), false, Device::CPU);
+  return t.grad->data();
+}
+
 float* Tensor::device_grad() const { return grad_storage(checked(impl_))->data(); }
 
 Tensor Tensor::grad() const {
