@@ -74,6 +74,48 @@ void with_channels(int64_t C, const F& f) {
   }
 }
 
+// Average pooling's steps on one window of a row: `taps` consecutive blocks
+// of C values. The pointers are restrict (a row buffer and a tensor never
+// overlap) and, where C is a constant, the C values are summed in a local
+// array: otherwise the compiler kept every partial sum in memory, in case a
+// store changed what the next load reads.
+// dst[0:C] = inv * sum over the taps of src's blocks.
+template <class CT>
+inline void window_mean(const float* __restrict src, int64_t taps, CT channels, float inv,
+                        float* __restrict dst) {
+  if constexpr (std::is_integral_v<CT>) {
+    const int64_t C = channels;
+    for (int64_t c = 0; c < C; ++c) dst[c] = src[c];
+    for (int64_t k = 1; k < taps; ++k)
+      for (int64_t c = 0; c < C; ++c) dst[c] += src[k * C + c];
+    for (int64_t c = 0; c < C; ++c) dst[c] *= inv;
+  } else {
+    constexpr int64_t C = CT::value;
+    float acc[C];
+    for (int64_t c = 0; c < C; ++c) acc[c] = src[c];
+    for (int64_t k = 1; k < taps; ++k)
+      for (int64_t c = 0; c < C; ++c) acc[c] += src[k * C + c];
+    for (int64_t c = 0; c < C; ++c) dst[c] = acc[c] * inv;
+  }
+}
+
+// t[k * C + c] += inv * g[c] for each of the taps: the backward step.
+template <class CT>
+inline void window_spread(const float* __restrict g, int64_t taps, CT channels, float inv,
+                          float* __restrict t) {
+  if constexpr (std::is_integral_v<CT>) {
+    const int64_t C = channels;
+    for (int64_t k = 0; k < taps; ++k)
+      for (int64_t c = 0; c < C; ++c) t[k * C + c] += inv * g[c];
+  } else {
+    constexpr int64_t C = CT::value;
+    float v[C];
+    for (int64_t c = 0; c < C; ++c) v[c] = inv * g[c];
+    for (int64_t k = 0; k < taps; ++k)
+      for (int64_t c = 0; c < C; ++c) t[k * C + c] += v[c];
+  }
+}
+
 // `count` output pixels of a row whose windows lie wholly inside the image
 // (x: the first window's top-left tap; x_index: its flat index): the
 // PH x PW taps are compared in registers, a channel vector at a time, and
@@ -227,13 +269,7 @@ Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& opt) {
                        const auto [w0, w1] = cols[ow];
                        const float inv = 1.0f / static_cast<float>(rows * (w1 - w0));
                        float* dst = yd + (r * p.OW + ow) * CC;
-                       const float* src = t + w0 * CC;
-                       for (int64_t c = 0; c < CC; ++c) dst[c] = src[c];
-                       for (int64_t iw = w0 + 1; iw < w1; ++iw) {
-                         src += CC;
-                         for (int64_t c = 0; c < CC; ++c) dst[c] += src[c];
-                       }
-                       for (int64_t c = 0; c < CC; ++c) dst[c] *= inv;
+                       window_mean(t + w0 * CC, w1 - w0, channels, inv, dst);
                      }
                    });
                  }
@@ -265,9 +301,8 @@ Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& opt) {
                          for (int64_t ow = 0; ow < p.OW; ++ow) {
                            const auto [w0, w1] = cols[ow];
                            const float inv = 1.0f / static_cast<float>(rows * (w1 - w0));
-                           const float* g = dy + ((n * p.OH + oh) * p.OW + ow) * CC;
-                           for (int64_t iw = w0; iw < w1; ++iw)
-                             for (int64_t c = 0; c < CC; ++c) t[iw * CC + c] += inv * g[c];
+                           window_spread(dy + ((n * p.OH + oh) * p.OW + ow) * CC, w1 - w0, channels, inv,
+                                         t + w0 * CC);
                          }
                        });
                        if (written < h0) {
