@@ -8,7 +8,7 @@
 namespace cnn::kernels {
 
 const KernelTable kAvx512Kernels{Isa::AVX512,
-                                 false,
+                                 true,  // A^T in place (KernelTable::trans_a_in_place)
                                  256,
                                  12,
                                  32,
