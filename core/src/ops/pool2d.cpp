@@ -248,6 +248,13 @@ Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& opt) {
   };
   std::vector<std::pair<int64_t, int64_t>> cols(static_cast<size_t>(p.OW));
   for (int64_t ow = 0; ow < p.OW; ++ow) cols[ow] = window(ow, p.SW, p.PL, p.PW, p.W);
+  // 1 / (the window's real rows x columns), for every row count (1..PH) and
+  // output column: the divisions done once, not at every output pixel. Every
+  // window holds at least one real row (the padding is less than the window).
+  std::vector<float> inv_table(static_cast<size_t>(p.PH * p.OW));
+  for (int64_t r = 1; r <= p.PH; ++r)
+    for (int64_t ow = 0; ow < p.OW; ++ow)
+      inv_table[(r - 1) * p.OW + ow] = 1.0f / static_cast<float>(r * (cols[ow].second - cols[ow].first));
   const int64_t WC = p.W * p.C, C = p.C;
   const float* xd = x.data();
   float* yd = y.data();
@@ -267,60 +274,62 @@ Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& opt) {
                      const int64_t CC = channels;
                      for (int64_t ow = 0; ow < p.OW; ++ow) {
                        const auto [w0, w1] = cols[ow];
-                       const float inv = 1.0f / static_cast<float>(rows * (w1 - w0));
+                       const float inv = inv_table[(rows - 1) * p.OW + ow];
                        float* dst = yd + (r * p.OW + ow) * CC;
                        window_mean(t + w0 * CC, w1 - w0, channels, inv, dst);
                      }
                    });
                  }
                });
-  record(y, "avg_pool2d", {x}, [x, p, window, cols](const Tensor& out, const float* dy) {
-    // A fresh buffer is written rather than added to: an image's rows below
-    // `written` hold their gradient; the windows move down monotonically, so
-    // rows they skip (stride > pool) or never reach are zeroed as passed.
-    bool fresh = false;
-    float* dx = x.grad_data_for_write(&fresh);
-    const int64_t WC = p.W * p.C, C = p.C;
-    // Windows may overlap within an image, so threads take whole images.
-    const int64_t per_image = out.numel() / std::max<int64_t>(1, p.N);
-    parallel_for(p.N, std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, per_image)),
-                 [&](int64_t n0, int64_t n1) {
-                   thread_local std::vector<float> row_grad;
-                   row_grad.resize(static_cast<size_t>(WC));
-                   float* t = row_grad.data();
-                   for (int64_t n = n0; n < n1; ++n) {
-                     float* dxn = dx + n * p.H * WC;
-                     int64_t written = fresh ? 0 : p.H;
-                     for (int64_t oh = 0; oh < p.OH; ++oh) {
-                       const auto [h0, h1] = window(oh, p.SH, p.PT, p.PH, p.H);
-                       const int64_t rows = h1 - h0;  // a plain local: clang 14 cannot capture bindings
-                       // The row's gradient per input column, then into each window row.
-                       std::fill(t, t + WC, 0.0f);
-                       with_channels(C, [&](auto channels) {
-                         const int64_t CC = channels;
-                         for (int64_t ow = 0; ow < p.OW; ++ow) {
-                           const auto [w0, w1] = cols[ow];
-                           const float inv = 1.0f / static_cast<float>(rows * (w1 - w0));
-                           window_spread(dy + ((n * p.OH + oh) * p.OW + ow) * CC, w1 - w0, channels, inv,
-                                         t + w0 * CC);
-                         }
-                       });
-                       if (written < h0) {
-                         std::fill(dxn + written * WC, dxn + h0 * WC, 0.0f);
-                         written = h0;
-                       }
-                       for (int64_t ih = h0; ih < h1; ++ih) {
-                         if (ih < written)
-                           add_scaled(dxn + ih * WC, t, 1.0f, WC);
-                         else
-                           std::copy(t, t + WC, dxn + ih * WC);
-                       }
-                       written = std::max(written, h1);
-                     }
-                     if (written < p.H) std::fill(dxn + written * WC, dxn + p.H * WC, 0.0f);
-                   }
-                 });
-  });
+  record(y, "avg_pool2d", {x},
+         [x, p, window, cols, inv_table = std::move(inv_table)](const Tensor& out, const float* dy) {
+           // A fresh buffer is written rather than added to: an image's rows below
+           // `written` hold their gradient; the windows move down monotonically, so
+           // rows they skip (stride > pool) or never reach are zeroed as passed.
+           bool fresh = false;
+           float* dx = x.grad_data_for_write(&fresh);
+           const int64_t WC = p.W * p.C, C = p.C;
+           // Windows may overlap within an image, so threads take whole images.
+           const int64_t per_image = out.numel() / std::max<int64_t>(1, p.N);
+           parallel_for(p.N, std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, per_image)),
+                        [&](int64_t n0, int64_t n1) {
+                          thread_local std::vector<float> row_grad;
+                          row_grad.resize(static_cast<size_t>(WC));
+                          float* t = row_grad.data();
+                          for (int64_t n = n0; n < n1; ++n) {
+                            float* dxn = dx + n * p.H * WC;
+                            int64_t written = fresh ? 0 : p.H;
+                            for (int64_t oh = 0; oh < p.OH; ++oh) {
+                              const auto [h0, h1] = window(oh, p.SH, p.PT, p.PH, p.H);
+                              const int64_t rows =
+                                  h1 - h0;  // a plain local: clang 14 cannot capture bindings
+                              // The row's gradient per input column, then into each window row.
+                              std::fill(t, t + WC, 0.0f);
+                              with_channels(C, [&](auto channels) {
+                                const int64_t CC = channels;
+                                for (int64_t ow = 0; ow < p.OW; ++ow) {
+                                  const auto [w0, w1] = cols[ow];
+                                  const float inv = inv_table[(rows - 1) * p.OW + ow];
+                                  window_spread(dy + ((n * p.OH + oh) * p.OW + ow) * CC, w1 - w0, channels,
+                                                inv, t + w0 * CC);
+                                }
+                              });
+                              if (written < h0) {
+                                std::fill(dxn + written * WC, dxn + h0 * WC, 0.0f);
+                                written = h0;
+                              }
+                              for (int64_t ih = h0; ih < h1; ++ih) {
+                                if (ih < written)
+                                  add_scaled(dxn + ih * WC, t, 1.0f, WC);
+                                else
+                                  std::copy(t, t + WC, dxn + ih * WC);
+                              }
+                              written = std::max(written, h1);
+                            }
+                            if (written < p.H) std::fill(dxn + written * WC, dxn + p.H * WC, 0.0f);
+                          }
+                        });
+         });
   return y;
 }
 
