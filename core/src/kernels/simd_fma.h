@@ -8,6 +8,8 @@
 #endif
 
 namespace cnn::kernels {
+// Internal linkage, as in gemm_tile.h: each ISA's file keeps its own copy.
+namespace {
 
 // xsimd 8.1 gives avx512f no fma of its own: its generic x * y + z leaves the
 // fusing to the compiler, which fuses or not depending on the code around it.
@@ -18,11 +20,12 @@ namespace cnn::kernels {
 template <class V>
 inline V fmadd(const V& x, const V& y, const V& z) {
 #ifdef __AVX512F__
-  if constexpr (std::is_same_v<typename V::arch_type, xsimd::avx512f>)
+  if constexpr (std::is_base_of_v<xsimd::avx512f, typename V::arch_type>)
     return V(_mm512_fmadd_ps(x, y, z));
   else
 #endif
     return xsimd::fma(x, y, z);
 }
 
+}  // namespace
 }  // namespace cnn::kernels
