@@ -301,8 +301,8 @@ Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& opt) {
                             int64_t written = fresh ? 0 : p.H;
                             for (int64_t oh = 0; oh < p.OH; ++oh) {
                               const auto [h0, h1] = window(oh, p.SH, p.PT, p.PH, p.H);
-                              const int64_t rows =
-                                  h1 - h0;  // a plain local: clang 14 cannot capture bindings
+                              // A plain local: clang 14 cannot capture bindings.
+                              const int64_t rows = h1 - h0;
                               // The row's gradient per input column, then into each window row.
                               std::fill(t, t + WC, 0.0f);
                               with_channels(C, [&](auto channels) {

@@ -270,10 +270,11 @@ Tensor& Tensor::set_requires_grad(bool on) {
 bool Tensor::has_grad() const { return impl_ && impl_->grad != nullptr; }
 
 namespace {
-std::shared_ptr<Storage>& grad_storage(const TensorImpl& impl) {
+// The gradient buffer, made on first use (zeroed unless `zero` is false).
+std::shared_ptr<Storage>& grad_storage(const TensorImpl& impl, bool zero = true) {
   TensorImpl& t = const_cast<TensorImpl&>(impl);
   if (!t.grad)
-    t.grad = std::make_shared<Storage>(static_cast<size_t>(shape_numel(t.shape)), true, t.storage->device());
+    t.grad = std::make_shared<Storage>(static_cast<size_t>(shape_numel(t.shape)), zero, t.storage->device());
   return t.grad;
 }
 }  // namespace
@@ -281,11 +282,9 @@ std::shared_ptr<Storage>& grad_storage(const TensorImpl& impl) {
 float* Tensor::grad_data() const { return grad_storage(on_host(impl_))->data(); }
 
 float* Tensor::grad_data_for_write(bool* fresh) const {
-  TensorImpl& t = const_cast<TensorImpl&>(on_host(impl_));
+  const TensorImpl& t = on_host(impl_);
   *fresh = !t.grad;
-  if (*fresh)
-    t.grad = std::make_shared<Storage>(static_cast<size_t>(shape_numel(t.shape)), false, Device::CPU);
-  return t.grad->data();
+  return grad_storage(t, false)->data();
 }
 
 float* Tensor::device_grad() const { return grad_storage(checked(impl_))->data(); }
