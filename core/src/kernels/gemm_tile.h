@@ -66,8 +66,13 @@ inline void gemm_tile_store(V (&acc)[MR][NV], float alpha, float* c, int64_t ldc
       }
     return;
   }
+  // Unrolled, so that acc can stay in registers: a loop over it had GCC keep
+  // every tile's accumulators on the stack, stored after the kc loop and
+  // loaded back for the full tile's write-back too (48 moves of 64 bytes).
   alignas(64) float tile[MR * NR];
+#pragma GCC unroll 32
   for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[r][v].store_aligned(tile + r * NR + v * W);
   for (int64_t r = 0; r < m; ++r)
     for (int64_t j = 0; j < n; ++j)
