@@ -45,7 +45,8 @@ std::vector<int> two_and_all_threads() {
 TEST(Gemm, EveryIsaMatchesTheReferenceOnOddShapes) {
   KernelSettings restore;
   // Tails in every direction, one row or column, and shapes that cross the
-  // kc (256, or 512 on AVX2), MC (~120) and NC (2048) block edges.
+  // kc (256, or 512 on AVX2), MC (~120) and NC (2048) block edges, and a
+  // single row block's narrower panels (half of L2's worth of columns).
   const int64_t shapes[][3] = {{1, 1, 1},
                                {3, 5, 7},
                                {17, 9, 33},
@@ -58,6 +59,7 @@ TEST(Gemm, EveryIsaMatchesTheReferenceOnOddShapes) {
                                {7, 17, 513},
                                {130, 70, 1100},
                                {121, 2050, 3},
+                               {5, 2100, 300},
                                {1, 300, 40},
                                {300, 1, 40},
                                {100, 6, 25},
