@@ -4,6 +4,7 @@
 #include "cnn/kernels/conv_c1.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "cnn/parallel.h"
 #include "kernels/kernel_table.h"
@@ -22,26 +23,46 @@ constexpr int64_t kImagesPerPart = 4;
 
 int64_t round16(int64_t n) { return (n + 15) / 16 * 16; }
 
+// Kernel rows per block: KH in as few blocks of at most max_kb as it takes,
+// as even as they come (7 rows, 5 at most: 2 blocks of 4, one row padding).
+int64_t kernel_row_block(int64_t KH, int64_t max_kb) {
+  const int64_t blocks = (KH + max_kb - 1) / max_kb;
+  return (KH + blocks - 1) / blocks;
+}
+
+// The row kernels' blocking (ConvC1Rows): the kernel rows in `blocks` blocks
+// of kb, padded to kh rows with zero weights, and the output rows padded to
+// a multiple of the ISA's row block.
 struct Layout {
-  int64_t taps, len, rl;  // KH*KW; floats per output row; len rounded to 16
-  int64_t rows, xs;       // expanded rows (OH + KH - 1) and their stride
-  Layout(const ConvGeometry& g, int64_t O)
-      : taps(g.KH * g.KW),
+  int64_t kb, kh;         // kernel rows per block, and KH rounded up to a multiple of kb
+  int64_t taps, len, rl;  // kh*KW; floats per output row; len rounded to 16
+  int64_t out_rows;       // OH rounded up to the row block
+  int64_t rows, xs;       // expanded rows (out_rows + kh - 1) and their stride
+  Layout(const ConvGeometry& g, int64_t O, const KernelTable& kt)
+      : kb(kernel_row_block(g.KH, kt.c1_kernel_rows)),
+        kh((g.KH + kb - 1) / kb * kb),
+        taps(kh * g.KW),
         len(g.OW * O),
         rl(round16(len)),
-        rows(g.OH + g.KH - 1),
+        out_rows((g.OH + kt.c1_rows - 1) / kt.c1_rows * kt.c1_rows),
+        rows(out_rows + kh - 1),
         // Row kernels read up to (KW - 1) * O + rl floats into a row.
         xs(round16((g.OW + g.KW - 1) * O) + 16) {}
 };
 
 // One expanded row: pixel q of the padded row `src` (input column q - PL)
-// repeated O times. A fixed O (the common filter counts) unrolls the copies.
+// repeated O times. A fixed O (the common filter counts) copies it in
+// 4-float stores, overlapping where O is no multiple of 4 (O = 6: two stores
+// per pixel, not six); with O < 4 a store runs into the next pixel, which
+// overwrites it, and the last runs past the row into the slack after it.
 template <int O>
 void expand_row_fixed(const float* src, int64_t W, int64_t PL, int64_t cols, float* d) {
   for (int64_t q = 0; q < cols; ++q, d += O) {
     const int64_t iw = q - PL;
     const float v = iw >= 0 && iw < W ? src[iw] : 0.0f;
-    for (int o = 0; o < O; ++o) d[o] = v;
+    const float four[4] = {v, v, v, v};
+#pragma GCC unroll 4
+    for (int o = 0; o < O; o += 4) std::memcpy(d + std::min(o, std::max(O - 4, 0)), four, sizeof four);
   }
 }
 
@@ -82,73 +103,97 @@ void expand(const ConvGeometry& g, const Layout& L, int64_t O, const float* imag
   }
 }
 
-// out[f] = v[f % O] for f < n: a per-filter vector tiled along a row.
+// out[f] = v[f % O] for f < n (zeros without v): a per-filter vector tiled
+// along a row.
 void tile_row(const float* v, int64_t O, int64_t n, float* out) {
-  for (int64_t f = 0; f < n; ++f) out[f] = v ? v[f % O] : 0.0f;
+  if (!v) return std::fill(out, out + n, 0.0f);
+  for (int64_t f = 0; f < n; f += O) std::copy(v, v + std::min(O, n - f), out + f);
+}
+
+// out[o] += the lanes of row (len floats, O per pixel) that hold filter o,
+// pixel by pixel.
+void add_lanes(const float* row, int64_t len, int64_t O, float* out) {
+  for (int64_t f = 0; f < len; f += O)
+    for (int64_t o = 0; o < O; ++o) out[o] += row[f + o];
+}
+
+// dy's rows for the filter kernel: through the fused ReLU's mask when y is
+// given (y > 0 passes, so NaN is masked as in the other ReLUs), zero past
+// len; their lanes summed into the bias row.
+void mask_rows(const float* __restrict dy, const float* __restrict y, int64_t rows, int64_t len, int64_t rl,
+               float* __restrict out, float* __restrict bias) {
+  for (int64_t r = 0; r < rows; ++r, dy += len, out += rl) {
+    if (y) {
+      for (int64_t f = 0; f < len; ++f) {
+        const float v = dy[f];  // loaded unconditionally, so the select vectorises
+        out[f] = y[f] > 0.0f ? v : 0.0f;
+      }
+      y += len;
+    } else {
+      std::copy(dy, dy + len, out);
+    }
+    for (int64_t f = 0; f < len; ++f) bias[f] += out[f];
+    std::fill(out + len, out + rl, 0.0f);
+  }
 }
 
 }  // namespace
 
 bool conv_c1_applies(const ConvGeometry& g, int64_t O) {
   if (g.C != 1 || g.SH != 1 || g.SW != 1 || g.DH != 1 || g.DW != 1 || O < 1) return false;
-  const Layout L(g, O);
+  const Layout L(g, O, active_kernels());
   return L.taps * L.rl <= kMaxWeightRowFloats && L.rows * L.xs <= kMaxExpandedFloats;
 }
 
 void conv_c1_forward(const ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* w,
                      const float* b, bool relu, float* y) {
   if (N <= 0) return;
-  const Layout L(g, O);
+  const KernelTable& kt = active_kernels();
+  const Layout L(g, O, kt);
   thread_local Scratch weights;  // read by the pool's threads while this call waits
   float* wr = weights.get((L.taps + 1) * L.rl);
   float* br = wr + L.taps * L.rl;
-  for (int64_t t = 0; t < L.taps; ++t) tile_row(w + t * O, O, L.rl, wr + t * L.rl);
+  for (int64_t t = 0; t < L.taps; ++t)
+    tile_row(t < g.KH * g.KW ? w + t * O : nullptr, O, L.rl, wr + t * L.rl);
   tile_row(b, O, L.rl, br);
-  const auto kernel = active_kernels().conv_c1_forward;
+  const auto kernel = kt.conv_c1_forward;
   const int64_t image_work = g.OH * L.len * L.taps;
-  parallel_for(N, std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, image_work)),
-               [&](int64_t n0, int64_t n1) {
-                 thread_local Scratch expanded;
-                 float* xe = expanded.get(L.rows * L.xs);
-                 for (int64_t n = n0; n < n1; ++n) {
-                   expand(g, L, O, x + n * g.H * g.W, xe);
-                   kernel({xe, L.xs, wr, br, L.rl, g.KH, g.KW, O, g.OH, L.len, y + n * g.OH * L.len, relu});
-                 }
-               });
+  parallel_for(
+      N, std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, image_work)),
+      [&](int64_t n0, int64_t n1) {
+        thread_local Scratch expanded;
+        float* xe = expanded.get(L.rows * L.xs);
+        for (int64_t n = n0; n < n1; ++n) {
+          expand(g, L, O, x + n * g.H * g.W, xe);
+          kernel({xe, L.xs, wr, br, L.rl, L.kh, L.kb, g.KW, O, g.OH, L.len, y + n * g.OH * L.len, relu});
+        }
+      });
 }
 
 void conv_c1_backward_filter(const ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* dy,
                              const float* y, float* dw, float* db) {
   if (N <= 0) return;  // an empty batch adds nothing
-  const Layout L(g, O);
+  const KernelTable& kt = active_kernels();
+  const Layout L(g, O, kt);
   const int64_t parts = (N + kImagesPerPart - 1) / kImagesPerPart;
   const int64_t part_floats = (L.taps + 1) * L.rl;  // weight rows, then the bias row
   thread_local Scratch partial_scratch;
   float* partials = partial_scratch.get(parts * part_floats);
   std::fill(partials, partials + parts * part_floats, 0.0f);
-  const auto kernel = active_kernels().conv_c1_filter;
+  const auto kernel = kt.conv_c1_filter;
   parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
     thread_local Scratch expanded, masked;
     float* xe = expanded.get(L.rows * L.xs);
-    float* dyp = masked.get(g.OH * L.rl);
+    float* dyp = masked.get(L.out_rows * L.rl);
+    std::fill(dyp + g.OH * L.rl, dyp + L.out_rows * L.rl, 0.0f);  // the padding rows
     for (int64_t p = p0; p < p1; ++p) {
       float* part = partials + p * part_floats;
       float* bias = part + L.taps * L.rl;
       for (int64_t n = p * kImagesPerPart; n < std::min(N, (p + 1) * kImagesPerPart); ++n) {
         expand(g, L, O, x + n * g.H * g.W, xe);
         const int64_t offset = n * g.OH * L.len;
-        for (int64_t r = 0; r < g.OH; ++r) {
-          const float* d = dy + offset + r * L.len;
-          const float* yr = y ? y + offset + r * L.len : nullptr;
-          float* out = dyp + r * L.rl;
-          for (int64_t f = 0; f < L.len; ++f) {
-            const float v = d[f];  // loaded unconditionally, so the select vectorises
-            out[f] = yr && !(yr[f] > 0.0f) ? 0.0f : v;
-            bias[f] += out[f];
-          }
-          std::fill(out + L.len, out + L.rl, 0.0f);
-        }
-        kernel({xe, L.xs, dyp, L.rl, g.KH, g.KW, O, g.OH, L.len, part});
+        mask_rows(dy + offset, y ? y + offset : nullptr, g.OH, L.len, L.rl, dyp, bias);
+        kernel({xe, L.xs, dyp, L.rl, L.kh, L.kb, g.KW, O, g.OH, L.len, part});
       }
     }
   });
@@ -157,10 +202,9 @@ void conv_c1_backward_filter(const ConvGeometry& g, int64_t N, int64_t O, const 
     const float* src = partials + p * part_floats;
     for (int64_t i = 0; i < part_floats; ++i) partials[i] += src[i];
   }
-  for (int64_t t = 0; t < L.taps; ++t)
-    for (int64_t f = 0; f < L.len; ++f) dw[t * O + f % O] += partials[t * L.rl + f];
-  if (db)
-    for (int64_t f = 0; f < L.len; ++f) db[f % O] += partials[L.taps * L.rl + f];
+  for (int64_t t = 0; t < g.KH * g.KW; ++t)  // the padding kernel rows' sums are dropped
+    add_lanes(partials + t * L.rl, L.len, O, dw + t * O);
+  if (db) add_lanes(partials + L.taps * L.rl, L.len, O, db);
 }
 
 }  // namespace cnn::kernels

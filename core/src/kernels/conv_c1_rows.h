@@ -1,10 +1,9 @@
 // Private: the single-channel direct conv's row kernels (ConvC1Rows and
 // ConvC1Grad in kernels/kernel_table.h), written once over xsimd and compiled
-// per ISA like the GEMM tile. A row is cut into chunks of up to MAXV vectors
-// whose accumulators stay in registers across every tap; each tap is then
-// one load of the expanded input per vector, plus one load of the tiled
-// weights (forward) or of dy (filter gradient) per vector for R output rows
-// or KB taps (the ISA's table picks R and KB).
+// per ISA like the GEMM tile. Rows are cut into blocks of R rows by up to
+// MAXV vectors, and the kernel rows into blocks of KB, so that each loaded
+// input vector serves every output row (forward) or kernel row (filter
+// gradient) of the block it reaches.
 #pragma once
 
 #include <algorithm>
@@ -19,33 +18,54 @@
 namespace cnn::kernels {
 namespace {
 
-// R output rows at once: each weight vector loaded serves all R rows.
-template <class V, int NV, int R>
-void c1_forward_chunk(const ConvC1Rows& a, const float* xrow, float* yrow, int64_t f0) {
+// A block of R output rows by NV vectors from f0, over the kernel rows in
+// blocks of KB (a.kh is a multiple of a.kb == KB). Each expanded input row
+// reaches KB of the block's output rows, one per kernel row: per tap column
+// its vectors are loaded once and serve all of them, with the KB weight
+// vectors of that column held in registers. About 0.4 loads per multiply-add
+// (R 8, KB 5), where a tap at a time took 1.5, half of them across cache
+// lines. The block's rows past a.rows are computed (the caller pads xe) but
+// not stored.
+template <class V, int NV, int R, int KB>
+void c1_forward_block(const ConvC1Rows& a, int64_t r0, int64_t f0) {
   constexpr int64_t W = V::size;
   V acc[R][NV];
 #pragma GCC unroll 16
   for (int v = 0; v < NV; ++v) {
     const V bias = V::load_aligned(a.br + f0 + v * W);
-#pragma GCC unroll 4
+#pragma GCC unroll 16
     for (int i = 0; i < R; ++i) acc[i][v] = bias;
   }
-  for (int64_t kh = 0; kh < a.kh; ++kh) {
-    const float* src = xrow + kh * a.xs + f0;
-    const float* wt = a.wr + kh * a.kw * a.rl + f0;
+  for (int64_t k0 = 0; k0 < a.kh; k0 += KB) {
+    const float* src = a.xe + (r0 + k0) * a.xs + f0;
+    const float* wt = a.wr + k0 * a.kw * a.rl + f0;
     for (int64_t kw = 0; kw < a.kw; ++kw, src += a.o, wt += a.rl) {
+      V wv[KB][NV];
+      const float* wk = wt;
 #pragma GCC unroll 16
-      for (int v = 0; v < NV; ++v) {
-        const V wv = V::load_aligned(wt + v * W);
-#pragma GCC unroll 4
-        for (int i = 0; i < R; ++i)
-          acc[i][v] = fmadd(V::load_unaligned(src + i * a.xs + v * W), wv, acc[i][v]);
+      for (int k = 0; k < KB; ++k, wk += a.kw * a.rl)
+#pragma GCC unroll 16
+        for (int v = 0; v < NV; ++v) wv[k][v] = V::load_aligned(wk + v * W);
+      // Input row j of the block reaches output row j - k through kernel row
+      // k. A pointer stepped row by row, not j * xs: GCC kept each such
+      // offset in a register of its own, and spilled them.
+      const float* xj = src;
+#pragma GCC unroll 32
+      for (int j = 0; j < R + KB - 1; ++j, xj += a.xs) {
+        V xv[NV];
+#pragma GCC unroll 16
+        for (int v = 0; v < NV; ++v) xv[v] = V::load_unaligned(xj + v * W);
+#pragma GCC unroll 16
+        for (int k = 0; k < KB; ++k)
+          if (j - k >= 0 && j - k < R)
+#pragma GCC unroll 16
+            for (int v = 0; v < NV; ++v) acc[j - k][v] = fmadd(xv[v], wv[k][v], acc[j - k][v]);
       }
     }
   }
   if (a.relu) {  // v < 0 ? 0 : v, so NaN stays NaN as in the other ReLUs
     const V zero(0.0f);
-#pragma GCC unroll 4
+#pragma GCC unroll 16
     for (int i = 0; i < R; ++i)
 #pragma GCC unroll 16
       for (int v = 0; v < NV; ++v) acc[i][v] = xsimd::select(acc[i][v] < zero, zero, acc[i][v]);
@@ -55,9 +75,11 @@ void c1_forward_chunk(const ConvC1Rows& a, const float* xrow, float* yrow, int64
   // is indexed by unrolled constants only: a run-time index would keep it in
   // memory, and clang then stored every accumulator on every tap (wasm).
   const int64_t whole = std::min<int64_t>(NV, (a.len - f0) / W);
-#pragma GCC unroll 4
+  const int64_t rows = std::min<int64_t>(R, a.rows - r0);
+#pragma GCC unroll 16
   for (int i = 0; i < R; ++i) {
-    float* out = yrow + i * a.len + f0;
+    if (i >= rows) break;
+    float* out = a.y + (r0 + i) * a.len + f0;
 #pragma GCC unroll 16
     for (int v = 0; v < NV; ++v) {
       if (v < whole) {
@@ -71,85 +93,97 @@ void c1_forward_chunk(const ConvC1Rows& a, const float* xrow, float* yrow, int64
   }
 }
 
-// KB taps of one kernel row at once: each dy vector loaded serves all KB.
-template <class V, int NV, int KB>
-void c1_filter_taps(const ConvC1Grad& a, int64_t f0, int64_t kh, int64_t kw) {
+// The filter gradient of KB kernel rows from k0 at tap column kw, NV vectors
+// from f0: g[k0 + k][kw] += sum over rows r of xe[r + k0 + k] (shifted kw
+// taps) * dy[r]. The KB sums stay in registers over all rows; the rows go R
+// at a time, their dy vectors in registers, so each input row's vectors are
+// loaded once per block and serve the KB sums it reaches (about 0.5 loads
+// per multiply-add). dy's rows past a.rows, up to a multiple of R, are zero
+// (the caller pads them).
+template <class V, int NV, int R, int KB>
+void c1_filter_block(const ConvC1Grad& a, int64_t f0, int64_t k0, int64_t kw) {
   constexpr int64_t W = V::size;
-  float* g = a.g + (kh * a.kw + kw) * a.rl + f0;
+  float* g = a.g + (k0 * a.kw + kw) * a.rl + f0;
   V acc[KB][NV];
-#pragma GCC unroll 4
+#pragma GCC unroll 16
   for (int k = 0; k < KB; ++k)
 #pragma GCC unroll 16
-    for (int v = 0; v < NV; ++v) acc[k][v] = V::load_aligned(g + k * a.rl + v * W);
-  const float* src = a.xe + kh * a.xs + kw * a.o + f0;
+    for (int v = 0; v < NV; ++v) acc[k][v] = V::load_aligned(g + k * a.kw * a.rl + v * W);
+  const float* src = a.xe + k0 * a.xs + kw * a.o + f0;
   const float* d = a.dy + f0;
-  for (int64_t r = 0; r < a.rows; ++r, src += a.xs, d += a.rl) {
+  for (int64_t r0 = 0; r0 < a.rows; r0 += R, src += R * a.xs, d += R * a.rl) {
+    V dv[R][NV];
+    const float* di = d;
 #pragma GCC unroll 16
-    for (int v = 0; v < NV; ++v) {
-      const V dv = V::load_aligned(d + v * W);
-#pragma GCC unroll 4
-      for (int k = 0; k < KB; ++k) acc[k][v] = fmadd(V::load_unaligned(src + k * a.o + v * W), dv, acc[k][v]);
+    for (int i = 0; i < R; ++i, di += a.rl)
+#pragma GCC unroll 16
+      for (int v = 0; v < NV; ++v) dv[i][v] = V::load_aligned(di + v * W);
+    // Input row j of the block meets dy row j - k in kernel row k's sum.
+    const float* xj = src;
+#pragma GCC unroll 32
+    for (int j = 0; j < R + KB - 1; ++j, xj += a.xs) {
+      V xv[NV];
+#pragma GCC unroll 16
+      for (int v = 0; v < NV; ++v) xv[v] = V::load_unaligned(xj + v * W);
+#pragma GCC unroll 16
+      for (int k = 0; k < KB; ++k)
+        if (j - k >= 0 && j - k < R)
+#pragma GCC unroll 16
+          for (int v = 0; v < NV; ++v) acc[k][v] = fmadd(xv[v], dv[j - k][v], acc[k][v]);
     }
   }
-#pragma GCC unroll 4
+#pragma GCC unroll 16
   for (int k = 0; k < KB; ++k)
 #pragma GCC unroll 16
-    for (int v = 0; v < NV; ++v) acc[k][v].store_aligned(g + k * a.rl + v * W);
+    for (int v = 0; v < NV; ++v) acc[k][v].store_aligned(g + k * a.kw * a.rl + v * W);
 }
 
-// A kernel row's taps KB at a time, then in a pair, then one by one.
-template <class V, int NV, int KB>
-void c1_filter_chunk(const ConvC1Grad& a, int64_t f0) {
-  for (int64_t kh = 0; kh < a.kh; ++kh) {
-    int64_t kw = 0;
-    for (; kw + KB <= a.kw; kw += KB) c1_filter_taps<V, NV, KB>(a, f0, kh, kw);
-    if constexpr (KB > 2)
-      for (; kw + 2 <= a.kw; kw += 2) c1_filter_taps<V, NV, 2>(a, f0, kh, kw);
-    for (; kw < a.kw; ++kw) c1_filter_taps<V, NV, 1>(a, f0, kh, kw);
-  }
+// Block kernels for KB = 1..MAXKB kernel rows by 1..MAXV vectors, so a row's
+// last chunk and a short kernel keep their accumulators in registers too.
+template <class V, int MAXV, int R, int KB, int... I>
+constexpr auto c1_forward_row(std::integer_sequence<int, I...>) {
+  return std::array<void (*)(const ConvC1Rows&, int64_t, int64_t), MAXV>{
+      &c1_forward_block<V, I + 1, R, KB>...};
+}
+template <class V, int MAXV, int R, int... K>
+constexpr auto c1_forward_table(std::integer_sequence<int, K...>) {
+  return std::array{c1_forward_row<V, MAXV, R, K + 1>(std::make_integer_sequence<int, MAXV>{})...};
+}
+template <class V, int MAXV, int R, int KB, int... I>
+constexpr auto c1_filter_row(std::integer_sequence<int, I...>) {
+  return std::array<void (*)(const ConvC1Grad&, int64_t, int64_t, int64_t), MAXV>{
+      &c1_filter_block<V, I + 1, R, KB>...};
+}
+template <class V, int MAXV, int R, int... K>
+constexpr auto c1_filter_table(std::integer_sequence<int, K...>) {
+  return std::array{c1_filter_row<V, MAXV, R, K + 1>(std::make_integer_sequence<int, MAXV>{})...};
 }
 
-// Chunk kernels for 1..MAXV vectors, so a row's last chunk keeps its
-// accumulators in registers too.
-template <class V, int MAXV, int R, int... I>
-constexpr auto c1_forward_table(std::integer_sequence<int, I...>) {
-  return std::array<void (*)(const ConvC1Rows&, const float*, float*, int64_t), MAXV>{
-      &c1_forward_chunk<V, I + 1, R>...};
-}
-template <class V, int MAXV, int KB, int... I>
-constexpr auto c1_filter_table(std::integer_sequence<int, I...>) {
-  return std::array<void (*)(const ConvC1Grad&, int64_t), MAXV>{&c1_filter_chunk<V, I + 1, KB>...};
-}
-
-// R rows at a time (MAXV vectors per row and chunk), then the rest one by
-// one. More rows share each weight load: SIMD128 takes 4 rows of 2 vectors
-// (1.25 loads per multiply-add instead of 1.5 with 2 rows of 4: in V8 the
-// loads, many crossing cache lines, bound this loop), x86 2 rows of up to 12.
-template <class Arch, int MAXV, int R>
+// Blocks of R output rows (the table's c1_rows) by MAXV vectors, with the
+// kernel rows in blocks of a.kb <= MAXKB (the table's c1_kernel_rows).
+template <class Arch, int MAXV, int R, int MAXKB>
 void conv_c1_forward_simd(const ConvC1Rows& a) {
   using V = xsimd::batch<float, Arch>;
   constexpr int64_t W = V::size;
-  static constexpr auto group = c1_forward_table<V, MAXV, R>(std::make_integer_sequence<int, MAXV>{});
-  static constexpr auto single = c1_forward_table<V, MAXV, 1>(std::make_integer_sequence<int, MAXV>{});
+  static constexpr auto table = c1_forward_table<V, MAXV, R>(std::make_integer_sequence<int, MAXKB>{});
+  const auto& blocks = table[a.kb - 1];
   const int64_t vectors = (a.len + W - 1) / W;
-  for (int64_t r = 0; r < a.rows;) {
-    const bool whole = r + R <= a.rows;
-    const auto& chunk = whole ? group : single;
+  for (int64_t r0 = 0; r0 < a.rows; r0 += R)
     for (int64_t v0 = 0; v0 < vectors; v0 += MAXV)
-      chunk[std::min<int64_t>(MAXV, vectors - v0) - 1](a, a.xe + r * a.xs, a.y + r * a.len, v0 * W);
-    r += whole ? R : 1;
-  }
+      blocks[std::min<int64_t>(MAXV, vectors - v0) - 1](a, r0, v0 * W);
 }
 
-// KB taps share each dy load (SIMD128: 4 taps of 2 vectors; x86: 2 of up
-// to 12), as R rows share each weight load in the forward rows.
-template <class Arch, int MAXV, int KB>
+template <class Arch, int MAXV, int R, int MAXKB>
 void conv_c1_filter_simd(const ConvC1Grad& a) {
   using V = xsimd::batch<float, Arch>;
   constexpr int64_t W = V::size;
-  static constexpr auto chunk = c1_filter_table<V, MAXV, KB>(std::make_integer_sequence<int, MAXV>{});
+  static constexpr auto table = c1_filter_table<V, MAXV, R>(std::make_integer_sequence<int, MAXKB>{});
+  const auto& blocks = table[a.kb - 1];
   const int64_t vectors = (a.len + W - 1) / W;
-  for (int64_t v0 = 0; v0 < vectors; v0 += MAXV) chunk[std::min<int64_t>(MAXV, vectors - v0) - 1](a, v0 * W);
+  for (int64_t v0 = 0; v0 < vectors; v0 += MAXV)
+    for (int64_t k0 = 0; k0 < a.kh; k0 += a.kb)
+      for (int64_t kw = 0; kw < a.kw; ++kw)
+        blocks[std::min<int64_t>(MAXV, vectors - v0) - 1](a, v0 * W, k0, kw);
 }
 
 }  // namespace

@@ -17,13 +17,19 @@ namespace cnn::kernels {
 // + o of a row reads xe at f + kw * O for tap kw. Weight and bias rows are
 // tiled the same way (wr[t][f] = w[t][f % O]), so every multiply-add is a
 // whole vector of lanes whatever O is.
+//
+// The kernels take rows in blocks of KernelTable::c1_rows and kernel rows in
+// blocks of kb <= KernelTable::c1_kernel_rows, so the buffers are padded: kh
+// is the kernel's rows rounded up to a multiple of kb (the weight rows past
+// the real ones are zero), and xe has rows up to rows rounded up to c1_rows,
+// plus kh - 1, all finite.
 struct ConvC1Rows {
   const float* xe;  // expanded rows; row stride xs, readable to (KW-1)*O + rl
   int64_t xs;
-  const float* wr;  // (KH*KW, rl) weight rows, 64-byte aligned
+  const float* wr;  // (kh*KW, rl) weight rows, 64-byte aligned
   const float* br;  // (rl) bias row
   int64_t rl;       // row length rounded up to 16 floats
-  int64_t kh, kw, o;
+  int64_t kh, kb, kw, o;
   int64_t rows, len;  // output rows, and floats per output row (OW * O)
   float* y;           // (rows, len), written exactly
   bool relu;
@@ -31,9 +37,9 @@ struct ConvC1Rows {
 struct ConvC1Grad {
   const float* xe;  // as above
   int64_t xs;
-  const float* dy;  // (rows, rl), zero past len in each row
-  int64_t rl, kh, kw, o, rows, len;
-  float* g;  // (KH*KW, rl) += sum over rows of xe-window * dy (lane-wise)
+  const float* dy;  // (rows, rl), zero past len in each row and in the rows past `rows`
+  int64_t rl, kh, kb, kw, o, rows, len;
+  float* g;  // (kh*KW, rl) += sum over rows of xe-window * dy (lane-wise)
 };
 
 // Slivers of B that KernelTable::gemm_tile_tail takes for a one-row tail.
@@ -89,7 +95,10 @@ struct KernelTable {
   // has four times as many. nullptr: the last rows run as a partial tile.
   void (*gemm_tile_tail)(int64_t kc, int64_t rows, const float* a, const float* b, int64_t slivers,
                          float alpha, float* c, int64_t ldc, int64_t n, bool overwrite);
-  // Forward rows and filter-gradient rows of the single-channel direct conv.
+  // Forward rows and filter-gradient rows of the single-channel direct conv,
+  // in blocks of c1_rows rows, with the kernel rows in blocks of up to
+  // c1_kernel_rows (see ConvC1Rows).
+  int64_t c1_rows, c1_kernel_rows;
   void (*conv_c1_forward)(const ConvC1Rows& a);
   void (*conv_c1_filter)(const ConvC1Grad& a);
   // The GEMM epilogue (cnn/kernels/gemm.h) on C[i0:i1, j0:j1].

@@ -23,8 +23,10 @@ const KernelTable kSse41Kernels{Isa::SSE41,
                                 &gemm_tile_rows_simd<xsimd::sse4_1, 5, 2>,
                                 &gemm_tile_rows_simd<xsimd::sse4_1, 5, 2>,
                                 &gemm_tile_tail_simd<xsimd::sse4_1, 5, 2>,
-                                &conv_c1_forward_simd<xsimd::sse4_1, 2, 4>,
-                                &conv_c1_filter_simd<xsimd::sse4_1, 2, 4>,
+                                8,
+                                5,
+                                &conv_c1_forward_simd<xsimd::sse4_1, 1, 8, 5>,
+                                &conv_c1_filter_simd<xsimd::sse4_1, 1, 8, 5>,
                                 &epilogue_rows,
                                 &peak_flops_simd<xsimd::sse4_1, 12>};
 

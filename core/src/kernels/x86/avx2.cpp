@@ -22,8 +22,10 @@ const KernelTable kAvx2Kernels{Isa::AVX2,
                                &gemm_tile_rows_simd<xsimd::fma3<xsimd::avx2>, 6, 2>,
                                &gemm_tile_rows_simd<xsimd::fma3<xsimd::avx2>, 12, 1>,
                                &gemm_tile_tail_simd<xsimd::fma3<xsimd::avx2>, 6, 2>,
-                               &conv_c1_forward_simd<xsimd::fma3<xsimd::avx2>, 6, 2>,
-                               &conv_c1_filter_simd<xsimd::fma3<xsimd::avx2>, 6, 2>,
+                               8,
+                               5,
+                               &conv_c1_forward_simd<xsimd::fma3<xsimd::avx2>, 1, 8, 5>,
+                               &conv_c1_filter_simd<xsimd::fma3<xsimd::avx2>, 1, 8, 5>,
                                &epilogue_rows,
                                &peak_flops_simd<xsimd::fma3<xsimd::avx2>, 12>};
 

@@ -20,8 +20,10 @@ const KernelTable kAvx512Kernels{Isa::AVX512,
                                  &gemm_tile_rows_simd<xsimd::avx512f, 12, 2>,
                                  &gemm_tile_rows_simd<xsimd::avx512f, 24, 1>,
                                  &gemm_tile_tail_simd<xsimd::avx512f, 12, 2>,
-                                 &conv_c1_forward_simd<xsimd::avx512f, 12, 2>,
-                                 &conv_c1_filter_simd<xsimd::avx512f, 12, 2>,
+                                 8,
+                                 5,
+                                 &conv_c1_forward_simd<xsimd::avx512f, 2, 8, 5>,
+                                 &conv_c1_filter_simd<xsimd::avx512f, 2, 8, 5>,
                                  &epilogue_rows,
                                  &peak_flops_simd<xsimd::avx512f, 24>};
 
