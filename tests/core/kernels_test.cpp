@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <limits>
 #include <stdexcept>
 #include <vector>
@@ -417,6 +418,52 @@ TEST(ConvC1, EveryIsaMatchesIm2colAndTheReferenceGemm) {
         EXPECT_LT(test::rel_error(dw, want_dw), 1e-5) << what << (relu ? " relu" : "");
         EXPECT_LT(test::rel_error(db, want_db), 1e-5) << what << (relu ? " relu" : "");
       }
+    }
+  }
+}
+
+TEST(ConvC1, AnInfReachesOnlyTheOutputsAndGradientsWhoseWindowsHoldIt) {
+  KernelSettings restore;
+  // 'valid' convs with OH = 7, no multiple of any ISA's block of rows, and
+  // an Inf in input row 7, which only kernel rows past the first reach: a
+  // block that multiplied it by padding (a zero weight row, or a zero row
+  // of dy past the last) would put NaN where the reference has a number.
+  for (int64_t KH : {5, 7}) {
+    const ConvC1Case c{2, 6 + KH, 9, KH, 3, 6, 0, 0, 0, 0};
+    const kernels::ConvGeometry g = geometry(c);
+    const int64_t P = g.OH * g.OW, K = c.KH * c.KW, rows = c.N * P;
+    Tensor x = test::random_tensor({c.N, c.H, c.W, 1}, 31), w = test::random_tensor({c.KH, c.KW, 1, c.O}, 32);
+    Tensor b = test::random_tensor({c.O}, 33), dy = test::random_tensor({c.N, g.OH, g.OW, c.O}, 34);
+    x.data()[7 * c.W + 3] = std::numeric_limits<float>::infinity();
+    Tensor col({rows, K});
+    for (int64_t n = 0; n < c.N; ++n) kernels::im2col(g, x.data() + n * c.H * c.W, col.data() + n * P * K);
+    Tensor want_y({c.N, g.OH, g.OW, c.O}), want_dw = Tensor::zeros({c.KH, c.KW, 1, c.O});
+    for (int64_t r = 0; r < rows; ++r) std::copy(b.data(), b.data() + c.O, want_y.data() + r * c.O);
+    kernels::gemm_reference(false, false, rows, c.O, K, 1.0f, col.data(), K, w.data(), c.O, 1.0f,
+                            want_y.data(), c.O);
+    kernels::gemm_reference(true, false, K, c.O, rows, 1.0f, col.data(), K, dy.data(), c.O, 1.0f,
+                            want_dw.data(), c.O);
+    // Where the reference is finite, ours must be too and agree; elsewhere ours must not be finite.
+    const auto same = [](const Tensor& got, const Tensor& want) {
+      int64_t finite = 0;
+      for (int64_t i = 0; i < want.numel(); ++i) {
+        const float a = got.data()[i], e = want.data()[i];
+        if (std::isfinite(e) != std::isfinite(a)) return testing::AssertionFailure() << "element " << i;
+        if (std::isfinite(e) && std::abs(a - e) > 1e-4f * (1.0f + std::abs(e)))
+          return testing::AssertionFailure() << "element " << i << ": " << a << " against " << e;
+        finite += std::isfinite(e);
+      }
+      if (finite == 0 || finite == want.numel())
+        return testing::AssertionFailure() << "the case tests nothing";
+      return testing::AssertionSuccess();
+    };
+    for (kernels::Isa isa : kernels::supported_isas()) {
+      kernels::set_isa(isa);
+      Tensor y({c.N, g.OH, g.OW, c.O}), dw = Tensor::zeros({c.KH, c.KW, 1, c.O}), db = Tensor::zeros({c.O});
+      kernels::conv_c1_forward(g, c.N, c.O, x.data(), w.data(), b.data(), false, y.data());
+      kernels::conv_c1_backward_filter(g, c.N, c.O, x.data(), dy.data(), nullptr, dw.data(), db.data());
+      EXPECT_TRUE(same(y, want_y)) << kernels::isa_name(isa) << " KH " << KH << " forward";
+      EXPECT_TRUE(same(dw, want_dw)) << kernels::isa_name(isa) << " KH " << KH << " filter gradient";
     }
   }
 }

@@ -23,29 +23,27 @@ constexpr int64_t kImagesPerPart = 4;
 
 int64_t round16(int64_t n) { return (n + 15) / 16 * 16; }
 
-// Kernel rows per block: KH in as few blocks of at most max_kb as it takes,
-// as even as they come (7 rows, 5 at most: 2 blocks of 4, one row padding).
+// Kernel rows per block: the largest divisor of KH up to max_kb (7 rows: 7
+// blocks of 1), so no block takes a row of zero weights, which would turn an
+// Inf in the input into NaN in outputs whose windows do not hold it.
 int64_t kernel_row_block(int64_t KH, int64_t max_kb) {
-  const int64_t blocks = (KH + max_kb - 1) / max_kb;
-  return (KH + blocks - 1) / blocks;
+  for (int64_t kb = std::min(KH, max_kb); kb > 1; --kb)
+    if (KH % kb == 0) return kb;
+  return 1;
 }
 
-// The row kernels' blocking (ConvC1Rows): the kernel rows in `blocks` blocks
-// of kb, padded to kh rows with zero weights, and the output rows padded to
-// a multiple of the ISA's row block.
+// The row kernels' blocking (ConvC1Rows): the kernel rows in blocks of kb,
+// and room in the expanded image for a last block of output rows.
 struct Layout {
-  int64_t kb, kh;         // kernel rows per block, and KH rounded up to a multiple of kb
-  int64_t taps, len, rl;  // kh*KW; floats per output row; len rounded to 16
-  int64_t out_rows;       // OH rounded up to the row block
-  int64_t rows, xs;       // expanded rows (out_rows + kh - 1) and their stride
+  int64_t kb;             // kernel rows per block
+  int64_t taps, len, rl;  // KH*KW; floats per output row; len rounded to 16
+  int64_t rows, xs;       // expanded rows (OH rounded up to the row block, + KH - 1) and their stride
   Layout(const ConvGeometry& g, int64_t O, const KernelTable& kt)
       : kb(kernel_row_block(g.KH, kt.c1_kernel_rows)),
-        kh((g.KH + kb - 1) / kb * kb),
-        taps(kh * g.KW),
+        taps(g.KH * g.KW),
         len(g.OW * O),
         rl(round16(len)),
-        out_rows((g.OH + kt.c1_rows - 1) / kt.c1_rows * kt.c1_rows),
-        rows(out_rows + kh - 1),
+        rows((g.OH + kt.c1_rows - 1) / kt.c1_rows * kt.c1_rows + g.KH - 1),
         // Row kernels read up to (KW - 1) * O + rl floats into a row.
         xs(round16((g.OW + g.KW - 1) * O) + 16) {}
 };
@@ -153,8 +151,7 @@ void conv_c1_forward(const ConvGeometry& g, int64_t N, int64_t O, const float* x
   thread_local Scratch weights;  // read by the pool's threads while this call waits
   float* wr = weights.get((L.taps + 1) * L.rl);
   float* br = wr + L.taps * L.rl;
-  for (int64_t t = 0; t < L.taps; ++t)
-    tile_row(t < g.KH * g.KW ? w + t * O : nullptr, O, L.rl, wr + t * L.rl);
+  for (int64_t t = 0; t < L.taps; ++t) tile_row(w + t * O, O, L.rl, wr + t * L.rl);
   tile_row(b, O, L.rl, br);
   const auto kernel = kt.conv_c1_forward;
   const int64_t image_work = g.OH * L.len * L.taps;
@@ -165,7 +162,7 @@ void conv_c1_forward(const ConvGeometry& g, int64_t N, int64_t O, const float* x
         float* xe = expanded.get(L.rows * L.xs);
         for (int64_t n = n0; n < n1; ++n) {
           expand(g, L, O, x + n * g.H * g.W, xe);
-          kernel({xe, L.xs, wr, br, L.rl, L.kh, L.kb, g.KW, O, g.OH, L.len, y + n * g.OH * L.len, relu});
+          kernel({xe, L.xs, wr, br, L.rl, g.KH, L.kb, g.KW, O, g.OH, L.len, y + n * g.OH * L.len, relu});
         }
       });
 }
@@ -184,8 +181,7 @@ void conv_c1_backward_filter(const ConvGeometry& g, int64_t N, int64_t O, const 
   parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
     thread_local Scratch expanded, masked;
     float* xe = expanded.get(L.rows * L.xs);
-    float* dyp = masked.get(L.out_rows * L.rl);
-    std::fill(dyp + g.OH * L.rl, dyp + L.out_rows * L.rl, 0.0f);  // the padding rows
+    float* dyp = masked.get(g.OH * L.rl);
     for (int64_t p = p0; p < p1; ++p) {
       float* part = partials + p * part_floats;
       float* bias = part + L.taps * L.rl;
@@ -193,7 +189,7 @@ void conv_c1_backward_filter(const ConvGeometry& g, int64_t N, int64_t O, const 
         expand(g, L, O, x + n * g.H * g.W, xe);
         const int64_t offset = n * g.OH * L.len;
         mask_rows(dy + offset, y ? y + offset : nullptr, g.OH, L.len, L.rl, dyp, bias);
-        kernel({xe, L.xs, dyp, L.rl, L.kh, L.kb, g.KW, O, g.OH, L.len, part});
+        kernel({xe, L.xs, dyp, L.rl, g.KH, L.kb, g.KW, O, g.OH, L.len, part});
       }
     }
   });
@@ -202,8 +198,7 @@ void conv_c1_backward_filter(const ConvGeometry& g, int64_t N, int64_t O, const 
     const float* src = partials + p * part_floats;
     for (int64_t i = 0; i < part_floats; ++i) partials[i] += src[i];
   }
-  for (int64_t t = 0; t < g.KH * g.KW; ++t)  // the padding kernel rows' sums are dropped
-    add_lanes(partials + t * L.rl, L.len, O, dw + t * O);
+  for (int64_t t = 0; t < L.taps; ++t) add_lanes(partials + t * L.rl, L.len, O, dw + t * O);
   if (db) add_lanes(partials + L.taps * L.rl, L.len, O, db);
 }
 

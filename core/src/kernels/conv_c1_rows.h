@@ -19,7 +19,7 @@ namespace cnn::kernels {
 namespace {
 
 // A block of R output rows by NV vectors from f0, over the kernel rows in
-// blocks of KB (a.kh is a multiple of a.kb == KB). Each expanded input row
+// blocks of KB (a divisor of a.kh; a.kb == KB). Each expanded input row
 // reaches KB of the block's output rows, one per kernel row: per tap column
 // its vectors are loaded once and serve all of them, with the KB weight
 // vectors of that column held in registers. About 0.4 loads per multiply-add
@@ -93,13 +93,38 @@ void c1_forward_block(const ConvC1Rows& a, int64_t r0, int64_t f0) {
   }
 }
 
+// One block of R rows of the filter gradient below (Partial: only its first
+// n rows; the products past them are skipped, not taken times zero, which
+// would turn an Inf in the input there into NaN).
+template <class V, int NV, int R, int KB, bool Partial>
+inline void c1_filter_rows(const ConvC1Grad& a, const float* src, const float* d, int64_t n,
+                           V (&acc)[KB][NV]) {
+  constexpr int64_t W = V::size;
+  V dv[R][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < R; ++i, d += a.rl)
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) dv[i][v] = !Partial || i < n ? V::load_aligned(d + v * W) : V(0.0f);
+      // Input row j of the block meets dy row j - k in kernel row k's sum.
+#pragma GCC unroll 32
+  for (int j = 0; j < R + KB - 1; ++j, src += a.xs) {
+    V xv[NV];
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) xv[v] = V::load_unaligned(src + v * W);
+#pragma GCC unroll 16
+    for (int k = 0; k < KB; ++k)
+      if (j - k >= 0 && j - k < R && (!Partial || j - k < n))
+#pragma GCC unroll 16
+        for (int v = 0; v < NV; ++v) acc[k][v] = fmadd(xv[v], dv[j - k][v], acc[k][v]);
+  }
+}
+
 // The filter gradient of KB kernel rows from k0 at tap column kw, NV vectors
 // from f0: g[k0 + k][kw] += sum over rows r of xe[r + k0 + k] (shifted kw
 // taps) * dy[r]. The KB sums stay in registers over all rows; the rows go R
 // at a time, their dy vectors in registers, so each input row's vectors are
 // loaded once per block and serve the KB sums it reaches (about 0.5 loads
-// per multiply-add). dy's rows past a.rows, up to a multiple of R, are zero
-// (the caller pads them).
+// per multiply-add).
 template <class V, int NV, int R, int KB>
 void c1_filter_block(const ConvC1Grad& a, int64_t f0, int64_t k0, int64_t kw) {
   constexpr int64_t W = V::size;
@@ -111,27 +136,10 @@ void c1_filter_block(const ConvC1Grad& a, int64_t f0, int64_t k0, int64_t kw) {
     for (int v = 0; v < NV; ++v) acc[k][v] = V::load_aligned(g + k * a.kw * a.rl + v * W);
   const float* src = a.xe + k0 * a.xs + kw * a.o + f0;
   const float* d = a.dy + f0;
-  for (int64_t r0 = 0; r0 < a.rows; r0 += R, src += R * a.xs, d += R * a.rl) {
-    V dv[R][NV];
-    const float* di = d;
-#pragma GCC unroll 16
-    for (int i = 0; i < R; ++i, di += a.rl)
-#pragma GCC unroll 16
-      for (int v = 0; v < NV; ++v) dv[i][v] = V::load_aligned(di + v * W);
-    // Input row j of the block meets dy row j - k in kernel row k's sum.
-    const float* xj = src;
-#pragma GCC unroll 32
-    for (int j = 0; j < R + KB - 1; ++j, xj += a.xs) {
-      V xv[NV];
-#pragma GCC unroll 16
-      for (int v = 0; v < NV; ++v) xv[v] = V::load_unaligned(xj + v * W);
-#pragma GCC unroll 16
-      for (int k = 0; k < KB; ++k)
-        if (j - k >= 0 && j - k < R)
-#pragma GCC unroll 16
-          for (int v = 0; v < NV; ++v) acc[k][v] = fmadd(xv[v], dv[j - k][v], acc[k][v]);
-    }
-  }
+  int64_t r0 = 0;
+  for (; r0 + R <= a.rows; r0 += R, src += R * a.xs, d += R * a.rl)
+    c1_filter_rows<V, NV, R, KB, false>(a, src, d, R, acc);
+  if (r0 < a.rows) c1_filter_rows<V, NV, R, KB, true>(a, src, d, a.rows - r0, acc);
 #pragma GCC unroll 16
   for (int k = 0; k < KB; ++k)
 #pragma GCC unroll 16

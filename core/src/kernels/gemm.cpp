@@ -256,7 +256,7 @@ void gemm_shared_b(const Tiling& t, bool trans_a, bool trans_b, int64_t M, int64
   const RowBlocks rb(M, MR, threads);  // A's row blocks, the same for every panel and K block
   const int64_t blocks = rb.count();
 
-  const int64_t panel_cols = blocks == 1 ? single_use_panel_cols(kt, NR) : NC;
+  const int64_t panel_cols = blocks == 1 && !threaded ? single_use_panel_cols(kt, NR) : NC;
   const int64_t panel_slivers = (std::min(panel_cols, N) + NR - 1) / NR;
   float* b_pack = b_pack_scratch(kt.kc * panel_slivers * NR);
 

@@ -19,10 +19,11 @@ namespace cnn::kernels {
 // whole vector of lanes whatever O is.
 //
 // The kernels take rows in blocks of KernelTable::c1_rows and kernel rows in
-// blocks of kb <= KernelTable::c1_kernel_rows, so the buffers are padded: kh
-// is the kernel's rows rounded up to a multiple of kb (the weight rows past
-// the real ones are zero), and xe has rows up to rows rounded up to c1_rows,
-// plus kh - 1, all finite.
+// blocks of kb (a divisor of kh, at most KernelTable::c1_kernel_rows). xe is
+// readable to row `rows` rounded up to c1_rows, plus kh - 1: the forward
+// computes a last block's rows past `rows` but does not store them. No
+// padding takes part in a sum, so an Inf reaches only the outputs and
+// gradients whose windows hold it.
 struct ConvC1Rows {
   const float* xe;  // expanded rows; row stride xs, readable to (KW-1)*O + rl
   int64_t xs;
@@ -37,7 +38,7 @@ struct ConvC1Rows {
 struct ConvC1Grad {
   const float* xe;  // as above
   int64_t xs;
-  const float* dy;  // (rows, rl), zero past len in each row and in the rows past `rows`
+  const float* dy;  // (rows, rl), zero past len in each row
   int64_t rl, kh, kb, kw, o, rows, len;
   float* g;  // (kh*KW, rl) += sum over rows of xe-window * dy (lane-wise)
 };

@@ -12,6 +12,10 @@
 
 namespace cnn::kernels {
 
+// The direct conv's blocks (KernelTable::c1_rows, c1_kernel_rows), given to
+// its kernels too.
+constexpr int kC1Rows = 4, kC1KernelRows = 5;
+
 const KernelTable kSse41Kernels{Isa::SSE41,
                                 true,
                                 1,
@@ -25,10 +29,10 @@ const KernelTable kSse41Kernels{Isa::SSE41,
                                 &gemm_tile_rows_simd<xsimd::sse4_1, 5, 2>,
                                 &gemm_tile_rows_simd<xsimd::sse4_1, 5, 2>,
                                 &gemm_tile_tail_simd<xsimd::sse4_1, 5, 2>,
-                                4,
-                                5,
-                                &conv_c1_forward_simd<xsimd::sse4_1, 1, 4, 5>,
-                                &conv_c1_filter_simd<xsimd::sse4_1, 1, 4, 5>,
+                                kC1Rows,
+                                kC1KernelRows,
+                                &conv_c1_forward_simd<xsimd::sse4_1, 1, kC1Rows, kC1KernelRows>,
+                                &conv_c1_filter_simd<xsimd::sse4_1, 1, kC1Rows, kC1KernelRows>,
                                 &epilogue_rows,
                                 &peak_flops_simd<xsimd::sse4_1, 12>};
 

@@ -7,6 +7,10 @@
 
 namespace cnn::kernels {
 
+// The direct conv's blocks (KernelTable::c1_rows, c1_kernel_rows), given to
+// its kernels too.
+constexpr int kC1Rows = 8, kC1KernelRows = 5;
+
 const KernelTable kAvx512Kernels{Isa::AVX512,
                                  true,  // A^T in place (KernelTable::trans_a_in_place)
                                  256,
@@ -20,10 +24,10 @@ const KernelTable kAvx512Kernels{Isa::AVX512,
                                  &gemm_tile_rows_simd<xsimd::avx512f, 12, 2>,
                                  &gemm_tile_rows_simd<xsimd::avx512f, 24, 1>,
                                  &gemm_tile_tail_simd<xsimd::avx512f, 12, 2>,
-                                 8,
-                                 5,
-                                 &conv_c1_forward_simd<xsimd::avx512f, 2, 8, 5>,
-                                 &conv_c1_filter_simd<xsimd::avx512f, 2, 8, 5>,
+                                 kC1Rows,
+                                 kC1KernelRows,
+                                 &conv_c1_forward_simd<xsimd::avx512f, 2, kC1Rows, kC1KernelRows>,
+                                 &conv_c1_filter_simd<xsimd::avx512f, 2, kC1Rows, kC1KernelRows>,
                                  &epilogue_rows,
                                  &peak_flops_simd<xsimd::avx512f, 24>};
 
