@@ -18,6 +18,26 @@
 namespace cnn::kernels {
 namespace {
 
+// The heart of both kernels: input row j of a block (from src, rows xs
+// apart) reaches output row j - k through kernel row k. Each row's NV
+// vectors are loaded once and handed to f(i, k, xv) for every such pair
+// with 0 <= i < R (and i < rows when Partial). Stepping a pointer row by
+// row, not j * xs: GCC kept each such offset in a register of its own, and
+// spilled them.
+template <class V, int NV, int R, int KB, bool Partial = false, class F>
+inline void c1_each_reach(const float* src, int64_t xs, int64_t rows, F&& f) {
+  constexpr int64_t W = V::size;
+#pragma GCC unroll 32
+  for (int j = 0; j < R + KB - 1; ++j, src += xs) {
+    V xv[NV];
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) xv[v] = V::load_unaligned(src + v * W);
+#pragma GCC unroll 16
+    for (int k = 0; k < KB; ++k)
+      if (j - k >= 0 && j - k < R && (!Partial || j - k < rows)) f(j - k, k, xv);
+  }
+}
+
 // A block of R output rows by NV vectors from f0, over the kernel rows in
 // blocks of KB (a divisor of a.kh; a.kb == KB). Each expanded input row
 // reaches KB of the block's output rows, one per kernel row: per tap column
@@ -46,21 +66,10 @@ void c1_forward_block(const ConvC1Rows& a, int64_t r0, int64_t f0) {
       for (int k = 0; k < KB; ++k, wk += a.kw * a.rl)
 #pragma GCC unroll 16
         for (int v = 0; v < NV; ++v) wv[k][v] = V::load_aligned(wk + v * W);
-      // Input row j of the block reaches output row j - k through kernel row
-      // k. A pointer stepped row by row, not j * xs: GCC kept each such
-      // offset in a register of its own, and spilled them.
-      const float* xj = src;
-#pragma GCC unroll 32
-      for (int j = 0; j < R + KB - 1; ++j, xj += a.xs) {
-        V xv[NV];
+      c1_each_reach<V, NV, R, KB>(src, a.xs, R, [&](int i, int k, const V(&xv)[NV]) {
 #pragma GCC unroll 16
-        for (int v = 0; v < NV; ++v) xv[v] = V::load_unaligned(xj + v * W);
-#pragma GCC unroll 16
-        for (int k = 0; k < KB; ++k)
-          if (j - k >= 0 && j - k < R)
-#pragma GCC unroll 16
-            for (int v = 0; v < NV; ++v) acc[j - k][v] = fmadd(xv[v], wv[k][v], acc[j - k][v]);
-      }
+        for (int v = 0; v < NV; ++v) acc[i][v] = fmadd(xv[v], wv[k][v], acc[i][v]);
+      });
     }
   }
   if (a.relu) {  // v < 0 ? 0 : v, so NaN stays NaN as in the other ReLUs
@@ -105,18 +114,10 @@ inline void c1_filter_rows(const ConvC1Grad& a, const float* src, const float* d
   for (int i = 0; i < R; ++i, d += a.rl)
 #pragma GCC unroll 16
     for (int v = 0; v < NV; ++v) dv[i][v] = !Partial || i < n ? V::load_aligned(d + v * W) : V(0.0f);
-      // Input row j of the block meets dy row j - k in kernel row k's sum.
-#pragma GCC unroll 32
-  for (int j = 0; j < R + KB - 1; ++j, src += a.xs) {
-    V xv[NV];
+  c1_each_reach<V, NV, R, KB, Partial>(src, a.xs, n, [&](int i, int k, const V(&xv)[NV]) {
 #pragma GCC unroll 16
-    for (int v = 0; v < NV; ++v) xv[v] = V::load_unaligned(src + v * W);
-#pragma GCC unroll 16
-    for (int k = 0; k < KB; ++k)
-      if (j - k >= 0 && j - k < R && (!Partial || j - k < n))
-#pragma GCC unroll 16
-        for (int v = 0; v < NV; ++v) acc[k][v] = fmadd(xv[v], dv[j - k][v], acc[k][v]);
-  }
+    for (int v = 0; v < NV; ++v) acc[k][v] = fmadd(xv[v], dv[i][v], acc[k][v]);
+  });
 }
 
 // The filter gradient of KB kernel rows from k0 at tap column kw, NV vectors
