@@ -371,13 +371,15 @@ kernels::ConvGeometry geometry(const ConvC1Case& c) {
 TEST(ConvC1, EveryIsaMatchesIm2colAndTheReferenceGemm) {
   KernelSettings restore;
   // LeNet's first layer, one filter, odd filter counts whose rows end mid-vector,
-  // asymmetric padding, rows several register chunks long, and kernels taller
-  // than one block of kernel rows (7: two blocks of 4; 11: three of 4), with
-  // output rows that are no multiple of the row block.
+  // asymmetric padding, rows several register chunks long, kernels taller
+  // than one block of kernel rows (6: two blocks of 3; 7 and 11: blocks of
+  // 1), output rows that are no multiple of the row block, and filter counts
+  // that expand in whole or overlapping 4-float stores (2, 8).
   const ConvC1Case cases[] = {
       {5, 28, 28, 5, 5, 6, 2, 2, 2, 2}, {2, 7, 9, 3, 3, 1, 0, 0, 0, 0},   {3, 8, 7, 4, 3, 7, 1, 2, 0, 1},
       {2, 5, 13, 3, 3, 17, 1, 1, 1, 1}, {1, 6, 6, 2, 2, 33, 0, 0, 0, 0},  {2, 10, 40, 3, 3, 16, 1, 1, 1, 1},
-      {9, 4, 3, 1, 1, 5, 1, 0, 2, 1},   {2, 12, 11, 7, 3, 5, 3, 3, 1, 1}, {1, 14, 20, 11, 2, 3, 0, 0, 0, 0}};
+      {9, 4, 3, 1, 1, 5, 1, 0, 2, 1},   {2, 12, 11, 7, 3, 5, 3, 3, 1, 1}, {1, 14, 20, 11, 2, 3, 0, 0, 0, 0},
+      {2, 13, 10, 6, 2, 8, 1, 1, 0, 0}, {2, 9, 7, 3, 3, 2, 1, 1, 1, 1}};
   for (kernels::Isa isa : kernels::supported_isas()) {
     kernels::set_isa(isa);
     for (const ConvC1Case& c : cases) {
