@@ -504,14 +504,15 @@ TEST(Winograd, MatchesIm2colAndTheReferenceGemm) {
   KernelSettings restore;
   struct Case {
     int64_t N, H, W, C, O, PT, PB, PL, PR;
+    int tile;  // the output tile it takes
   };
   // 'same' and 'valid', odd outputs (tiles that cross the edge), channel and
-  // filter counts that are not multiples of a vector, one 3x3 output; the
-  // last two take 4x4 tiles, the others 2x2.
-  const Case cases[] = {{2, 5, 7, 16, 16, 1, 1, 1, 1},  {1, 8, 8, 17, 33, 0, 0, 0, 0},
-                        {3, 6, 5, 20, 18, 1, 1, 1, 1},  {1, 3, 3, 16, 16, 1, 1, 1, 1},
-                        {2, 10, 9, 32, 64, 0, 0, 0, 0}, {1, 19, 19, 64, 40, 1, 1, 1, 1},
-                        {2, 22, 19, 18, 21, 0, 0, 0, 0}};
+  // filter counts that are not multiples of a vector, one 3x3 output; every
+  // tile size.
+  const Case cases[] = {{2, 5, 7, 16, 16, 1, 1, 1, 1, 3},  {1, 8, 8, 17, 33, 0, 0, 0, 0, 2},
+                        {3, 6, 5, 20, 18, 1, 1, 1, 1, 3},  {1, 3, 3, 16, 16, 1, 1, 1, 1, 2},
+                        {2, 10, 9, 32, 64, 0, 0, 0, 0, 4}, {1, 19, 19, 64, 40, 1, 1, 1, 1, 4},
+                        {2, 22, 19, 18, 21, 0, 0, 0, 0, 4}};
   for (kernels::Isa isa : kernels::supported_isas()) {
     kernels::set_isa(isa);
     for (const Case& c : cases) {
@@ -527,6 +528,7 @@ TEST(Winograd, MatchesIm2colAndTheReferenceGemm) {
       got.fill(std::numeric_limits<float>::quiet_NaN());  // every output written
       kernels::conv3x3_winograd(g, c.N, c.O, x.data(), w.data(), got.data());
       EXPECT_LT(test::rel_error(got, want), 1e-5) << kernels::isa_name(isa) << " case " << (&c - cases);
+      EXPECT_EQ(kernels::winograd_tile(g, c.N), c.tile) << " case " << (&c - cases);
       // The SIMD128 table takes every such conv; AVX-512 only many tiles
       // (none of these); the others never (see kernels/kernel_table.h).
       EXPECT_EQ(kernels::winograd_applies(g, c.N, c.O), isa == kernels::Isa::SSE41);
@@ -536,6 +538,14 @@ TEST(Winograd, MatchesIm2colAndTheReferenceGemm) {
     const bool simd128 = isa == kernels::Isa::SSE41, avx512 = isa == kernels::Isa::AVX512;
     EXPECT_EQ(kernels::winograd_applies(stage2, 8, 64), simd128 || avx512) << kernels::isa_name(isa);
     EXPECT_EQ(kernels::winograd_applies(stage2, 1, 64), simd128) << kernels::isa_name(isa);
+    // W4's last two stages (150x150 inputs, batch 16): 10x10 outputs in 4x4
+    // tiles, 5x5 in 3x3; ResNet50's 7x7 at batch 1 in 2x2.
+    const auto same = [](int64_t hw, int64_t c) {
+      return kernels::ConvGeometry{hw, hw, c, 3, 3, hw, hw, 1, 1, 1, 1, 1, 1};
+    };
+    EXPECT_EQ(kernels::winograd_tile(same(10, 256), 16), 4);
+    EXPECT_EQ(kernels::winograd_tile(same(5, 512), 16), 3);
+    EXPECT_EQ(kernels::winograd_tile(same(7, 512), 1), 2);
   }
 }
 

@@ -228,19 +228,26 @@ float* b_pack_scratch(int64_t floats) {
   return scratch.get(floats);
 }
 
-// The columns of a B panel that is packed and then read once, by one row
-// block of A: as many as fill half of L2, so the tiles find it there. At NC
-// it outgrew L2 and came back from L3 (49 x 2048 x 512, ResNet50's last 1x1
+// The columns of a packed B panel. One read once, by one row block of A,
+// takes as many as fill half of L2, so the tiles find it there: at NC it
+// outgrew L2 and came back from L3 (49 x 2048 x 512, ResNet50's last 1x1
 // conv at batch 1, 1 thread, Intel Xeon with 2 MiB of L2: 1024 columns
-// +10% with AVX-512, 512 columns +21% with AVX2). NC where L2's size is
-// unknown (WebAssembly).
-int64_t single_use_panel_cols(const KernelTable& kt, int64_t NR) {
+// +10% with AVX-512, 512 columns +21% with AVX2). A panel that several
+// blocks read in turn takes NC natively (1024 columns measured level on
+// ResNet50 at batch 8 and W4). Where L2's size is unknown (WebAssembly) both
+// take kUnknownL2PanelCols: a 2 MiB panel (kc 256 x NC) ran slower than one
+// of 512 KiB in V8 on the same Xeon (400 x 2048 x 512 and 400 x 2048 x 1024,
+// W4's last stage, 74% -> 80% of the SIMD128 peak), and any desktop core's
+// L2 holds 512 KiB.
+constexpr int64_t kUnknownL2PanelCols = 512;
+int64_t panel_cols(const KernelTable& kt, int64_t NR, bool single_use) {
 #ifdef _SC_LEVEL2_CACHE_SIZE
   static const int64_t l2_bytes = std::max<long>(0, sysconf(_SC_LEVEL2_CACHE_SIZE));
 #else
   constexpr int64_t l2_bytes = 0;
 #endif
-  if (l2_bytes == 0) return NC;
+  if (l2_bytes == 0) return kUnknownL2PanelCols;
+  if (!single_use) return NC;
   return std::clamp(l2_bytes / 2 / (kt.kc * static_cast<int64_t>(sizeof(float))) / NR * NR, NR, NC);
 }
 
@@ -256,12 +263,12 @@ void gemm_shared_b(const Tiling& t, bool trans_a, bool trans_b, int64_t M, int64
   const RowBlocks rb(M, MR, threads);  // A's row blocks, the same for every panel and K block
   const int64_t blocks = rb.count();
 
-  const int64_t panel_cols = blocks == 1 && !threaded ? single_use_panel_cols(kt, NR) : NC;
-  const int64_t panel_slivers = (std::min(panel_cols, N) + NR - 1) / NR;
+  const int64_t cols = panel_cols(kt, NR, blocks == 1 && !threaded);
+  const int64_t panel_slivers = (std::min(cols, N) + NR - 1) / NR;
   float* b_pack = b_pack_scratch(kt.kc * panel_slivers * NR);
 
-  for (int64_t j0 = 0; j0 < N; j0 += panel_cols) {
-    const int64_t nc = std::min(panel_cols, N - j0);
+  for (int64_t j0 = 0; j0 < N; j0 += cols) {
+    const int64_t nc = std::min(cols, N - j0);
     const int64_t slivers = (nc + NR - 1) / NR;
     for (int64_t p0 = 0; p0 < K; p0 += kt.kc) {
       const int64_t kc = std::min(kt.kc, K - p0);

@@ -1,4 +1,4 @@
-// Winograd F(m x m, 3x3) (Lavin & Gray, 2015) over NHWC, m = 2 or 4: an m x m
+// Winograd F(m x m, 3x3) (Lavin & Gray, 2015) over NHWC, m = 2, 3 or 4: an m x m
 // output tile is A^T [(G g G^T) . (B^T d B)] A for its (m+2) x (m+2) input
 // tile d (the matrices are with the transforms below). Summed over channels,
 // the elementwise product is (m+2)^2 GEMMs, one per tile position xi:
@@ -47,7 +47,7 @@ void over_lanes(int64_t n, const F& f) {
   for (; i < n; ++i) f.template operator()<float>(i);
 }
 
-// The 1-D transforms of F(m, 3) with m = 2 or 4 (alpha = m + 2 points):
+// The 1-D transforms of F(m, 3) with m = 2, 3 or 4 (alpha = m + 2 points):
 // filter u = G g, input t = B^T d, output y = A^T v. A 2-D transform applies
 // the 1-D one to the rows of a tile, then to the columns of the result.
 template <int TM>
@@ -77,6 +77,43 @@ struct Transforms<2> {
   static void output(const L* v, L* y) {
     y[0] = v[0] + v[1] + v[2];
     y[1] = v[1] - v[2] - v[3];
+  }
+};
+
+// F(3, 3) on the points 0, +-1, 2 and infinity (of the other choices of a
+// fourth point, -2 and +-1/2, this one rounded least in float):
+// B^T = [2 -1 -2 1 0; 0 -2 -1 1 0; 0 2 -3 1 0; 0 -1 0 1 0; 0 2 -1 -2 1],
+// G = [1/2 0 0; -1/2 -1/2 -1/2; -1/6 1/6 -1/6; 1/6 1/3 2/3; 0 0 1],
+// A^T = [1 1 1 1 0; 0 1 -1 2 0; 0 1 1 4 1].
+template <>
+struct Transforms<3> {
+  static constexpr int kAlpha = 5;
+  template <class L>
+  static void filter(const L* g, L* u) {
+    const L half(0.5f), sixth(1.0f / 6.0f), third(1.0f / 3.0f), two_thirds(2.0f / 3.0f);
+    u[0] = half * g[0];
+    u[1] = -half * (g[0] + g[1] + g[2]);
+    u[2] = sixth * (g[1] - g[0] - g[2]);
+    u[3] = sixth * g[0] + third * g[1] + two_thirds * g[2];
+    u[4] = g[2];
+  }
+  template <class L>
+  static void input(const L* d, L* t) {
+    const L two(2.0f), three(3.0f);
+    const L e = d[3] - d[1];  // t3, which every other row but t4 contains
+    t[0] = two * (d[0] - d[2]) + e;
+    t[1] = e - d[1] - d[2];
+    t[2] = e + three * (d[1] - d[2]);
+    t[3] = e;
+    t[4] = two * (d[1] - d[3]) - d[2] + d[4];
+  }
+  template <class L>
+  static void output(const L* v, L* y) {
+    const L two(2.0f), four(4.0f);
+    const L s12 = v[1] + v[2];
+    y[0] = v[0] + s12 + v[3];
+    y[1] = v[1] - v[2] + two * v[3];
+    y[2] = s12 + four * v[3] + v[4];
   }
 };
 
@@ -258,19 +295,35 @@ bool winograd_applies(const ConvGeometry& g, int64_t N, int64_t O) {
          g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.C >= 16 && O >= 16 && g.OH >= 2 && g.OW >= 2;
 }
 
+int winograd_tile(const ConvGeometry& g, int64_t N) {
+  // An m x m tile costs (m+2)^2 multiplies per channel pair. Larger tiles
+  // waste more past the output's edge (5x5 outputs: 9 tiles of 2x2, 4 of
+  // 3x3, 4 of 4x4) and have more filter positions to transform and pack per
+  // call (about 8 tiles' worth of multiplies each, which small batches
+  // feel). The cheapest by that count is taken, the smaller on a tie (it
+  // rounds less). wasm W4 (150x150 inputs, batch 16) in V8 on an Intel Xeon,
+  // alternating runs: 4x4 tiles on the 10x10 outputs, a 16% saving that an
+  // earlier rule (a sixth at least) left on 2x2, +1.6%; with 3x3 tiles on
+  // the 5x5 outputs and 512-column B panels (gemm.cpp), +3.0%. Natively
+  // ResNet50 batch 1 and W4 measured level.
+  int best = 2;
+  int64_t best_cost = 0;
+  for (int m = 2; m <= 4; ++m) {
+    const int64_t cost = (m + 2) * (m + 2) * (N * ((g.OH + m - 1) / m) * ((g.OW + m - 1) / m) + 8);
+    if (m == 2 || cost < best_cost) best = m, best_cost = cost;
+  }
+  return best;
+}
+
 void conv3x3_winograd(const ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* w, float* y) {
-  // F(4x4) needs 36 multiplies per 16 outputs against F(2x2)'s 16 per 4, but
-  // wastes more of its tiles past the output's edge (5x5 outputs: 4 tiles of
-  // 16 against 9 of 4), transforms more per tile, and has 36 filter positions
-  // to transform and pack per call against 16 (about 8 tiles' worth of
-  // multiplies each, which small batches feel). It is taken where it saves
-  // at least a sixth of that cost.
-  const int64_t f2 = 16 * (N * ((g.OH + 1) / 2) * ((g.OW + 1) / 2) + 8);
-  const int64_t f4 = 36 * (N * ((g.OH + 3) / 4) * ((g.OW + 3) / 4) + 8);
-  if (6 * f4 <= 5 * f2)
-    conv3x3_tiles<4>(g, N, O, x, w, y);
-  else
-    conv3x3_tiles<2>(g, N, O, x, w, y);
+  switch (winograd_tile(g, N)) {
+    case 4:
+      return conv3x3_tiles<4>(g, N, O, x, w, y);
+    case 3:
+      return conv3x3_tiles<3>(g, N, O, x, w, y);
+    default:
+      return conv3x3_tiles<2>(g, N, O, x, w, y);
+  }
 }
 
 }  // namespace cnn::kernels

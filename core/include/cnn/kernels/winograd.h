@@ -1,10 +1,10 @@
-// Winograd F(4x4, 3x3) and F(2x2, 3x3) for 3x3 stride-1 convolutions (all of
-// ResNet50's 3x3 convs): a 4x4 output tile costs 36 multiplies per channel
-// pair instead of 144 (a 2x2 tile 16 instead of 36), as GEMMs over
-// transformed 6x6 (4x4) input tiles; the tile size is chosen per layer.
+// Winograd F(m x m, 3x3), m = 2, 3 or 4, for 3x3 stride-1 convolutions (all
+// of ResNet50's 3x3 convs): an m x m output tile costs (m+2)^2 multiplies per
+// channel pair instead of 9 m^2 (4x4: 36 instead of 144), as GEMMs over
+// transformed (m+2) x (m+2) input tiles; the tile size is chosen per layer.
 // Inference only: the transforms round differently from im2col (about 1e-6
-// relative for 2x2 tiles, 1e-5 for 4x4), so training keeps the exact path its
-// gradients are taken through.
+// relative for 2x2 tiles, up to 1e-5 for 4x4), so training keeps the exact
+// path its gradients are taken through.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +19,9 @@ namespace cnn::kernels {
 // only; never on AVX2), 3x3, stride 1, no dilation, and enough channels and
 // filters.
 bool winograd_applies(const ConvGeometry& g, int64_t N, int64_t O);
+
+// The output tile size m the conv of N images takes (2, 3 or 4).
+int winograd_tile(const ConvGeometry& g, int64_t N);
 
 // y (N, OH, OW, O) = conv(x (N, H, W, C), w (3, 3, C, O)), without bias.
 void conv3x3_winograd(const ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* w, float* y);
