@@ -355,6 +355,29 @@ TEST(Gemm, EpilogueMatchesASeparatePassOnEveryPath) {
     }
 }
 
+TEST(Gemm, ReluEpiloguePassesNaNOnEveryIsa) {
+  KernelSettings restore;
+  // C = a * ones(1, 11): each row one value, across whole vectors and a
+  // tail. As Keras's relu, NaN stays NaN and only negatives become 0.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<float> a = {nan, -2.0f, 3.0f, -nan};
+  const int64_t M = static_cast<int64_t>(a.size()), N = 11;
+  const std::vector<float> ones(N, 1.0f);
+  kernels::Epilogue ep;
+  ep.relu = true;
+  for (kernels::Isa isa : kernels::supported_isas()) {
+    kernels::set_isa(isa);
+    std::vector<float> c(M * N, 7.0f);
+    kernels::gemm(false, false, M, N, 1, 1.0f, a.data(), 1, ones.data(), N, 0.0f, c.data(), N, &ep);
+    for (int64_t j = 0; j < N; ++j) {
+      EXPECT_TRUE(std::isnan(c[j])) << kernels::isa_name(isa) << " column " << j;
+      EXPECT_EQ(c[N + j], 0.0f) << kernels::isa_name(isa);
+      EXPECT_EQ(c[2 * N + j], 3.0f) << kernels::isa_name(isa);
+      EXPECT_TRUE(std::isnan(c[3 * N + j])) << kernels::isa_name(isa) << " column " << j;
+    }
+  }
+}
+
 namespace {
 
 struct ConvC1Case {

@@ -8,16 +8,35 @@
 #include <cstdint>
 
 #include "cnn/kernels/gemm.h"
+#ifdef __wasm_simd128__
+#include <wasm_simd128.h>
+#endif
 
 namespace cnn::kernels {
 namespace {
 
 // One row with its terms fixed at compile time, so the loop has no branches
-// and vectorises.
+// and vectorises. In wasm the vectors are written out: clang turns the
+// ReLU's std::max into f32x4.max, whose NaN and signed-zero rules V8 meets
+// with 8 x86 instructions, where f32x4.pmax (v < 0 ? 0 : v, std::max's own
+// rule) is one. wasm W4 +1.5% in alternating runs on an Intel Xeon.
 template <bool kScale, bool kShift, bool kResidual, bool kRelu>
 void epilogue_row(float* __restrict c, const float* __restrict scale, const float* __restrict shift,
                   const float* __restrict res, int64_t n) {
-  for (int64_t j = 0; j < n; ++j) {
+  int64_t j = 0;
+#ifdef __wasm_simd128__
+  for (; j + 4 <= n; j += 4) {
+    v128_t v = wasm_v128_load(c + j);
+    if constexpr (kScale) v = wasm_f32x4_mul(v, wasm_v128_load(scale + j));
+    if constexpr (kShift) v = wasm_f32x4_add(v, wasm_v128_load(shift + j));
+    if constexpr (kResidual) v = wasm_f32x4_add(v, wasm_v128_load(res + j));
+    if constexpr (kRelu)
+      v = wasm_f32x4_pmax(
+          v, wasm_f32x4_splat(0.0f));  // pmax(a, b) = a < b ? b : a  // pmax(a, b) = a < b ? b : a
+    wasm_v128_store(c + j, v);
+  }
+#endif
+  for (; j < n; ++j) {
     float v = c[j];
     if constexpr (kScale) v *= scale[j];
     if constexpr (kShift) v += shift[j];
