@@ -46,7 +46,7 @@ std::vector<int> two_and_all_threads() {
 TEST(Gemm, EveryIsaMatchesTheReferenceOnOddShapes) {
   KernelSettings restore;
   // Tails in every direction, one row or column, and shapes that cross the
-  // kc (256, or 512 on AVX2), MC (~120) and NC (2048) block edges, and a
+  // kc (256, or 512 on AVX2), MC (~120) and NC (2048; 512 in wasm) block edges, and a
   // single row block's narrower panels (half of L2's worth of columns).
   const int64_t shapes[][3] = {{1, 1, 1},
                                {3, 5, 7},

@@ -22,10 +22,6 @@
 #include <algorithm>
 #include <atomic>
 
-#ifdef __SSE2__
-#include <xmmintrin.h>
-#endif
-
 #include "cnn/parallel.h"
 #include "kernels/gemm_pack.h"
 #include "kernels/kernel_table.h"
@@ -39,57 +35,13 @@ inline float at(const float* M, int64_t ld, bool trans, int64_t r, int64_t c) {
   return trans ? M[c * ld + r] : M[r * ld + c];
 }
 
-// One sliver of row-major A: `rows` rows of kc values (row r at src + r *
-// lda) interleaved as out[p * MR + r]. This transpose is the packing's cost,
-// so where 128-bit SIMD exists (x86, and wasm through its SSE headers) it
-// moves 4x4 blocks; leftover rows go in pairs, then one by one.
-void pack_a_rows(const float* src, int64_t lda, int64_t rows, int64_t kc, int64_t MR, float* out) {
-  int64_t r = 0;
-#ifdef __SSE2__
-  const int64_t kc4 = kc & ~int64_t{3};
-  for (; r + 4 <= rows; r += 4) {
-    const float *s0 = src + r * lda, *s1 = s0 + lda, *s2 = s1 + lda, *s3 = s2 + lda;
-    for (int64_t p = 0; p < kc4; p += 4) {
-      __m128 a = _mm_loadu_ps(s0 + p), b = _mm_loadu_ps(s1 + p), c = _mm_loadu_ps(s2 + p),
-             d = _mm_loadu_ps(s3 + p);
-      _MM_TRANSPOSE4_PS(a, b, c, d);
-      float* o = out + p * MR + r;
-      _mm_storeu_ps(o, a);
-      _mm_storeu_ps(o + MR, b);
-      _mm_storeu_ps(o + 2 * MR, c);
-      _mm_storeu_ps(o + 3 * MR, d);
-    }
-    for (int64_t p = kc4; p < kc; ++p)
-      for (int64_t q = 0; q < 4; ++q) out[p * MR + r + q] = src[(r + q) * lda + p];
-  }
-  for (; r + 2 <= rows; r += 2) {
-    const float *s0 = src + r * lda, *s1 = s0 + lda;
-    for (int64_t p = 0; p < kc4; p += 4) {
-      const __m128 a = _mm_loadu_ps(s0 + p), b = _mm_loadu_ps(s1 + p);
-      const __m128 lo = _mm_unpacklo_ps(a, b), hi = _mm_unpackhi_ps(a, b);  // (a0 b0 a1 b1), (a2 b2 a3 b3)
-      float* o = out + p * MR + r;
-      _mm_storel_pi(reinterpret_cast<__m64*>(o), lo);
-      _mm_storeh_pi(reinterpret_cast<__m64*>(o + MR), lo);
-      _mm_storel_pi(reinterpret_cast<__m64*>(o + 2 * MR), hi);
-      _mm_storeh_pi(reinterpret_cast<__m64*>(o + 3 * MR), hi);
-    }
-    for (int64_t p = kc4; p < kc; ++p) {
-      out[p * MR + r] = s0[p];
-      out[p * MR + r + 1] = s1[p];
-    }
-  }
-#endif
-  for (; r < rows; ++r)
-    for (int64_t p = 0; p < kc; ++p) out[p * MR + r] = src[r * lda + p];
-}
-
 // Packs op(A)[i0:i0+mc, p0:p0+kc] as ceil(mc/MR) slivers of (kc, MR).
 void pack_a(bool trans, const float* A, int64_t lda, int64_t i0, int64_t p0, int64_t mc, int64_t kc,
             int64_t MR, float* out) {
   for (int64_t i = 0; i < mc; i += MR) {
     const int64_t rows = std::min(MR, mc - i);
     if (!trans) {
-      pack_a_rows(A + (i0 + i) * lda + p0, lda, rows, kc, MR, out);
+      interleave_rows(A + (i0 + i) * lda + p0, lda, rows, kc, MR, out);
     } else if (rows < MR || !copy_rows_fixed(MR, A + p0 * lda + i0 + i, lda, kc, out)) {
       for (int64_t p = 0; p < kc; ++p) {
         const float* src = A + (p0 + p) * lda + i0 + i;

@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cstring>
 
+#ifdef __SSE2__
+#include <xmmintrin.h>
+#endif
+
 #include "kernels/kernel_table.h"
 
 namespace cnn::kernels {
@@ -68,6 +72,49 @@ bool with_tile_width(int64_t width, const F& f) {
 
 }  // namespace
 
+void interleave_rows(const float* src, int64_t ld, int64_t rows, int64_t kc, int64_t width, float* out) {
+  // This transpose is the packing's cost, so where 128-bit SIMD exists (x86,
+  // and wasm through its SSE headers) it moves 4x4 blocks; leftover rows go
+  // in pairs, then one by one.
+  int64_t r = 0;
+#ifdef __SSE2__
+  const int64_t kc4 = kc & ~int64_t{3};
+  for (; r + 4 <= rows; r += 4) {
+    const float *s0 = src + r * ld, *s1 = s0 + ld, *s2 = s1 + ld, *s3 = s2 + ld;
+    for (int64_t p = 0; p < kc4; p += 4) {
+      __m128 a = _mm_loadu_ps(s0 + p), b = _mm_loadu_ps(s1 + p), c = _mm_loadu_ps(s2 + p),
+             d = _mm_loadu_ps(s3 + p);
+      _MM_TRANSPOSE4_PS(a, b, c, d);
+      float* o = out + p * width + r;
+      _mm_storeu_ps(o, a);
+      _mm_storeu_ps(o + width, b);
+      _mm_storeu_ps(o + 2 * width, c);
+      _mm_storeu_ps(o + 3 * width, d);
+    }
+    for (int64_t p = kc4; p < kc; ++p)
+      for (int64_t q = 0; q < 4; ++q) out[p * width + r + q] = src[(r + q) * ld + p];
+  }
+  for (; r + 2 <= rows; r += 2) {
+    const float *s0 = src + r * ld, *s1 = s0 + ld;
+    for (int64_t p = 0; p < kc4; p += 4) {
+      const __m128 a = _mm_loadu_ps(s0 + p), b = _mm_loadu_ps(s1 + p);
+      const __m128 lo = _mm_unpacklo_ps(a, b), hi = _mm_unpackhi_ps(a, b);  // (a0 b0 a1 b1), (a2 b2 a3 b3)
+      float* o = out + p * width + r;
+      _mm_storel_pi(reinterpret_cast<__m64*>(o), lo);
+      _mm_storeh_pi(reinterpret_cast<__m64*>(o + width), lo);
+      _mm_storel_pi(reinterpret_cast<__m64*>(o + 2 * width), hi);
+      _mm_storeh_pi(reinterpret_cast<__m64*>(o + 3 * width), hi);
+    }
+    for (int64_t p = kc4; p < kc; ++p) {
+      out[p * width + r] = s0[p];
+      out[p * width + r + 1] = s1[p];
+    }
+  }
+#endif
+  for (; r < rows; ++r)
+    for (int64_t p = 0; p < kc; ++p) out[p * width + r] = src[r * ld + p];
+}
+
 bool copy_rows_fixed(int64_t width, const float* src, int64_t ld, int64_t rows, float* out) {
   return with_tile_width(width, [&]<int W>() { copy_rows<W>(src, ld, rows, out); });
 }
@@ -100,13 +147,15 @@ void pack_b(bool trans, const float* B, int64_t ldb, int64_t p0, int64_t j0, int
     float* out = panel + s * kc * NR;
     // Whole slivers: a fixed-length copy the compiler turns into vector moves.
     if (!trans && cols == NR && copy_rows_fixed(NR, B + p0 * ldb + j0 + j, ldb, kc, out)) continue;
+    if (trans) {  // op(B)'s columns are B's rows, so its sliver is packed as A's are
+      interleave_rows(B + (j0 + j) * ldb + p0, ldb, cols, kc, NR, out);
+      if (cols < NR)
+        for (int64_t p = 0; p < kc; ++p) std::fill(out + p * NR + cols, out + (p + 1) * NR, 0.0f);
+      continue;
+    }
     for (int64_t p = 0; p < kc; ++p) {
-      if (!trans) {
-        const float* src = B + (p0 + p) * ldb + j0 + j;
-        for (int64_t c = 0; c < cols; ++c) out[c] = src[c];
-      } else {
-        for (int64_t c = 0; c < cols; ++c) out[c] = B[(j0 + j + c) * ldb + p0 + p];
-      }
+      const float* src = B + (p0 + p) * ldb + j0 + j;
+      for (int64_t c = 0; c < cols; ++c) out[c] = src[c];
       for (int64_t c = cols; c < NR; ++c) out[c] = 0.0f;
       out += NR;
     }

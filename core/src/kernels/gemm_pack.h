@@ -70,6 +70,10 @@ inline bool threads_own_b(int64_t M, int64_t threads) {
   return threads > 1 && M >= kOwnBMinRowsPerThread * threads;
 }
 
+// `rows` rows (rows <= width) of kc floats (row r at src + r * ld)
+// interleaved as out[p * width + r]: a packed sliver of A, or of B^T.
+void interleave_rows(const float* src, int64_t ld, int64_t rows, int64_t kc, int64_t width, float* out);
+
 // Copies `rows` rows of `width` floats (stride ld) into a dense (rows, width)
 // block; the widths of the ISAs' tiles get fixed-length copies the compiler
 // turns into vector moves. False for other widths.
