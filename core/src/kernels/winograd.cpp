@@ -14,6 +14,7 @@
 #include "cnn/kernels/gemm.h"
 #include "cnn/kernels/im2col.h"
 #include "cnn/parallel.h"
+#include "kernels/gemm_pack.h"
 #include "kernels/kernel_table.h"
 #include "kernels/scratch.h"
 
@@ -234,9 +235,11 @@ void inverse_tile(const float* m, int64_t ms, int64_t O, float* out, int64_t rs)
   });
 }
 
-// The convolution with F(TM x TM, 3 x 3) tiles.
+// The convolution with F(TM x TM, 3 x 3) tiles; ep (if any) on each tile's
+// outputs as they are written, while they are in cache.
 template <int TM>
-void conv3x3_tiles(const ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* w, float* y) {
+void conv3x3_tiles(const ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* w, float* y,
+                   const Epilogue* ep) {
   constexpr int A = TM + 2, XI = A * A;
   const int64_t C = g.C, TH = (g.OH + TM - 1) / TM, TW = (g.OW + TM - 1) / TM, tiles = N * TH * TW;
   if (tiles <= 0) return;
@@ -272,16 +275,21 @@ void conv3x3_tiles(const ConvGeometry& g, int64_t N, int64_t O, const float* x, 
       for (int64_t t = a; t < b; ++t) {
         const int64_t tile = t0 + t, n = tile / (TH * TW), th = tile / TW % TH, tw = tile % TW;
         const int64_t oh = TM * th, ow = TM * tw;
-        float* at = y + ((n * g.OH + oh) * g.OW + ow) * O;
-        if (oh + TM <= g.OH && ow + TM <= g.OW) {
+        const int64_t first = (n * g.OH + oh) * g.OW + ow;  // the tile's first output pixel
+        float* at = y + first * O;
+        const int64_t rows = std::min<int64_t>(TM, g.OH - oh), cols = std::min<int64_t>(TM, g.OW - ow);
+        if (rows == TM && cols == TM) {
           inverse_tile<TM>(M + t * O, nt * O, O, at, g.OW * O);
-          continue;
+        } else {
+          inverse_tile<TM>(M + t * O, nt * O, O, edge.data(), TM * O);
+          for (int64_t i = 0; i < rows; ++i)
+            std::copy(edge.data() + i * TM * O, edge.data() + (i * TM + cols) * O, at + i * g.OW * O);
         }
-        inverse_tile<TM>(M + t * O, nt * O, O, edge.data(), TM * O);
-        for (int64_t i = 0; i < TM && oh + i < g.OH; ++i)
-          for (int64_t j = 0; j < TM && ow + j < g.OW; ++j)
-            std::copy(edge.data() + (i * TM + j) * O, edge.data() + (i * TM + j + 1) * O,
-                      at + (i * g.OW + j) * O);
+        if (ep)  // each of the tile's rows of pixels: a block of C with O columns
+          for (int64_t i = 0; i < rows; ++i) {
+            const int64_t p = first + i * g.OW;
+            apply_epilogue(*ep, y, O, p, p + cols, 0, O);
+          }
       }
     });
   }
@@ -315,14 +323,15 @@ int winograd_tile(const ConvGeometry& g, int64_t N) {
   return best;
 }
 
-void conv3x3_winograd(const ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* w, float* y) {
+void conv3x3_winograd(const ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* w, float* y,
+                      const Epilogue* ep) {
   switch (winograd_tile(g, N)) {
     case 4:
-      return conv3x3_tiles<4>(g, N, O, x, w, y);
+      return conv3x3_tiles<4>(g, N, O, x, w, y, ep);
     case 3:
-      return conv3x3_tiles<3>(g, N, O, x, w, y);
+      return conv3x3_tiles<3>(g, N, O, x, w, y, ep);
     default:
-      return conv3x3_tiles<2>(g, N, O, x, w, y);
+      return conv3x3_tiles<2>(g, N, O, x, w, y, ep);
   }
 }
 

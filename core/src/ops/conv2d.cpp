@@ -172,8 +172,7 @@ ConvForward conv_forward(const Tensor& x, const Tensor& w, const ConvShape& cs, 
   } else if (pointwise) {
     kernels::gemm(false, false, N * P, O, C, 1.0f, x.data(), C, w.data(), O, 0.0f, y.data(), O, ep);
   } else if (!exact && kernels::winograd_applies(g, N, O)) {
-    fused = false;
-    kernels::conv3x3_winograd(g, N, O, x.data(), w.data(), y.data());
+    kernels::conv3x3_winograd(g, N, O, x.data(), w.data(), y.data(), ep);
   } else if (!(keep_col && group_size(N, P, KKC) >= N) && windows_in_place(g, O)) {
     conv_in_place(g, N, O, x.data(), w.data(), y.data(), ep);
   } else {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 
+#include "cnn/kernels/gemm.h"
 #include "cnn/kernels/im2col.h"
 
 namespace cnn::kernels {
@@ -23,7 +24,9 @@ bool winograd_applies(const ConvGeometry& g, int64_t N, int64_t O);
 // The output tile size m the conv of N images takes (2, 3 or 4).
 int winograd_tile(const ConvGeometry& g, int64_t N);
 
-// y (N, OH, OW, O) = conv(x (N, H, W, C), w (3, 3, C, O)), without bias.
-void conv3x3_winograd(const ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* w, float* y);
+// y (N, OH, OW, O) = conv(x (N, H, W, C), w (3, 3, C, O)), without bias; then
+// ep, if given, on y (rows are output pixels) as a GEMM's epilogue.
+void conv3x3_winograd(const ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* w, float* y,
+                      const Epilogue* ep = nullptr);
 
 }  // namespace cnn::kernels
