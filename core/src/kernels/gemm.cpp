@@ -189,8 +189,8 @@ float* b_pack_scratch(int64_t floats) {
 // ResNet50 at batch 8 and W4). Where L2's size is unknown (WebAssembly) both
 // take kUnknownL2PanelCols: a 2 MiB panel (kc 256 x NC) ran slower than one
 // of 512 KiB in V8 on the same Xeon (400 x 2048 x 512 and 400 x 2048 x 1024,
-// W4's last stage, 74% -> 80% of the SIMD128 peak), and any desktop core's
-// L2 holds 512 KiB.
+// W4's last stage, 71-76% -> 79-82% of the SIMD128 peak in two runs), and
+// any desktop core's L2 holds 512 KiB.
 constexpr int64_t kUnknownL2PanelCols = 512;
 int64_t panel_cols(const KernelTable& kt, int64_t NR, bool single_use) {
 #ifdef _SC_LEVEL2_CACHE_SIZE
