@@ -14,6 +14,7 @@ import { makeData } from './data.mjs';
 import { isHdf5, readKerasFile, writeKerasFile } from './keras-h5.mjs';
 import { layers } from './layers.mjs';
 import { optimizers, toKerasName } from './options.mjs';
+import { checkWasmFeatures } from './wasm-features.mjs';
 
 const isNode = typeof process === 'object' && typeof process.versions === 'object' && !!process.versions.node;
 const disposeSymbol = Symbol.dispose ?? Symbol.for('Symbol.dispose');
@@ -49,6 +50,7 @@ export async function loadCnn(options = {}) {
   } else {
     throw new Error(`loadCnn: threads must be 'auto', true or false, got ${JSON.stringify(threads)}`);
   }
+  checkWasmFeatures(useThreads ? 'threaded' : 'single-thread');
   const factory = useThreads ? (await import('../../dist/wasm/cnn-mt.mjs')).default
                              : (await import('../../dist/wasm/cnn-st.mjs')).default;
   const module = await factory(locateFile ? { locateFile } : {});

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 
+import { checkWasmFeatures, missingWasmFeatures } from '../../bindings/js/wasm-features.mjs';
 import { loadVariants } from './helpers.mjs';
 
 const variants = await loadVariants();
@@ -75,3 +76,21 @@ for (const { name, cnn } of variants) {
     });
   });
 }
+
+// A browser without what the build needs gets told what is missing, instead
+// of a CompileError about an opcode; each build asks only for what it uses.
+describe('wasm features', () => {
+  test('this runtime has what both builds need', () => {
+    assert.deepEqual(missingWasmFeatures('single-thread'), []);
+    assert.deepEqual(missingWasmFeatures('threaded'), []);
+  });
+  test('a missing feature is named with the browsers that have it', () => {
+    const noSimd = (bytes) => !bytes.includes(0xfd);  // the v128.const prefix
+    assert.deepEqual(missingWasmFeatures('threaded', noSimd), ['WebAssembly SIMD']);
+    const noExceptions = (bytes) => !bytes.includes(0x0d);  // the tag section
+    assert.deepEqual(missingWasmFeatures('single-thread', noExceptions), ['WebAssembly exception handling']);
+    assert.deepEqual(missingWasmFeatures('threaded', noExceptions), []);  // -fexceptions: JS-based
+    assert.throws(() => checkWasmFeatures('single-thread', noExceptions),
+                  /lacks WebAssembly exception handling, which the engine's single-thread build needs \(Chrome 95/);
+  });
+});
