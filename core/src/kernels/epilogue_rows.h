@@ -30,9 +30,7 @@ void epilogue_row(float* __restrict c, const float* __restrict scale, const floa
     if constexpr (kScale) v = wasm_f32x4_mul(v, wasm_v128_load(scale + j));
     if constexpr (kShift) v = wasm_f32x4_add(v, wasm_v128_load(shift + j));
     if constexpr (kResidual) v = wasm_f32x4_add(v, wasm_v128_load(res + j));
-    if constexpr (kRelu)
-      v = wasm_f32x4_pmax(
-          v, wasm_f32x4_splat(0.0f));  // pmax(a, b) = a < b ? b : a  // pmax(a, b) = a < b ? b : a
+    if constexpr (kRelu) v = wasm_f32x4_pmax(v, wasm_f32x4_splat(0.0f));  // pmax(a, b) = a < b ? b : a
     wasm_v128_store(c + j, v);
   }
 #endif

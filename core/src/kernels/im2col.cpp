@@ -6,30 +6,11 @@
 #include <array>
 #include <utility>
 
+#include "kernels/inline_loops.h"
+
 namespace cnn::kernels {
 
 namespace {
-
-// Runs are short (KW * C: 30 floats for LeNet's second conv), so the loops
-// stay inline: compilers would otherwise turn them into memcpy/memset calls,
-// which in wasm are calls into a byte-copying libc routine.
-#if defined(__clang__)
-#define CNN_INLINE_LOOPS __attribute__((no_builtin))
-#elif defined(__GNUC__)
-#define CNN_INLINE_LOOPS __attribute__((optimize("no-tree-loop-distribute-patterns")))
-#else
-#define CNN_INLINE_LOOPS
-#endif
-
-CNN_INLINE_LOOPS inline void copy_run(float* __restrict dst, const float* __restrict src, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
-}
-CNN_INLINE_LOOPS inline void zero_run(float* dst, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) dst[i] = 0.0f;
-}
-CNN_INLINE_LOOPS inline void add_run(float* __restrict dst, const float* __restrict src, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
-}
 
 // Fixed-length copies and adds for whole window rows of up to 32 values:
 // unrolled moves instead of a loop with a run-time trip count.

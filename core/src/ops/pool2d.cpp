@@ -7,12 +7,12 @@
 #include <memory>
 #include <type_traits>
 #include <vector>
-#include <xsimd/xsimd.hpp>
 
 #include "cnn/autograd.h"
 #include "cnn/error.h"
 #include "cnn/ops.h"
 #include "cnn/parallel.h"
+#include "kernels/inline_loops.h"
 #include "ops/cpu_ops.h"
 #include "ops/shapes.h"
 
@@ -23,21 +23,6 @@ namespace {
 // dst += scale * src over C channels (non-aliasing, so it vectorises).
 void add_scaled(float* __restrict dst, const float* __restrict src, float scale, int64_t C) {
   for (int64_t c = 0; c < C; ++c) dst[c] += scale * src[c];
-}
-
-// dst = src over n floats, in vectors. std::copy is a memcpy, which in wasm
-// calls out to JavaScript from 512 bytes on: for a row of a few hundred
-// floats (LeNet's pooling gradients) the call cost more than the copy. clang
-// would make the loop a memcpy again unless told not to.
-#ifdef __clang__
-__attribute__((no_builtin("memcpy")))
-#endif
-void copy_row(float* __restrict dst, const float* __restrict src, int64_t n) {
-  using V = xsimd::batch<float>;
-  constexpr int64_t W = V::size;
-  int64_t i = 0;
-  for (; i + W <= n; i += W) V::load_unaligned(src + i).store_unaligned(dst + i);
-  for (; i < n; ++i) dst[i] = src[i];
 }
 
 // One window tap of C channels: y = x (and its flat indices base + c).
@@ -338,7 +323,7 @@ Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& opt) {
                                 if (ih < written)
                                   add_scaled(dxn + ih * WC, t, 1.0f, WC);
                                 else
-                                  copy_row(dxn + ih * WC, t, WC);
+                                  kernels::copy_run(dxn + ih * WC, t, WC);  // no memcpy (wasm)
                               }
                               written = std::max(written, h1);
                             }
