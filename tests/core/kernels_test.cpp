@@ -120,30 +120,34 @@ TEST(Gemm, EveryPartialRowTileMatchesTheReference) {
 TEST(Gemm, TailTilesMatchTheReference) {
   KernelSettings restore;
   // A packed product's last 1 or 2 rows run across a group of B's slivers
-  // (gemm_tile_tail): rows that leave 1 or 2 after the tiles of 5 (SSE4.1),
-  // 6 (AVX2) and 12 (AVX-512) rows, one K block and several, C overwritten
-  // (beta 0, over NaN) and updated, on one thread and on more (which cut
-  // B's columns, and so the groups, elsewhere). 300 columns are too many
-  // for A to be read in place.
+  // (gemm_tile_tail), or, where the ISA has the registers (AVX-512), a last
+  // single row joins the tile before it (gemm_tile_wide, 13 rows packed 13
+  // wide): rows that leave 1 or 2 after the tiles of 5 (SSE4.1), 6 (AVX2)
+  // and 12 (AVX-512) rows, A stored either way, one K block and several, C
+  // overwritten (beta 0, over NaN) and updated, on one thread and on more
+  // (which cut B's columns, and so the groups, elsewhere). 300 columns are
+  // too many for A to be read in place.
   const int64_t N = 300;
   for (kernels::Isa isa : kernels::supported_isas()) {
     kernels::set_isa(isa);
     for (int64_t M : {1, 2, 13, 14, 25, 26, 49, 50, 51, 52})
       for (int64_t K : {37, 600})
-        for (float beta : {0.0f, 0.25f})
-          for (int threads : {1, std::min(2, max_threads())}) {
-            set_num_threads(threads);
-            Tensor A = test::random_tensor({M, K}, 51), B = test::random_tensor({K, N}, 52);
-            Tensor C1 = test::random_tensor({M, N}, 53);
-            if (beta == 0.0f) C1.fill(std::numeric_limits<float>::quiet_NaN());
-            Tensor C2 = beta == 0.0f ? Tensor::zeros({M, N}) : C1.clone();
-            kernels::gemm(false, false, M, N, K, 1.5f, A.data(), K, B.data(), N, beta, C1.data(), N);
-            kernels::gemm_reference(false, false, M, N, K, 1.5f, A.data(), K, B.data(), N, beta, C2.data(),
-                                    N);
-            EXPECT_LT(test::rel_error(C1, C2), 1e-5)
-                << kernels::isa_name(isa) << " " << M << "x" << N << "x" << K << " beta " << beta << ", "
-                << threads << " threads";
-          }
+        for (int ta = 0; ta < 2; ++ta)
+          for (float beta : {0.0f, 0.25f})
+            for (int threads : {1, std::min(2, max_threads())}) {
+              set_num_threads(threads);
+              Tensor A = test::random_tensor({M, K}, 51), B = test::random_tensor({K, N}, 52);
+              Tensor C1 = test::random_tensor({M, N}, 53);
+              if (beta == 0.0f) C1.fill(std::numeric_limits<float>::quiet_NaN());
+              Tensor C2 = beta == 0.0f ? Tensor::zeros({M, N}) : C1.clone();
+              const int64_t lda = ta ? M : K;
+              kernels::gemm(ta, false, M, N, K, 1.5f, A.data(), lda, B.data(), N, beta, C1.data(), N);
+              kernels::gemm_reference(ta, false, M, N, K, 1.5f, A.data(), lda, B.data(), N, beta, C2.data(),
+                                      N);
+              EXPECT_LT(test::rel_error(C1, C2), 1e-5)
+                  << kernels::isa_name(isa) << " " << M << "x" << N << "x" << K << " ta=" << ta << " beta "
+                  << beta << ", " << threads << " threads";
+            }
   }
 }
 

@@ -125,15 +125,18 @@ bool gather_rows_fixed(int64_t width, const float* const* rows, int64_t offset, 
 
 void pack_b(bool trans, const float* B, int64_t ldb, int64_t p0, int64_t j0, int64_t kc, int64_t nc,
             int64_t NR, int64_t s0, int64_t s1, float* panel) {
-  // Whole slivers in blocks of `rows` rows, each block across all the
-  // slivers. When the panel spans whole rows of B, a block is one row: B is
-  // read as one stream front to back. When it spans part of each row (a
-  // thread's column range, or one NC panel of a wide B), single rows were
-  // short pieces a row apart, and blocks of 8 rows read 8 streams at once:
-  // ResNet50's conv5 GEMMs at 2 threads +5-33% on an AMD EPYC. A sliver at a
-  // time (every row a page apart) ran at memory latency: 27% of ResNet50's
-  // last 1x1 conv at batch 1.
-  const int64_t rows = nc < ldb ? 8 : 1;
+  // Whole slivers in blocks of 8 rows of B, each block across all the
+  // slivers: 8 streams read at once, and each sliver's piece written as 8
+  // rows in a row. A sliver at a time (every row a page apart) ran at memory
+  // latency: 27% of ResNet50's last 1x1 conv at batch 1. Single rows of a
+  // panel that spans B's whole rows made one stream front to back, but
+  // scattered the writes over every sliver: blocks of 8 rows, Intel Xeon
+  // (AVX-512), in one process: ResNet50's 49-row conv GEMMs +2.5-7% at 1
+  // thread (their B read once by few rows), the rest level. A panel that
+  // spans part of each row (a thread's columns, an NC panel of a wide B)
+  // took 8 rows already: ResNet50's conv5 GEMMs at 2 threads +5-33% on an
+  // AMD EPYC against single rows.
+  constexpr int64_t rows = 8;
   const int64_t whole = trans ? s0 : std::clamp(nc / NR, s0, s1);
   if (whole > s0 && with_tile_width(NR, [&]<int W>() {
         for (int64_t p = 0; p < kc; p += rows)

@@ -122,6 +122,20 @@ void gemm_tile_part(int64_t kc, const float* a, int64_t lda, const float* b, flo
   gemm_tile_store<V, ROWS, NV>(acc, alpha, c, ldc, m, n, overwrite);
 }
 
+// KernelTable::gemm_tile_wide: MR + 1 rows of packed A, step MR + 1.
+template <class Arch, int MR, int NV>
+void gemm_tile_wide_simd(int64_t kc, const float* a, const float* b, float alpha, float* c, int64_t ldc,
+                         int64_t n, bool overwrite) {
+  using V = xsimd::batch<float, Arch>;
+  gemm_tile_prefetch_c<MR + 1, NV* static_cast<int>(V::size)>(c, ldc);
+  // alpha waits in memory: kept in a vector register through the loop, it
+  // left GCC one short, and it spilled a vector of B (13 loads more a step).
+  volatile float alpha_later = alpha;
+  V acc[MR + 1][NV];
+  gemm_tile_accumulate<V, MR + 1, NV, true>(kc, a, nullptr, b, acc, MR + 1);
+  gemm_tile_store<V, MR + 1, NV>(acc, alpha_later, c, ldc, MR + 1, n, overwrite);
+}
+
 // The same with A's rows anywhere: row r of the tile at rows[r] + offset (a
 // convolution's windows read straight from its input; see gemm_rows).
 template <class Arch, int ROWS, int NV>

@@ -96,6 +96,13 @@ struct KernelTable {
   // has four times as many. nullptr: the last rows run as a partial tile.
   void (*gemm_tile_tail)(int64_t kc, int64_t rows, const float* a, const float* b, int64_t slivers,
                          float alpha, float* c, int64_t ldc, int64_t n, bool overwrite);
+  // A packed block's last tile with the row past its whole tiles: MR + 1
+  // rows, their sliver packed that wide (step MR + 1). The tail tile, across
+  // four slivers of B, reads them from L2 at 8 lines per 8 multiply-adds.
+  // nullptr where MR + 1 rows of accumulators do not fit the registers (the
+  // tail tile takes the row).
+  void (*gemm_tile_wide)(int64_t kc, const float* a, const float* b, float alpha, float* c, int64_t ldc,
+                         int64_t n, bool overwrite);
   // Forward rows and filter-gradient rows of the single-channel direct conv,
   // in blocks of c1_rows rows, with the kernel rows in blocks of up to
   // c1_kernel_rows (see ConvC1Rows).
