@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
 
 #include "cnn/parallel.h"
 #include "kernels/gemm_pack.h"
@@ -119,6 +120,9 @@ struct Tiling {
   // (KernelTable::gemm_tile_wide), which takes that row instead of the tail
   // tile; nullptr for the narrow tiles and where the ISA has none.
   decltype(KernelTable::gemm_tile_wide) wide;
+  // The whole tile that also prefetches (KernelTable::gemm_tile_prefetch);
+  // nullptr for the narrow tiles and where the ISA has none.
+  decltype(KernelTable::gemm_tile_prefetch) prefetch_tile;
 };
 
 Tiling tiling_for(const KernelTable& kt, bool trans_a, int64_t N) {
@@ -129,7 +133,8 @@ Tiling tiling_for(const KernelTable& kt, bool trans_a, int64_t N) {
            false,
            false,
            narrow ? nullptr : kt.gemm_tile_tail,
-           narrow ? nullptr : kt.gemm_tile_wide};
+           narrow ? nullptr : kt.gemm_tile_wide,
+           narrow ? nullptr : kt.gemm_tile_prefetch};
   t.direct_a = !trans_a && N <= kDirectASlivers * t.NR;
   t.direct_at = trans_a && kt.trans_a_in_place && N <= kDirectASlivers * t.NR;
   return t;
@@ -148,6 +153,64 @@ int64_t pack_a_block(const Tiling& t, bool trans_a, const float* A, int64_t lda,
   return whole;
 }
 
+// The lines of a K block of op(B) (kc x nc from (p0, j0)), shared out among
+// the `tiles` whole tiles that run before it, each asking L2 for its share
+// as it goes (TilePrefetch). A product with one row block (few rows: 49 in
+// ResNet50's conv5 at batch 1) reads each packed block of B only a few times,
+// so packing it from L3 was a quarter of the product; asked for a block
+// ahead, it is packed from L2. A burst of prefetches between tiles instead
+// stalled them (-15%). Against packing from L3, Intel Xeon (AVX-512), in one
+// process: the 49-row conv GEMMs +2-7% at 1 and 2 threads, 25 rows +1-6%,
+// 13 rows +10%; ResNet50 batch 1 +1.3%.
+class NextBlockLines {
+ public:
+  NextBlockLines(bool trans, const float* B, int64_t ldb, int64_t p0, int64_t j0, int64_t kc, int64_t nc,
+                 int64_t tiles, int64_t tile_kc) {
+    // op(B)'s block is kc rows of nc floats of B, or (trans) nc rows of kc.
+    const auto* first = reinterpret_cast<const char*>(trans ? B + j0 * ldb + p0 : B + p0 * ldb + j0);
+    int64_t rows = trans ? nc : kc, row_bytes = (trans ? kc : nc) * static_cast<int64_t>(sizeof(float));
+    ld_ = ldb * static_cast<int64_t>(sizeof(float));
+    if (row_bytes == ld_) {  // rows back to back: one run
+      row_bytes *= rows;
+      rows = 1;
+    }
+    const int64_t skew = static_cast<int64_t>(reinterpret_cast<uintptr_t>(first) % kLine);
+    first_ = first - skew;
+    rows_ = rows;
+    row_lines_ = (skew + row_bytes + kLine - 1) / kLine;
+    // Whole rows a tile where a row fits in a tile's steps, else runs of a row.
+    by_rows_ = row_lines_ <= tile_kc;
+    per_tile_ = by_rows_ ? std::clamp((rows_ + tiles - 1) / tiles, int64_t{1}, tile_kc / row_lines_)
+                         : std::min(tile_kc, (rows_ * row_lines_ + tiles - 1) / tiles);
+  }
+
+  // The next tile's share; false once the block has all been asked for.
+  bool next(TilePrefetch& pf) {
+    if (row_ == rows_) return false;
+    if (by_rows_) {
+      const int64_t rows = std::min(per_tile_, rows_ - row_);
+      pf = {first_ + row_ * ld_, rows, row_lines_, ld_};
+      row_ += rows;
+      return true;
+    }
+    const int64_t lines = std::min(per_tile_, row_lines_ - col_);
+    pf = {first_ + row_ * ld_ + col_ * kLine, 1, lines, ld_};
+    col_ += lines;
+    if (col_ == row_lines_) {
+      col_ = 0;
+      ++row_;
+    }
+    return true;
+  }
+
+ private:
+  static constexpr int64_t kLine = 64;
+  const char* first_;
+  int64_t rows_, row_lines_, ld_, per_tile_;
+  bool by_rows_;
+  int64_t row_ = 0, col_ = 0;  // the next line to hand out
+};
+
 // C[i0:i0+mc, j0 + (slivers s0..s1)] (+)= alpha * op(A)[i0:i0+mc, p0:p0+kc]
 // times B's packed K block (b_panel, its nc columns from j0); rows below
 // `in_place` are read from A, the others from a_pack (see pack_a_block).
@@ -163,7 +226,8 @@ int64_t pack_a_block(const Tiling& t, bool trans_a, const float* A, int64_t lda,
 // at 2, 13 and 25 rows +4-5%; ResNet50 batch 1 level.
 void run_tiles(const Tiling& t, const float* A, int64_t lda, int64_t in_place, const float* a_pack,
                int64_t i0, int64_t mc, int64_t p0, int64_t kc, const float* b_panel, int64_t s0, int64_t s1,
-               int64_t j0, int64_t nc, float alpha, float* C, int64_t ldc, bool overwrite) {
+               int64_t j0, int64_t nc, float alpha, float* C, int64_t ldc, bool overwrite,
+               NextBlockLines* next = nullptr) {
   const int64_t last = mc % t.MR;  // rows of a partial last tile, if any
   // A row past the whole tiles goes to a wide last tile (A packed, see
   // pack_a); 1 or 2 rows otherwise to the tail tile.
@@ -180,16 +244,22 @@ void run_tiles(const Tiling& t, const float* A, int64_t lda, int64_t in_place, c
       for (int64_t i = 0; i < whole; i += t.MR) {
         float* c = C + (i0 + i) * ldc + j0 + j;
         const int64_t m = std::min(t.MR, whole - i);
+        TilePrefetch pf;
+        const bool prefetch = m == t.MR && next && next->next(pf);
         if (wide && i + wide == mc) {
-          t.wide(kc, a_pack + (i / t.MR) * kc * t.MR, bp, alpha, c, ldc, n, overwrite);
+          t.wide(kc, a_pack + (i / t.MR) * kc * t.MR, bp, alpha, c, ldc, n, overwrite,
+                 prefetch ? &pf : nullptr);
           break;
         }
-        if (i >= in_place)
-          t.tile(kc, a_pack + (i / t.MR) * kc * t.MR, 0, bp, alpha, c, ldc, m, n, overwrite);
-        else if (t.direct_a)
-          t.tile(kc, A + (i0 + i) * lda + p0, lda, bp, alpha, c, ldc, m, n, overwrite);
+        // A's sliver: packed, A in place (lda > 0), or A^T in place (lda < 0).
+        const float* a = i >= in_place ? a_pack + (i / t.MR) * kc * t.MR
+                         : t.direct_a  ? A + (i0 + i) * lda + p0
+                                       : A + p0 * lda + i0 + i;
+        const int64_t a_ld = i >= in_place ? 0 : t.direct_a ? lda : -lda;
+        if (prefetch)
+          t.prefetch_tile(kc, a, a_ld, bp, alpha, c, ldc, n, overwrite, pf);
         else
-          t.tile(kc, A + p0 * lda + i0 + i, -lda, bp, alpha, c, ldc, m, n, overwrite);
+          t.tile(kc, a, a_ld, bp, alpha, c, ldc, m, n, overwrite);
       }
     }
     if (tail)
@@ -210,15 +280,17 @@ float* b_pack_scratch(int64_t floats) {
 // takes as many as fill half of L2, so the tiles find it there: at NC it
 // outgrew L2 and came back from L3 (49 x 2048 x 512, ResNet50's last 1x1
 // conv at batch 1, 1 thread, Intel Xeon with 2 MiB of L2: 1024 columns
-// +10% with AVX-512, 512 columns +21% with AVX2). A panel that several
-// blocks read in turn takes NC natively (1024 columns measured level on
-// ResNet50 at batch 8 and W4). Where L2's size is unknown (WebAssembly) both
-// take kUnknownL2PanelCols: a 2 MiB panel (kc 256 x NC) ran slower than one
-// of 512 KiB in V8 on the same Xeon (400 x 2048 x 512 and 400 x 2048 x 1024,
+// +10% with AVX-512, 512 columns +21% with AVX2); a quarter when the tiles
+// also bring the next block into L2 (prefetch), else the two evicted each
+// other (that conv -4% with half). A panel that several blocks read in turn
+// takes NC natively (1024 columns measured level on ResNet50 at batch 8 and
+// W4). Where L2's size is unknown (WebAssembly) both take
+// kUnknownL2PanelCols: a 2 MiB panel (kc 256 x NC) ran slower than one of
+// 512 KiB in V8 on the same Xeon (400 x 2048 x 512 and 400 x 2048 x 1024,
 // W4's last stage, 71-76% -> 79-82% of the SIMD128 peak in two runs), and
 // any desktop core's L2 holds 512 KiB.
 constexpr int64_t kUnknownL2PanelCols = 512;
-int64_t panel_cols(const KernelTable& kt, int64_t NR, bool single_use) {
+int64_t panel_cols(const KernelTable& kt, int64_t NR, bool single_use, bool prefetch) {
 #ifdef _SC_LEVEL2_CACHE_SIZE
   static const int64_t l2_bytes = std::max<long>(0, sysconf(_SC_LEVEL2_CACHE_SIZE));
 #else
@@ -226,7 +298,8 @@ int64_t panel_cols(const KernelTable& kt, int64_t NR, bool single_use) {
 #endif
   if (l2_bytes == 0) return kUnknownL2PanelCols;
   if (!single_use) return NC;
-  return std::clamp(l2_bytes / 2 / (kt.kc * static_cast<int64_t>(sizeof(float))) / NR * NR, NR, NC);
+  const int64_t share = prefetch ? 4 : 2;
+  return std::clamp(l2_bytes / share / (kt.kc * static_cast<int64_t>(sizeof(float))) / NR * NR, NR, NC);
 }
 
 // Goto's order, B's panels shared by `threads` threads (1: on the calling
@@ -241,7 +314,11 @@ void gemm_shared_b(const Tiling& t, bool trans_a, bool trans_b, int64_t M, int64
   const RowBlocks rb(M, MR, threads);  // A's row blocks, the same for every panel and K block
   const int64_t blocks = rb.count();
 
-  const int64_t cols = panel_cols(kt, NR, blocks == 1 && !threaded);
+  const bool single_use = blocks == 1 && !threaded;
+  // One row block on one thread: its tiles ask L2 for the next K block of B
+  // (NextBlockLines), so that packing it reads L2 rather than L3.
+  const bool prefetch = single_use && t.prefetch_tile && M >= MR;
+  const int64_t cols = panel_cols(kt, NR, single_use, prefetch);
   const int64_t panel_slivers = (std::min(cols, N) + NR - 1) / NR;
   float* b_pack = b_pack_scratch(kt.kc * panel_slivers * NR);
 
@@ -260,6 +337,13 @@ void gemm_shared_b(const Tiling& t, bool trans_a, bool trans_b, int64_t M, int64
       else
         pack(0, slivers);
 
+      std::optional<NextBlockLines> next;
+      if (prefetch) {
+        const int64_t pn = p0 + kc < K ? p0 + kc : 0, jn = p0 + kc < K ? j0 : j0 + cols;
+        if (jn < N)
+          next.emplace(trans_b, B, ldb, pn, jn, std::min(kt.kc, K - pn), std::min(cols, N - jn),
+                       M / MR * slivers, kc);
+      }
       // Tasks: (A block, group of B slivers). Few A blocks: split the slivers too.
       const int64_t groups =
           blocks >= 2 * threads ? 1 : std::min(slivers, (2 * threads + blocks - 1) / blocks);
@@ -276,7 +360,7 @@ void gemm_shared_b(const Tiling& t, bool trans_a, bool trans_b, int64_t M, int64
           }
           const int64_t s0 = group * slivers / groups, s1 = (group + 1) * slivers / groups;
           run_tiles(t, A, lda, in_place, a_pack, i0, mc, p0, kc, b_pack, s0, s1, j0, nc, alpha, C, ldc,
-                    overwrite);
+                    overwrite, next ? &*next : nullptr);
           if (epilogue && last)
             apply_epilogue(*epilogue, C, ldc, i0, i0 + mc, j0 + s0 * NR, j0 + std::min(nc, s1 * NR));
         }

@@ -19,28 +19,48 @@ namespace cnn::kernels {
 // flags, so the linker can never pick an AVX2 copy for the SSE4.1 table.
 namespace {
 
+// One k step of acc(MR, NR): step p's MR values of A (packed: at a; else
+// row r's at rows[r][p]) times B's NR at b.
+template <class V, int MR, int NV, bool Packed>
+__attribute__((always_inline)) inline void gemm_tile_step(const float* a, const float* const* rows, int64_t p,
+                                                          const float* b, V (&acc)[MR][NV]) {
+  constexpr int W = static_cast<int>(V::size);
+  V bv[NV];
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; ++v) bv[v] = V::load_aligned(b + v * W);
+#pragma GCC unroll 32
+  for (int r = 0; r < MR; ++r) {
+    const V av(Packed ? a[r] : rows[r][p]);
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[r][v] = fmadd(av, bv[v], acc[r][v]);
+  }
+}
+
 // acc(MR, NR) over kc steps. With Packed, step p's MR values of A are at
 // a + p * a_step (a packed sliver, or A^T read in place); otherwise row r is
-// at rows[r], its kc values contiguous.
+// at rows[r], its kc values contiguous. With pf, the first steps also ask L2
+// for its lines, one a step.
 template <class V, int MR, int NV, bool Packed>
 inline void gemm_tile_accumulate(int64_t kc, const float* a, const float* const* rows, const float* b,
-                                 V (&acc)[MR][NV], int64_t a_step = MR) {
-  constexpr int W = static_cast<int>(V::size);
-  constexpr int NR = NV * W;
+                                 V (&acc)[MR][NV], int64_t a_step = MR, const TilePrefetch* pf = nullptr) {
+  constexpr int NR = NV * static_cast<int>(V::size);
 #pragma GCC unroll 32
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[r][v] = V(0.0f);
-  for (int64_t p = 0; p < kc; ++p) {
-    V bv[NV];
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) bv[v] = V::load_aligned(b + v * W);
-#pragma GCC unroll 32
-    for (int r = 0; r < MR; ++r) {
-      const V av(Packed ? a[r] : rows[r][p]);
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) acc[r][v] = fmadd(av, bv[v], acc[r][v]);
-    }
+  int64_t p = 0;
+  if (pf) {
+    const char* run = pf->first;
+    for (int64_t i = 0; i < pf->rows; ++i, run += pf->ld)
+      for (int64_t l = 0; l < pf->row_lines; ++l, ++p) {
+        __builtin_prefetch(run + l * 64, 0, 2);
+        gemm_tile_step<V, MR, NV, Packed>(a, rows, p, b, acc);
+        if (Packed) a += a_step;
+        b += NR;
+      }
+  }
+  for (; p < kc; ++p) {
+    gemm_tile_step<V, MR, NV, Packed>(a, rows, p, b, acc);
     if (Packed) a += a_step;
     b += NR;
   }
@@ -103,36 +123,51 @@ inline void gemm_tile_prefetch_c(const float* c, int64_t ldc) {
 // it. lda < 0: a is A^T in place, step p's MR values at a + p * (-lda),
 // already the packed layout.
 template <class Arch, int MR, int ROWS, int NV>
-void gemm_tile_part(int64_t kc, const float* a, int64_t lda, const float* b, float alpha, float* c,
-                    int64_t ldc, int64_t m, int64_t n, bool overwrite) {
+__attribute__((always_inline)) inline void gemm_tile_run(int64_t kc, const float* a, int64_t lda,
+                                                         const float* b, float alpha, float* c, int64_t ldc,
+                                                         int64_t m, int64_t n, bool overwrite,
+                                                         const TilePrefetch* pf) {
   using V = xsimd::batch<float, Arch>;
   gemm_tile_prefetch_c<ROWS, NV* static_cast<int>(V::size)>(c, ldc);
   V acc[ROWS][NV];
   // Packed A gets its own copy of the loop with a constant step: a step
   // chosen inside the loop cost V8 six instructions per step (wasm).
   if (lda == 0) {
-    gemm_tile_accumulate<V, ROWS, NV, true>(kc, a, nullptr, b, acc, MR);
+    gemm_tile_accumulate<V, ROWS, NV, true>(kc, a, nullptr, b, acc, MR, pf);
   } else if (lda < 0) {
-    gemm_tile_accumulate<V, ROWS, NV, true>(kc, a, nullptr, b, acc, -lda);
+    gemm_tile_accumulate<V, ROWS, NV, true>(kc, a, nullptr, b, acc, -lda, pf);
   } else {
     const float* rows[ROWS];
     for (int r = 0; r < ROWS; ++r) rows[r] = a + r * lda;
-    gemm_tile_accumulate<V, ROWS, NV, false>(kc, nullptr, rows, b, acc);
+    gemm_tile_accumulate<V, ROWS, NV, false>(kc, nullptr, rows, b, acc, MR, pf);
   }
   gemm_tile_store<V, ROWS, NV>(acc, alpha, c, ldc, m, n, overwrite);
+}
+
+template <class Arch, int MR, int ROWS, int NV>
+void gemm_tile_part(int64_t kc, const float* a, int64_t lda, const float* b, float alpha, float* c,
+                    int64_t ldc, int64_t m, int64_t n, bool overwrite) {
+  gemm_tile_run<Arch, MR, ROWS, NV>(kc, a, lda, b, alpha, c, ldc, m, n, overwrite, nullptr);
+}
+
+// KernelTable::gemm_tile_prefetch: the whole tile, asking L2 for pf's lines.
+template <class Arch, int MR, int NV>
+void gemm_tile_prefetch_simd(int64_t kc, const float* a, int64_t lda, const float* b, float alpha, float* c,
+                             int64_t ldc, int64_t n, bool overwrite, const TilePrefetch& pf) {
+  gemm_tile_run<Arch, MR, MR, NV>(kc, a, lda, b, alpha, c, ldc, MR, n, overwrite, &pf);
 }
 
 // KernelTable::gemm_tile_wide: MR + 1 rows of packed A, step MR + 1.
 template <class Arch, int MR, int NV>
 void gemm_tile_wide_simd(int64_t kc, const float* a, const float* b, float alpha, float* c, int64_t ldc,
-                         int64_t n, bool overwrite) {
+                         int64_t n, bool overwrite, const TilePrefetch* pf) {
   using V = xsimd::batch<float, Arch>;
   gemm_tile_prefetch_c<MR + 1, NV* static_cast<int>(V::size)>(c, ldc);
   // alpha waits in memory: kept in a vector register through the loop, it
   // left GCC one short, and it spilled a vector of B (13 loads more a step).
   volatile float alpha_later = alpha;
   V acc[MR + 1][NV];
-  gemm_tile_accumulate<V, MR + 1, NV, true>(kc, a, nullptr, b, acc, MR + 1);
+  gemm_tile_accumulate<V, MR + 1, NV, true>(kc, a, nullptr, b, acc, MR + 1, pf);
   gemm_tile_store<V, MR + 1, NV>(acc, alpha_later, c, ldc, MR + 1, n, overwrite);
 }
 

@@ -46,6 +46,14 @@ struct ConvC1Grad {
 // Slivers of B that KernelTable::gemm_tile_tail takes for a one-row tail.
 constexpr int64_t kTailSlivers = 4;
 
+// Lines a tile asks L2 for as it runs, one per k step (see
+// KernelTable::gemm_tile_prefetch): `rows` runs of `row_lines` 64-byte
+// lines, the runs `ld` bytes apart; rows * row_lines <= the tile's kc.
+struct TilePrefetch {
+  const char* first;
+  int64_t rows, row_lines, ld;
+};
+
 struct KernelTable {
   Isa isa;
   // Whether the tiles read a transposed A (a filter gradient's columns) in
@@ -97,12 +105,20 @@ struct KernelTable {
   void (*gemm_tile_tail)(int64_t kc, int64_t rows, const float* a, const float* b, int64_t slivers,
                          float alpha, float* c, int64_t ldc, int64_t n, bool overwrite);
   // A packed block's last tile with the row past its whole tiles: MR + 1
-  // rows, their sliver packed that wide (step MR + 1). The tail tile, across
-  // four slivers of B, reads them from L2 at 8 lines per 8 multiply-adds.
+  // rows, their sliver packed that wide (step MR + 1), asking L2 for pf's
+  // lines if given (see gemm_tile_prefetch). The tail tile, across four
+  // slivers of B, reads them from L2 at 8 lines per 8 multiply-adds.
   // nullptr where MR + 1 rows of accumulators do not fit the registers (the
   // tail tile takes the row).
   void (*gemm_tile_wide)(int64_t kc, const float* a, const float* b, float alpha, float* c, int64_t ldc,
-                         int64_t n, bool overwrite);
+                         int64_t n, bool overwrite, const TilePrefetch* pf);
+  // gemm_tile for a whole tile (m = MR) that also asks L2 for the lines of
+  // pf, one per k step: a product with one row block has its tiles fetch the
+  // next K block of B while they run, so that packing it reads L2 (see
+  // gemm.cpp). nullptr for WebAssembly, which has no prefetch, and for
+  // AVX2, unmeasured.
+  void (*gemm_tile_prefetch)(int64_t kc, const float* a, int64_t lda, const float* b, float alpha, float* c,
+                             int64_t ldc, int64_t n, bool overwrite, const TilePrefetch& pf);
   // Forward rows and filter-gradient rows of the single-channel direct conv,
   // in blocks of c1_rows rows, with the kernel rows in blocks of up to
   // c1_kernel_rows (see ConvC1Rows).
