@@ -172,7 +172,8 @@ int64_t pack_a_block(const Tiling& t, bool trans_a, const float* A, int64_t lda,
 // ahead, it is packed from L2. A burst of prefetches between tiles instead
 // stalled them (-15%). Against packing from L3, Intel Xeon (AVX-512), in one
 // process: the 49-row conv GEMMs +2-7% at 1 and 2 threads, 25 rows +1-6%,
-// 13 rows +10%; ResNet50 batch 1 +1.3%.
+// 13 rows +10%, 196 rows (two row blocks, 256 columns) +3%; ResNet50 batch
+// 1 +1.3%; the rest level.
 class NextBlockLines {
  public:
   NextBlockLines(bool trans, const float* B, int64_t ldb, int64_t p0, int64_t j0, int64_t kc, int64_t nc,
@@ -301,16 +302,19 @@ float* b_pack_scratch(int64_t floats) {
 // W4's last stage, 71-76% -> 79-82% of the SIMD128 peak in two runs), and
 // any desktop core's L2 holds 512 KiB.
 constexpr int64_t kUnknownL2PanelCols = 512;
-int64_t panel_cols(int64_t kc, int64_t NR, bool single_use, bool prefetch) {
+int64_t l2_bytes() {
 #ifdef _SC_LEVEL2_CACHE_SIZE
-  static const int64_t l2_bytes = std::max<long>(0, sysconf(_SC_LEVEL2_CACHE_SIZE));
+  static const int64_t bytes = std::max<long>(0, sysconf(_SC_LEVEL2_CACHE_SIZE));
+  return bytes;
 #else
-  constexpr int64_t l2_bytes = 0;
+  return 0;  // unknown
 #endif
-  if (l2_bytes == 0) return kUnknownL2PanelCols;
+}
+int64_t panel_cols(int64_t kc, int64_t NR, bool single_use, bool prefetch) {
+  if (l2_bytes() == 0) return kUnknownL2PanelCols;
   if (!single_use) return NC;
   const int64_t share = prefetch ? 4 : 2;
-  return std::clamp(l2_bytes / share / (kc * static_cast<int64_t>(sizeof(float))) / NR * NR, NR, NC);
+  return std::clamp(l2_bytes() / share / (kc * static_cast<int64_t>(sizeof(float))) / NR * NR, NR, NC);
 }
 
 // Goto's order, B's panels shared by `threads` threads (1: on the calling
@@ -327,10 +331,14 @@ void gemm_shared_b(const Tiling& t, bool trans_a, bool trans_b, int64_t M, int64
 
   const int64_t KC = k_block_depth(K, kt.kc);
   const bool single_use = blocks == 1 && !threaded;
-  // One row block on one thread: its tiles ask L2 for the next K block of B
-  // (NextBlockLines), so that packing it reads L2 rather than L3.
-  const bool prefetch = single_use && t.prefetch_tile && M >= MR;
-  const int64_t cols = panel_cols(KC, NR, single_use, prefetch);
+  // On one thread, the tiles ask L2 for the next K block of B as they run
+  // (NextBlockLines), so that packing it reads L2 rather than L3, where a
+  // packed panel and the next block fit in half of L2 together (one row
+  // block's panels are sized for it). A wider panel was evicted by them.
+  const bool may_prefetch = !threaded && t.prefetch_tile && M >= MR;
+  const int64_t cols = panel_cols(KC, NR, single_use, may_prefetch);
+  const bool prefetch =
+      may_prefetch && 2 * KC * std::min(cols, N) * static_cast<int64_t>(sizeof(float)) <= l2_bytes() / 2;
   const int64_t panel_slivers = (std::min(cols, N) + NR - 1) / NR;
   float* b_pack = b_pack_scratch(KC * panel_slivers * NR);
 
