@@ -302,6 +302,7 @@ float* b_pack_scratch(int64_t floats) {
 // W4's last stage, 71-76% -> 79-82% of the SIMD128 peak in two runs), and
 // any desktop core's L2 holds 512 KiB.
 constexpr int64_t kUnknownL2PanelCols = 512;
+// L2's size in bytes; 0 where unknown (WebAssembly).
 int64_t l2_bytes() {
 #ifdef _SC_LEVEL2_CACHE_SIZE
   static const int64_t bytes = std::max<long>(0, sysconf(_SC_LEVEL2_CACHE_SIZE));

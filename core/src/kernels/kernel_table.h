@@ -107,16 +107,15 @@ struct KernelTable {
   // A packed block's last tile with the row past its whole tiles: MR + 1
   // rows, their sliver packed that wide (step MR + 1), asking L2 for pf's
   // lines if given (see gemm_tile_prefetch). The tail tile, across four
-  // slivers of B, reads them from L2 at 8 lines per 8 multiply-adds.
+  // slivers of B, reads those from L2 at 8 lines per 8 multiply-adds.
   // nullptr where MR + 1 rows of accumulators do not fit the registers (the
   // tail tile takes the row).
   void (*gemm_tile_wide)(int64_t kc, const float* a, const float* b, float alpha, float* c, int64_t ldc,
                          int64_t n, bool overwrite, const TilePrefetch* pf);
   // gemm_tile for a whole tile (m = MR) that also asks L2 for the lines of
-  // pf, one per k step: a product with one row block has its tiles fetch the
-  // next K block of B while they run, so that packing it reads L2 (see
-  // gemm.cpp). nullptr for WebAssembly, which has no prefetch, and for
-  // AVX2, unmeasured.
+  // pf, one per k step: on one thread the tiles fetch the next K block of B
+  // while they run, so that packing it reads L2 (see gemm.cpp). nullptr for
+  // WebAssembly, which has no prefetch, and for AVX2, unmeasured.
   void (*gemm_tile_prefetch)(int64_t kc, const float* a, int64_t lda, const float* b, float alpha, float* c,
                              int64_t ldc, int64_t n, bool overwrite, const TilePrefetch& pf);
   // Forward rows and filter-gradient rows of the single-channel direct conv,
