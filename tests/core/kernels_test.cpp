@@ -178,23 +178,25 @@ TEST(Gemm, ResultsDoNotDependOnTheThreadCount) {
   EXPECT_EQ(one.to_vector(), many.to_vector());  // the same sums in the same order
   // A small M (ResNet50's conv5 at batch 1): threads take B's columns (so
   // each packs part of every row of B), with C scaled by beta first. K is
-  // not a multiple of the packing's row blocks.
-  const int64_t sm = 49, sn = 700, sk = 603;
-  for (const bool trans_b : {false, true}) {
-    SCOPED_TRACE(trans_b ? "B^T" : "B");
-    const int64_t ldb = trans_b ? sk : sn;
-    Tensor sa = test::random_tensor({sm, sk}, 10), sb = test::random_tensor({sk * sn}, 11);
-    Tensor s0 = test::random_tensor({sm, sn}, 12);
-    Tensor s1 = s0.clone(), s2 = s0.clone(), sref = s0.clone();
-    set_num_threads(1);
-    kernels::gemm(false, trans_b, sm, sn, sk, 1.5f, sa.data(), sk, sb.data(), ldb, 0.5f, s1.data(), sn);
-    set_num_threads(max_threads());
-    kernels::gemm(false, trans_b, sm, sn, sk, 1.5f, sa.data(), sk, sb.data(), ldb, 0.5f, s2.data(), sn);
-    EXPECT_EQ(s1.to_vector(), s2.to_vector());
-    kernels::gemm_reference(false, trans_b, sm, sn, sk, 1.5f, sa.data(), sk, sb.data(), ldb, 0.5f,
-                            sref.data(), sn);
-    EXPECT_LT(test::rel_error(s2, sref), 1e-5);
-  }
+  // not a multiple of the packing's row blocks. Over a long K the product is
+  // cut into two halves of K instead, on one thread too.
+  const int64_t sm = 49, sn = 700;
+  for (const int64_t sk : {603, 4500})
+    for (const bool trans_b : {false, true}) {
+      SCOPED_TRACE(std::string(trans_b ? "B^T" : "B") + " K=" + std::to_string(sk));
+      const int64_t ldb = trans_b ? sk : sn;
+      Tensor sa = test::random_tensor({sm, sk}, 10), sb = test::random_tensor({sk * sn}, 11);
+      Tensor s0 = test::random_tensor({sm, sn}, 12);
+      Tensor s1 = s0.clone(), s2 = s0.clone(), sref = s0.clone();
+      set_num_threads(1);
+      kernels::gemm(false, trans_b, sm, sn, sk, 1.5f, sa.data(), sk, sb.data(), ldb, 0.5f, s1.data(), sn);
+      set_num_threads(max_threads());
+      kernels::gemm(false, trans_b, sm, sn, sk, 1.5f, sa.data(), sk, sb.data(), ldb, 0.5f, s2.data(), sn);
+      EXPECT_EQ(s1.to_vector(), s2.to_vector());
+      kernels::gemm_reference(false, trans_b, sm, sn, sk, 1.5f, sa.data(), sk, sb.data(), ldb, 0.5f,
+                              sref.data(), sn);
+      EXPECT_LT(test::rel_error(s2, sref), 1e-5);
+    }
   // Larger products, tall and wide, with A or B stored transposed and C
   // scaled by beta first, at 2 threads and at the machine's count; with
   // enough rows a thread, each thread packs B for itself, here also over

@@ -18,6 +18,10 @@ int num_threads();
 void set_num_threads(int n);
 // The most threads this build can use (1 without thread support).
 int max_threads();
+// The threads a parallel_for called from here would use: 1 inside a
+// parallel_for's fn (a nested call runs serially), else num_threads().
+// Kernels shape their work by it.
+int threads_here();
 
 // Runs fn(begin, end) over disjoint chunks covering [0, n), each at least
 // `grain` long (but the last), on the pool and the calling thread, and

@@ -38,8 +38,8 @@ void gemm_rows(int64_t M, int64_t N, int64_t segments, int64_t L, const float* c
   const bool narrow = N <= kt.narrow_nr;
   const int64_t MR = narrow ? kt.narrow_mr : kt.mr, NR = narrow ? kt.narrow_nr : kt.nr;
   const auto tile = narrow ? kt.gemm_tile_rows_narrow : kt.gemm_tile_rows;
-  const bool threaded = M * N * K >= kParallelWork && num_threads() > 1;
-  const int64_t threads = threaded ? num_threads() : 1;
+  const bool threaded = M * N * K >= kParallelWork && threads_here() > 1;
+  const int64_t threads = threaded ? threads_here() : 1;
   const int64_t slivers = (N + NR - 1) / NR;
 
   // Packed B, sliver s (K, NR) at + s * K * NR. With rows enough
@@ -142,7 +142,7 @@ void gemm_rows_tn(int64_t segments, int64_t L, int64_t N, int64_t K, const float
   const int64_t MR = narrow ? kt.narrow_mr : kt.mr, NR = narrow ? kt.narrow_nr : kt.nr;
   const auto tile = narrow ? kt.gemm_tile_narrow : kt.gemm_tile;
   const int64_t slivers = (N + NR - 1) / NR;
-  const bool threaded = M * N * K >= kParallelWork && num_threads() > 1;
+  const bool threaded = M * N * K >= kParallelWork && threads_here() > 1;
 
   // Rows [i0, i1) of C (ld ldc) += the product over pixels [k0, k1); with
   // overwrite, the first K block writes C instead.

@@ -216,6 +216,8 @@ int num_threads() {
   return g_threads;
 }
 
+int threads_here() { return t_inside_pool ? 1 : num_threads(); }
+
 void set_num_threads(int n) {
   if (n < 1 || n > max_threads())
     throw ValueError(
