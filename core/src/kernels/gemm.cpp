@@ -12,9 +12,10 @@
 // comes free; with fewer, the threads pack B's panels together and split
 // A's blocks and B's slivers between them; and when there are too few
 // blocks for that (small M) each thread takes a range of B's columns as a
-// GEMM of its own. Two shapes take other paths: when B is a few slivers
-// wide, the tiles read A in place (no packing pass), and a small C over a
-// long K is split into K chunks.
+// GEMM of its own. Some shapes take other paths: when B is a few slivers
+// wide, the tiles read A in place (no packing pass), and a small C, or a
+// few rows, over a long K is split into K chunks. On one thread the tiles
+// also fetch B's next K block into L2 where it fits beside the packed one.
 #include "cnn/kernels/gemm.h"
 
 #include <unistd.h>
