@@ -597,6 +597,20 @@ TEST(Parallel, CoversEveryIndexOnceAndNestsSerially) {
   EXPECT_GE(inner_calls.load(), 1);
 }
 
+TEST(Parallel, InsideALoopKernelsSeeOneThread) {
+  // A kernel called from a parallel_for's fn (gemm's split-K halves) runs
+  // serially there, so it must size its work for one thread.
+  KernelSettings restore;
+  set_num_threads(max_threads());
+  EXPECT_EQ(threads_here(), max_threads());
+  std::atomic<int> inside_not_one{0};
+  parallel_for(64, 1, [&](int64_t, int64_t) {
+    if (threads_here() != 1) inside_not_one++;
+  });
+  EXPECT_EQ(inside_not_one.load(), 0);
+  EXPECT_EQ(threads_here(), max_threads());
+}
+
 TEST(Parallel, RethrowsTheFirstErrorAndStaysUsable) {
   KernelSettings restore;
   set_num_threads(max_threads());
