@@ -533,47 +533,62 @@ TEST(Winograd, MatchesIm2colAndTheReferenceGemm) {
   KernelSettings restore;
   struct Case {
     int64_t N, H, W, C, O, PT, PB, PL, PR;
-    int tile;  // the output tile it takes
+    int tile, simd128_tile;  // the output tile it takes: on the ISAs up to 4x4, on SIMD128 (up to 5x5)
   };
   // 'same' and 'valid', odd outputs (tiles that cross the edge), channel and
   // filter counts that are not multiples of a vector, one 3x3 output; every
-  // tile size.
-  const Case cases[] = {{2, 5, 7, 16, 16, 1, 1, 1, 1, 3},  {1, 8, 8, 17, 33, 0, 0, 0, 0, 2},
-                        {3, 6, 5, 20, 18, 1, 1, 1, 1, 3},  {1, 3, 3, 16, 16, 1, 1, 1, 1, 2},
-                        {2, 10, 9, 32, 64, 0, 0, 0, 0, 4}, {1, 19, 19, 64, 40, 1, 1, 1, 1, 4},
-                        {2, 22, 19, 18, 21, 0, 0, 0, 0, 4}};
+  // tile size. On SIMD128 the products are fused (fused_products) up to 512
+  // channels: with several panels of filters (300 channels), and without
+  // (520).
+  const Case cases[] = {{2, 5, 7, 16, 16, 1, 1, 1, 1, 3, 3},   {1, 8, 8, 17, 33, 0, 0, 0, 0, 2, 2},
+                        {3, 6, 5, 20, 18, 1, 1, 1, 1, 3, 3},   {1, 3, 3, 16, 16, 1, 1, 1, 1, 2, 2},
+                        {2, 10, 9, 32, 64, 0, 0, 0, 0, 4, 4},  {1, 19, 19, 64, 40, 1, 1, 1, 1, 4, 5},
+                        {2, 22, 19, 18, 21, 0, 0, 0, 0, 4, 5}, {1, 20, 20, 300, 24, 1, 1, 1, 1, 4, 5},
+                        {1, 7, 7, 520, 16, 1, 1, 1, 1, 2, 2}};
   for (kernels::Isa isa : kernels::supported_isas()) {
     kernels::set_isa(isa);
+    const bool simd128 = isa == kernels::Isa::SSE41, avx512 = isa == kernels::Isa::AVX512;
     for (const Case& c : cases) {
       const kernels::ConvGeometry g{c.H, c.W, c.C, 3,    3,   c.H + c.PT + c.PB - 2, c.W + c.PL + c.PR - 2, 1,
                                     1,   1,   1,   c.PT, c.PL};
       const int64_t P = g.OH * g.OW, K = 9 * c.C;
       Tensor x = test::random_tensor({c.N, c.H, c.W, c.C}, 41), w = test::random_tensor({3, 3, c.C, c.O}, 42);
-      Tensor col({c.N * P, K}), want({c.N, g.OH, g.OW, c.O}), got({c.N, g.OH, g.OW, c.O});
+      Tensor col({c.N * P, K}), want({c.N, g.OH, g.OW, c.O});
       for (int64_t n = 0; n < c.N; ++n)
         kernels::im2col(g, x.data() + n * c.H * c.W * c.C, col.data() + n * P * K);
       kernels::gemm_reference(false, false, c.N * P, c.O, K, 1.0f, col.data(), K, w.data(), c.O, 0.0f,
                               want.data(), c.O);
-      got.fill(std::numeric_limits<float>::quiet_NaN());  // every output written
-      kernels::conv3x3_winograd(g, c.N, c.O, x.data(), w.data(), got.data());
-      EXPECT_LT(test::rel_error(got, want), 1e-5) << kernels::isa_name(isa) << " case " << (&c - cases);
-      EXPECT_EQ(kernels::winograd_tile(g, c.N), c.tile) << " case " << (&c - cases);
+      std::vector<float> by_threads[2];
+      for (int t = 0; t < 2; ++t) {
+        set_num_threads(t == 0 ? 1 : max_threads());
+        Tensor got({c.N, g.OH, g.OW, c.O});
+        got.fill(std::numeric_limits<float>::quiet_NaN());  // every output written
+        kernels::conv3x3_winograd(g, c.N, c.O, x.data(), w.data(), got.data());
+        // Hundreds of channels round more: 300 took up to 2.1e-5 of the
+        // largest output (in 4x4 tiles).
+        EXPECT_LT(test::rel_error(got, want), c.C > 64 ? 4e-5 : 1e-5)
+            << kernels::isa_name(isa) << " case " << (&c - cases);
+        by_threads[t] = got.to_vector();
+      }
+      EXPECT_EQ(by_threads[0], by_threads[1]) << kernels::isa_name(isa) << " case " << (&c - cases);
+      EXPECT_EQ(kernels::winograd_tile(g, c.N), simd128 ? c.simd128_tile : c.tile)
+          << kernels::isa_name(isa) << " case " << (&c - cases);
       // The SIMD128 table takes every such conv; AVX-512 only many tiles
       // (none of these); the others never (see kernels/kernel_table.h).
-      EXPECT_EQ(kernels::winograd_applies(g, c.N, c.O), isa == kernels::Isa::SSE41);
+      EXPECT_EQ(kernels::winograd_applies(g, c.N, c.O), simd128);
     }
     // ResNet50's first 3x3 conv, at batch 8 (1568 tiles) and batch 1 (196).
     const kernels::ConvGeometry stage2{56, 56, 64, 3, 3, 56, 56, 1, 1, 1, 1, 1, 1};
-    const bool simd128 = isa == kernels::Isa::SSE41, avx512 = isa == kernels::Isa::AVX512;
     EXPECT_EQ(kernels::winograd_applies(stage2, 8, 64), simd128 || avx512) << kernels::isa_name(isa);
     EXPECT_EQ(kernels::winograd_applies(stage2, 1, 64), simd128) << kernels::isa_name(isa);
-    // W4's last two stages (150x150 inputs, batch 16): 10x10 outputs in 4x4
-    // tiles, 5x5 in 3x3; ResNet50's 7x7 at batch 1 in 2x2.
+    // W4's last two stages (150x150 inputs, batch 16): 10x10 and 5x5
+    // outputs in 5x5 tiles on SIMD128, else in 4x4 and 3x3; ResNet50's 7x7
+    // at batch 1 in 2x2.
     const auto same = [](int64_t hw, int64_t c) {
       return kernels::ConvGeometry{hw, hw, c, 3, 3, hw, hw, 1, 1, 1, 1, 1, 1};
     };
-    EXPECT_EQ(kernels::winograd_tile(same(10, 256), 16), 4);
-    EXPECT_EQ(kernels::winograd_tile(same(5, 512), 16), 3);
+    EXPECT_EQ(kernels::winograd_tile(same(10, 256), 16), simd128 ? 5 : 4);
+    EXPECT_EQ(kernels::winograd_tile(same(5, 512), 16), simd128 ? 5 : 3);
     EXPECT_EQ(kernels::winograd_tile(same(7, 512), 1), 2);
   }
 }

@@ -71,6 +71,16 @@ struct KernelTable {
   // and the filter transform must be spread over many tiles (ResNet50 batch
   // 1 lost 15% with every conv on Winograd). AVX2 is left off, unmeasured.
   int64_t winograd_min_tiles;
+  // The largest output tile m the Winograd path takes (2 to 5; see
+  // winograd_tile), and whether it transforms the filters a panel at a time
+  // straight into the tiles' layout of B (winograd.cpp's fused_products)
+  // instead of one GEMM per tile position. F(5x5, 3x3) and the fused
+  // products each trade transform work at the baseline's width for fewer
+  // or cheaper multiplies; against F(4x4) and GEMMs, ResNet50's 3x3 convs
+  // ran 11-78% faster with both on SIMD128 in V8 on an Intel Xeon, and
+  // 13-25% slower natively with AVX-512.
+  int winograd_max_tile;
+  bool winograd_fused;
   // GEMM register tile: MR rows of packed A by NR columns of packed B.
   int64_t mr, nr;
   // Depth of a packed K block (KC): each tile call runs kc steps on a

@@ -80,6 +80,8 @@ double peak_flops_scalar(int64_t iterations, float* sink) {
 const KernelTable kScalarKernels{Isa::Scalar,
                                  false,
                                  0,
+                                 4,      // Winograd: the largest tile
+                                 false,  // Winograd: fused products
                                  MR,
                                  NR,
                                  256,

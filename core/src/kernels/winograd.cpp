@@ -1,4 +1,4 @@
-// Winograd F(m x m, 3x3) (Lavin & Gray, 2015) over NHWC, m = 2, 3 or 4: an m x m
+// Winograd F(m x m, 3x3) (Lavin & Gray, 2015) over NHWC, m = 2 to 5: an m x m
 // output tile is A^T [(G g G^T) . (B^T d B)] A for its (m+2) x (m+2) input
 // tile d (the matrices are with the transforms below). Summed over channels,
 // the elementwise product is (m+2)^2 GEMMs, one per tile position xi:
@@ -162,33 +162,129 @@ struct Transforms<4> {
   }
 };
 
-// U (alpha^2, C, O) = G g G^T for every (c, o); w is HWIO (3, 3, C, O).
-template <int TM>
-void transform_filters(const float* w, int64_t C, int64_t O, float* U) {
+// F(5, 3) on the points 0, 1, -1, 2, -2, 1/2 and infinity (1/2 and -1/2
+// rounded alike, simulated in float over 256 channels: 4e-6 of the output
+// per tile, twice F(4, 3)):
+// G = [-1/2 0 0; -1/3 -1/3 -1/3; 1/9 -1/9 1/9; 1/36 1/18 1/9;
+//      -1/60 1/30 -1/15; 32/45 16/45 8/45; 0 0 1],
+// A^T = [1 1 1 1 1 1 0; 0 1 -1 2 -2 1/2 0; 0 1 1 4 4 1/4 0;
+//        0 1 -1 8 -8 1/8 0; 0 1 1 16 16 1/16 1].
+// Row j of B^T holds the coefficients of prod over the other finite points
+// p of (x - p), and of the product over all of them for infinity: those of
+// the five middle points share the factor x (x - 1/2), so they are F(4, 3)'s
+// pairs taken over h_k = d_(k+1) - d_k / 2.
+template <>
+struct Transforms<5> {
+  static constexpr int kAlpha = 7;
+  template <class L>
+  static void filter(const L* g, L* u) {
+    const L half(0.5f), third(1.0f / 3.0f), ninth(1.0f / 9.0f), c36(1.0f / 36.0f), c60(1.0f / 60.0f),
+        c45(8.0f / 45.0f), two(2.0f), four(4.0f);
+    const L even = g[0] + g[2], odd = g[1];
+    const L e2 = g[0] + four * g[2], o2 = two * g[1];  // the taps weighted for the points +-2
+    u[0] = -half * g[0];
+    u[1] = -third * (even + odd);
+    u[2] = ninth * (even - odd);
+    u[3] = c36 * (e2 + o2);
+    u[4] = -c60 * (e2 - o2);
+    u[5] = c45 * (four * g[0] + o2 + g[2]);
+    u[6] = g[2];
+  }
+  template <class L>
+  static void input(const L* d, L* t) {
+    const L half(0.5f), two(2.0f), four(4.0f), five(5.0f);
+    L h[6];
+    for (int k = 0; k < 6; ++k) h[k] = d[k + 1] - half * d[k];
+    t[0] = four * h[0] - five * h[2] + h[4];
+    const L a = h[4] - four * h[2], b = h[3] - four * h[1];
+    t[1] = a + b;
+    t[2] = a - b;
+    const L c = h[4] - h[2], e = two * (h[3] - h[1]);
+    t[3] = c + e;
+    t[4] = c - e;
+    t[5] = four * d[1] - five * d[3] + d[5];
+    t[6] = four * h[1] - five * h[3] + h[5];
+  }
+  template <class L>
+  static void output(const L* v, L* y) {
+    const L two(2.0f), four(4.0f), eight(8.0f), sixteen(16.0f), half(0.5f), quarter(0.25f), eighth(0.125f),
+        sixteenth(0.0625f);
+    const L s12 = v[1] + v[2], d12 = v[1] - v[2], s34 = v[3] + v[4], d34 = v[3] - v[4];
+    y[0] = v[0] + s12 + s34 + v[5];
+    y[1] = d12 + two * d34 + half * v[5];
+    y[2] = s12 + four * s34 + quarter * v[5];
+    y[3] = d12 + eight * d34 + eighth * v[5];
+    y[4] = s12 + sixteen * s34 + sixteenth * v[5] + v[6];
+  }
+};
+
+// The distance between consecutive positions' planes of n floats: whole
+// 64-byte lines and one more, so that the (m+2)^2 planes a tile's transform
+// writes at once (or reads, inverted) start in different sets of the cache.
+// A power-of-two plane put all of them in one set: the filter transform of
+// 512 x 512 filters ran 1.6x slower, in V8 on an Intel Xeon.
+inline int64_t plane_stride(int64_t n) { return (n + 15) / 16 * 16 + 16; }
+
+// G g G^T for the taps of one (channel, filter) pair, a vector of filters at
+// a time: tap k at g + k * CO, position xi stored at u + xi * us. A stride
+// known at compile time (a std::integral_constant) puts the 49 stores at
+// fixed offsets from one address.
+template <int TM, class L, class Stride>
+void transform_filter(const float* g, int64_t CO, float* u, Stride us) {
   using T = Transforms<TM>;
   constexpr int A = T::kAlpha;
+  L t[A][3];  // G g, a column of taps at a time
+  for (int kw = 0; kw < 3; ++kw) {
+    const L col[3] = {load<L>(g + kw * CO), load<L>(g + (3 + kw) * CO), load<L>(g + (6 + kw) * CO)};
+    L out[A];
+    T::filter(col, out);
+    for (int i = 0; i < A; ++i) t[i][kw] = out[i];
+  }
+  for (int i = 0; i < A; ++i) {  // (G g) G^T
+    L out[A];
+    T::filter(t[i], out);
+    for (int j = 0; j < A; ++j) store<L>(u + (i * A + j) * us, out[j]);
+  }
+}
+
+// U (alpha^2, C, O) = G g G^T for every (c, o), position xi at U + xi * us;
+// w is HWIO (3, 3, C, O).
+template <int TM>
+void transform_filters(const float* w, int64_t C, int64_t O, float* U, int64_t us) {
   const int64_t CO = C * O;
   parallel_for(C, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, O)), [=](int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; ++c) {
-      const float* g = w + c * O;  // tap k at g + k * CO
-      float* u = U + c * O;        // position xi at u + xi * CO
-      over_lanes(O, [&]<class L>(int64_t o) {
-        L t[A][3];  // G g, a column of taps at a time
-        for (int kw = 0; kw < 3; ++kw) {
-          const L col[3] = {load<L>(g + kw * CO + o), load<L>(g + (3 + kw) * CO + o),
-                            load<L>(g + (6 + kw) * CO + o)};
-          L out[A];
-          T::filter(col, out);
-          for (int i = 0; i < A; ++i) t[i][kw] = out[i];
-        }
-        for (int i = 0; i < A; ++i) {  // (G g) G^T
-          L out[A];
-          T::filter(t[i], out);
-          for (int j = 0; j < A; ++j) store<L>(u + (i * A + j) * CO + o, out[j]);
-        }
-      });
-    }
+    for (int64_t c = c0; c < c1; ++c)
+      over_lanes(O,
+                 [&]<class L>(int64_t o) { transform_filter<TM, L>(w + c * O + o, CO, U + c * O + o, us); });
   });
+}
+
+// A panel of transformed filters (fused_products) holds each position's
+// slivers in a region of this many floats, a fixed distance that puts the
+// filter transform's stores at fixed offsets from one address (and, a line
+// past 16 KiB, in different cache sets). (C, 8) slivers fit it up to C = 512.
+constexpr int64_t kPanelRegion = 4096 + 16;
+
+// The filters' columns [j0, j0 + slivers * NR) of every U_xi, packed as the
+// GEMM tiles read B: (C, NR) slivers of ss floats each, sliver s of
+// position xi at out + xi * kPanelRegion + s * ss, zero past O.
+template <int TM>
+void transform_filter_panel(const float* w, int64_t C, int64_t O, int64_t j0, int64_t slivers, int64_t NR,
+                            int64_t ss, float* out) {
+  constexpr int XI = (TM + 2) * (TM + 2);
+  const int64_t CO = C * O;
+  for (int64_t s = 0; s < slivers; ++s) {
+    const int64_t o0 = j0 + s * NR, n = std::min(NR, O - o0);
+    float* u = out + s * ss;
+    over_lanes(n, [&]<class L>(int64_t i) {
+      for (int64_t c = 0; c < C; ++c)
+        transform_filter<TM, L>(w + c * O + o0 + i, CO, u + c * NR + i,
+                                std::integral_constant<int64_t, kPanelRegion>{});
+    });
+    if (n < NR)
+      for (int xi = 0; xi < XI; ++xi)
+        for (int64_t c = 0; c < C; ++c) std::fill_n(u + xi * kPanelRegion + c * NR + n, NR - n, 0.0f);
+  }
 }
 
 // V[xi][0:C] = (B^T d B)[xi] for the alpha x alpha tile at d (row stride rs,
@@ -235,6 +331,56 @@ void inverse_tile(const float* m, int64_t ms, int64_t O, float* out, int64_t rs)
   });
 }
 
+// Whether fused_products takes a conv of C channels on this ISA.
+bool fused_applies(const KernelTable& kt, int64_t C) {
+  return kt.winograd_fused && (C * kt.nr + 15) / 16 * 16 <= kPanelRegion;
+}
+
+// M_xi (nt, O) = V_xi (nt, C) U_xi (C, O) for every position xi (V_xi at V +
+// xi * vs, M_xi at M + xi * ms; fused_applies): U is transformed from w a
+// panel of B slivers at a time, straight into the layout the GEMM tiles
+// read and into a buffer they then find in cache, and each tile runs over
+// the whole of C, reading V in place. The GEMMs instead wrote U out whole,
+// then packed it: at 5x5 outputs (16 tiles a GEMM) the transform and the
+// packing were half the conv, in V8 on an Intel Xeon.
+template <int TM>
+void fused_products(const float* w, int64_t C, int64_t O, const float* V, int64_t vs, int64_t nt, float* M,
+                    int64_t ms) {
+  constexpr int XI = (TM + 2) * (TM + 2);
+  const KernelTable& kt = active_kernels();
+  const int64_t MR = kt.mr, NR = kt.nr, slivers = (O + NR - 1) / NR, row_tiles = (nt + MR - 1) / MR;
+  const int64_t ss = (C * NR + 15) / 16 * 16;  // a sliver's floats, whole 64-byte lines
+  const int64_t fit = std::min(kPanelRegion / ss, slivers);
+  const int64_t panels = (slivers + fit - 1) / fit, per = (slivers + panels - 1) / panels;
+  // Fewer panels than threads: each also takes a part of the rows, and
+  // transforms its panel for itself.
+  const int64_t threads = threads_here();
+  const int64_t parts = panels >= threads ? 1 : std::min((threads + panels - 1) / panels, row_tiles);
+  parallel_for(panels * parts, 1, [&](int64_t t0, int64_t t1) {
+    thread_local Scratch u_panel;
+    float* U = u_panel.get(XI * kPanelRegion);
+    int64_t have = -1;  // the panel U holds
+    for (int64_t task = t0; task < t1; ++task) {
+      const int64_t p = task / parts, part = task % parts;
+      const int64_t s0 = p * per, np = std::min(per, slivers - s0), j0 = s0 * NR;
+      if (have != p) transform_filter_panel<TM>(w, C, O, j0, np, NR, ss, U);
+      have = p;
+      const int64_t i0 = part * row_tiles / parts * MR,
+                    i1 = std::min(nt, (part + 1) * row_tiles / parts * MR);
+      for (int xi = 0; xi < XI; ++xi) {
+        const float* a = V + xi * vs;
+        float* m = M + xi * ms;
+        for (int64_t i = i0; i < i1; i += MR)
+          for (int64_t s = 0; s < np; ++s) {
+            const int64_t j = j0 + s * NR;
+            kt.gemm_tile(C, a + i * C, C, U + xi * kPanelRegion + s * ss, 1.0f, m + i * O + j, O,
+                         std::min(MR, i1 - i), std::min(NR, O - j), true);
+          }
+      }
+    }
+  });
+}
+
 // The convolution with F(TM x TM, 3 x 3) tiles; ep (if any) on each tile's
 // outputs as they are written, while they are in cache.
 template <int TM>
@@ -244,8 +390,10 @@ void conv3x3_tiles(const ConvGeometry& g, int64_t N, int64_t O, const float* x, 
   const int64_t C = g.C, TH = (g.OH + TM - 1) / TM, TW = (g.OW + TM - 1) / TM, tiles = N * TH * TW;
   if (tiles <= 0) return;
   thread_local Scratch u_scratch, p_scratch, v_scratch, m_scratch;
-  float* U = u_scratch.get(XI * C * O);
-  transform_filters<TM>(w, C, O, U);
+  const bool fused = fused_applies(active_kernels(), C);
+  const int64_t us = plane_stride(C * O);
+  float* U = fused ? nullptr : u_scratch.get(XI * us);
+  if (!fused) transform_filters<TM>(w, C, O, U, us);
   // The input zero-padded to whole tiles, so every tile reads one block.
   const int64_t Hp = TM * TH + 2, Wp = TM * TW + 2, rs = Wp * C;
   float* padded = p_scratch.get(N * Hp * rs);
@@ -257,18 +405,21 @@ void conv3x3_tiles(const ConvGeometry& g, int64_t N, int64_t O, const float* x, 
   // buffers' budget allows (one chunk for most layers).
   constexpr int64_t kBudgetFloats = int64_t{1} << 22;
   const int64_t chunk = std::clamp<int64_t>(kBudgetFloats / (XI * std::max(C, O)), 1, tiles);
-  float* V = v_scratch.get(XI * chunk * C);
-  float* M = m_scratch.get(XI * chunk * O);
+  float* V = v_scratch.get(XI * plane_stride(chunk * C));
+  float* M = m_scratch.get(XI * plane_stride(chunk * O));
   for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
-    const int64_t nt = std::min(chunk, tiles - t0);
+    const int64_t nt = std::min(chunk, tiles - t0), vs = plane_stride(nt * C), ms = plane_stride(nt * O);
     parallel_for(nt, std::max<int64_t>(1, 2048 / C), [&](int64_t a, int64_t b) {
       for (int64_t t = a; t < b; ++t) {
         const int64_t tile = t0 + t, n = tile / (TH * TW), th = tile / TW % TH, tw = tile % TW;
-        transform_tile<TM>(padded + (n * Hp + TM * th) * rs + TM * tw * C, rs, C, V + t * C, nt * C);
+        transform_tile<TM>(padded + (n * Hp + TM * th) * rs + TM * tw * C, rs, C, V + t * C, vs);
       }
     });
-    for (int xi = 0; xi < XI; ++xi)
-      gemm(false, false, nt, O, C, 1.0f, V + xi * nt * C, C, U + xi * C * O, O, 0.0f, M + xi * nt * O, O);
+    if (fused)
+      fused_products<TM>(w, C, O, V, vs, nt, M, ms);
+    else
+      for (int xi = 0; xi < XI; ++xi)
+        gemm(false, false, nt, O, C, 1.0f, V + xi * vs, C, U + xi * us, O, 0.0f, M + xi * ms, O);
     parallel_for(nt, std::max<int64_t>(1, 2048 / O), [&](int64_t a, int64_t b) {
       thread_local std::vector<float> edge;  // a tile that crosses the output's edge
       edge.resize(static_cast<size_t>(TM * TM * O));
@@ -279,9 +430,9 @@ void conv3x3_tiles(const ConvGeometry& g, int64_t N, int64_t O, const float* x, 
         float* at = y + first * O;
         const int64_t rows = std::min<int64_t>(TM, g.OH - oh), cols = std::min<int64_t>(TM, g.OW - ow);
         if (rows == TM && cols == TM) {
-          inverse_tile<TM>(M + t * O, nt * O, O, at, g.OW * O);
+          inverse_tile<TM>(M + t * O, ms, O, at, g.OW * O);
         } else {
-          inverse_tile<TM>(M + t * O, nt * O, O, edge.data(), TM * O);
+          inverse_tile<TM>(M + t * O, ms, O, edge.data(), TM * O);
           for (int64_t i = 0; i < rows; ++i)
             std::copy(edge.data() + i * TM * O, edge.data() + (i * TM + cols) * O, at + i * g.OW * O);
         }
@@ -313,10 +464,13 @@ int winograd_tile(const ConvGeometry& g, int64_t N) {
   // alternating runs: 4x4 tiles on the 10x10 outputs, a 16% saving that an
   // earlier rule (a sixth at least) left on 2x2, +1.6%; with 3x3 tiles on
   // the 5x5 outputs and 512-column B panels (gemm.cpp), +3.0%. Natively
-  // ResNet50 batch 1 and W4 measured level.
+  // ResNet50 batch 1 and W4 measured level. Up to the ISA's largest tile
+  // (KernelTable::winograd_max_tile): on SIMD128, with the fused products,
+  // 5x5 tiles take all of W4's 3x3 convs, and the rule picked the faster
+  // tile on each of W3's at batch 8 (measured on every candidate).
   int best = 2;
   int64_t best_cost = 0;
-  for (int m = 2; m <= 4; ++m) {
+  for (int m = 2; m <= active_kernels().winograd_max_tile; ++m) {
     const int64_t cost = (m + 2) * (m + 2) * (N * ((g.OH + m - 1) / m) * ((g.OW + m - 1) / m) + 8);
     if (m == 2 || cost < best_cost) best = m, best_cost = cost;
   }
@@ -326,6 +480,8 @@ int winograd_tile(const ConvGeometry& g, int64_t N) {
 void conv3x3_winograd(const ConvGeometry& g, int64_t N, int64_t O, const float* x, const float* w, float* y,
                       const Epilogue* ep) {
   switch (winograd_tile(g, N)) {
+    case 5:
+      return conv3x3_tiles<5>(g, N, O, x, w, y, ep);
     case 4:
       return conv3x3_tiles<4>(g, N, O, x, w, y, ep);
     case 3:

@@ -19,6 +19,8 @@ constexpr int kC1Rows = 4, kC1KernelRows = 5;
 const KernelTable kSse41Kernels{Isa::SSE41,
                                 true,
                                 1,
+                                5,     // Winograd: the largest tile
+                                true,  // Winograd: fused products
                                 5,
                                 8,
                                 256,

@@ -16,6 +16,8 @@ constexpr int kC1Rows = 8, kC1KernelRows = 5;
 const KernelTable kAvx2Kernels{Isa::AVX2,
                                false,
                                0,
+                               4,      // Winograd: the largest tile
+                               false,  // Winograd: fused products
                                6,
                                16,
                                512,

@@ -14,6 +14,8 @@ constexpr int kC1Rows = 8, kC1KernelRows = 5;
 const KernelTable kAvx512Kernels{Isa::AVX512,
                                  true,  // A^T in place (KernelTable::trans_a_in_place)
                                  256,
+                                 4,      // Winograd: the largest tile
+                                 false,  // Winograd: fused products
                                  12,
                                  32,
                                  256,  // a B sliver is 32 KiB already
