@@ -170,9 +170,9 @@ struct Transforms<4> {
 // A^T = [1 1 1 1 1 1 0; 0 1 -1 2 -2 1/2 0; 0 1 1 4 4 1/4 0;
 //        0 1 -1 8 -8 1/8 0; 0 1 1 16 16 1/16 1].
 // Row j of B^T holds the coefficients of prod over the other finite points
-// p of (x - p), and of the product over all of them for infinity: those of
-// the five middle points share the factor x (x - 1/2), so they are F(4, 3)'s
-// pairs taken over h_k = d_(k+1) - d_k / 2.
+// p of (x - p), and of the product over all of them for infinity: all but
+// the row of 1/2 share the factor (x - 1/2), so they are F(4, 3)'s input
+// transform taken over h_k = d_(k+1) - d_k / 2.
 template <>
 struct Transforms<5> {
   static constexpr int kAlpha = 7;
@@ -192,18 +192,13 @@ struct Transforms<5> {
   }
   template <class L>
   static void input(const L* d, L* t) {
-    const L half(0.5f), two(2.0f), four(4.0f), five(5.0f);
-    L h[6];
+    const L half(0.5f), four(4.0f), five(5.0f);
+    L h[6], th[6];
     for (int k = 0; k < 6; ++k) h[k] = d[k + 1] - half * d[k];
-    t[0] = four * h[0] - five * h[2] + h[4];
-    const L a = h[4] - four * h[2], b = h[3] - four * h[1];
-    t[1] = a + b;
-    t[2] = a - b;
-    const L c = h[4] - h[2], e = two * (h[3] - h[1]);
-    t[3] = c + e;
-    t[4] = c - e;
-    t[5] = four * d[1] - five * d[3] + d[5];
-    t[6] = four * h[1] - five * h[3] + h[5];
+    Transforms<4>::input(h, th);  // the points 0, +-1, +-2 and infinity
+    for (int k = 0; k < 5; ++k) t[k] = th[k];
+    t[5] = four * d[1] - five * d[3] + d[5];  // 1/2: x (x^2 - 1)(x^2 - 4)
+    t[6] = th[5];
   }
   template <class L>
   static void output(const L* v, L* y) {
