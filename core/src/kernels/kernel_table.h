@@ -76,9 +76,9 @@ struct KernelTable {
   // straight into the tiles' layout of B (winograd.cpp's fused_products)
   // instead of one GEMM per tile position. F(5x5, 3x3) and the fused
   // products each trade transform work at the baseline's width for fewer
-  // or cheaper multiplies; against F(4x4) and GEMMs, ResNet50's 3x3 convs
-  // ran 11-78% faster with both on SIMD128 in V8 on an Intel Xeon, and
-  // 13-25% slower natively with AVX-512.
+  // or cheaper multiplies: with both, W4's 3x3 convs ran 1.15-1.52x faster
+  // on SIMD128 in V8 on an Intel Xeon, than with the tiles and GEMMs of
+  // before; natively with AVX-512, 5x5 fused ran 0.75-0.86x as fast.
   int winograd_max_tile;
   bool winograd_fused;
   // GEMM register tile: MR rows of packed A by NR columns of packed B.

@@ -2,8 +2,10 @@
 // output tile is A^T [(G g G^T) . (B^T d B)] A for its (m+2) x (m+2) input
 // tile d (the matrices are with the transforms below). Summed over channels,
 // the elementwise product is (m+2)^2 GEMMs, one per tile position xi:
-// M_xi (tiles, O) = V_xi (tiles, C) * U_xi (C, O). Tiles are taken in chunks
-// as large as a memory budget allows, since each GEMM packs its U.
+// M_xi (tiles, O) = V_xi (tiles, C) * U_xi (C, O), or on ISAs that fuse
+// them (KernelTable::winograd_fused) tiles over panels of U transformed
+// straight into the tiles' layout (fused_products). Tiles are taken in
+// chunks as large as a memory budget allows, since each GEMM packs its U.
 #include "cnn/kernels/winograd.h"
 
 #include <algorithm>
@@ -326,9 +328,12 @@ void inverse_tile(const float* m, int64_t ms, int64_t O, float* out, int64_t rs)
   });
 }
 
+// The floats of a (C, NR) sliver of B in a panel, whole 64-byte lines.
+int64_t sliver_floats(int64_t C, int64_t NR) { return (C * NR + 15) / 16 * 16; }
+
 // Whether fused_products takes a conv of C channels on this ISA.
 bool fused_applies(const KernelTable& kt, int64_t C) {
-  return kt.winograd_fused && (C * kt.nr + 15) / 16 * 16 <= kPanelRegion;
+  return kt.winograd_fused && sliver_floats(C, kt.nr) <= kPanelRegion;
 }
 
 // M_xi (nt, O) = V_xi (nt, C) U_xi (C, O) for every position xi (V_xi at V +
@@ -344,7 +349,7 @@ void fused_products(const float* w, int64_t C, int64_t O, const float* V, int64_
   constexpr int XI = (TM + 2) * (TM + 2);
   const KernelTable& kt = active_kernels();
   const int64_t MR = kt.mr, NR = kt.nr, slivers = (O + NR - 1) / NR, row_tiles = (nt + MR - 1) / MR;
-  const int64_t ss = (C * NR + 15) / 16 * 16;  // a sliver's floats, whole 64-byte lines
+  const int64_t ss = sliver_floats(C, NR);
   const int64_t fit = std::min(kPanelRegion / ss, slivers);
   const int64_t panels = (slivers + fit - 1) / fit, per = (slivers + panels - 1) / panels;
   // Fewer panels than threads: each also takes a part of the rows, and
