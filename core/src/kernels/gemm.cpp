@@ -240,9 +240,19 @@ class NextBlockLines {
   int64_t row_ = 0, col_ = 0;  // the next line to hand out
 };
 
+// B's K block where it lies, for a panel whose first `slivers` slivers the
+// tiles pack as they go (KernelTable::gemm_tile_pack_b): sliver s is read
+// at b + s * NR (step p at + p * ldb) by its first tile, which writes it to
+// the panel.
+struct PackOnTheWay {
+  const float* b;
+  int64_t ldb, slivers;
+};
+
 // C[i0:i0+mc, j0 + (slivers s0..s1)] (+)= alpha * op(A)[i0:i0+mc, p0:p0+kc]
 // times B's packed K block (b_panel, its nc columns from j0); rows below
 // `in_place` are read from A, the others from a_pack (see pack_a_block).
+// With `pack`, the block's first tile of each of its slivers packs it first.
 // A packed last tile of 1 or 2 rows runs across a group of slivers at once
 // (Tiling::tail), right after the group's other tiles, while the group's
 // slivers are still in cache; it sums in the same order as the partial tile,
@@ -254,9 +264,9 @@ class NextBlockLines {
 // in one process, the 49-row products +2-3.5% at 1 thread and level to +2%
 // at 2, 13 and 25 rows +4-5%; ResNet50 batch 1 level.
 void run_tiles(const Tiling& t, const float* A, int64_t lda, int64_t in_place, const float* a_pack,
-               int64_t i0, int64_t mc, int64_t p0, int64_t kc, const float* b_panel, int64_t s0, int64_t s1,
+               int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* b_panel, int64_t s0, int64_t s1,
                int64_t j0, int64_t nc, float alpha, float* C, int64_t ldc, bool overwrite,
-               NextBlockLines* next = nullptr) {
+               NextBlockLines* next = nullptr, const PackOnTheWay* pack = nullptr) {
   const int64_t last = mc % t.MR;  // rows of a partial last tile, if any
   // A row past the whole tiles goes to a wide last tile (A packed, see
   // pack_a); 1 or 2 rows otherwise to the tail tile.
@@ -268,7 +278,7 @@ void run_tiles(const Tiling& t, const float* A, int64_t lda, int64_t in_place, c
     const int64_t g1 = std::min(s1, g0 + group);
     for (int64_t s = g0; s < g1; ++s) {
       const int64_t j = s * t.NR;
-      const float* bp = b_panel + s * kc * t.NR;
+      float* bp = b_panel + s * kc * t.NR;
       const int64_t n = std::min(t.NR, nc - j);
       for (int64_t i = 0; i < whole; i += t.MR) {
         float* c = C + (i0 + i) * ldc + j0 + j;
@@ -285,7 +295,10 @@ void run_tiles(const Tiling& t, const float* A, int64_t lda, int64_t in_place, c
                          : t.direct_a  ? A + (i0 + i) * lda + p0
                                        : A + p0 * lda + i0 + i;
         const int64_t a_ld = i >= in_place ? 0 : t.direct_a ? lda : -lda;
-        if (prefetch)
+        if (i == 0 && pack && s < pack->slivers)
+          active_kernels().gemm_tile_pack_b(kc, a, a_ld, pack->b + j, pack->ldb, bp, alpha, c, ldc, n,
+                                            overwrite, prefetch ? &pf : nullptr);
+        else if (prefetch)
           t.prefetch_tile(kc, a, a_ld, bp, alpha, c, ldc, n, overwrite, pf);
         else
           t.tile(kc, a, a_ld, bp, alpha, c, ldc, m, n, overwrite);
@@ -335,6 +348,49 @@ int64_t panel_cols(int64_t kc, int64_t NR, bool single_use, bool prefetch) {
   return std::clamp(l2_bytes() / share / (kc * static_cast<int64_t>(sizeof(float))) / NR * NR, NR, NC);
 }
 
+// L1's size in bytes; 0 where unknown (WebAssembly).
+int64_t l1_bytes() {
+#ifdef _SC_LEVEL1_DCACHE_SIZE
+  static const int64_t bytes = std::max<long>(0, sysconf(_SC_LEVEL1_DCACHE_SIZE));
+  return bytes;
+#else
+  return 0;
+#endif
+}
+
+// Rows of B at most this far apart are read in place by the tiles that pack
+// them on the way: Intel's L1 stride prefetcher follows strides up to 2 KiB.
+// ResNet50's 49 x 2048 x 512 (rows 8 KiB apart), Intel Xeon (AVX-512), in
+// one process, ran 1.5-11% slower with them at every depth tried (64-176).
+constexpr int64_t kPackOnTheWayMaxStride = 2048;
+
+// Whether a product packs B as its tiles go, and takes K blocks as deep as
+// fit its packed A and a sliver of B in L1 (l1_block_depth): one row block
+// of A (few rows: ResNet50's conv5 at batch 1, 49) reads each packed sliver
+// of B only a few times, so packing it was a pass of its own over 16% of
+// the product; the first tile of each sliver now reads B where it lies and
+// writes the sliver as it goes (KernelTable::gemm_tile_pack_b). Its tiles
+// then meet A's whole block once per sliver, which stays in L1 if the K
+// block is shallow enough. Decided by the shape alone, so that the sums, and
+// so the results, do not depend on the thread count: a product that takes
+// two row blocks on more threads keeps the depth and packs B first. Against
+// packing first at the ISA's kc, Intel Xeon (AVX-512), in one process, 1
+// thread: 49 x 512 x 4608 (ResNet50's conv5 3x3) +8-11%, 49 x 512 x 256
+// +10-13%, 98 x 512 x 4608 +2-4%, the rest level.
+bool packs_on_the_way(const KernelTable& kt, const Tiling& t, bool trans_b, int64_t M, int64_t ldb) {
+  return kt.gemm_tile_pack_b && t.tile == kt.gemm_tile && !trans_b && l1_bytes() > 0 &&
+         ldb * static_cast<int64_t>(sizeof(float)) <= kPackOnTheWayMaxStride && M >= t.MR &&
+         RowBlocks(M, t.MR, 1).count() == 1 && wide_rows(M, t.MR) != M;  // 13 rows: the wide tile alone
+}
+
+// The depth of the K blocks for which M rows of packed A and a sliver of B
+// (NR columns) fit in L1 together, at most kc.
+int64_t l1_block_depth(int64_t M, int64_t NR, int64_t kc) {
+  constexpr int64_t kMinDepth = 64;
+  const int64_t depth = l1_bytes() / (static_cast<int64_t>(sizeof(float)) * (M + NR)) / 16 * 16;
+  return std::clamp(depth, kMinDepth, kc);
+}
+
 // Goto's order, B's panels shared by `threads` threads (1: on the calling
 // thread): for each K block the threads pack the panel together, then
 // compute A's row blocks against it.
@@ -347,7 +403,10 @@ void gemm_shared_b(const Tiling& t, bool trans_a, bool trans_b, int64_t M, int64
   const RowBlocks rb(M, MR, threads);  // A's row blocks, the same for every panel and K block
   const int64_t blocks = rb.count();
 
-  const int64_t KC = k_block_depth(K, kt.kc);
+  const bool on_the_way_shape = packs_on_the_way(kt, t, trans_b, M, ldb);
+  const int64_t KC = k_block_depth(K, on_the_way_shape ? l1_block_depth(M, NR, kt.kc) : kt.kc);
+  // Only where every sliver's first tile is the first to read it: one block.
+  const bool pack_on_the_way = on_the_way_shape && blocks == 1;
   const bool single_use = blocks == 1 && !threaded;
   // On one thread, the tiles ask L2 for the next K block of B as they run
   // (NextBlockLines), so that packing it reads L2 rather than L3, where a
@@ -370,10 +429,14 @@ void gemm_shared_b(const Tiling& t, bool trans_a, bool trans_b, int64_t M, int64
       const auto pack = [&](int64_t s0, int64_t s1) {
         pack_b(trans_b, B, ldb, p0, j0, kc, nc, NR, s0, s1, b_pack);
       };
+      // The whole slivers the tiles pack as they go; the rest are packed first.
+      const PackOnTheWay on_the_way{B + p0 * ldb + j0, ldb, pack_on_the_way ? nc / NR : 0};
+      const int64_t first = on_the_way.slivers;
       if (threaded)
-        parallel_for(slivers, std::max<int64_t>(1, slivers / (4 * threads)), pack);
+        parallel_for(slivers - first, std::max<int64_t>(1, slivers / (4 * threads)),
+                     [&](int64_t s0, int64_t s1) { pack(first + s0, first + s1); });
       else
-        pack(0, slivers);
+        pack(first, slivers);
 
       std::optional<NextBlockLines> next;
       if (prefetch) {
@@ -398,7 +461,7 @@ void gemm_shared_b(const Tiling& t, bool trans_a, bool trans_b, int64_t M, int64
           }
           const int64_t s0 = group * slivers / groups, s1 = (group + 1) * slivers / groups;
           run_tiles(t, A, lda, in_place, a_pack, i0, mc, p0, kc, b_pack, s0, s1, j0, nc, alpha, C, ldc,
-                    overwrite, next ? &*next : nullptr);
+                    overwrite, next ? &*next : nullptr, pack_on_the_way ? &on_the_way : nullptr);
           if (epilogue && last)
             apply_epilogue(*epilogue, C, ldc, i0, i0 + mc, j0 + s0 * NR, j0 + std::min(nc, s1 * NR));
         }

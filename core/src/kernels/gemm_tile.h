@@ -20,14 +20,22 @@ namespace cnn::kernels {
 namespace {
 
 // One k step of acc(MR, NR): step p's MR values of A (packed: at a; else
-// row r's at rows[r][p]) times B's NR at b.
-template <class V, int MR, int NV, bool Packed>
+// row r's at rows[r][p]) times B's NR at b (packed; with PackB, B where it
+// lies, its NR values also written to b_out, packed).
+template <class V, int MR, int NV, bool Packed, bool PackB>
 __attribute__((always_inline)) inline void gemm_tile_step(const float* a, const float* const* rows, int64_t p,
-                                                          const float* b, V (&acc)[MR][NV]) {
+                                                          const float* b, float* b_out, V (&acc)[MR][NV]) {
   constexpr int W = static_cast<int>(V::size);
   V bv[NV];
 #pragma GCC unroll 4
-  for (int v = 0; v < NV; ++v) bv[v] = V::load_aligned(b + v * W);
+  for (int v = 0; v < NV; ++v) {
+    if constexpr (PackB) {
+      bv[v] = V::load_unaligned(b + v * W);
+      bv[v].store_aligned(b_out + v * W);
+    } else {
+      bv[v] = V::load_aligned(b + v * W);
+    }
+  }
 #pragma GCC unroll 32
   for (int r = 0; r < MR; ++r) {
     const V av(Packed ? a[r] : rows[r][p]);
@@ -38,11 +46,13 @@ __attribute__((always_inline)) inline void gemm_tile_step(const float* a, const 
 
 // acc(MR, NR) over kc steps. With Packed, step p's MR values of A are at
 // a + p * a_step (a packed sliver, or A^T read in place); otherwise row r is
-// at rows[r], its kc values contiguous. With pf, the first steps also ask L2
-// for its lines, one a step.
-template <class V, int MR, int NV, bool Packed>
+// at rows[r], its kc values contiguous. B is a packed sliver, or with PackB
+// B itself (step p's NR values at b + p * ldb), packed into b_out on the way.
+// With pf, the first steps also ask L2 for its lines, one a step.
+template <class V, int MR, int NV, bool Packed, bool PackB = false>
 inline void gemm_tile_accumulate(int64_t kc, const float* a, const float* const* rows, const float* b,
-                                 V (&acc)[MR][NV], int64_t a_step = MR, const TilePrefetch* pf = nullptr) {
+                                 V (&acc)[MR][NV], int64_t a_step = MR, const TilePrefetch* pf = nullptr,
+                                 int64_t ldb = 0, float* b_out = nullptr) {
   constexpr int NR = NV * static_cast<int>(V::size);
 #pragma GCC unroll 32
   for (int r = 0; r < MR; ++r)
@@ -54,15 +64,17 @@ inline void gemm_tile_accumulate(int64_t kc, const float* a, const float* const*
     for (int64_t i = 0; i < pf->rows; ++i, run += pf->ld)
       for (int64_t l = 0; l < pf->row_lines; ++l, ++p) {
         __builtin_prefetch(run + l * 64, 0, 2);
-        gemm_tile_step<V, MR, NV, Packed>(a, rows, p, b, acc);
+        gemm_tile_step<V, MR, NV, Packed, PackB>(a, rows, p, b, b_out, acc);
         if (Packed) a += a_step;
-        b += NR;
+        b += PackB ? ldb : NR;
+        if (PackB) b_out += NR;
       }
   }
   for (; p < kc; ++p) {
-    gemm_tile_step<V, MR, NV, Packed>(a, rows, p, b, acc);
+    gemm_tile_step<V, MR, NV, Packed, PackB>(a, rows, p, b, b_out, acc);
     if (Packed) a += a_step;
-    b += NR;
+    b += PackB ? ldb : NR;
+    if (PackB) b_out += NR;
   }
 }
 
@@ -122,24 +134,28 @@ inline void gemm_tile_prefetch_c(const float* c, int64_t ldc) {
 // one sliver uses each A value once, so packing A would only add a pass over
 // it. lda < 0: a is A^T in place, step p's MR values at a + p * (-lda),
 // already the packed layout.
-template <class Arch, int MR, int ROWS, int NV>
+//
+// With PackB, b is B itself (step p's NR values at b + p * ldb), and the tile
+// writes the sliver it reads to b_out, packed.
+template <class Arch, int MR, int ROWS, int NV, bool PackB = false>
 __attribute__((always_inline)) inline void gemm_tile_run(int64_t kc, const float* a, int64_t lda,
                                                          const float* b, float alpha, float* c, int64_t ldc,
                                                          int64_t m, int64_t n, bool overwrite,
-                                                         const TilePrefetch* pf) {
+                                                         const TilePrefetch* pf, int64_t ldb = 0,
+                                                         float* b_out = nullptr) {
   using V = xsimd::batch<float, Arch>;
   gemm_tile_prefetch_c<ROWS, NV* static_cast<int>(V::size)>(c, ldc);
   V acc[ROWS][NV];
   // Packed A gets its own copy of the loop with a constant step: a step
   // chosen inside the loop cost V8 six instructions per step (wasm).
   if (lda == 0) {
-    gemm_tile_accumulate<V, ROWS, NV, true>(kc, a, nullptr, b, acc, MR, pf);
+    gemm_tile_accumulate<V, ROWS, NV, true, PackB>(kc, a, nullptr, b, acc, MR, pf, ldb, b_out);
   } else if (lda < 0) {
-    gemm_tile_accumulate<V, ROWS, NV, true>(kc, a, nullptr, b, acc, -lda, pf);
+    gemm_tile_accumulate<V, ROWS, NV, true, PackB>(kc, a, nullptr, b, acc, -lda, pf, ldb, b_out);
   } else {
     const float* rows[ROWS];
     for (int r = 0; r < ROWS; ++r) rows[r] = a + r * lda;
-    gemm_tile_accumulate<V, ROWS, NV, false>(kc, nullptr, rows, b, acc, MR, pf);
+    gemm_tile_accumulate<V, ROWS, NV, false, PackB>(kc, nullptr, rows, b, acc, MR, pf, ldb, b_out);
   }
   gemm_tile_store<V, ROWS, NV>(acc, alpha, c, ldc, m, n, overwrite);
 }
@@ -155,6 +171,15 @@ template <class Arch, int MR, int NV>
 void gemm_tile_prefetch_simd(int64_t kc, const float* a, int64_t lda, const float* b, float alpha, float* c,
                              int64_t ldc, int64_t n, bool overwrite, const TilePrefetch& pf) {
   gemm_tile_run<Arch, MR, MR, NV>(kc, a, lda, b, alpha, c, ldc, MR, n, overwrite, &pf);
+}
+
+// KernelTable::gemm_tile_pack_b: the whole tile on B where it lies, packing
+// its sliver on the way.
+template <class Arch, int MR, int NV>
+void gemm_tile_pack_b_simd(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* b_out,
+                           float alpha, float* c, int64_t ldc, int64_t n, bool overwrite,
+                           const TilePrefetch* pf) {
+  gemm_tile_run<Arch, MR, MR, NV, true>(kc, a, lda, b, alpha, c, ldc, MR, n, overwrite, pf, ldb, b_out);
 }
 
 // KernelTable::gemm_tile_wide: MR + 1 rows of packed A, step MR + 1.

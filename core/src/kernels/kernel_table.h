@@ -128,6 +128,14 @@ struct KernelTable {
   // WebAssembly, which has no prefetch, and for AVX2, unmeasured.
   void (*gemm_tile_prefetch)(int64_t kc, const float* a, int64_t lda, const float* b, float alpha, float* c,
                              int64_t ldc, int64_t n, bool overwrite, const TilePrefetch& pf);
+  // gemm_tile for a whole tile (m = MR) of a whole sliver that reads B where
+  // it lies (step p's NR values at b + p * ldb) and writes the sliver to
+  // b_out packed (kc, NR) as it goes, asking L2 for pf's lines if given: the
+  // first tile of each sliver packs B, so packing is not a pass of its own.
+  // nullptr: B is packed first.
+  void (*gemm_tile_pack_b)(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* b_out,
+                           float alpha, float* c, int64_t ldc, int64_t n, bool overwrite,
+                           const TilePrefetch* pf);
   // Forward rows and filter-gradient rows of the single-channel direct conv,
   // in blocks of c1_rows rows, with the kernel rows in blocks of up to
   // c1_kernel_rows (see ConvC1Rows).

@@ -33,6 +33,7 @@ const KernelTable kSse41Kernels{Isa::SSE41,
                                 &gemm_tile_tail_simd<xsimd::sse4_1, 5, 2>,
                                 nullptr,  // 6 x 8 spilled registers in V8 (above)
                                 nullptr,  // WebAssembly has no prefetch, and shares this table
+                                nullptr,  // B packed first
                                 kC1Rows,
                                 kC1KernelRows,
                                 &conv_c1_forward_simd<xsimd::sse4_1, 1, kC1Rows, kC1KernelRows>,

@@ -30,6 +30,7 @@ const KernelTable kAvx2Kernels{Isa::AVX2,
                                &gemm_tile_tail_simd<xsimd::fma3<xsimd::avx2>, 6, 2>,
                                nullptr,  // 7 x 2 accumulators and 2 vectors of B: more than 16 registers
                                nullptr,  // no prefetching tile: unmeasured on AVX2 machines
+                               nullptr,  // B packed first
                                kC1Rows,
                                kC1KernelRows,
                                &conv_c1_forward_simd<xsimd::fma3<xsimd::avx2>, 1, kC1Rows, kC1KernelRows>,

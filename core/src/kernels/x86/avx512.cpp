@@ -28,6 +28,7 @@ const KernelTable kAvx512Kernels{Isa::AVX512,
                                  &gemm_tile_tail_simd<xsimd::avx512f, 12, 2>,
                                  &gemm_tile_wide_simd<xsimd::avx512f, 12, 2>,  // 26 of 32 registers
                                  &gemm_tile_prefetch_simd<xsimd::avx512f, 12, 2>,
+                                 &gemm_tile_pack_b_simd<xsimd::avx512f, 12, 2>,
                                  kC1Rows,
                                  kC1KernelRows,
                                  &conv_c1_forward_simd<xsimd::avx512f, 2, kC1Rows, kC1KernelRows>,
