@@ -151,32 +151,33 @@ TEST(Gemm, TailTilesMatchTheReference) {
   }
 }
 
-TEST(Gemm, TilesThatPackBOnTheWayMatchTheReferenceOnEveryThreadCount) {
+TEST(Gemm, OneRowBlockMatchesTheReferenceOnEveryThreadCount) {
   KernelSettings restore;
-  // One row block of A over B's rows at most 2 KiB apart: each sliver's
-  // first tile reads B where it lies and packs it for the others
-  // (KernelTable::gemm_tile_pack_b, AVX-512), over K blocks as deep as fit
-  // L1 (several here), a last partial sliver packed first, B a window of a
-  // wider buffer (ldb > N), A stored either way, C overwritten (over NaN) and
-  // updated. More threads cut the rows into two blocks (or B's columns), so
-  // B is packed first there: the sums must not change.
-  const int64_t ldb = 500;
-  for (kernels::Isa isa : kernels::supported_isas()) {
-    kernels::set_isa(isa);
-    for (int64_t M : {12, 14, 25, 49, 98})
-      for (int64_t N : {int64_t{100}, int64_t{490}})
-        for (int ta = 0; ta < 2; ++ta)
-          for (float beta : {0.0f, 0.5f}) {
-            const int64_t K = 700;
+  // One row block of A (few rows) on one thread: over B's rows at most 2 KiB
+  // apart each sliver's first tile reads B where it lies and packs it for
+  // the others (KernelTable::gemm_tile_pack_b, AVX-512), over K blocks as
+  // deep as fit L1, a last partial sliver packed first, B a window of a
+  // wider buffer (ldb > N); over a wider B, its K blocks are taken across
+  // several panels with A packed once. A stored either way, C overwritten
+  // (over NaN) and updated. More threads cut the rows into two blocks (or
+  // B's columns), so B is packed first there: the sums must not change.
+  const int64_t cases[][2] = {{100, 500}, {490, 500}, {1500, 1500}};  // N, ldb
+  const int64_t K = 700;
+  for (int64_t M : {12, 14, 25, 49, 98})
+    for (const auto& nl : cases)
+      for (int ta = 0; ta < 2; ++ta)
+        for (float beta : {0.0f, 0.5f}) {
+          const int64_t N = nl[0], ldb = nl[1], lda = ta ? M : K;
+          Tensor A = test::random_tensor({M, K}, 61), B = test::random_tensor({K, ldb}, 62);
+          Tensor C0 = test::random_tensor({M, N}, 63);
+          if (beta == 0.0f) C0.fill(std::numeric_limits<float>::quiet_NaN());
+          Tensor want = beta == 0.0f ? Tensor::zeros({M, N}) : C0.clone();
+          kernels::gemm_reference(ta, false, M, N, K, 1.5f, A.data(), lda, B.data(), ldb, beta, want.data(),
+                                  N);
+          for (kernels::Isa isa : kernels::supported_isas()) {
+            kernels::set_isa(isa);
             SCOPED_TRACE(std::string(kernels::isa_name(isa)) + " " + std::to_string(M) + "x" +
                          std::to_string(N) + " ta=" + std::to_string(ta) + " beta " + std::to_string(beta));
-            Tensor A = test::random_tensor({M, K}, 61), B = test::random_tensor({K, ldb}, 62);
-            Tensor C0 = test::random_tensor({M, N}, 63);
-            if (beta == 0.0f) C0.fill(std::numeric_limits<float>::quiet_NaN());
-            Tensor want = beta == 0.0f ? Tensor::zeros({M, N}) : C0.clone();
-            const int64_t lda = ta ? M : K;
-            kernels::gemm_reference(ta, false, M, N, K, 1.5f, A.data(), lda, B.data(), ldb, beta, want.data(),
-                                    N);
             Tensor one = C0.clone();
             set_num_threads(1);
             kernels::gemm(ta, false, M, N, K, 1.5f, A.data(), lda, B.data(), ldb, beta, one.data(), N);
@@ -188,7 +189,7 @@ TEST(Gemm, TilesThatPackBOnTheWayMatchTheReferenceOnEveryThreadCount) {
               EXPECT_EQ(one.to_vector(), many.to_vector()) << threads << " threads";
             }
           }
-  }
+        }
 }
 
 TEST(Gemm, BetaZeroClearsNaNsAndLeadingDimensionsAreHonoured) {

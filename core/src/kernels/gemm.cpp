@@ -16,6 +16,9 @@
 // wide, the tiles read A in place (no packing pass), and a small C, or a
 // few rows, over a long K is split into K chunks. On one thread the tiles
 // also fetch B's next K block into L2 where it fits beside the packed one.
+// One row block of A (few rows) packs B in its first tiles, as they go,
+// over K blocks sized to L1, and on one thread takes each K block across
+// B's panels.
 #include "cnn/kernels/gemm.h"
 
 #include <unistd.h>
@@ -367,16 +370,18 @@ constexpr int64_t kPackOnTheWayMaxStride = 2048;
 // Whether a product packs B as its tiles go, and takes K blocks as deep as
 // fit its packed A and a sliver of B in L1 (l1_block_depth): one row block
 // of A (few rows: ResNet50's conv5 at batch 1, 49) reads each packed sliver
-// of B only a few times, so packing it was a pass of its own over 16% of
-// the product; the first tile of each sliver now reads B where it lies and
+// of B only a few times, so packing it first took 16% of the product (49
+// x 512 x 4608); the first tile of each sliver now reads B where it lies and
 // writes the sliver as it goes (KernelTable::gemm_tile_pack_b). Its tiles
 // then meet A's whole block once per sliver, which stays in L1 if the K
 // block is shallow enough. Decided by the shape alone, so that the sums, and
 // so the results, do not depend on the thread count: a product that takes
 // two row blocks on more threads keeps the depth and packs B first. Against
-// packing first at the ISA's kc, Intel Xeon (AVX-512), in one process, 1
-// thread: 49 x 512 x 4608 (ResNet50's conv5 3x3) +8-11%, 49 x 512 x 256
-// +10-13%, 98 x 512 x 4608 +2-4%, the rest level.
+// packing first at the ISA's kc, Intel Xeon (AVX-512), in one process:
+// 49 x 512 x 4608 (ResNet50's conv5 3x3 at batch 1) +9% at 1 thread and
+// +10% at 2 (two halves of K, one a thread), 49 x 512 x 256 +15%, 98 x 512 x
+// 4608 +2%, the rest level. Packing on the way alone, at kc, was 3-4% slower
+// on the 49-row products; the shallower blocks alone, 8-15% slower.
 bool packs_on_the_way(const KernelTable& kt, const Tiling& t, bool trans_b, int64_t M, int64_t ldb) {
   return kt.gemm_tile_pack_b && t.tile == kt.gemm_tile && !trans_b && l1_bytes() > 0 &&
          ldb * static_cast<int64_t>(sizeof(float)) <= kPackOnTheWayMaxStride && M >= t.MR &&
@@ -419,58 +424,70 @@ void gemm_shared_b(const Tiling& t, bool trans_a, bool trans_b, int64_t M, int64
   const int64_t panel_slivers = (std::min(cols, N) + NR - 1) / NR;
   float* b_pack = b_pack_scratch(KC * panel_slivers * NR);
 
-  for (int64_t j0 = 0; j0 < N; j0 += cols) {
+  // Steps over (panel, K block): each panel's K blocks in turn, but one row
+  // block on one thread takes each K block across the panels, so that its
+  // packed A serves them all (it was packed again for every panel). Intel
+  // Xeon (AVX-512), in one process: ResNet50's 49 x 2048 x 512 (4 panels)
+  // +3% at 1 thread, +1% at 2; 25 x 1024 x 1024 +3%, 13 x 1024 x 1024 +5%.
+  const int64_t panels = (N + cols - 1) / cols, k_blocks = (K + KC - 1) / KC;
+  const bool k_outer = blocks == 1 && !threaded;
+  // A step's panel and K block.
+  const auto panel_of = [&](int64_t step) { return k_outer ? step % panels : step / k_blocks; };
+  const auto k_block_of = [&](int64_t step) { return k_outer ? step / panels : step % k_blocks; };
+  // k_outer: the K block whose A the packed block holds, and its rows read in place.
+  int64_t a_packed_at = -1, a_in_place = 0;
+  for (int64_t step = 0; step < panels * k_blocks; ++step) {
+    const int64_t j0 = panel_of(step) * cols, p0 = k_block_of(step) * KC;
     const int64_t nc = std::min(cols, N - j0);
     const int64_t slivers = (nc + NR - 1) / NR;
-    for (int64_t p0 = 0; p0 < K; p0 += KC) {
-      const int64_t kc = std::min(KC, K - p0);
-      const bool overwrite = first_overwrites && p0 == 0;
-      const bool last = p0 + kc == K;  // C's blocks are final after this K block: the epilogue's turn
-      const auto pack = [&](int64_t s0, int64_t s1) {
-        pack_b(trans_b, B, ldb, p0, j0, kc, nc, NR, s0, s1, b_pack);
-      };
-      // The whole slivers the tiles pack as they go; the rest are packed first.
-      const PackOnTheWay on_the_way{B + p0 * ldb + j0, ldb, pack_on_the_way ? nc / NR : 0};
-      const int64_t first = on_the_way.slivers;
-      if (threaded)
-        parallel_for(slivers - first, std::max<int64_t>(1, slivers / (4 * threads)),
-                     [&](int64_t s0, int64_t s1) { pack(first + s0, first + s1); });
-      else
-        pack(first, slivers);
+    const int64_t kc = std::min(KC, K - p0);
+    const bool overwrite = first_overwrites && p0 == 0;
+    const bool last = p0 + kc == K;  // C's blocks are final after this K block: the epilogue's turn
+    const auto pack = [&](int64_t s0, int64_t s1) {
+      pack_b(trans_b, B, ldb, p0, j0, kc, nc, NR, s0, s1, b_pack);
+    };
+    // The whole slivers the tiles pack as they go; the rest are packed first.
+    const PackOnTheWay on_the_way{B + p0 * ldb + j0, ldb, pack_on_the_way ? nc / NR : 0};
+    const int64_t first = on_the_way.slivers;
+    if (threaded)
+      parallel_for(slivers - first, std::max<int64_t>(1, slivers / (4 * threads)),
+                   [&](int64_t s0, int64_t s1) { pack(first + s0, first + s1); });
+    else
+      pack(first, slivers);
 
-      std::optional<NextBlockLines> next;
-      if (prefetch) {
-        const int64_t pn = p0 + kc < K ? p0 + kc : 0, jn = p0 + kc < K ? j0 : j0 + cols;
-        if (jn < N)
-          next.emplace(trans_b, B, ldb, pn, jn, std::min(KC, K - pn), std::min(cols, N - jn),
-                       M / MR * slivers, kc);
-      }
-      // Tasks: (A block, group of B slivers). Few A blocks: split the slivers too.
-      const int64_t groups =
-          blocks >= 2 * threads ? 1 : std::min(slivers, (2 * threads + blocks - 1) / blocks);
-      const auto run = [&](int64_t t0, int64_t t1) {
-        thread_local Scratch a_scratch;
-        float* a_pack = t.direct_a ? nullptr : a_scratch.get(rb.max_rows() * kc);
-        int64_t packed = -1, in_place = 0;  // the A block a_pack holds, and its rows read in place
-        for (int64_t task = t0; task < t1; ++task) {
-          const int64_t block = task / groups, group = task % groups;
-          const int64_t i0 = rb.begin(block), mc = rb.end(block) - i0;
-          if (packed != block) {
-            in_place = pack_a_block(t, trans_a, A, lda, i0, mc, p0, kc, a_pack);
-            packed = block;
-          }
-          const int64_t s0 = group * slivers / groups, s1 = (group + 1) * slivers / groups;
-          run_tiles(t, A, lda, in_place, a_pack, i0, mc, p0, kc, b_pack, s0, s1, j0, nc, alpha, C, ldc,
-                    overwrite, next ? &*next : nullptr, pack_on_the_way ? &on_the_way : nullptr);
-          if (epilogue && last)
-            apply_epilogue(*epilogue, C, ldc, i0, i0 + mc, j0 + s0 * NR, j0 + std::min(nc, s1 * NR));
-        }
-      };
-      if (threaded)
-        parallel_for(blocks * groups, 1, run);
-      else
-        run(0, blocks * groups);
+    std::optional<NextBlockLines> next;
+    if (prefetch && step + 1 < panels * k_blocks) {
+      const int64_t jn = panel_of(step + 1) * cols, pn = k_block_of(step + 1) * KC;
+      next.emplace(trans_b, B, ldb, pn, jn, std::min(KC, K - pn), std::min(cols, N - jn), M / MR * slivers,
+                   kc);
     }
+    // Tasks: (A block, group of B slivers). Few A blocks: split the slivers too.
+    const int64_t groups = blocks >= 2 * threads ? 1 : std::min(slivers, (2 * threads + blocks - 1) / blocks);
+    const auto run = [&](int64_t t0, int64_t t1) {
+      thread_local Scratch a_scratch;
+      float* a_pack = t.direct_a ? nullptr : a_scratch.get(rb.max_rows() * kc);
+      int64_t packed = -1, in_place = 0;  // the A block a_pack holds, and its rows read in place
+      for (int64_t task = t0; task < t1; ++task) {
+        const int64_t block = task / groups, group = task % groups;
+        const int64_t i0 = rb.begin(block), mc = rb.end(block) - i0;
+        if (k_outer && a_packed_at == p0) {
+          in_place = a_in_place;
+        } else if (packed != block) {
+          in_place = pack_a_block(t, trans_a, A, lda, i0, mc, p0, kc, a_pack);
+          packed = block;
+          if (k_outer) a_packed_at = p0, a_in_place = in_place;
+        }
+        const int64_t s0 = group * slivers / groups, s1 = (group + 1) * slivers / groups;
+        run_tiles(t, A, lda, in_place, a_pack, i0, mc, p0, kc, b_pack, s0, s1, j0, nc, alpha, C, ldc,
+                  overwrite, next ? &*next : nullptr, pack_on_the_way ? &on_the_way : nullptr);
+        if (epilogue && last)
+          apply_epilogue(*epilogue, C, ldc, i0, i0 + mc, j0 + s0 * NR, j0 + std::min(nc, s1 * NR));
+      }
+    };
+    if (threaded)
+      parallel_for(blocks * groups, 1, run);
+    else
+      run(0, blocks * groups);
   }
 }
 
