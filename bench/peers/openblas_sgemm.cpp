@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <random>
-#include <vector>
 
 extern "C" void openblas_set_num_threads(int);
 
@@ -36,13 +36,22 @@ int main(int argc, char** argv) {
   openblas_set_num_threads(threads);
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> A(static_cast<size_t>(m * k)), B(static_cast<size_t>(k * n)),
-      C(static_cast<size_t>(m * n));
-  for (float& v : A) v = u(rng);
-  for (float& v : B) v = u(rng);
+  // 64-byte aligned, as cnnp-bench's operands (the engine's tensors) are.
+  const auto aligned = [](long floats) {
+    const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
+    return std::unique_ptr<float[], decltype(&std::free)>(static_cast<float*>(std::aligned_alloc(64, bytes)),
+                                                          &std::free);
+  };
+  auto A = aligned(m * k), B = aligned(k * n), C = aligned(m * n);
+  if (!A || !B || !C) {
+    std::fprintf(stderr, "openblas-sgemm: out of memory\n");
+    return 1;
+  }
+  for (long i = 0; i < m * k; ++i) A[i] = u(rng);
+  for (long i = 0; i < k * n; ++i) B[i] = u(rng);
   auto once = [&] {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, A.data(), k, B.data(), n, 0.0f,
-                C.data(), n);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, A.get(), k, B.get(), n, 0.0f,
+                C.get(), n);
   };
   once();  // warm-up: OpenBLAS starts its threads and touches the buffers
   using clock = std::chrono::steady_clock;
