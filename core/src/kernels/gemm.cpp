@@ -154,6 +154,10 @@ struct Tiling {
   // The whole tile that also prefetches (KernelTable::gemm_tile_prefetch);
   // nullptr for the narrow tiles and where the ISA has none.
   decltype(KernelTable::gemm_tile_prefetch) prefetch_tile;
+  // The whole tile that packs its sliver of B on the way
+  // (KernelTable::gemm_tile_pack_b); nullptr for the narrow tiles and where
+  // the ISA has none.
+  decltype(KernelTable::gemm_tile_pack_b) pack_b_tile;
 };
 
 Tiling tiling_for(const KernelTable& kt, bool trans_a, int64_t N) {
@@ -165,7 +169,8 @@ Tiling tiling_for(const KernelTable& kt, bool trans_a, int64_t N) {
            false,
            narrow ? nullptr : kt.gemm_tile_tail,
            narrow ? nullptr : kt.gemm_tile_wide,
-           narrow ? nullptr : kt.gemm_tile_prefetch};
+           narrow ? nullptr : kt.gemm_tile_prefetch,
+           narrow ? nullptr : kt.gemm_tile_pack_b};
   t.direct_a = !trans_a && N <= kDirectASlivers * t.NR;
   t.direct_at = trans_a && kt.trans_a_in_place && N <= kDirectASlivers * t.NR;
   return t;
@@ -299,8 +304,8 @@ void run_tiles(const Tiling& t, const float* A, int64_t lda, int64_t in_place, c
                                        : A + p0 * lda + i0 + i;
         const int64_t a_ld = i >= in_place ? 0 : t.direct_a ? lda : -lda;
         if (i == 0 && pack && s < pack->slivers)
-          active_kernels().gemm_tile_pack_b(kc, a, a_ld, pack->b + j, pack->ldb, bp, alpha, c, ldc, n,
-                                            overwrite, prefetch ? &pf : nullptr);
+          t.pack_b_tile(kc, a, a_ld, pack->b + j, pack->ldb, bp, alpha, c, ldc, n, overwrite,
+                        prefetch ? &pf : nullptr);
         else if (prefetch)
           t.prefetch_tile(kc, a, a_ld, bp, alpha, c, ldc, n, overwrite, pf);
         else
@@ -362,9 +367,9 @@ int64_t l1_bytes() {
 }
 
 // Rows of B at most this far apart are read in place by the tiles that pack
-// them on the way: Intel's L1 stride prefetcher follows strides up to 2 KiB.
-// ResNet50's 49 x 2048 x 512 (rows 8 KiB apart), Intel Xeon (AVX-512), in
-// one process, ran 1.5-11% slower with them at every depth tried (64-176).
+// them on the way. Farther apart, Intel Xeon (AVX-512), in one process:
+// ResNet50's 49 x 2048 x 512 (rows 8 KiB apart) ran 1.5-11% slower at every
+// depth tried (64-176), 25 x 1024 x 1024 (4 KiB apart) 7% slower.
 constexpr int64_t kPackOnTheWayMaxStride = 2048;
 
 // Whether a product packs B as its tiles go, and takes K blocks as deep as
@@ -382,8 +387,8 @@ constexpr int64_t kPackOnTheWayMaxStride = 2048;
 // +10% at 2 (two halves of K, one a thread), 49 x 512 x 256 +15%, 98 x 512 x
 // 4608 +2%, the rest level. Packing on the way alone, at kc, was 3-4% slower
 // on the 49-row products; the shallower blocks alone, 8-15% slower.
-bool packs_on_the_way(const KernelTable& kt, const Tiling& t, bool trans_b, int64_t M, int64_t ldb) {
-  return kt.gemm_tile_pack_b && t.tile == kt.gemm_tile && !trans_b && l1_bytes() > 0 &&
+bool packs_on_the_way(const Tiling& t, bool trans_b, int64_t M, int64_t ldb) {
+  return t.pack_b_tile && !trans_b && l1_bytes() > 0 &&
          ldb * static_cast<int64_t>(sizeof(float)) <= kPackOnTheWayMaxStride && M >= t.MR &&
          RowBlocks(M, t.MR, 1).count() == 1 && wide_rows(M, t.MR) != M;  // 13 rows: the wide tile alone
 }
@@ -408,7 +413,7 @@ void gemm_shared_b(const Tiling& t, bool trans_a, bool trans_b, int64_t M, int64
   const RowBlocks rb(M, MR, threads);  // A's row blocks, the same for every panel and K block
   const int64_t blocks = rb.count();
 
-  const bool on_the_way_shape = packs_on_the_way(kt, t, trans_b, M, ldb);
+  const bool on_the_way_shape = packs_on_the_way(t, trans_b, M, ldb);
   const int64_t KC = k_block_depth(K, on_the_way_shape ? l1_block_depth(M, NR, kt.kc) : kt.kc);
   // Only where every sliver's first tile is the first to read it: one block.
   const bool pack_on_the_way = on_the_way_shape && blocks == 1;
@@ -434,8 +439,11 @@ void gemm_shared_b(const Tiling& t, bool trans_a, bool trans_b, int64_t M, int64
   // A step's panel and K block.
   const auto panel_of = [&](int64_t step) { return k_outer ? step % panels : step / k_blocks; };
   const auto k_block_of = [&](int64_t step) { return k_outer ? step / panels : step % k_blocks; };
-  // k_outer: the K block whose A the packed block holds, and its rows read in place.
-  int64_t a_packed_at = -1, a_in_place = 0;
+  // The A block a thread's a_pack holds: its block and K block, and its rows
+  // read in place. On one thread it is kept across steps (k_outer reuses it).
+  struct PackedA {
+    int64_t block = -1, p0 = -1, in_place = 0;
+  } one_thread;
   for (int64_t step = 0; step < panels * k_blocks; ++step) {
     const int64_t j0 = panel_of(step) * cols, p0 = k_block_of(step) * KC;
     const int64_t nc = std::min(cols, N - j0);
@@ -466,19 +474,15 @@ void gemm_shared_b(const Tiling& t, bool trans_a, bool trans_b, int64_t M, int64
     const auto run = [&](int64_t t0, int64_t t1) {
       thread_local Scratch a_scratch;
       float* a_pack = t.direct_a ? nullptr : a_scratch.get(rb.max_rows() * kc);
-      int64_t packed = -1, in_place = 0;  // the A block a_pack holds, and its rows read in place
+      PackedA this_call;
+      PackedA& held = threaded ? this_call : one_thread;
       for (int64_t task = t0; task < t1; ++task) {
         const int64_t block = task / groups, group = task % groups;
         const int64_t i0 = rb.begin(block), mc = rb.end(block) - i0;
-        if (k_outer && a_packed_at == p0) {
-          in_place = a_in_place;
-        } else if (packed != block) {
-          in_place = pack_a_block(t, trans_a, A, lda, i0, mc, p0, kc, a_pack);
-          packed = block;
-          if (k_outer) a_packed_at = p0, a_in_place = in_place;
-        }
+        if (held.block != block || held.p0 != p0)
+          held = {block, p0, pack_a_block(t, trans_a, A, lda, i0, mc, p0, kc, a_pack)};
         const int64_t s0 = group * slivers / groups, s1 = (group + 1) * slivers / groups;
-        run_tiles(t, A, lda, in_place, a_pack, i0, mc, p0, kc, b_pack, s0, s1, j0, nc, alpha, C, ldc,
+        run_tiles(t, A, lda, held.in_place, a_pack, i0, mc, p0, kc, b_pack, s0, s1, j0, nc, alpha, C, ldc,
                   overwrite, next ? &*next : nullptr, pack_on_the_way ? &on_the_way : nullptr);
         if (epilogue && last)
           apply_epilogue(*epilogue, C, ldc, i0, i0 + mc, j0 + s0 * NR, j0 + std::min(nc, s1 * NR));
