@@ -307,6 +307,55 @@ TEST(Gemm, RowsMatchTheReferenceOverSegmentsOnEveryIsa) {
   }
 }
 
+TEST(Gemm, RowOrderOverStretchesOfKMatchesTheReferenceOnEveryThreadCount) {
+  KernelSettings restore;
+  // Products that take A's rows outermost pack B a stretch of K at a time,
+  // as much as fits half of L2: a B of 2.2 MB is cut into stretches where
+  // L2 holds up to 2 MiB, between a conv's kernel rows (segments) or inside
+  // them. C adds up over the stretches (beta and alpha too), B also
+  // transposed, and the sums do not depend on the thread count. 250 rows: a
+  // plain product needs three blocks of them for that order (row_order).
+  const int64_t M = 250, N = kernels::gemm_rows_max_n(), K = 2'200'000 / (4 * N) / 9 * 9;
+  Tensor A = test::random_tensor({M, K}, 51), B = test::random_tensor({K * N}, 52);
+  Tensor C0 = test::random_tensor({M, N}, 53);
+  for (const bool trans_b : {false, true}) {
+    SCOPED_TRACE(trans_b ? "B^T" : "B");
+    const int64_t ldb = trans_b ? K : N;
+    Tensor one = C0.clone(), want = C0.clone();
+    set_num_threads(1);
+    kernels::gemm(false, trans_b, M, N, K, 0.5f, A.data(), K, B.data(), ldb, 0.25f, one.data(), N);
+    kernels::gemm_reference(false, trans_b, M, N, K, 0.5f, A.data(), K, B.data(), ldb, 0.25f, want.data(), N);
+    EXPECT_LT(test::rel_error(one, want), 1e-5);
+    for (int threads : two_and_all_threads()) {
+      set_num_threads(threads);
+      Tensor many = C0.clone();
+      kernels::gemm(false, trans_b, M, N, K, 0.5f, A.data(), K, B.data(), ldb, 0.25f, many.data(), N);
+      EXPECT_EQ(one.to_vector(), many.to_vector()) << threads << " threads";
+    }
+  }
+  // A conv's windows: 9 kernel rows of K / 9, each row's segments 3 L + 1 apart.
+  const int64_t segs = 9, L = K / segs, stride = 3 * L + 1;
+  Tensor pool = test::random_tensor({M * 5 + segs * stride}, 54);
+  std::vector<const float*> rows(M);
+  Tensor flat({M, K});
+  for (int64_t i = 0; i < M; ++i) {
+    rows[i] = pool.data() + i * 5;
+    for (int64_t sg = 0; sg < segs; ++sg)
+      for (int64_t p = 0; p < L; ++p) flat.data()[i * K + sg * L + p] = rows[i][sg * stride + p];
+  }
+  Tensor one({M, N}), want({M, N});
+  set_num_threads(1);
+  kernels::gemm_rows(M, N, segs, L, rows.data(), stride, B.data(), N, one.data(), N);
+  kernels::gemm_reference(false, false, M, N, K, 1.0f, flat.data(), K, B.data(), N, 0.0f, want.data(), N);
+  EXPECT_LT(test::rel_error(one, want), 1e-5) << "rows";
+  for (int threads : two_and_all_threads()) {
+    set_num_threads(threads);
+    Tensor many({M, N});
+    kernels::gemm_rows(M, N, segs, L, rows.data(), stride, B.data(), N, many.data(), N);
+    EXPECT_EQ(one.to_vector(), many.to_vector()) << "rows, " << threads << " threads";
+  }
+}
+
 TEST(Gemm, RowsTransposedMatchTheReferenceOnEveryIsa) {
   KernelSettings restore;
   // A (K, segments * L) given by row pointers, as a conv's windows are; C

@@ -1,5 +1,7 @@
 #include "kernels/gemm_pack.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -113,6 +115,30 @@ void interleave_rows(const float* src, int64_t ld, int64_t rows, int64_t kc, int
 #endif
   for (; r < rows; ++r)
     for (int64_t p = 0; p < kc; ++p) out[p * width + r] = src[r * ld + p];
+}
+
+int64_t k_block_depth(int64_t K, int64_t kc) {
+  const int64_t blocks = (K + kc - 1) / kc, last = K - (blocks - 1) * kc;
+  if (blocks < 2 || last >= kc / 2 || K > (blocks - 1) * (kc + kc / 4)) return kc;
+  return ((K + blocks - 2) / (blocks - 1) + 15) / 16 * 16;
+}
+
+int64_t l1_bytes() {
+#ifdef _SC_LEVEL1_DCACHE_SIZE
+  static const int64_t bytes = std::max<long>(0, sysconf(_SC_LEVEL1_DCACHE_SIZE));
+  return bytes;
+#else
+  return 0;  // unknown
+#endif
+}
+
+int64_t l2_bytes() {
+#ifdef _SC_LEVEL2_CACHE_SIZE
+  static const int64_t bytes = std::max<long>(0, sysconf(_SC_LEVEL2_CACHE_SIZE));
+  return bytes;
+#else
+  return 0;  // unknown
+#endif
 }
 
 bool copy_rows_fixed(int64_t width, const float* src, int64_t ld, int64_t rows, float* out) {

@@ -19,6 +19,18 @@ constexpr int64_t kParallelWork = int64_t{1} << 20;
 // (a 1024^3 GEMM) make the in-place rows collide in the caches.
 constexpr int64_t kDirectASlivers = 8;
 
+// The depth of a product's K blocks: the table's kc, but a short last block
+// (under half of kc) is spread over the others when each stays within 1.25
+// kc. A block costs a pass over C and the tiles' start-up whatever its
+// depth: K = 576 (ResNet50's conv2 3x3) as 2 blocks of 288 instead of 256,
+// 256 and 64, Intel Xeon (AVX-512), in one process: +5% at 1 thread, +8% at
+// 2; the other conv GEMMs and the course CNN (K = 288) level.
+int64_t k_block_depth(int64_t K, int64_t kc);
+
+// L1's and L2's sizes in bytes, per core; 0 where unknown (WebAssembly).
+int64_t l1_bytes();
+int64_t l2_bytes();
+
 // A small C over a long K (a conv's filter gradient: KKC x O summed over
 // every pixel of the batch) gives threads nothing to share in M or N, so K
 // is cut into fixed chunks, each summed into its own C, then added in order.
@@ -93,5 +105,13 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc);
 // The epilogue on C[i0:i1, j0:j1].
 void apply_epilogue(const Epilogue& ep, float* C, int64_t ldc, int64_t i0, int64_t i1, int64_t j0,
                     int64_t j1);
+
+// C(M, N) (+)= alpha * A (M, K = segments * L) op(B) (K, N) with A's rows
+// outermost (see gemm_rows.cpp), row i's segment s the L floats at rows[i] +
+// s * seg_stride: C is written over by the first K block when
+// first_overwrites, else added to. N <= gemm_rows_max_n().
+void gemm_row_order(const float* const* rows, int64_t seg_stride, int64_t M, int64_t N, int64_t segments,
+                    int64_t L, bool trans_b, const float* B, int64_t ldb, float alpha, bool first_overwrites,
+                    float* C, int64_t ldc, const Epilogue* epilogue);
 
 }  // namespace cnn::kernels

@@ -5,6 +5,7 @@
 // windows as it goes (im2col fused into the packing).
 #include <algorithm>
 #include <atomic>
+#include <vector>
 
 #include "cnn/error.h"
 #include "cnn/kernels/gemm.h"
@@ -17,23 +18,37 @@ namespace cnn::kernels {
 
 int64_t gemm_rows_max_n() { return kDirectASlivers * active_kernels().nr; }
 
-// Goto's order with A read in place: B is packed whole (it is at most 8
-// slivers wide), then each task takes an MC block of rows (and, with few
-// blocks, a group of slivers), and runs every K block over it while that
-// block of C stays in cache.
-void gemm_rows(int64_t M, int64_t N, int64_t segments, int64_t L, const float* const* rows,
-               int64_t seg_stride, const float* B, int64_t ldb, float* C, int64_t ldc,
-               const Epilogue* epilogue) {
-  if (M <= 0 || N <= 0) return;
+namespace {
+
+// The stretches of K whose packed B (every sliver) fits `budget` bytes:
+// [bounds[i], bounds[i + 1]), as even as they can be, cut between segments
+// where a segment fits (a conv's kernel rows), else inside each segment.
+std::vector<int64_t> k_stretches(int64_t segments, int64_t L, int64_t row_bytes, int64_t budget) {
   const int64_t K = segments * L;
-  if (K <= 0) {
-    scale_c(M, N, 0.0f, C, ldc);
-    if (epilogue) apply_epilogue(*epilogue, C, ldc, 0, M, 0, N);
-    return;
+  const int64_t fit = budget > 0 ? std::max<int64_t>(16, budget / row_bytes) : K;  // K rows that fit
+  std::vector<int64_t> bounds{0};
+  if (L <= fit) {
+    const int64_t n = (segments + fit / L - 1) / (fit / L);  // stretches of whole segments
+    for (int64_t i = 1; i <= n; ++i) bounds.push_back(i * segments / n * L);
+  } else {
+    const int64_t parts = (L + fit - 1) / fit, part = (L + parts - 1) / parts;
+    for (int64_t seg = 0; seg < segments; ++seg)
+      for (int64_t p = part; p < L + part; p += part) bounds.push_back(seg * L + std::min(p, L));
   }
-  if (N > gemm_rows_max_n())
-    throw ValueError(str_cat("gemm_rows: B has ", N, " columns, more than the ", gemm_rows_max_n(),
-                             " the in-place tiles take"));
+  return bounds;
+}
+
+}  // namespace
+
+// Goto's order turned around, A's rows outermost: B is packed a stretch of
+// K at a time, as much as fits half of L2 (all of it, mostly), then each
+// task takes an MC block of rows (and, with few blocks, a group of slivers)
+// and runs every K block of the stretch over it while that block of C stays
+// in cache (measured against K blocks outermost at row_order in gemm.cpp).
+void gemm_row_order(const float* const* rows, int64_t seg_stride, int64_t M, int64_t N, int64_t segments,
+                    int64_t L, bool trans_b, const float* B, int64_t ldb, float alpha, bool first_overwrites,
+                    float* C, int64_t ldc, const Epilogue* epilogue) {
+  const int64_t K = segments * L;
   const KernelTable& kt = active_kernels();
   const bool narrow = N <= kt.narrow_nr;
   const int64_t MR = narrow ? kt.narrow_mr : kt.mr, NR = narrow ? kt.narrow_nr : kt.nr;
@@ -41,66 +56,91 @@ void gemm_rows(int64_t M, int64_t N, int64_t segments, int64_t L, const float* c
   const bool threaded = M * N * K >= kParallelWork && threads_here() > 1;
   const int64_t threads = threaded ? threads_here() : 1;
   const int64_t slivers = (N + NR - 1) / NR;
+  const std::vector<int64_t> stretches =
+      k_stretches(segments, L, slivers * NR * static_cast<int64_t>(sizeof(float)), l2_bytes() / 2);
 
-  // Packed B, sliver s (K, NR) at + s * K * NR. With rows enough
-  // (threads_own_b), each thread packs it for itself and takes row blocks as
-  // it comes free (as gemm_own_b in gemm.cpp): 2 threads, ResNet50's 3x3
-  // convs and W2's, AMD EPYC: -3% to +7% when quiet, +31-76% with another
-  // process busy on one core (48-row blocks; 12 rows since: +2-8% more on
-  // four shapes of five). Else the threads pack it together first.
+  // Packed B of a stretch [k0, k1), sliver s (k1 - k0, NR) at + s * (k1 - k0)
+  // * NR. With rows enough (threads_own_b), each thread packs it for itself
+  // and takes row blocks as it comes free (as gemm_own_b in gemm.cpp): 2
+  // threads, ResNet50's 3x3 convs and W2's, AMD EPYC: -3% to +7% when quiet,
+  // +31-76% with another process busy on one core (48-row blocks; 12 rows
+  // since: +2-8% more on four shapes of five). Else the threads pack it
+  // together first.
   thread_local Scratch b_scratch;
   const bool own_b = threads_own_b(M, threads);
-  static std::atomic<uint64_t> products_posted{0};  // tells a thread whether its b_scratch holds this B
-  const uint64_t product = own_b ? products_posted.fetch_add(1, std::memory_order_relaxed) + 1 : 0;
-  const auto pack = [&](int64_t s0, int64_t s1, float* b_pack) {
-    pack_b(false, B, ldb, 0, 0, K, N, NR, s0, s1, b_pack);
-  };
-  float* shared_b = nullptr;
-  if (!own_b) {
-    shared_b = b_scratch.get(K * slivers * NR);
-    if (threaded)
-      parallel_for(slivers, 1, [&](int64_t s0, int64_t s1) { pack(s0, s1, shared_b); });
-    else
-      pack(0, slivers, shared_b);
-  }
-
+  static std::atomic<uint64_t> stretches_posted{0};  // tells a thread whether its b_scratch holds a stretch
   const RowBlocks rb = own_b ? RowBlocks(M, MR, 1, kOwnBRows) : RowBlocks(M, MR, threads);
   const int64_t blocks = rb.count();
   const int64_t groups = blocks >= 2 * threads ? 1 : std::min(slivers, (2 * threads + blocks - 1) / blocks);
-  const auto run = [&](int64_t t0, int64_t t1) {
-    const float* b_pack = shared_b;
-    if (own_b) {
-      thread_local uint64_t packed_product = 0;
-      float* own = b_scratch.get(K * slivers * NR);
-      if (packed_product != product) {
-        pack(0, slivers, own);
-        packed_product = product;
-      }
-      b_pack = own;
+  for (size_t st = 0; st + 1 < stretches.size(); ++st) {
+    const int64_t k0 = stretches[st], depth = stretches[st + 1] - k0;
+    const int64_t kc_max = k_block_depth(std::min(depth, L), kt.kc);
+    const auto pack = [&](int64_t s0, int64_t s1, float* b_pack) {
+      pack_b(trans_b, B, ldb, k0, 0, depth, N, NR, s0, s1, b_pack);
+    };
+    float* shared_b = nullptr;
+    if (!own_b) {
+      shared_b = b_scratch.get(depth * slivers * NR);
+      if (threaded)
+        parallel_for(slivers, 1, [&](int64_t s0, int64_t s1) { pack(s0, s1, shared_b); });
+      else
+        pack(0, slivers, shared_b);
     }
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t block = t / groups, group = t % groups;
-      const int64_t i0 = rb.begin(block), mc = rb.end(block) - i0;
-      const int64_t s0 = group * slivers / groups, s1 = (group + 1) * slivers / groups;
-      for (int64_t seg = 0; seg < segments; ++seg)
-        for (int64_t p0 = 0; p0 < L; p0 += kt.kc) {
-          const int64_t kc = std::min(kt.kc, L - p0), k0 = seg * L + p0;
-          const bool overwrite = k0 == 0;
-          for (int64_t s = s0; s < s1; ++s) {
-            const float* bp = b_pack + (s * K + k0) * NR;
-            const int64_t j = s * NR, n = std::min(NR, N - j);
-            for (int64_t i = 0; i < mc; i += MR)
-              tile(kc, rows + i0 + i, seg * seg_stride + p0, bp, 1.0f, C + (i0 + i) * ldc + j, ldc,
-                   std::min(MR, mc - i), n, overwrite);
-          }
+    const uint64_t posted = own_b ? stretches_posted.fetch_add(1, std::memory_order_relaxed) + 1 : 0;
+    const bool last = k0 + depth == K;
+    const auto run = [&](int64_t t0, int64_t t1) {
+      const float* b_pack = shared_b;
+      if (own_b) {
+        thread_local uint64_t packed = 0;
+        float* own = b_scratch.get(depth * slivers * NR);
+        if (packed != posted) {
+          pack(0, slivers, own);
+          packed = posted;
         }
-      if (epilogue) apply_epilogue(*epilogue, C, ldc, i0, i0 + mc, s0 * NR, std::min(N, s1 * NR));
-    }
-  };
-  if (threaded)
-    parallel_for(blocks * groups, 1, run);
-  else
-    run(0, blocks * groups);
+        b_pack = own;
+      }
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t block = t / groups, group = t % groups;
+        const int64_t i0 = rb.begin(block), mc = rb.end(block) - i0;
+        const int64_t s0 = group * slivers / groups, s1 = (group + 1) * slivers / groups;
+        // K blocks of the stretch, none across a segment's end.
+        for (int64_t k = k0; k < k0 + depth;) {
+          const int64_t seg = k / L, off = k % L;
+          const int64_t kc = std::min({kc_max, L - off, k0 + depth - k});
+          const bool overwrite = first_overwrites && k == 0;
+          for (int64_t s = s0; s < s1; ++s) {
+            const float* bp = b_pack + (s * depth + k - k0) * NR;
+            const int64_t j = s * NR, n = std::min(NR, N - j);
+            for (int64_t i = i0; i < i0 + mc; i += MR) {
+              const int64_t m = std::min(MR, i0 + mc - i);
+              tile(kc, rows + i, seg * seg_stride + off, bp, alpha, C + i * ldc + j, ldc, m, n, overwrite);
+            }
+          }
+          k += kc;
+        }
+        if (epilogue && last) apply_epilogue(*epilogue, C, ldc, i0, i0 + mc, s0 * NR, std::min(N, s1 * NR));
+      }
+    };
+    if (threaded)
+      parallel_for(blocks * groups, 1, run);
+    else
+      run(0, blocks * groups);
+  }
+}
+
+void gemm_rows(int64_t M, int64_t N, int64_t segments, int64_t L, const float* const* rows,
+               int64_t seg_stride, const float* B, int64_t ldb, float* C, int64_t ldc,
+               const Epilogue* epilogue) {
+  if (M <= 0 || N <= 0) return;
+  if (segments * L <= 0) {
+    scale_c(M, N, 0.0f, C, ldc);
+    if (epilogue) apply_epilogue(*epilogue, C, ldc, 0, M, 0, N);
+    return;
+  }
+  if (N > gemm_rows_max_n())
+    throw ValueError(str_cat("gemm_rows: B has ", N, " columns, more than the ", gemm_rows_max_n(),
+                             " the in-place tiles take"));
+  gemm_row_order(rows, seg_stride, M, N, segments, L, false, B, ldb, 1.0f, true, C, ldc, epilogue);
 }
 
 namespace {
