@@ -1,8 +1,9 @@
 // The GEMMs of a convolution read straight from its (padded) input: A's rows
 // are given as one pointer per output pixel, one window row per segment, so
-// the im2col columns are never stored. gemm_rows is the forward product;
-// gemm_rows_tn the filter gradient, which packs A^T's slivers from the
-// windows as it goes (im2col fused into the packing).
+// the im2col columns are never stored. gemm_rows is the forward product
+// (gemm_row_order, which also takes plain GEMMs' tall products against a
+// few slivers of B); gemm_rows_tn the filter gradient, which packs A^T's
+// slivers from the windows as it goes (im2col fused into the packing).
 #include <algorithm>
 #include <atomic>
 #include <vector>
