@@ -313,9 +313,10 @@ TEST(Gemm, RowOrderOverStretchesOfKMatchesTheReferenceOnEveryThreadCount) {
   // as much as fits half of L2: a B of 2.2 MB is cut into stretches where
   // L2 holds up to 2 MiB, between a conv's kernel rows (segments) or inside
   // them. C adds up over the stretches (beta and alpha too), B also
-  // transposed, and the sums do not depend on the thread count. 250 rows: a
-  // plain product needs three blocks of them for that order (row_order).
-  const int64_t M = 250, N = kernels::gemm_rows_max_n(), K = 2'200'000 / (4 * N) / 9 * 9;
+  // transposed, and the sums do not depend on the thread count. 150 rows:
+  // two blocks, the fewest a plain product takes that order with
+  // (row_order), and enough for 2 threads to pack B each for itself.
+  const int64_t M = 150, N = kernels::gemm_rows_max_n(), K = 2'200'000 / (4 * N) / 9 * 9;
   Tensor A = test::random_tensor({M, K}, 51), B = test::random_tensor({K * N}, 52);
   Tensor C0 = test::random_tensor({M, N}, 53);
   for (const bool trans_b : {false, true}) {

@@ -13,8 +13,8 @@
 // A's blocks and B's slivers between them; and when there are too few
 // blocks for that (small M) each thread takes a range of B's columns as a
 // GEMM of its own. Some shapes take other paths: when B is a few slivers
-// wide, the tiles read A in place (no packing pass), and with more than two
-// blocks of rows take them outermost (row_order); a small C, or a few rows,
+// wide, the tiles read A in place (no packing pass), and with more than one
+// block of rows take them outermost (row_order); a small C, or a few rows,
 // over a long K is split into K chunks. On one thread the tiles
 // also fetch B's next K block into L2 where it fits beside the packed one.
 // One row block of A (few rows) packs B in its first tiles, as they go,
@@ -524,14 +524,15 @@ void gemm_own_b(const Tiling& t, bool trans_a, bool trans_b, int64_t M, int64_t 
 // 1152) +2.5% / +11%, conv1 (12544 x 64 x 147) +4% / +9%, the K = 64
 // products +2% / level, 1568 x 128 x 1152 +5% / +10%; ResNet50 at batch 1
 // level / +4.7%, at batch 8 level / +3% (with the conv forward's stretches,
-// without which it was 2% slower), W4 +1% / +4%, W2 level. Products of up
-// to two blocks of rows keep the blocked order: a block of packed A then
-// serves a whole panel, and 196-200 rows against 1-2.3 MiB of B ran 2.5%
-// slower at 1 thread (level to -2.5% at 2); one block (few rows) has its
-// own means there (packs_on_the_way). Native only: in WebAssembly L2's size, which
-// bounds the stretches, is unknown, and the order is unmeasured in V8.
+// without which it was 2% slower), W4 +1% / +4%, W2 level; with a K
+// block as deep as the stretch (gemm_row_order), two blocks of rows too:
+// conv4 3x3 (196 x 256 x 2304) -0.6% / +3%, 128 x 64 x 1600 +3% / +46%.
+// One block (few rows) keeps the blocked order, which has its own means
+// there (packs_on_the_way): 49-98 rows ran 3-7% slower in this one at 1
+// thread. Native only: in WebAssembly L2's size, which bounds the
+// stretches, is unknown, and the order is unmeasured in V8.
 bool row_order(bool trans_a, int64_t M, int64_t N, const KernelTable& kt) {
-  return !trans_a && N <= kDirectASlivers * kt.nr && l2_bytes() > 0 && RowBlocks(M, kt.mr, 1).count() > 2;
+  return !trans_a && N <= kDirectASlivers * kt.nr && l2_bytes() > 0 && RowBlocks(M, kt.mr, 1).count() > 1;
 }
 
 // The blocked GEMM over `threads` threads (1: on the calling thread).
