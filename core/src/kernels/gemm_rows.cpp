@@ -117,12 +117,18 @@ void gemm_row_order(const float* const* rows, int64_t seg_stride, int64_t M, int
           const int64_t seg = k / L, off = k % L;
           const int64_t kc = std::min({kc_max, L - off, k0 + depth - k});
           const bool overwrite = first_overwrites && k == 0;
-          for (int64_t s = s0; s < s1; ++s) {
-            const float* bp = b_pack + (s * depth + k - k0) * NR;
-            const int64_t j = s * NR, n = std::min(NR, N - j);
-            for (int64_t i = i0; i < i0 + mc; i += MR) {
-              const int64_t m = std::min(MR, i0 + mc - i);
-              tile(kc, rows + i, seg * seg_stride + off, bp, alpha, C + i * ldc + j, ldc, m, n, overwrite);
+          // A tile's rows first, across the slivers: those rows of A come
+          // from memory once and serve every sliver from L1, while the
+          // slivers wait in L2. Against each sliver down the block's rows,
+          // Intel Xeon (AVX-512), in one process, 1 thread: ResNet50's conv1
+          // +4.5%, conv2 3x3 +1.5%, 300-1000 rows +2-7%, 25088 x 64 x 256 -2%,
+          // ResNet50 at batch 8 +3%; at 2 threads (blocks of one tile) level.
+          for (int64_t i = i0; i < i0 + mc; i += MR) {
+            const int64_t m = std::min(MR, i0 + mc - i);
+            for (int64_t s = s0; s < s1; ++s) {
+              const int64_t j = s * NR, n = std::min(NR, N - j);
+              tile(kc, rows + i, seg * seg_stride + off, b_pack + (s * depth + k - k0) * NR, alpha,
+                   C + i * ldc + j, ldc, m, n, overwrite);
             }
           }
           k += kc;
