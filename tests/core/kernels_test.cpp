@@ -315,7 +315,7 @@ TEST(Gemm, RowOrderOverStretchesOfKMatchesTheReferenceOnEveryThreadCount) {
   // them. C adds up over the stretches (beta and alpha too), B also
   // transposed, and the sums do not depend on the thread count. 150 rows:
   // two blocks, the fewest a plain product takes that order with
-  // (row_order), and enough for 2 threads to pack B each for itself.
+  // (row_order); against B of 8 slivers, threads share out its columns.
   const int64_t M = 150, N = kernels::gemm_rows_max_n(), K = 2'200'000 / (4 * N) / 9 * 9;
   Tensor A = test::random_tensor({M, K}, 51), B = test::random_tensor({K * N}, 52);
   Tensor C0 = test::random_tensor({M, N}, 53);
@@ -334,25 +334,28 @@ TEST(Gemm, RowOrderOverStretchesOfKMatchesTheReferenceOnEveryThreadCount) {
       EXPECT_EQ(one.to_vector(), many.to_vector()) << threads << " threads";
     }
   }
-  // A conv's windows: 9 kernel rows of K / 9, each row's segments 3 L + 1 apart.
-  const int64_t segs = 9, L = K / segs, stride = 3 * L + 1;
+  // A conv's windows: 9 kernel rows of K / 9, each row's segments 3 L + 1
+  // apart. B of 64 columns, too few to share out by columns: each of 2
+  // threads packs every stretch for itself.
+  const int64_t n = 64, segs = 9, L = 2'200'000 / (4 * n) / segs, k = segs * L, stride = 3 * L + 1;
+  Tensor b = test::random_tensor({k, n}, 55);
   Tensor pool = test::random_tensor({M * 5 + segs * stride}, 54);
   std::vector<const float*> rows(M);
-  Tensor flat({M, K});
+  Tensor flat({M, k});
   for (int64_t i = 0; i < M; ++i) {
     rows[i] = pool.data() + i * 5;
     for (int64_t sg = 0; sg < segs; ++sg)
-      for (int64_t p = 0; p < L; ++p) flat.data()[i * K + sg * L + p] = rows[i][sg * stride + p];
+      for (int64_t p = 0; p < L; ++p) flat.data()[i * k + sg * L + p] = rows[i][sg * stride + p];
   }
-  Tensor one({M, N}), want({M, N});
+  Tensor one({M, n}), want({M, n});
   set_num_threads(1);
-  kernels::gemm_rows(M, N, segs, L, rows.data(), stride, B.data(), N, one.data(), N);
-  kernels::gemm_reference(false, false, M, N, K, 1.0f, flat.data(), K, B.data(), N, 0.0f, want.data(), N);
+  kernels::gemm_rows(M, n, segs, L, rows.data(), stride, b.data(), n, one.data(), n);
+  kernels::gemm_reference(false, false, M, n, k, 1.0f, flat.data(), k, b.data(), n, 0.0f, want.data(), n);
   EXPECT_LT(test::rel_error(one, want), 1e-5) << "rows";
   for (int threads : two_and_all_threads()) {
     set_num_threads(threads);
-    Tensor many({M, N});
-    kernels::gemm_rows(M, N, segs, L, rows.data(), stride, B.data(), N, many.data(), N);
+    Tensor many({M, n});
+    kernels::gemm_rows(M, n, segs, L, rows.data(), stride, b.data(), n, many.data(), n);
     EXPECT_EQ(one.to_vector(), many.to_vector()) << "rows, " << threads << " threads";
   }
 }

@@ -57,24 +57,20 @@ void gemm_row_order(const float* const* rows, int64_t seg_stride, int64_t M, int
   const bool threaded = M * N * K >= kParallelWork && threads_here() > 1;
   const int64_t threads = threaded ? threads_here() : 1;
   const int64_t slivers = (N + NR - 1) / NR;
+  // The stretches depend on the whole of B, so that the sums do not depend
+  // on how the threads share it out.
   const std::vector<int64_t> stretches =
       k_stretches(segments, L, slivers * NR * static_cast<int64_t>(sizeof(float)), l2_bytes() / 2);
 
-  // Packed B of a stretch [k0, k1), sliver s (k1 - k0, NR) at + s * (k1 - k0)
-  // * NR. With rows enough (threads_own_b), each thread packs it for itself
-  // and takes row blocks as it comes free (as gemm_own_b in gemm.cpp): 2
-  // threads, ResNet50's 3x3 convs and W2's, AMD EPYC: -3% to +7% when quiet,
-  // +31-76% with another process busy on one core (48-row blocks; 12 rows
-  // since: +2-8% more on four shapes of five). Else the threads pack it
-  // together first.
-  thread_local Scratch b_scratch;
-  const bool own_b = threads_own_b(M, threads);
-  static std::atomic<uint64_t> stretches_posted{0};  // tells a thread whether its b_scratch holds a stretch
-  const RowBlocks rb = own_b ? RowBlocks(M, MR, 1, kOwnBRows) : RowBlocks(M, MR, threads);
-  const int64_t blocks = rb.count();
-  const int64_t groups = blocks >= 2 * threads ? 1 : std::min(slivers, (2 * threads + blocks - 1) / blocks);
-  for (size_t st = 0; st + 1 < stretches.size(); ++st) {
-    const int64_t k0 = stretches[st], depth = stretches[st + 1] - k0;
+  // Packs slivers [s0, s1) of the stretch [k0, k0 + depth): sliver s (depth,
+  // NR) at b_pack + s * depth * NR.
+  const auto pack = [&](int64_t k0, int64_t depth, int64_t s0, int64_t s1, float* b_pack) {
+    pack_b(trans_b, B, ldb, k0, 0, depth, N, NR, s0, s1, b_pack);
+  };
+  // Rows [i0, i0 + mc) of C (+)= their product with slivers [s0, s1) of the
+  // stretch [k0, k0 + depth), packed at b_pack; the epilogue after the last.
+  const auto run_block = [&](int64_t i0, int64_t mc, int64_t s0, int64_t s1, int64_t k0, int64_t depth,
+                             const float* b_pack) {
     // Natively a K block is as deep as the stretch (within a segment): the
     // tiles read each row of A in one long run and write C once. Against
     // blocks kc deep, Intel Xeon (AVX-512), in one process, 1 / 2 threads:
@@ -84,56 +80,94 @@ void gemm_row_order(const float* const* rows, int64_t seg_stride, int64_t M, int
     // ResNet50, W2 and W4 level. WebAssembly, with one stretch of the whole
     // K, keeps kc's depth (unmeasured in V8).
     const int64_t kc_max = l2_bytes() > 0 ? std::min(depth, L) : k_block_depth(std::min(depth, L), kt.kc);
-    const auto pack = [&](int64_t s0, int64_t s1, float* b_pack) {
-      pack_b(trans_b, B, ldb, k0, 0, depth, N, NR, s0, s1, b_pack);
-    };
+    // K blocks of the stretch, none across a segment's end.
+    for (int64_t k = k0; k < k0 + depth;) {
+      const int64_t seg = k / L, off = k % L;
+      const int64_t kc = std::min({kc_max, L - off, k0 + depth - k});
+      const bool overwrite = first_overwrites && k == 0;
+      // A tile's rows first, across the slivers: those rows of A come
+      // from memory once and serve every sliver from L1, while the
+      // slivers wait in L2. Against each sliver down the block's rows,
+      // Intel Xeon (AVX-512), in one process, 1 thread: ResNet50's conv1
+      // +4.5%, conv2 3x3 +1.5%, 300-1000 rows +2-7%, 25088 x 64 x 256 -2%,
+      // ResNet50 at batch 8 +3%; at 2 threads (blocks of one tile) level.
+      for (int64_t i = i0; i < i0 + mc; i += MR) {
+        const int64_t m = std::min(MR, i0 + mc - i);
+        for (int64_t s = s0; s < s1; ++s) {
+          const int64_t j = s * NR, n = std::min(NR, N - j);
+          tile(kc, rows + i, seg * seg_stride + off, b_pack + (s * depth + k - k0) * NR, alpha,
+               C + i * ldc + j, ldc, m, n, overwrite);
+        }
+      }
+      k += kc;
+    }
+    if (epilogue && k0 + depth == K)
+      apply_epilogue(*epilogue, C, ldc, i0, i0 + mc, s0 * NR, std::min(N, s1 * NR));
+  };
+  thread_local Scratch b_scratch;  // in the threads' tasks, each thread's own
+
+  // Where B is at least a quarter the size of A and has two slivers a
+  // thread, the threads take B's columns, each packing only its slivers of
+  // every stretch and running all the rows against them, with no wait
+  // between stretches: packing all of B on every thread cost more than each
+  // reading all of A. Against threads that each pack B whole, 2 threads,
+  // Intel Xeon (AVX-512), in one process: ResNet50's conv4 3x3 (196 x 256 x
+  // 2304) +3-4%, 200-400 x 256 x 1024 +6-8%, 392 x 256 x 2304 +3%; with B
+  // smaller than that, 784-6272 x 128 x 512-1152 lost 1.5-7%.
+  if (threaded && slivers >= 2 * threads && 4 * N >= M) {
+    const RowBlocks rb(M, MR, 1);
+    parallel_for(threads, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        const int64_t s0 = c * slivers / threads, s1 = (c + 1) * slivers / threads;
+        for (size_t st = 0; st + 1 < stretches.size(); ++st) {
+          const int64_t k0 = stretches[st], depth = stretches[st + 1] - k0;
+          float* own = b_scratch.get(depth * slivers * NR);
+          pack(k0, depth, s0, s1, own);
+          for (int64_t block = 0; block < rb.count(); ++block)
+            run_block(rb.begin(block), rb.end(block) - rb.begin(block), s0, s1, k0, depth, own);
+        }
+      }
+    });
+    return;
+  }
+
+  // With rows enough (threads_own_b), each thread packs each stretch for
+  // itself and takes row blocks as it comes free (as gemm_own_b in
+  // gemm.cpp): 2 threads, ResNet50's 3x3 convs and W2's, AMD EPYC: -3% to
+  // +7% when quiet, +31-76% with another process busy on one core (48-row
+  // blocks; 12 rows since: +2-8% more on four shapes of five). Else the
+  // threads pack it together first.
+  const bool own_b = threads_own_b(M, threads);
+  static std::atomic<uint64_t> stretches_posted{0};  // tells a thread whether its b_scratch holds a stretch
+  const RowBlocks rb = own_b ? RowBlocks(M, MR, 1, kOwnBRows) : RowBlocks(M, MR, threads);
+  const int64_t blocks = rb.count();
+  const int64_t groups = blocks >= 2 * threads ? 1 : std::min(slivers, (2 * threads + blocks - 1) / blocks);
+  for (size_t st = 0; st + 1 < stretches.size(); ++st) {
+    const int64_t k0 = stretches[st], depth = stretches[st + 1] - k0;
     float* shared_b = nullptr;
     if (!own_b) {
       shared_b = b_scratch.get(depth * slivers * NR);
       if (threaded)
-        parallel_for(slivers, 1, [&](int64_t s0, int64_t s1) { pack(s0, s1, shared_b); });
+        parallel_for(slivers, 1, [&](int64_t s0, int64_t s1) { pack(k0, depth, s0, s1, shared_b); });
       else
-        pack(0, slivers, shared_b);
+        pack(k0, depth, 0, slivers, shared_b);
     }
     const uint64_t posted = own_b ? stretches_posted.fetch_add(1, std::memory_order_relaxed) + 1 : 0;
-    const bool last = k0 + depth == K;
     const auto run = [&](int64_t t0, int64_t t1) {
       const float* b_pack = shared_b;
       if (own_b) {
         thread_local uint64_t packed = 0;
         float* own = b_scratch.get(depth * slivers * NR);
         if (packed != posted) {
-          pack(0, slivers, own);
+          pack(k0, depth, 0, slivers, own);
           packed = posted;
         }
         b_pack = own;
       }
       for (int64_t t = t0; t < t1; ++t) {
         const int64_t block = t / groups, group = t % groups;
-        const int64_t i0 = rb.begin(block), mc = rb.end(block) - i0;
-        const int64_t s0 = group * slivers / groups, s1 = (group + 1) * slivers / groups;
-        // K blocks of the stretch, none across a segment's end.
-        for (int64_t k = k0; k < k0 + depth;) {
-          const int64_t seg = k / L, off = k % L;
-          const int64_t kc = std::min({kc_max, L - off, k0 + depth - k});
-          const bool overwrite = first_overwrites && k == 0;
-          // A tile's rows first, across the slivers: those rows of A come
-          // from memory once and serve every sliver from L1, while the
-          // slivers wait in L2. Against each sliver down the block's rows,
-          // Intel Xeon (AVX-512), in one process, 1 thread: ResNet50's conv1
-          // +4.5%, conv2 3x3 +1.5%, 300-1000 rows +2-7%, 25088 x 64 x 256 -2%,
-          // ResNet50 at batch 8 +3%; at 2 threads (blocks of one tile) level.
-          for (int64_t i = i0; i < i0 + mc; i += MR) {
-            const int64_t m = std::min(MR, i0 + mc - i);
-            for (int64_t s = s0; s < s1; ++s) {
-              const int64_t j = s * NR, n = std::min(NR, N - j);
-              tile(kc, rows + i, seg * seg_stride + off, b_pack + (s * depth + k - k0) * NR, alpha,
-                   C + i * ldc + j, ldc, m, n, overwrite);
-            }
-          }
-          k += kc;
-        }
-        if (epilogue && last) apply_epilogue(*epilogue, C, ldc, i0, i0 + mc, s0 * NR, std::min(N, s1 * NR));
+        run_block(rb.begin(block), rb.end(block) - rb.begin(block), group * slivers / groups,
+                  (group + 1) * slivers / groups, k0, depth, b_pack);
       }
     };
     if (threaded)
