@@ -46,6 +46,7 @@ std::vector<int64_t> k_stretches(int64_t segments, int64_t L, int64_t row_bytes,
 // task takes an MC block of rows (and, with few blocks, a group of slivers)
 // and runs every K block of the stretch over it while that block of C stays
 // in cache (measured against K blocks outermost at row_order in gemm.cpp).
+// Threads take blocks of rows, or where B is large beside A, its columns.
 void gemm_row_order(const float* const* rows, int64_t seg_stride, int64_t M, int64_t N, int64_t segments,
                     int64_t L, bool trans_b, const float* B, int64_t ldb, float alpha, bool first_overwrites,
                     float* C, int64_t ldc, const Epilogue* epilogue) {
