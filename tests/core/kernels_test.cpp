@@ -706,6 +706,35 @@ TEST(Parallel, CoversEveryIndexOnceAndNestsSerially) {
   EXPECT_GE(inner_calls.load(), 1);
 }
 
+TEST(Parallel, AffineLoopsCoverEveryIndexOnceAndRethrow) {
+  // Each thread starts on its own share and then takes the others' chunks:
+  // every index once, whatever the split, nested loops serial, and the
+  // first error rethrown with the pool still usable.
+  KernelSettings restore;
+  for (int threads : two_and_all_threads()) {
+    set_num_threads(threads);
+    for (const int64_t n : {2, 3, 17, 1000, 10007}) {
+      std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+      std::atomic<int> nested_whole{0};
+      parallel_for_affine(n, 1, [&](int64_t b, int64_t e) {
+        EXPECT_LT(b, e);
+        for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)]++;
+        parallel_for_affine(10, 1, [&](int64_t nb, int64_t ne) { nested_whole += nb == 0 && ne == 10; });
+      });
+      for (auto& h : hits) ASSERT_EQ(h.load(), 1) << n << " indices, " << threads << " threads";
+      EXPECT_GE(nested_whole.load(), 1);
+    }
+    EXPECT_THROW(parallel_for_affine(1000, 1,
+                                     [](int64_t, int64_t e) {
+                                       if (e > 500) throw std::runtime_error("chunk failed");
+                                     }),
+                 std::runtime_error);
+    std::atomic<int64_t> sum{0};
+    parallel_for_affine(1000, 1, [&](int64_t b, int64_t e) { sum += e - b; });
+    EXPECT_EQ(sum.load(), 1000);
+  }
+}
+
 TEST(Parallel, InsideALoopKernelsSeeOneThread) {
   // A kernel called from a parallel_for's fn (gemm's split-K halves) runs
   // serially there, so it must size its work for one thread.

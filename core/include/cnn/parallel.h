@@ -31,6 +31,13 @@ int threads_here();
 // oversubscribe the machine.
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t begin, int64_t end)>& fn);
 
+// parallel_for in which each thread, the calling thread first, starts on its
+// own contiguous share of [0, n) and then takes chunks of the others': a
+// loop that runs over the same data call after call (the rows of one
+// layer's output, then of the next layer's input) finds each share in the
+// cache of the core that had it before, while a thread that comes late still
+// has its share taken by the others.
+void parallel_for_affine(int64_t n, int64_t grain, const std::function<void(int64_t begin, int64_t end)>& fn);
 // parallel_for for an element-wise pass over n values, in chunks of 32K
 // values: memory-bound passes smaller than that stay on the calling thread.
 inline void parallel_elementwise(int64_t n, const std::function<void(int64_t begin, int64_t end)>& fn) {

@@ -117,7 +117,7 @@ void gemm_row_order(const float* const* rows, int64_t seg_stride, int64_t M, int
   // smaller than that, 784-6272 x 128 x 512-1152 lost 1.5-7%.
   if (threaded && slivers >= 2 * threads && 4 * N >= M) {
     const RowBlocks rb(M, MR, 1);
-    parallel_for(threads, 1, [&](int64_t c0, int64_t c1) {
+    parallel_for_affine(threads, 1, [&](int64_t c0, int64_t c1) {  // each thread its slivers, as before
       for (int64_t c = c0; c < c1; ++c) {
         const int64_t s0 = c * slivers / threads, s1 = (c + 1) * slivers / threads;
         for (size_t st = 0; st + 1 < stretches.size(); ++st) {
@@ -172,7 +172,13 @@ void gemm_row_order(const float* const* rows, int64_t seg_stride, int64_t M, int
       }
     };
     if (threaded)
-      parallel_for(blocks * groups, 1, run);
+      // Each thread starts on its own share of the rows, so that call after
+      // call (a layer's output, then the next layer's input) the same rows
+      // meet the same core's cache. Against chunks taken as threads come
+      // free, 2 threads, Intel Xeon (AVX-512), in one process: ResNet50's
+      // conv2 1x1 expand +7.5%, conv2 1x1 +5%, conv2 3x3 +2.6%, conv1 +1%,
+      // the rest level; ResNet50 at batch 8 +2%, W2 +1%, W4 level.
+      parallel_for_affine(blocks * groups, 1, run);
     else
       run(0, blocks * groups);
   }

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -93,10 +94,10 @@ bool spin_until(const F& done) {
 // back jobs make no system calls.
 class Pool {
  public:
-  explicit Pool(int threads) {
+  explicit Pool(int threads) : cursors_(new std::atomic<int64_t>[static_cast<size_t>(threads)]) {
     for (int i = 1; i < threads; ++i) {
       try {
-        workers_.emplace_back([this] { work(); });
+        workers_.emplace_back([this, i] { work(i); });
       } catch (const std::system_error&) {
         break;  // the system (or the wasm worker pool) has no more threads: use what started
       }
@@ -111,21 +112,26 @@ class Pool {
   int threads() const { return static_cast<int>(workers_.size()) + 1; }
 
   // Returns false (and runs nothing) when another caller holds the pool.
-  bool run(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t)>& fn) {
+  // With `affine`, thread t (the caller 0, worker i i + 1) starts on share t
+  // of [0, n) (see parallel_for_affine).
+  bool run(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t)>& fn, bool affine) {
     bool expected = false;
     if (!busy_.compare_exchange_strong(expected, true, std::memory_order_acquire)) return false;
     fn_ = &fn;
     n_ = n;
     chunk_ = chunk;
+    affine_ = affine;
     error_ = nullptr;
     next_.store(0, std::memory_order_relaxed);
+    for (int t = 0; t < threads(); ++t)
+      cursors_[static_cast<size_t>(t)].store(share_begin(t), std::memory_order_relaxed);
     remaining_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
     generation_.fetch_add(1);  // seq_cst: publishes the job before sleepers_ is read
     if (sleepers_.load() > 0) {
       { std::lock_guard<std::mutex> lock(mu_); }
       wake_.notify_all();
     }
-    take_chunks();
+    take_chunks(0);
     const auto finished = [this] { return remaining_.load() == 0; };
     if (!spin_until(finished)) {
       std::unique_lock<std::mutex> lock(mu_);
@@ -141,23 +147,44 @@ class Pool {
   }
 
  private:
-  void take_chunks() {
+  int64_t share_begin(int t) const { return t * n_ / threads(); }
+
+  // Runs one chunk; an error stops the others from taking more.
+  void run_chunk(int64_t begin, int64_t end) {
+    try {
+      (*fn_)(begin, end);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!error_) error_ = std::current_exception();
+      next_.store(n_, std::memory_order_relaxed);  // the others stop taking chunks
+    }
+  }
+
+  // Thread `me`'s part of the job: chunks from the shared counter, or (affine)
+  // from its own share first, then from each other share in turn.
+  void take_chunks(int me) {
     t_inside_pool = true;
-    for (;;) {
-      const int64_t begin = next_.fetch_add(chunk_, std::memory_order_relaxed);
-      if (begin >= n_) break;
-      try {
-        (*fn_)(begin, std::min(n_, begin + chunk_));
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (!error_) error_ = std::current_exception();
-        next_.store(n_, std::memory_order_relaxed);  // the others stop taking chunks
+    if (!affine_) {
+      for (;;) {
+        const int64_t begin = next_.fetch_add(chunk_, std::memory_order_relaxed);
+        if (begin >= n_) break;
+        run_chunk(begin, std::min(n_, begin + chunk_));
+      }
+    } else {
+      for (int k = 0; k < threads() && next_.load(std::memory_order_relaxed) < n_; ++k) {
+        const int t = (me + k) % threads();
+        const int64_t end = share_begin(t + 1);
+        for (;;) {
+          const int64_t begin = cursors_[static_cast<size_t>(t)].fetch_add(chunk_, std::memory_order_relaxed);
+          if (begin >= end || next_.load(std::memory_order_relaxed) >= n_) break;
+          run_chunk(begin, std::min(end, begin + chunk_));
+        }
       }
     }
     t_inside_pool = false;
   }
 
-  void work() {
+  void work(int me) {
     uint64_t seen = 0;
     for (;;) {
       const auto posted = [&] { return quit_.load() || generation_.load() != seen; };
@@ -169,7 +196,7 @@ class Pool {
       }
       if (quit_.load()) return;
       seen = generation_.load();
-      take_chunks();
+      take_chunks(me);
       if (remaining_.fetch_sub(1) == 1 && caller_sleeps_.load()) {
         { std::lock_guard<std::mutex> lock(mu_); }
         done_.notify_one();
@@ -186,7 +213,9 @@ class Pool {
   std::atomic<int> remaining_{0};        // workers yet to finish the current job
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
   int64_t n_ = 0, chunk_ = 1;
-  std::atomic<int64_t> next_{0};
+  bool affine_ = false;
+  std::atomic<int64_t> next_{0};  // the next chunk; with affine_, n_ once an error stops the job
+  std::unique_ptr<std::atomic<int64_t>[]> cursors_;  // affine_: each share's next chunk
   std::exception_ptr error_;
 };
 
@@ -226,7 +255,9 @@ void set_num_threads(int n) {
   g_threads = n;
 }
 
-void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+namespace {
+
+void run_on_pool(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn, bool affine) {
   if (n <= 0) return;
   grain = std::max<int64_t>(grain, 1);
   if (n <= grain || t_inside_pool) {
@@ -239,9 +270,19 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
     // (and a thread that starts late); each costs one atomic add.
     const int64_t chunks = std::min<int64_t>((n + grain - 1) / grain, int64_t{16} * p->threads());
     const int64_t chunk = (n + chunks - 1) / chunks;
-    if (p->run(n, chunk, fn)) return;
+    if (p->run(n, chunk, fn, affine)) return;
   }
   fn(0, n);
+}
+
+}  // namespace
+
+void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  run_on_pool(n, grain, fn, false);
+}
+
+void parallel_for_affine(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  run_on_pool(n, grain, fn, true);
 }
 
 }  // namespace cnn
