@@ -123,23 +123,20 @@ int64_t k_block_depth(int64_t K, int64_t kc) {
   return ((K + blocks - 2) / (blocks - 1) + 15) / 16 * 16;
 }
 
+// sysconf's answers (glibc); WebAssembly's libc has no cache sizes.
+#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
 int64_t l1_bytes() {
-#ifdef _SC_LEVEL1_DCACHE_SIZE
   static const int64_t bytes = std::max<long>(0, sysconf(_SC_LEVEL1_DCACHE_SIZE));
   return bytes;
-#else
-  return 0;  // unknown
-#endif
 }
-
 int64_t l2_bytes() {
-#ifdef _SC_LEVEL2_CACHE_SIZE
   static const int64_t bytes = std::max<long>(0, sysconf(_SC_LEVEL2_CACHE_SIZE));
   return bytes;
-#else
-  return 0;  // unknown
-#endif
 }
+#else
+int64_t l1_bytes() { return 0; }
+int64_t l2_bytes() { return 0; }
+#endif
 
 bool copy_rows_fixed(int64_t width, const float* src, int64_t ld, int64_t rows, float* out) {
   return with_tile_width(width, [&]<int W>() { copy_rows<W>(src, ld, rows, out); });

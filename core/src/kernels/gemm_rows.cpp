@@ -6,7 +6,6 @@
 // slivers from the windows as it goes (im2col fused into the packing).
 #include <algorithm>
 #include <atomic>
-#include <vector>
 
 #include "cnn/error.h"
 #include "cnn/kernels/gemm.h"
@@ -21,23 +20,35 @@ int64_t gemm_rows_max_n() { return kDirectASlivers * active_kernels().nr; }
 
 namespace {
 
-// The stretches of K whose packed B (every sliver) fits `budget` bytes:
-// [bounds[i], bounds[i + 1]), as even as they can be, cut between segments
-// where a segment fits (a conv's kernel rows), else inside each segment.
-std::vector<int64_t> k_stretches(int64_t segments, int64_t L, int64_t row_bytes, int64_t budget) {
-  const int64_t K = segments * L;
-  const int64_t fit = budget > 0 ? std::max<int64_t>(16, budget / row_bytes) : K;  // K rows that fit
-  std::vector<int64_t> bounds{0};
-  if (L <= fit) {
-    const int64_t n = (segments + fit / L - 1) / (fit / L);  // stretches of whole segments
-    for (int64_t i = 1; i <= n; ++i) bounds.push_back(i * segments / n * L);
-  } else {
-    const int64_t parts = (L + fit - 1) / fit, part = (L + parts - 1) / parts;
-    for (int64_t seg = 0; seg < segments; ++seg)
-      for (int64_t p = part; p < L + part; p += part) bounds.push_back(seg * L + std::min(p, L));
+// The stretches of K whose packed B (every sliver) fits `budget` bytes (no
+// limit at 0), as even as they can be, cut between segments where a segment
+// fits (a conv's kernel rows), else inside each segment: stretch i is
+// [begin(i), begin(i + 1)) for i < count(). Computed, not stored, so a
+// product allocates nothing for them.
+class KStretches {
+ public:
+  KStretches(int64_t segments, int64_t L, int64_t row_bytes, int64_t budget) : L_(L) {
+    const int64_t fit = budget > 0 ? std::max<int64_t>(16, budget / row_bytes) : segments * L;  // K rows
+    if (L <= fit) {  // groups of whole segments
+      const int64_t per = fit / L;
+      count_ = (segments + per - 1) / per;
+      segments_ = segments;
+    } else {  // pieces of each segment
+      const int64_t parts = (L + fit - 1) / fit;
+      part_ = (L + parts - 1) / parts;
+      pieces_ = (L + part_ - 1) / part_;
+      count_ = segments * pieces_;
+    }
   }
-  return bounds;
-}
+  int64_t count() const { return count_; }
+  int64_t begin(int64_t i) const {
+    if (part_ == 0) return i * segments_ / count_ * L_;
+    return i / pieces_ * L_ + std::min(i % pieces_ * part_, L_);
+  }
+
+ private:
+  int64_t L_, count_ = 0, segments_ = 0, part_ = 0, pieces_ = 0;
+};
 
 }  // namespace
 
@@ -60,8 +71,7 @@ void gemm_row_order(const float* const* rows, int64_t seg_stride, int64_t M, int
   const int64_t slivers = (N + NR - 1) / NR;
   // The stretches depend on the whole of B, so that the sums do not depend
   // on how the threads share it out.
-  const std::vector<int64_t> stretches =
-      k_stretches(segments, L, slivers * NR * static_cast<int64_t>(sizeof(float)), l2_bytes() / 2);
+  const KStretches stretches(segments, L, slivers * NR * static_cast<int64_t>(sizeof(float)), l2_bytes() / 2);
 
   // Packs slivers [s0, s1) of the stretch [k0, k0 + depth): sliver s (depth,
   // NR) at b_pack + s * depth * NR.
@@ -117,11 +127,11 @@ void gemm_row_order(const float* const* rows, int64_t seg_stride, int64_t M, int
   // smaller than that, 784-6272 x 128 x 512-1152 lost 1.5-7%.
   if (threaded && slivers >= 2 * threads && 4 * N >= M) {
     const RowBlocks rb(M, MR, 1);
-    parallel_for_affine(threads, 1, [&](int64_t c0, int64_t c1) {  // each thread its slivers, as before
+    parallel_for_affine(threads, 1, [&](int64_t c0, int64_t c1) {  // the same slivers to a thread each call
       for (int64_t c = c0; c < c1; ++c) {
         const int64_t s0 = c * slivers / threads, s1 = (c + 1) * slivers / threads;
-        for (size_t st = 0; st + 1 < stretches.size(); ++st) {
-          const int64_t k0 = stretches[st], depth = stretches[st + 1] - k0;
+        for (int64_t st = 0; st < stretches.count(); ++st) {
+          const int64_t k0 = stretches.begin(st), depth = stretches.begin(st + 1) - k0;
           float* own = b_scratch.get(depth * slivers * NR);
           pack(k0, depth, s0, s1, own);
           for (int64_t block = 0; block < rb.count(); ++block)
@@ -143,8 +153,8 @@ void gemm_row_order(const float* const* rows, int64_t seg_stride, int64_t M, int
   const RowBlocks rb = own_b ? RowBlocks(M, MR, 1, kOwnBRows) : RowBlocks(M, MR, threads);
   const int64_t blocks = rb.count();
   const int64_t groups = blocks >= 2 * threads ? 1 : std::min(slivers, (2 * threads + blocks - 1) / blocks);
-  for (size_t st = 0; st + 1 < stretches.size(); ++st) {
-    const int64_t k0 = stretches[st], depth = stretches[st + 1] - k0;
+  for (int64_t st = 0; st < stretches.count(); ++st) {
+    const int64_t k0 = stretches.begin(st), depth = stretches.begin(st + 1) - k0;
     float* shared_b = nullptr;
     if (!own_b) {
       shared_b = b_scratch.get(depth * slivers * NR);
