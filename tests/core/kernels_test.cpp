@@ -153,12 +153,13 @@ TEST(Gemm, TailTilesMatchTheReference) {
 
 TEST(Gemm, OneRowBlockMatchesTheReferenceOnEveryThreadCount) {
   KernelSettings restore;
-  // One row block of A (few rows) on one thread: over B's rows at most 2 KiB
-  // apart each sliver's first tile reads B where it lies and packs it for
-  // the others (KernelTable::gemm_tile_pack_b, AVX-512), over K blocks as
-  // deep as fit L1, a last partial sliver packed first, B a window of a
-  // wider buffer (ldb > N); over a wider B, its K blocks are taken across
-  // several panels with A packed once. A stored either way, C overwritten
+  // One row block of A (few rows) on one thread: each sliver's first tile
+  // reads B where it lies and packs it for the others
+  // (KernelTable::gemm_tile_pack_b, AVX-512), over K blocks as deep as fit
+  // L1, a last partial sliver packed first, B a window of a wider buffer
+  // (ldb > N); over a wider B, whose rows are far apart (ldb 1500), in
+  // shallower K blocks taken across several narrow panels (the last one
+  // partial) with A packed once. A stored either way, C overwritten
   // (over NaN) and updated. More threads cut the rows into two blocks (or
   // B's columns), so B is packed first there: the sums must not change.
   const int64_t cases[][2] = {{100, 500}, {490, 500}, {1500, 1500}};  // N, ldb

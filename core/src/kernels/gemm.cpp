@@ -335,11 +335,22 @@ int64_t panel_cols(int64_t kc, int64_t NR, bool single_use, bool prefetch) {
   return std::clamp(l2_bytes() / share / (kc * static_cast<int64_t>(sizeof(float))) / NR * NR, NR, NC);
 }
 
-// Rows of B at most this far apart are read in place by the tiles that pack
-// them on the way. Farther apart, Intel Xeon (AVX-512), in one process:
-// ResNet50's 49 x 2048 x 512 (rows 8 KiB apart) ran 1.5-11% slower at every
-// depth tried (64-176), 25 x 1024 x 1024 (4 KiB apart) 7% slower.
-constexpr int64_t kPackOnTheWayMaxStride = 2048;
+// Rows of B farther apart than this (a page or more: a 1x1 conv's or a
+// dense layer's weights, 1000-2048 columns) are packed on the way in K
+// blocks of kFarRowsDepth rows and panels of kFarRowsPanelCols columns:
+// each block is one page a row, and with the panel's raw rows, its packed
+// copy and the next block's raw rows (asked for by the tiles) in L2 at
+// once, the deep, wide blocks of nearer rows evicted one another. Against
+// packing first (the deep blocks, half of L2), Intel Xeon (AVX-512), in
+// one process, 1 / 2 threads: 49 x 2048 x 512 (ResNet50's conv5 1x1
+// expand at batch 1) +17% / +12%, 49 x 1000 x 2048 +12% / +10%, 25 x 1024
+// x 1024 +36% / +24%, 16 x 2048 x 512 +32% / +31%, 64-120 rows +3-13%.
+// Blocks of 96 and 128 rows were level, 64 and 192-256 rows 3-15% slower;
+// panels of 128 and 512 columns 1-8% slower. Nearer rows keep their
+// deeper, wider blocks (ResNet50's conv5 3x3 lost 6% in these).
+constexpr int64_t kNearRowsBytes = 2048;
+constexpr int64_t kFarRowsDepth = 128;
+constexpr int64_t kFarRowsPanelCols = 256;
 
 // Whether a product packs B as its tiles go, and takes K blocks as deep as
 // fit its packed A and a sliver of B in L1 (l1_block_depth): one row block
@@ -356,10 +367,9 @@ constexpr int64_t kPackOnTheWayMaxStride = 2048;
 // +10% at 2 (two halves of K, one a thread), 49 x 512 x 256 +15%, 98 x 512 x
 // 4608 +2%, the rest level. Packing on the way alone, at kc, was 3-4% slower
 // on the 49-row products; the shallower blocks alone, 8-15% slower.
-bool packs_on_the_way(const Tiling& t, bool trans_b, int64_t M, int64_t ldb) {
-  return t.pack_b_tile && !trans_b && l1_bytes() > 0 &&
-         ldb * static_cast<int64_t>(sizeof(float)) <= kPackOnTheWayMaxStride && M >= t.MR &&
-         RowBlocks(M, t.MR, 1).count() == 1 && wide_rows(M, t.MR) != M;  // 13 rows: the wide tile alone
+bool packs_on_the_way(const Tiling& t, bool trans_b, int64_t M) {
+  return t.pack_b_tile && !trans_b && l1_bytes() > 0 && M >= t.MR && RowBlocks(M, t.MR, 1).count() == 1 &&
+         wide_rows(M, t.MR) != M;  // 13 rows: the wide tile alone
 }
 
 // The depth of the K blocks for which M rows of packed A and a sliver of B
@@ -382,8 +392,10 @@ void gemm_shared_b(const Tiling& t, bool trans_a, bool trans_b, int64_t M, int64
   const RowBlocks rb(M, MR, threads);  // A's row blocks, the same for every panel and K block
   const int64_t blocks = rb.count();
 
-  const bool on_the_way_shape = packs_on_the_way(t, trans_b, M, ldb);
-  const int64_t KC = k_block_depth(K, on_the_way_shape ? l1_block_depth(M, NR, kt.kc) : kt.kc);
+  const bool on_the_way_shape = packs_on_the_way(t, trans_b, M);
+  const bool far_rows = on_the_way_shape && ldb * static_cast<int64_t>(sizeof(float)) > kNearRowsBytes;
+  const int64_t KC =
+      k_block_depth(K, on_the_way_shape ? l1_block_depth(M, NR, far_rows ? kFarRowsDepth : kt.kc) : kt.kc);
   // Only where every sliver's first tile is the first to read it: one block.
   const bool pack_on_the_way = on_the_way_shape && blocks == 1;
   const bool single_use = blocks == 1 && !threaded;
@@ -392,7 +404,8 @@ void gemm_shared_b(const Tiling& t, bool trans_a, bool trans_b, int64_t M, int64
   // packed panel and the next block fit in half of L2 together (one row
   // block's panels are sized for it). A wider panel was evicted by them.
   const bool may_prefetch = !threaded && t.prefetch_tile && M >= MR;
-  const int64_t cols = panel_cols(KC, NR, single_use, may_prefetch);
+  const int64_t cols =
+      far_rows ? std::max(NR, kFarRowsPanelCols / NR * NR) : panel_cols(KC, NR, single_use, may_prefetch);
   const bool prefetch =
       may_prefetch && 2 * KC * std::min(cols, N) * static_cast<int64_t>(sizeof(float)) <= l2_bytes() / 2;
   const int64_t panel_slivers = (std::min(cols, N) + NR - 1) / NR;
