@@ -96,12 +96,21 @@ void gemm_split_k(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
            trans_b ? B + k0 : B + k0 * ldb, ldb, 0.0f, partial + c * M * N, N);
     }
   });
+  // Each value is summed as beta's term, then the chunks in order, a chunk
+  // at a time along the row: loops that vectorise. Over every chunk per
+  // value they ran scalar, 2% of ResNet50's conv5 3x3 at batch 1 (Intel
+  // Xeon, in one process: +0.5% at 1 thread, +3% at 2 where the sum runs
+  // after both halves).
   for (int64_t i = 0; i < M; ++i) {
     float* row = C + i * ldc;
-    for (int64_t j = 0; j < N; ++j) {
-      float sum = beta == 0.0f ? 0.0f : beta * row[j];
-      for (int64_t c = 0; c < chunks; ++c) sum += partial[(c * M + i) * N + j];
-      row[j] = sum;
+    const float* first = partial + i * N;
+    if (beta == 0.0f)
+      for (int64_t j = 0; j < N; ++j) row[j] = 0.0f + first[j];
+    else
+      for (int64_t j = 0; j < N; ++j) row[j] = beta * row[j] + first[j];
+    for (int64_t c = 1; c < chunks; ++c) {
+      const float* part = partial + (c * M + i) * N;
+      for (int64_t j = 0; j < N; ++j) row[j] += part[j];
     }
   }
   if (epilogue) apply_epilogue(*epilogue, C, ldc, 0, M, 0, N);
