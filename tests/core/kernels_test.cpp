@@ -194,17 +194,23 @@ TEST(Gemm, OneRowBlockMatchesTheReferenceOnEveryThreadCount) {
 }
 
 TEST(Gemm, BetaZeroClearsNaNsAndLeadingDimensionsAreHonoured) {
-  // C is a 5x7 window of a 5x10 buffer; beta 0 must overwrite NaNs, and the
-  // three columns outside the window stay untouched.
-  const int64_t M = 5, N = 7, K = 9, ldc = 10;
-  Tensor A = test::random_tensor({M, K}, 4), B = test::random_tensor({K, N}, 5);
-  std::vector<float> C(M * ldc, std::numeric_limits<float>::quiet_NaN());
-  kernels::gemm(false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, C.data(), ldc);
-  Tensor want({M, N});
-  kernels::gemm_reference(false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, want.data(), N);
-  for (int64_t i = 0; i < M; ++i) {
-    for (int64_t j = 0; j < N; ++j) EXPECT_NEAR(C[i * ldc + j], want[i * N + j], 1e-5);
-    for (int64_t j = N; j < ldc; ++j) EXPECT_TRUE(std::isnan(C[i * ldc + j]));
+  // C is a window of a buffer three columns wider; beta 0 must overwrite
+  // NaNs, and the columns outside the window stay untouched. Also where K
+  // is summed in chunks added afterwards: a small C over a long K (split-K)
+  // and a few rows over a long K (two halves).
+  const int64_t shapes[][3] = {{5, 7, 9}, {20, 10, 16400}, {49, 130, 4100}};
+  for (const auto& s : shapes) {
+    const int64_t M = s[0], N = s[1], K = s[2], ldc = N + 3;
+    SCOPED_TRACE(std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K));
+    Tensor A = test::random_tensor({M, K}, 4), B = test::random_tensor({K, N}, 5);
+    std::vector<float> C(M * ldc, std::numeric_limits<float>::quiet_NaN());
+    kernels::gemm(false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, C.data(), ldc);
+    Tensor want({M, N});
+    kernels::gemm_reference(false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, want.data(), N);
+    for (int64_t i = 0; i < M; ++i) {
+      for (int64_t j = 0; j < N; ++j) ASSERT_NEAR(C[i * ldc + j], want[i * N + j], 1e-5 * std::sqrt(K));
+      for (int64_t j = N; j < ldc; ++j) ASSERT_TRUE(std::isnan(C[i * ldc + j]));
+    }
   }
 }
 
