@@ -87,10 +87,12 @@ void gemm_split_k(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
   const int64_t chunks = (K + chunk - 1) / chunk;
   thread_local Scratch partial_scratch;  // one batch's gradient after another: no allocation per call
   float* partial = partial_scratch.get(chunks * M * N);
-  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+  // Affine: the same chunks to the same thread call after call (its partial
+  // sums and its part of A and B still in its cache).
+  parallel_for_affine(chunks, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t k0 = c * chunk, kc = std::min(chunk, K - k0);
-      // Nested in parallel_for, so this runs on the calling thread, on the
+      // Nested in the pool's loop, so this runs on the calling thread, on the
       // one-thread paths (threads_here).
       gemm(trans_a, trans_b, M, N, kc, alpha, trans_a ? A + k0 * lda : A + k0, lda,
            trans_b ? B + k0 : B + k0 * ldb, ldb, 0.0f, partial + c * M * N, N);
@@ -599,7 +601,11 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   if (chunks <= 1)
     return gemm_blocked(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue, threads);
   const int64_t NR = active_kernels().nr, slivers = (N + NR - 1) / NR;
-  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+  // Affine: the same columns to the same thread call after call, so a B
+  // that fits the threads' L2s stays there (at 2 threads, Intel Xeon, in
+  // one process: 49 x 512 x 256 +3.6%, 100 x 2048 x 512 +2.4%, the rest
+  // level).
+  parallel_for_affine(chunks, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t j0 = c * slivers / chunks * NR, j1 = std::min(N, (c + 1) * slivers / chunks * NR);
       const Epilogue ep = epilogue ? epilogue->columns_from(j0) : Epilogue{};
