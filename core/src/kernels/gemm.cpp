@@ -354,11 +354,12 @@ int64_t panel_cols(int64_t kc, int64_t NR, bool single_use, bool prefetch) {
 // once, the deep, wide blocks of nearer rows evicted one another. Against
 // packing first (the deep blocks, half of L2), Intel Xeon (AVX-512), in
 // one process, 1 / 2 threads: 49 x 2048 x 512 (ResNet50's conv5 1x1
-// expand at batch 1) +17% / +12%, 49 x 1000 x 2048 +12% / +10%, 25 x 1024
-// x 1024 +36% / +24%, 16 x 2048 x 512 +32% / +31%, 64-120 rows +3-13%.
-// Blocks of 96 and 128 rows were level, 64 and 192-256 rows 3-15% slower;
-// panels of 128 and 512 columns 1-8% slower. Nearer rows keep their
-// deeper, wider blocks (ResNet50's conv5 3x3 lost 6% in these).
+// expand at batch 1) +13-17% / +12-19%, 49 x 1000 x 2048 +15% / +11%, 25
+// x 1024 x 1024 +36% / +23%, 16 x 2048 x 512 +28% / +30%, 64-120 rows
+// +1-12%. Blocks of 96 rows were level with 128, of 64 rows -4% to +3%,
+// of 192-256 rows 2-17% slower; panels of 128 and 512 columns level to 9%
+// slower. Nearer rows keep their deeper, wider blocks (ResNet50's conv5
+// 3x3 lost 6% in these).
 constexpr int64_t kNearRowsBytes = 2048;
 constexpr int64_t kFarRowsDepth = 128;
 constexpr int64_t kFarRowsPanelCols = 256;
