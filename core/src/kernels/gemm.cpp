@@ -214,6 +214,18 @@ class NextBlockLines {
     first_ = first - skew;
     rows_ = rows;
     row_lines_ = (skew + row_bytes + kLine - 1) / kLine;
+    // A line every other step where the tiles' steps still cover the block
+    // that way: the requests spread over each tile's whole run instead of
+    // its first half. Against a line a step, Intel Xeon (AVX-512), in one
+    // process, 1 / 2 threads: the 48-49-row products +1-3.6% / +1-3%
+    // (conv5 3x3 +2.4% / +1.3%, conv5 1x1 expand +2.8% / +2.7%), 64-120
+    // rows +1.5-2.5%; ResNet50 at batch 1 +2.2% / +1.3%, at batch 8 +0.9%;
+    // the rest level (fewer tiles, which need every step, keep one a step).
+    const int64_t half = tile_kc / 2;
+    if (row_lines_ <= half ? tiles * (half / row_lines_) >= rows_ : tiles * half >= rows_ * row_lines_) {
+      tile_kc = half;
+      every_ = 2;
+    }
     // Whole rows a tile where a row fits in a tile's steps, else runs of a row.
     by_rows_ = row_lines_ <= tile_kc;
     per_tile_ = by_rows_ ? std::clamp((rows_ + tiles - 1) / tiles, int64_t{1}, tile_kc / row_lines_)
@@ -225,12 +237,12 @@ class NextBlockLines {
     if (row_ == rows_) return false;
     if (by_rows_) {
       const int64_t rows = std::min(per_tile_, rows_ - row_);
-      pf = {first_ + row_ * ld_, rows, row_lines_, ld_};
+      pf = {first_ + row_ * ld_, rows, row_lines_, ld_, every_};
       row_ += rows;
       return true;
     }
     const int64_t lines = std::min(per_tile_, row_lines_ - col_);
-    pf = {first_ + row_ * ld_ + col_ * kLine, 1, lines, ld_};
+    pf = {first_ + row_ * ld_ + col_ * kLine, 1, lines, ld_, every_};
     col_ += lines;
     if (col_ == row_lines_) {
       col_ = 0;
@@ -244,6 +256,7 @@ class NextBlockLines {
   const char* first_;
   int64_t rows_, row_lines_, ld_, per_tile_;
   bool by_rows_;
+  int64_t every_ = 1;          // steps per line
   int64_t row_ = 0, col_ = 0;  // the next line to hand out
 };
 

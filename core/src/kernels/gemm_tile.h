@@ -48,7 +48,8 @@ __attribute__((always_inline)) inline void gemm_tile_step(const float* a, const 
 // a + p * a_step (a packed sliver, or A^T read in place); otherwise row r is
 // at rows[r], its kc values contiguous. B is a packed sliver, or with PackB
 // B itself (step p's NR values at b + p * ldb), packed into b_out on the way.
-// With pf, the first steps also ask L2 for its lines, one a step.
+// With pf, the first steps also ask L2 for its lines, one every pf->every
+// steps.
 template <class V, int MR, int NV, bool Packed, bool PackB = false>
 inline void gemm_tile_accumulate(int64_t kc, const float* a, const float* const* rows, const float* b,
                                  V (&acc)[MR][NV], int64_t a_step = MR, const TilePrefetch* pf = nullptr,
@@ -68,6 +69,13 @@ inline void gemm_tile_accumulate(int64_t kc, const float* a, const float* const*
         if (Packed) a += a_step;
         b += PackB ? ldb : NR;
         if (PackB) b_out += NR;
+        if (pf->every == 2) {  // a second step before the next line
+          ++p;
+          gemm_tile_step<V, MR, NV, Packed, PackB>(a, rows, p, b, b_out, acc);
+          if (Packed) a += a_step;
+          b += PackB ? ldb : NR;
+          if (PackB) b_out += NR;
+        }
       }
   }
   for (; p < kc; ++p) {

@@ -46,12 +46,14 @@ struct ConvC1Grad {
 // Slivers of B that KernelTable::gemm_tile_tail takes for a one-row tail.
 constexpr int64_t kTailSlivers = 4;
 
-// Lines a tile asks L2 for as it runs, one per k step (see
-// KernelTable::gemm_tile_prefetch): `rows` runs of `row_lines` 64-byte
-// lines, the runs `ld` bytes apart; rows * row_lines <= the tile's kc.
+// Lines a tile asks L2 for as it runs, one every `every` k steps (1 or 2;
+// see KernelTable::gemm_tile_prefetch): `rows` runs of `row_lines` 64-byte
+// lines, the runs `ld` bytes apart; rows * row_lines * every <= the tile's
+// kc.
 struct TilePrefetch {
   const char* first;
   int64_t rows, row_lines, ld;
+  int64_t every = 1;
 };
 
 struct KernelTable {
