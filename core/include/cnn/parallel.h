@@ -38,6 +38,7 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t beg
 // cache of the core that had it before, while a thread that comes late still
 // has its share taken by the others.
 void parallel_for_affine(int64_t n, int64_t grain, const std::function<void(int64_t begin, int64_t end)>& fn);
+
 // parallel_for for an element-wise pass over n values, in chunks of 32K
 // values: memory-bound passes smaller than that stay on the calling thread.
 inline void parallel_elementwise(int64_t n, const std::function<void(int64_t begin, int64_t end)>& fn) {

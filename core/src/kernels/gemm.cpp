@@ -106,7 +106,7 @@ void gemm_split_k(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
   for (int64_t i = 0; i < M; ++i) {
     float* row = C + i * ldc;
     const float* first = partial + i * N;
-    if (beta == 0.0f)
+    if (beta == 0.0f)  // 0 + x, as the sum started from 0: a -0 chunk gives +0
       for (int64_t j = 0; j < N; ++j) row[j] = 0.0f + first[j];
     else
       for (int64_t j = 0; j < N; ++j) row[j] = beta * row[j] + first[j];
