@@ -69,6 +69,29 @@ const jsPeer = (script, extra = []) => {
   return r.images_per_s;
 };
 
+// OpenBLAS picks its kernels by CPU model, and one it does not know gets its
+// SSE3 kernels (Debian's 0.3.21 on Intel's Emerald Rapids, model 207:
+// "Prescott", a quarter of its speed on an AVX2 or AVX-512 core). Its
+// sgemm, and PyTorch, whose dense layers call it, then run the kernels for
+// the instruction sets the CPU reports (OPENBLAS_CORETYPE, read by every
+// peer this script starts), so no peer is timed on the wrong kernels. A
+// core OpenBLAS knows keeps OpenBLAS's own choice.
+function fitOpenblasCore() {
+  if (!fs.existsSync(openblas)) return;
+  const chosen = () => lastJson(run(openblas, ['--m', '8', '--n', '8', '--k', '8', '--seconds', '0'])).core;
+  const core = chosen();
+  const flags = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '').trim().split(/\s+/);
+  const avx2Cores = ['Haswell', 'Zen', 'SkylakeX', 'Cooperlake', 'SapphireRapids'];
+  if (process.env.OPENBLAS_CORETYPE || !flags.includes('avx2') || avx2Cores.includes(core)) {
+    if (!json) process.stderr.write(`OpenBLAS kernels: ${core}\n`);
+    return;
+  }
+  process.env.OPENBLAS_CORETYPE = flags.includes('avx512f') ? 'SkylakeX' : 'Haswell';
+  const now = chosen();
+  if (!json) process.stderr.write(`OpenBLAS kernels: ${now} (it chose ${core}, which lacks this CPU's AVX2)\n`);
+}
+fitOpenblasCore();
+
 // Each row: [name, unit, ours(), peer() or null].
 const rows = [];
 const CONVS = { conv1_7x7s2: [12544, 64, 147], conv2_3x3: [3136, 64, 576], conv2_1x1_expand: [3136, 256, 64],

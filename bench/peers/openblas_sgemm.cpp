@@ -1,7 +1,8 @@
 // The GEMM peer: OpenBLAS's cblas_sgemm on the shapes cnnp-bench times
 // (row-major C = A @ B, inputs in [-1, 1]), with OpenBLAS's own threads.
 // usage: openblas-sgemm --m M --n N --k K [--threads T] [--seconds S]
-// Prints {"peer": "openblas", "m", "n", "k", "threads", "gflops"} as one JSON line.
+// Prints {"peer": "openblas", "core", "m", "n", "k", "threads", "gflops"} as one JSON line; core is
+// the kernels OpenBLAS chose for this CPU (openblas_get_corename). --seconds 0 times nothing.
 #include <cblas.h>
 
 #include <chrono>
@@ -64,7 +65,8 @@ int main(int argc, char** argv) {
     elapsed = std::chrono::duration<double>(clock::now() - t0).count();
   }
   std::printf(
-      "{\"peer\": \"openblas\", \"m\": %ld, \"n\": %ld, \"k\": %ld, \"threads\": %d, \"gflops\": %.2f}\n", m,
-      n, k, threads, 2.0 * m * n * k * runs / elapsed / 1e9);
+      "{\"peer\": \"openblas\", \"core\": \"%s\", \"m\": %ld, \"n\": %ld, \"k\": %ld, \"threads\": %d, "
+      "\"gflops\": %.2f}\n",
+      openblas_get_corename(), m, n, k, threads, runs ? 2.0 * m * n * k * runs / elapsed / 1e9 : 0.0);
   return 0;
 }
