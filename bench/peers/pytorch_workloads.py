@@ -15,13 +15,10 @@ Same shapes, optimizer settings (Keras's Adam epsilon 1e-7) and batch sizes as t
 """
 import argparse
 import json
+import os
 import resource
 import sys
 import time
-
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
 
 p = argparse.ArgumentParser()
 p.add_argument("--workload", default="w1", choices=["w1", "w2", "w3", "w4"])
@@ -30,6 +27,15 @@ p.add_argument("--seconds", type=float, default=5.0)
 p.add_argument("--batch", type=int, default=0)
 p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
 args = p.parse_args()
+# torch.set_num_threads sizes PyTorch's own pool, not OpenBLAS's, which Debian's PyTorch calls for its dense
+# layers: OpenBLAS starts a thread per core, read from this variable when it loads (with torch). Unset, W1 at
+# "1 thread" kept a second core busy (9.5 CPU-seconds in 5.2 s).
+os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
+
+import torch  # noqa: E402 (after OPENBLAS_NUM_THREADS is set)
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
 cuda = args.device == "cuda"
 if cuda and not torch.cuda.is_available():
     print("pytorch_workloads.py: --device cuda, but torch.cuda.is_available() is false "
