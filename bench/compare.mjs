@@ -22,6 +22,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flag, option } from './cli-args.mjs';
+import { fittedCoreType } from './openblas-core.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const rounds = Number(option('rounds', '5'));
@@ -69,24 +70,20 @@ const jsPeer = (script, extra = []) => {
   return r.images_per_s;
 };
 
-// OpenBLAS picks its kernels by CPU model, and one it does not know gets its
-// SSE3 kernels (Debian's 0.3.21 on Intel's Emerald Rapids, model 207:
-// "Prescott", a quarter of its speed on an AVX2 or AVX-512 core). Its
-// sgemm, and PyTorch, whose dense layers call it, then run the kernels for
-// the instruction sets the CPU reports (OPENBLAS_CORETYPE, read by every
-// peer this script starts), so no peer is timed on the wrong kernels. A
-// core OpenBLAS knows keeps OpenBLAS's own choice.
+// Every peer this script starts reads OPENBLAS_CORETYPE: where OpenBLAS
+// chose kernels this CPU outgrows, it is set (bench/openblas-core.mjs), so
+// no peer is timed on the wrong kernels.
 function fitOpenblasCore() {
   if (!fs.existsSync(openblas)) return;
   const chosen = () => lastJson(run(openblas, ['--m', '8', '--n', '8', '--k', '8', '--seconds', '0'])).core;
   const core = chosen();
   const flags = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '').trim().split(/\s+/);
-  const avx2Cores = ['Haswell', 'Zen', 'SkylakeX', 'Cooperlake', 'SapphireRapids'];
-  if (process.env.OPENBLAS_CORETYPE || !flags.includes('avx2') || avx2Cores.includes(core)) {
+  const fitted = process.env.OPENBLAS_CORETYPE ? null : fittedCoreType(core, flags);
+  if (!fitted) {
     if (!json) process.stderr.write(`OpenBLAS kernels: ${core}\n`);
     return;
   }
-  process.env.OPENBLAS_CORETYPE = flags.includes('avx512f') ? 'SkylakeX' : 'Haswell';
+  process.env.OPENBLAS_CORETYPE = fitted;
   const now = chosen();
   if (!json) process.stderr.write(`OpenBLAS kernels: ${now} (it chose ${core}, which lacks this CPU's AVX2)\n`);
 }
