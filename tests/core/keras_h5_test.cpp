@@ -342,16 +342,16 @@ TEST(Preprocess, CaffeModeIsKerasPreprocessInput) {
   EXPECT_THROW(data::preprocess_input(x, "torch"), ValueError);
 }
 
-}  // namespace
-}  // namespace cnn
-
 TEST(H5Tree, ADatasetWhoseShapeOverflowsOrDisagreesWithItsValuesIsRefused) {
   // The fuzzer's shape: its product overflows int64 (UB before it was checked).
-  cnn::io::H5Group root;
-  EXPECT_THROW(root.set_dataset("w", {{281462092005375, 65535, 65535}, {1.0f}}), cnn::ValueError);
-  EXPECT_THROW(root.set_dataset("w", {{2, -1}, {1.0f, 2.0f}}), cnn::ValueError);
-  EXPECT_THROW(root.set_dataset("w", {{2, 2}, {1.0f, 2.0f}}), cnn::ValueError);
+  io::H5Group root;
+  EXPECT_THROW(root.set_dataset("w", {{281462092005375, 65535, 65535}, {1.0f}}), ValueError);
+  EXPECT_THROW(root.set_dataset("w", {{2, -1}, {1.0f, 2.0f}}), ValueError);
+  EXPECT_THROW(root.set_dataset("w", {{2, 2}, {1.0f, 2.0f}}), ValueError);
   root.set_dataset("w", {{2, 1}, {1.0f, 2.0f}});
   root.set_dataset("s", {{}, {3.0f}});
   ASSERT_NE(root.find_dataset("w"), nullptr);
 }
+
+}  // namespace
+}  // namespace cnn

@@ -23,6 +23,9 @@ using Shape = std::vector<int64_t>;
 // "(2, 28, 28, 1)"; a dimension of -1 prints as None, Keras-style.
 std::string shape_str(const Shape& shape);
 int64_t shape_numel(const Shape& shape);
+// shape_numel for shapes from untrusted input: false where a dimension is
+// negative or the product overflows int64, else the product in *n.
+bool checked_shape_numel(const Shape& shape, int64_t* n);
 
 // The most values one tensor may hold (2^36, 256 GiB of floats; 2^30 in a
 // 32-bit address space such as wasm's); larger shapes come only from

@@ -52,21 +52,11 @@ const H5Dataset* H5Group::find_dataset(const std::string& path) const {
   return it == g->datasets.end() ? nullptr : &it->second;
 }
 
-namespace {
-// Whether a shape read from a file holds exactly n values: its dimensions
-// multiplied with overflow checked (a file may claim any sizes).
-bool holds_values(const Shape& shape, size_t n) {
-  int64_t product = 1;
-  for (int64_t d : shape)
-    if (d < 0 || __builtin_mul_overflow(product, d, &product)) return false;
-  return static_cast<uint64_t>(product) == n;
-}
-}  // namespace
-
 void H5Group::set_dataset(const std::string& path, H5Dataset data) {
   std::vector<std::string> parts = split_h5_path(path);
   if (parts.empty()) throw ValueError("HDF5: a dataset needs a name");
-  if (!holds_values(data.shape, data.values.size()))
+  int64_t numel = 0;  // a file may claim any sizes: the product is checked
+  if (!checked_shape_numel(data.shape, &numel) || static_cast<uint64_t>(numel) != data.values.size())
     throw ValueError(str_cat("HDF5: dataset '", path, "' has ", data.values.size(), " values for shape ",
                              shape_str(data.shape)));
   H5Group* g = this;

@@ -29,6 +29,14 @@ int64_t shape_numel(const Shape& shape) {
   return n;
 }
 
+bool checked_shape_numel(const Shape& shape, int64_t* n) {
+  int64_t product = 1;
+  for (int64_t d : shape)
+    if (d < 0 || __builtin_mul_overflow(product, d, &product)) return false;
+  *n = product;
+  return true;
+}
+
 Shape contiguous_strides(const Shape& shape) {
   Shape strides(shape.size());
   int64_t s = 1;
@@ -93,13 +101,11 @@ Storage::~Storage() {
 
 // Also rejects shapes whose element count would overflow (a corrupt file's, say).
 static void check_shape(const Shape& shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) {
+  for (int64_t d : shape)
     if (d < 0) throw ShapeError("Tensor: negative dimension in shape " + shape_str(shape));
-    if (d > 0 && n > static_cast<int64_t>(kMaxTensorElements) / d)
-      throw ResourceError("Tensor: shape " + shape_str(shape) + " has more values than this engine allows");
-    n *= d;
-  }
+  int64_t n = 0;
+  if (!checked_shape_numel(shape, &n) || static_cast<uint64_t>(n) > kMaxTensorElements)
+    throw ResourceError("Tensor: shape " + shape_str(shape) + " has more values than this engine allows");
 }
 
 Tensor::Tensor(const Shape& shape) : impl_(std::make_shared<TensorImpl>()) {
