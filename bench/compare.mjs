@@ -12,6 +12,9 @@
 //   w4        BM_W4_ResNet50Transfer vs PyTorch, images/s and peak resident memory
 //   wasm      the wasm build in Node (bench/wasm-bench.mjs): W1, W2, W4 at 1 thread vs PyTorch at 1
 //             thread, W3 batch 8 vs onnxruntime-web (wasm), GEMM 1024 vs the wasm SIMD peak
+//             (the SIMD128 build, which every engine runs)
+//   relaxed   the same rows for the relaxed-SIMD build (fused multiply-adds: Chrome 114 on; Node 20
+//             behind a V8 flag, which wasm-bench.mjs turns on), GEMM against its own FMA peak
 //   js        W1 on TensorFlow.js (cpu and wasm backends) and ConvNetJS, against the wasm engine
 // Ratios are ours / peer (for memory: peer / ours, so above 1 is better either way). Scaling rows
 // give our 2-thread / 1-thread figure. Needs a release build (build/), the wasm build (dist/wasm),
@@ -27,7 +30,7 @@ import { fittedCoreType } from './openblas-core.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const rounds = Number(option('rounds', '5'));
 const threadCounts = option('threads', '1,2').split(',').map(Number);
-const only = option('only', 'peak,gemm,conv,w1,w2,w3,w4,wasm,js').split(',');
+const only = option('only', 'peak,gemm,conv,w1,w2,w3,w4,wasm,relaxed,js').split(',');
 const json = flag('json');
 const bench = path.join(root, 'build/cnnp-bench');
 const openblas = path.join(root, 'build/openblas-sgemm');
@@ -59,11 +62,12 @@ const blas = (m, n, k, threads) =>
 const ort = (backend, threads, batch) =>
   lastJson(run(process.execPath, ['bench/peers/onnxruntime_w3.mjs', '--backend', backend, '--threads', String(threads),
                                   '--batch', String(batch), '--seconds', '4'])).images_per_s;
-const wasm = (workload, threads, extra = []) => {
+const wasmBuild = (simd) => (workload, threads, extra = []) => {
   const r = lastJson(run(process.execPath, ['bench/wasm-bench.mjs', '--workload', workload, '--threads', String(threads),
-                                            '--seconds', '4', '--json', ...extra]));
+                                            '--seconds', '4', '--simd', simd, '--json', ...extra]));
   return r.images_per_s ?? r.gflops * 1e9;
 };
+const wasm = wasmBuild('simd128');
 const jsPeer = (script, extra = []) => {
   const r = lastJson(run(process.execPath, [`bench/peers/${script}`, '--seconds', '4', ...extra]));
   if (r.error) return NaN;  // recorded as "cannot run" below
@@ -128,16 +132,17 @@ if (only.includes('w4'))
     [`w4 peak RSS (peer/ours)/threads:${t}`, 'MiB', () => last[`BM_W4_ResNet50Transfer/threads:${t}`].peak_rss_mib,
      () => last[`pytorch w4 ${t}`].peak_rss_mib, 'inverse'],
   ]);
-if (only.includes('wasm')) {
-  rows.push(['wasm w1 vs pytorch/threads:1', 'images/s', () => wasm('w1', 1), () => pytorch('w1', 1)]);
-  rows.push(['wasm w2 vs pytorch/threads:1', 'images/s', () => wasm('w2', 1), () => pytorch('w2', 1)]);
-  rows.push(['wasm w4 vs pytorch/threads:1', 'images/s', () => wasm('w4', 1), () => pytorch('w4', 1)]);
+for (const [key, label, build] of [['wasm', 'wasm', wasm], ['relaxed', 'wasm relaxed', wasmBuild('relaxed')]]) {
+  if (!only.includes(key)) continue;
+  rows.push([`${label} w1 vs pytorch/threads:1`, 'images/s', () => build('w1', 1), () => pytorch('w1', 1)]);
+  rows.push([`${label} w2 vs pytorch/threads:1`, 'images/s', () => build('w2', 1), () => pytorch('w2', 1)]);
+  rows.push([`${label} w4 vs pytorch/threads:1`, 'images/s', () => build('w4', 1), () => pytorch('w4', 1)]);
   for (const t of threadCounts)
-    rows.push([`wasm w3 batch 8 vs onnxruntime-web/threads:${t}`, 'images/s', () => wasm('w3', t, ['--batch', '8']),
-               () => ort('web', t, 8)]);
+    rows.push([`${label} w3 batch 8 vs onnxruntime-web/threads:${t}`, 'images/s',
+               () => build('w3', t, ['--batch', '8']), () => ort('web', t, 8)]);
   for (const t of threadCounts)
-    rows.push([`wasm gemm 1024 vs wasm peak/threads:${t}`, 'GFLOP/s', () => wasm('gemm', t, ['--size', '1024']),
-               () => wasm('peak', t)]);
+    rows.push([`${label} gemm 1024 vs ${label} peak/threads:${t}`, 'GFLOP/s', () => build('gemm', t, ['--size', '1024']),
+               () => build('peak', t)]);
 }
 if (only.includes('js')) {
   rows.push(['wasm w1 vs tfjs-cpu/threads:1', 'images/s', () => wasm('w1', 1), () => jsPeer('tfjs_w1.mjs', ['--backend', 'cpu'])]);

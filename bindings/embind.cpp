@@ -631,7 +631,7 @@ std::string build_info() {
 #endif
   return json{{"threads", threads},
               {"hardwareConcurrency", std::thread::hardware_concurrency()},
-              {"simd", "wasm-simd128"}}
+              {"simd", cnn::kernels::sse41_target()}}
       .dump();
 }
 

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Builds the WebAssembly engine in both variants (single-thread and pthreads)
-# and copies the loaders and .wasm files to dist/wasm/, where the npm package
-# and the page find them.
+# Builds the WebAssembly engine in both variants (single-thread and pthreads),
+# each as a SIMD128 module and a relaxed-SIMD one (fused multiply-adds; the
+# loader picks it where the engine has relaxed SIMD), and copies the loaders
+# and .wasm files to dist/wasm/, where the npm package and the page find them.
 # Usage: scripts/build-wasm.sh [--with-tests]   (also builds the wasm GoogleTest suite)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets=(--target cnn_wasm)
+targets=(--target cnn_wasm --target cnn_wasm_relaxed)
 for arg in "$@"; do
   case "$arg" in
-    --with-tests) targets+=(--target core_tests) ;;
+    --with-tests) targets+=(--target core_tests --target core_tests_relaxed) ;;
     *) echo "build-wasm.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -31,6 +32,10 @@ for variant in st mt; do
 done
 
 mkdir -p dist/wasm
-cp build-wasm-st/cnn-st.mjs build-wasm-st/cnn-st.wasm dist/wasm/
-cp build-wasm-mt/cnn-mt.mjs build-wasm-mt/cnn-mt.wasm build-wasm-mt/cnn-mt.worker.js dist/wasm/
+for name in cnn-st cnn-st-relaxed; do
+  cp "build-wasm-st/$name.mjs" "build-wasm-st/$name.wasm" dist/wasm/
+done
+for name in cnn-mt cnn-mt-relaxed; do
+  cp "build-wasm-mt/$name.mjs" "build-wasm-mt/$name.wasm" "build-wasm-mt/$name.worker.js" dist/wasm/
+done
 echo "wasm build: $(cd dist/wasm && ls | tr '\n' ' ')"

@@ -3,6 +3,11 @@
 export interface LoadOptions {
   /** 'auto': threaded where SharedArrayBuffer is usable (Node, cross-origin-isolated pages). */
   threads?: 'auto' | boolean;
+  /**
+   * 'auto': the relaxed-SIMD build (fused multiply-adds) where the engine validates relaxed SIMD,
+   * else the SIMD128 build.
+   */
+  simd?: 'auto' | 'relaxed' | 'simd128';
   /** Where to find cnn-*.wasm (and the worker script), as Emscripten's locateFile. */
   locateFile?: (file: string, prefix: string) => string;
   /** Bytes the engine's tensors may hold at once (default 2 GiB in a browser, 3 GiB in Node; 0: none). */
@@ -14,6 +19,7 @@ export interface Backend {
   reason: string;
   threads: boolean;
   hardwareConcurrency: number;
+  /** What the kernels run: 'wasm-relaxed-simd' or 'wasm-simd128'. */
   simd: string;
 }
 

@@ -14,7 +14,7 @@ import { makeData } from './data.mjs';
 import { isHdf5, readKerasFile, writeKerasFile } from './keras-h5.mjs';
 import { layers } from './layers.mjs';
 import { optimizers, toKerasName } from './options.mjs';
-import { checkWasmFeatures } from './wasm-features.mjs';
+import { checkWasmFeatures, hasRelaxedSimd } from './wasm-features.mjs';
 
 const isNode = typeof process === 'object' && typeof process.versions === 'object' && !!process.versions.node;
 const disposeSymbol = Symbol.dispose ?? Symbol.for('Symbol.dispose');
@@ -25,11 +25,15 @@ const disposeSymbol = Symbol.dispose ?? Symbol.for('Symbol.dispose');
  * `memoryBudget`: bytes the engine's tensors may hold at once (default 2 GiB
  * in a browser, 3 GiB in Node; 0: none). A model or batch that would need
  * more is refused with an Error that gives the figures; see cnn.memory().
- * @param {{threads?: 'auto'|boolean, locateFile?: (file: string, prefix: string) => string}} [options]
+ * `simd`: 'auto' (the relaxed-SIMD build, whose kernels fuse their
+ * multiply-adds, where the engine validates relaxed SIMD; else SIMD128),
+ * 'relaxed' or 'simd128'.
+ * @param {{threads?: 'auto'|boolean, simd?: 'auto'|'relaxed'|'simd128',
+ *          locateFile?: (file: string, prefix: string) => string}} [options]
  * @returns {Promise<Cnn>}
  */
 export async function loadCnn(options = {}) {
-  const { threads = 'auto', locateFile, memoryBudget } = options;
+  const { threads = 'auto', simd = 'auto', locateFile, memoryBudget } = options;
   let useThreads;
   let reason;
   const sabUsable = typeof SharedArrayBuffer !== 'undefined' && (isNode || globalThis.crossOriginIsolated === true);
@@ -51,8 +55,27 @@ export async function loadCnn(options = {}) {
     throw new Error(`loadCnn: threads must be 'auto', true or false, got ${JSON.stringify(threads)}`);
   }
   checkWasmFeatures(useThreads ? 'threaded' : 'single-thread');
-  const factory = useThreads ? (await import('../../dist/wasm/cnn-mt.mjs')).default
-                             : (await import('../../dist/wasm/cnn-st.mjs')).default;
+  let relaxed;
+  if (simd === 'auto') {
+    relaxed = hasRelaxedSimd();
+  } else if (simd === 'relaxed') {
+    if (!hasRelaxedSimd())
+      throw new Error('loadCnn: relaxed SIMD was requested, but this JavaScript engine does not validate it ' +
+                      '(Chrome 114 or later; Node 20 needs --experimental-wasm-relaxed-simd)');
+    relaxed = true;
+  } else if (simd === 'simd128') {
+    relaxed = false;
+  } else {
+    throw new Error(`loadCnn: simd must be 'auto', 'relaxed' or 'simd128', got ${JSON.stringify(simd)}`);
+  }
+  // Four literal imports, so that bundlers see every module.
+  let factory;
+  if (useThreads)
+    factory = relaxed ? (await import('../../dist/wasm/cnn-mt-relaxed.mjs')).default
+                      : (await import('../../dist/wasm/cnn-mt.mjs')).default;
+  else
+    factory = relaxed ? (await import('../../dist/wasm/cnn-st-relaxed.mjs')).default
+                      : (await import('../../dist/wasm/cnn-st.mjs')).default;
   const module = await factory(locateFile ? { locateFile } : {});
   if (useThreads && isNode && module.PThread) {
     // Idle pool workers must not keep a Node program alive after its work.

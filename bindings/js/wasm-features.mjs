@@ -22,6 +22,21 @@ const exceptionsModule = new Uint8Array([
   0x0a, 0x0b, 0x01, 0x09, 0x00, 0x06, 0x40, 0x08, 0x00, 0x07, 0x00, 0x0b, 0x0b,  // try; throw 0; catch 0; end
 ]);
 
+// A function (v128, v128, v128) -> v128 of f32x4.relaxed_madd: valid only
+// where relaxed SIMD is (Chrome 114 on; Node 20 behind
+// --experimental-wasm-relaxed-simd).
+export const relaxedSimdModule = new Uint8Array([
+  ...header,
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b,  // type: (v128, v128, v128) -> v128
+  0x03, 0x02, 0x01, 0x00,  // one function of that type
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b,  // relaxed_madd
+]);
+
+/** Whether this JavaScript engine runs the relaxed-SIMD modules (fused multiply-adds). */
+export function hasRelaxedSimd(validate = (bytes) => WebAssembly.validate(bytes)) {
+  return validate(relaxedSimdModule);
+}
+
 const required = [
   { name: 'WebAssembly SIMD', module: simdModule, variants: ['single-thread', 'threaded'] },
   { name: 'WebAssembly exception handling', module: exceptionsModule, variants: ['single-thread'] },

@@ -17,9 +17,11 @@ test('npm pack -> offline install -> import and train one epoch', () => {
     const files = packed[0].files.map((f) => f.path).sort();
     // Only what a user needs: the JS API, its types, the wasm builds, the built page (for <cnn-playground>), docs.
     for (const f of files)
-      assert.match(f, /^(bindings\/js\/[\w-]+\.(mjs|d\.ts)|dist\/wasm\/cnn-(st|mt)\.(mjs|wasm|worker\.js)|web\/dist\/[\w./-]+|package\.json|README\.md|LICENSE)$/,
+      assert.match(f, /^(bindings\/js\/[\w-]+\.(mjs|d\.ts)|dist\/wasm\/cnn-(st|mt)(-relaxed)?\.(mjs|wasm|worker\.js)|web\/dist\/[\w./-]+|package\.json|README\.md|LICENSE)$/,
                    `unexpected file in the package: ${f}`);
-    for (const f of ['dist/wasm/cnn-st.wasm', 'dist/wasm/cnn-mt.wasm', 'dist/wasm/cnn-mt.worker.js', 'bindings/js/index.mjs',
+    for (const f of ['dist/wasm/cnn-st.wasm', 'dist/wasm/cnn-mt.wasm', 'dist/wasm/cnn-mt.worker.js',
+                     'dist/wasm/cnn-st-relaxed.wasm', 'dist/wasm/cnn-mt-relaxed.wasm',
+                     'dist/wasm/cnn-mt-relaxed.worker.js', 'bindings/js/index.mjs',
                      'bindings/js/index.d.ts', 'bindings/js/element.mjs', 'web/dist/index.html'])
       assert.ok(files.includes(f), `missing ${f}`);
 
@@ -43,8 +45,8 @@ test('npm pack -> offline install -> import and train one epoch', () => {
                  { cwd: app, stdio: 'pipe' });
     fs.writeFileSync(path.join(app, 'train.mjs'), `
       import { loadCnn } from 'cnn-playground';
-      for (const threads of [false, true]) {
-        const cnn = await loadCnn({ threads });
+      for (const [threads, simd] of [[false, 'simd128'], [true, 'simd128'], [false, 'relaxed'], [true, 'relaxed']]) {
+        const cnn = await loadCnn({ threads, simd });
         const { x, y } = cnn.data.syntheticTask({ samples: 64, height: 12, width: 12, classes: 3 });
         const model = cnn.sequential([
           cnn.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu', inputShape: [12, 12, 1] }),
@@ -57,11 +59,14 @@ test('npm pack -> offline install -> import and train one epoch', () => {
         const back = await cnn.loadKerasModel(await model.saveKeras());
         if (back.countParams() !== model.countParams()) throw new Error('the .h5 round trip lost weights');
         back.dispose();
-        console.log(JSON.stringify({ variant: cnn.backend.variant, loss: h.history.loss[0] }));
+        console.log(JSON.stringify({ variant: cnn.backend.variant, simd: cnn.backend.simd, loss: h.history.loss[0] }));
         model.dispose(); x.dispose(); y.dispose();
       }
     `);
-    const out = execFileSync(process.execPath, ['train.mjs'], { cwd: app, encoding: 'utf8', timeout: 60000 });
+    // Node 20 runs the relaxed-SIMD builds behind a V8 flag.
+    const v8Options = execFileSync(process.execPath, ['--v8-options'], { encoding: 'utf8' });
+    const flags = v8Options.includes('--experimental-wasm-relaxed-simd') ? ['--experimental-wasm-relaxed-simd'] : [];
+    const out = execFileSync(process.execPath, [...flags, 'train.mjs'], { cwd: app, encoding: 'utf8', timeout: 60000 });
     // The element's module resolves through the package's exports, and builds the page URL from its attributes.
     fs.writeFileSync(path.join(app, 'element.mjs'), `
       import { playgroundUrl } from 'cnn-playground/element';
@@ -70,7 +75,9 @@ test('npm pack -> offline install -> import and train one epoch', () => {
     assert.equal(execFileSync(process.execPath, ['element.mjs'], { cwd: app, encoding: 'utf8' }).trim(),
                  'https://course.example/playground/index.html?sections=data%2Cmodel&preset=lenet&persist=0&embed=1');
     const lines = out.trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(lines.map((l) => l.variant), ['single-thread', 'threaded']);
+    assert.deepEqual(lines.map((l) => `${l.variant} ${l.simd}`),
+                     ['single-thread wasm-simd128', 'threaded wasm-simd128', 'single-thread wasm-relaxed-simd',
+                      'threaded wasm-relaxed-simd']);
     for (const l of lines) assert.ok(Number.isFinite(l.loss) && l.loss > 0);
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
+import { relaxedSimdModule } from '../../bindings/js/wasm-features.mjs';
 import { openPage, root, shots, writeShapesFolder } from './browser.mjs';
 
 for (const isolated of [true, false]) {
@@ -21,6 +22,9 @@ for (const isolated of [true, false]) {
       const info = page.getByTestId('engine-info');
       await info.filter({ hasText: 'engine:' }).waitFor({ timeout: 30000 });
       assert.match(await info.textContent(), isolated ? /engine: threaded/ : /engine: single-thread/);
+      // The relaxed-SIMD build (fused multiply-adds) wherever the browser validates it.
+      const relaxed = await page.evaluate((bytes) => WebAssembly.validate(new Uint8Array(bytes)), [...relaxedSimdModule]);
+      assert.match(await info.textContent(), relaxed ? /wasm-relaxed-simd/ : /wasm-simd128/);
     });
 
     test("the convolution section shows the course's result", async () => {

@@ -16,7 +16,7 @@ namespace {
 // GCC left the tail tile's C update unfused while the partial tile's was
 // fused, so a column's rounding depended on the thread count (seen on the
 // first AVX-512 machine). Elsewhere xsimd::fma is already one instruction
-// (FMA3) or two by design (SSE4.1, wasm SIMD128: no FMA).
+// (FMA3) or two by design (SSE4.1, wasm SIMD128: no FMA; relaxed SIMD below).
 template <class V>
 inline V fmadd(const V& x, const V& y, const V& z) {
 #ifdef __AVX512F__
@@ -24,7 +24,16 @@ inline V fmadd(const V& x, const V& y, const V& z) {
     return V(_mm512_fmadd_ps(x, y, z));
   else
 #endif
-    return xsimd::fma(x, y, z);
+#ifdef __wasm_relaxed_simd__
+    // The relaxed-SIMD wasm build: f32x4.relaxed_madd, one instruction where
+    // the engine has FMA. LLVM 14 emits the proposal's prototype opcode, which
+    // bindings/patch_relaxed_simd.mjs rewrites after the link; the operands
+    // stay in this order, x * y + z.
+    if constexpr (std::is_base_of_v<xsimd::sse4_1, typename V::arch_type>)
+      return V(__builtin_wasm_fma_f32x4(x, y, z));
+    else
+#endif
+      return xsimd::fma(x, y, z);
 }
 
 }  // namespace

@@ -1,16 +1,28 @@
 // The SSE4.1 kernels: 128-bit vectors; natively built with -msse4.1, in wasm
-// the whole build has -msimd128 -msse4.1 and these lower to SIMD128. No FMA:
-// 5 x 2 vectors of accumulators, one broadcast and two loads per step. In
+// the whole build has -msimd128 -msse4.1 and these lower to SIMD128, and
+// compiled again with -mrelaxed-simd they fuse their multiply-adds (the
+// -relaxed modules). Else no FMA: 5 x 2 vectors of accumulators, one broadcast and two loads per step. In
 // V8, 5x8 measured fastest (GEMM 1024: 23.6 GFLOP/s, against 4x8 21.6, 6x8
 // 18-21, 2x16 21.4, 3x12 18.7, 8x4 17.8): larger tiles spill registers.
 // The direct conv takes 4 rows a block (LeNet's first conv in V8, batch 32:
 // filter gradient 395 -> 324 us against 8 rows, forward level).
+#include "cnn/kernels/isa.h"
 #include "kernels/conv_c1_rows.h"
 #include "kernels/epilogue_rows.h"
 #include "kernels/gemm_tile.h"
 #include "kernels/kernel_table.h"
 
 namespace cnn::kernels {
+
+const char* sse41_target() {
+#if defined(__wasm_relaxed_simd__)
+  return "wasm-relaxed-simd";
+#elif defined(__wasm_simd128__)
+  return "wasm-simd128";
+#else
+  return "sse4.1";
+#endif
+}
 
 // The direct conv's blocks (KernelTable::c1_rows, c1_kernel_rows), given to
 // its kernels too.

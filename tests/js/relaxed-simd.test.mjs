@@ -1,0 +1,123 @@
+// The relaxed-SIMD builds (the kernels' multiply-adds fused) against the
+// SIMD128 builds: the loader's choice, and the same models giving the same
+// predictions and training within float rounding, single-thread and threaded.
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import v8 from 'node:v8';
+
+import { loadCnn } from '../../bindings/js/index.mjs';
+import { hasRelaxedSimd } from '../../bindings/js/wasm-features.mjs';
+import { relError } from './helpers.mjs';
+
+// Node 20 validates relaxed SIMD only behind this V8 flag (Chrome has it
+// since 114); it takes effect for modules compiled after it is set.
+const engineHadIt = hasRelaxedSimd();
+if (!engineHadIt) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+
+const pairs = [];
+for (const threads of [false, true])
+  pairs.push({
+    name: threads ? 'threaded' : 'single-thread',
+    plain: await loadCnn({ threads, simd: 'simd128' }),
+    relaxed: await loadCnn({ threads, simd: 'relaxed' }),
+  });
+after(() => pairs.forEach((p) => { p.plain.dispose(); p.relaxed.dispose(); }));
+
+// The same input for both engines: a smooth pattern with a little of every sign.
+function input(cnn, shape) {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = Math.sin(i * 0.37) + 0.3 * Math.cos(i * 1.91);
+  return cnn.tensor(data, shape);
+}
+
+// Builds the model in both engines, with the SIMD128 one's weights in both,
+// and predicts the same input.
+function predictBoth(pair, build, shape) {
+  const out = [];
+  let weights;
+  for (const cnn of [pair.plain, pair.relaxed]) {
+    const model = build(cnn);
+    if (weights) model.setWeights(weights);
+    else weights = model.getWeights().map((w) => {
+      const copy = { data: Float32Array.from(w.dataSync()), shape: w.shape };
+      w.dispose();
+      return copy;
+    });
+    const x = input(cnn, shape);
+    const y = model.predict(x);
+    out.push(Float32Array.from(y.dataSync()));
+    y.dispose();
+    x.dispose();
+    model.dispose();
+  }
+  return out;
+}
+
+test('the loader picks relaxed SIMD where the engine validates it, and says so', async () => {
+  assert.equal(hasRelaxedSimd(), true);
+  for (const { plain, relaxed } of pairs) {
+    assert.equal(plain.backend.simd, 'wasm-simd128');
+    assert.equal(relaxed.backend.simd, 'wasm-relaxed-simd');
+  }
+  const auto = await loadCnn({ threads: false });
+  assert.equal(auto.backend.simd, 'wasm-relaxed-simd');
+  auto.dispose();
+  await assert.rejects(loadCnn({ simd: 'fma' }), /simd must be 'auto', 'relaxed' or 'simd128', got "fma"/);
+});
+
+for (const pair of pairs) {
+  describe(`relaxed SIMD against SIMD128 (${pair.name})`, () => {
+    // Convs of every path: the single-channel direct conv, im2col and in-place
+    // GEMMs with odd sizes (tails), 3x3 by Winograd, 1x1 straight to GEMM,
+    // batch norm folded into the epilogue.
+    test('LeNet predicts the same', () => {
+      const [a, b] = predictBoth(pair, (cnn) => cnn.presets.lenet({ seed: 3 }), [5, 28, 28, 1]);
+      assert.ok(relError(b, a) < 1e-5, `relative error ${relError(b, a)}`);
+    });
+
+    test('odd conv shapes and widths predict the same', () => {
+      const build = (cnn) => cnn.sequential([
+        cnn.layers.conv2d({ filters: 7, kernelSize: 3, padding: 'same', activation: 'relu', inputShape: [19, 23, 5],
+                            kernelInitializer: 'heNormal' }),
+        cnn.layers.conv2d({ filters: 13, kernelSize: 5, strides: 2, activation: 'relu' }),
+        cnn.layers.conv2d({ filters: 33, kernelSize: 1 }),
+        cnn.layers.flatten(),
+        cnn.layers.dense({ units: 17, activation: 'tanh' }),
+      ]);
+      const [a, b] = predictBoth(pair, build, [3, 19, 23, 5]);
+      assert.ok(relError(b, a) < 1e-5, `relative error ${relError(b, a)}`);
+    });
+
+    // Its pooled features: a softmax over random logits saturates to one-hot.
+    test('a small ResNet (7x7 stem, bottlenecks, batch norm) predicts the same', () => {
+      const build = (cnn) => cnn.presets.resnet50({
+        includeTop: false, pooling: 'avg', inputShape: [48, 48, 3], seed: 2,
+        architecture: { stemFilters: 8, blocks: [1, 1, 1, 1], filters: [4, 8, 8, 16] },
+      });
+      const [a, b] = predictBoth(pair, build, [2, 48, 48, 3]);
+      assert.ok(relError(b, a) < 1e-5, `relative error ${relError(b, a)}`);
+    });
+
+    test('LeNet trains the same for an epoch', async () => {
+      const losses = [];
+      const weights = [];
+      for (const cnn of [pair.plain, pair.relaxed]) {
+        const { x, y } = cnn.data.syntheticTask({ samples: 96, height: 28, width: 28, classes: 10, seed: 5 });
+        const model = cnn.presets.lenet({ seed: 4 });
+        model.compile({ optimizer: cnn.optimizers.adam({ learningRate: 1e-3 }), loss: 'sparseCategoricalCrossentropy' });
+        const h = await model.fit(x, y, { batchSize: 32, epochs: 1, shuffle: false });
+        losses.push(h.history.loss[0]);
+        weights.push(model.getWeights().map((w) => {
+          const values = Float32Array.from(w.dataSync());
+          w.dispose();
+          return values;
+        }));
+        model.dispose(); x.dispose(); y.dispose();
+      }
+      assert.ok(Math.abs(losses[1] - losses[0]) <= 1e-5 * Math.abs(losses[0]), `losses ${losses}`);
+      for (let i = 0; i < weights[0].length; i++)
+        assert.ok(relError(weights[1][i], weights[0][i]) < 1e-4, `weight ${i}: ${relError(weights[1][i], weights[0][i])}`);
+    });
+  });
+}
