@@ -5,6 +5,7 @@
 //   page-train  the playground page training its sample dataset (28x28 grayscale)
 //               from the Train section, curves and progress drawn, vs the same
 //               training in Node (bench/workloads/sample-train.mjs).
+// Both sides run the same module (relaxed SIMD where Chromium has it).
 // usage: node bench/browser-bench.mjs [--seconds 5] [--json]
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,7 +16,10 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
+import v8 from 'node:v8';
+
 import { loadCnn } from '../bindings/js/index.mjs';
+import { hasRelaxedSimd, relaxedSimdModule } from '../bindings/js/wasm-features.mjs';
 import { runSampleTraining } from './workloads/sample-train.mjs';
 import { runW1 } from './workloads/w1.mjs';
 
@@ -39,6 +43,14 @@ const browser = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(
   executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu'],
 });
 
+// Node runs the module Chromium picks: the relaxed-SIMD one where Chromium
+// validates relaxed SIMD (Node 20 needs V8's flag for it), else SIMD128.
+const probe = await browser.newPage();
+const chromiumRelaxed = await probe.evaluate((bytes) => WebAssembly.validate(new Uint8Array(bytes)), [...relaxedSimdModule]);
+await probe.close();
+if (chromiumRelaxed && !hasRelaxedSimd()) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+const simd = chromiumRelaxed ? 'relaxed' : 'simd128';
+
 async function inChromium(threads) {
   const page = await browser.newPage();
   await page.goto(`${base}/bench/browser/w1.html?threads=${threads}&seconds=${seconds}`);
@@ -49,9 +61,9 @@ async function inChromium(threads) {
   return r;
 }
 async function inNode(threads, run) {
-  const cnn = await loadCnn({ threads: threads === 2 });
+  const cnn = await loadCnn({ threads: threads === 2, simd });
   try {
-    return { ...(await run(cnn)), variant: cnn.backend.variant };
+    return { ...(await run(cnn)), variant: cnn.backend.variant, simd: cnn.backend.simd };
   } finally {
     cnn.dispose();
   }
@@ -83,19 +95,20 @@ const rows = [];
 for (const threads of [1, 2]) {
   const node = await inNode(threads, (cnn) => runW1(cnn, { seconds }));
   const browserRun = await inChromium(threads);
-  rows.push({ workload: 'w1', threads, variant: node.variant, node_images_per_s: node.images_per_s,
+  if (browserRun.simd !== node.simd) throw new Error(`Chromium ran ${browserRun.simd}, Node ${node.simd}`);
+  rows.push({ workload: 'w1', threads, variant: node.variant, simd: node.simd, node_images_per_s: node.images_per_s,
               chromium_images_per_s: browserRun.images_per_s,
               ratio: +(browserRun.images_per_s / node.images_per_s).toFixed(3) });
 }
 for (const threads of [1, 2]) {
   const node = await inNode(threads, (cnn) => runSampleTraining(cnn, { epochs: 6 }));
   const pageRun = await playgroundPage(threads);
-  rows.push({ workload: 'page-train', threads, variant: node.variant, node_images_per_s: node.images_per_s,
+  rows.push({ workload: 'page-train', threads, variant: node.variant, simd: node.simd, node_images_per_s: node.images_per_s,
               chromium_images_per_s: pageRun.images_per_s, ratio: +(pageRun.images_per_s / node.images_per_s).toFixed(3) });
 }
 await browser.close();
 server.close();
 for (const r of rows)
   console.log(json ? JSON.stringify(r)
-                   : `${r.workload} ${r.variant}: Chromium ${r.chromium_images_per_s} images/s, Node ${r.node_images_per_s} ` +
+                   : `${r.workload} ${r.variant} ${r.simd}: Chromium ${r.chromium_images_per_s} images/s, Node ${r.node_images_per_s} ` +
                      `images/s, ratio ${r.ratio}`);

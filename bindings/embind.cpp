@@ -661,8 +661,9 @@ std::string bench_gemm(int size, double seconds) {
   });
 }
 
-// GFLOP/s of the register-only multiply-add loop (f32x4 mul + add: wasm SIMD
-// has no FMA) on every engine thread at once: the peak GEMM is measured against.
+// GFLOP/s of the register-only multiply-add loop (f32x4 mul + add in SIMD128,
+// f32x4.relaxed_madd in the relaxed-SIMD modules) on every engine thread at
+// once: the peak GEMM is measured against.
 std::string bench_peak(double seconds) {
   return guard([&] {
     const int threads = cnn::num_threads();

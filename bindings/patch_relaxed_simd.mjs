@@ -9,7 +9,8 @@
 // those bytes; each function must decode to its last byte with its blocks
 // balanced, or the script fails. A module with no f32x4.fma at all fails too:
 // the relaxed kernels were not compiled in.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const PROTOTYPE_FMA = 0xaf;
 const RELAXED_MADD = 0x105;
@@ -106,7 +107,11 @@ function fmaOffsets(bytes, pos, end) {
       else if (sub === 12 || sub === 13) r.skip(16);  // v128.const, i8x16.shuffle
       else if (sub >= 21 && sub <= 34) r.byte();  // lane index
       else if (sub >= 84 && sub <= 91) { r.memarg(); r.byte(); }  // load/store lane
-      else if (sub === PROTOTYPE_FMA) found.push(at);
+      else if (sub === PROTOTYPE_FMA) {
+        // Rewritten in place, so it must be the two bytes af 01 (minimal LEB128).
+        if (r.pos - at !== 2) throw new Error(`f32x4.fma at byte ${at} is not encoded in two bytes`);
+        found.push(at);
+      }
       else if (sub === RELAXED_MADD) ++standard;
       else if (PROTOTYPE_GAPS.has(sub) || sub > 0x113)
         throw new Error(`SIMD opcode 0x${sub.toString(16)} at byte ${at} is not standard SIMD128`);
@@ -156,7 +161,9 @@ export function patchRelaxedSimd(bytes) {
   return { patched, standard };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// Run as a script (not imported): compared as real paths, so a path with
+// spaces or a symlink still runs it.
+if (process.argv[1] && realpathSync(fileURLToPath(import.meta.url)) === realpathSync(process.argv[1])) {
   const file = process.argv[2];
   const bytes = readFileSync(file);
   const { patched, standard } = patchRelaxedSimd(bytes);

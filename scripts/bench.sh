@@ -11,7 +11,8 @@ rounds=5
 scripts/install-deps.sh native bench
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j2 --target cnnp-bench openblas-sgemm
-[ -f dist/wasm/cnn-st.mjs ] && [ -f dist/wasm/cnn-mt.mjs ] || scripts/build-wasm.sh
+[ -f dist/wasm/cnn-st.mjs ] && [ -f dist/wasm/cnn-mt.mjs ] && [ -f dist/wasm/cnn-st-relaxed.mjs ] &&
+  [ -f dist/wasm/cnn-mt-relaxed.mjs ] || scripts/build-wasm.sh
 # The JS peers (ONNX Runtime, TensorFlow.js, ConvNetJS) from the npm registry;
 # no install scripts (onnxruntime-node's would fetch CUDA binaries).
 npm --prefix bench/peers ci --ignore-scripts --no-audit --no-fund

@@ -26,7 +26,7 @@ for variant in st mt; do
   echo "== wasm build ($variant)"
   # Node 20 needs no wasm flags, and --no-experimental-fetch makes the test
   # binaries read their .wasm from disk.
-  emcmake cmake -S . -B "build-wasm-$variant" -DCMAKE_BUILD_TYPE=Release -DCNN_WASM_THREADS=$threads \
+  emcmake cmake -S . -B "build-wasm-$variant" -DCMAKE_BUILD_TYPE=Release -DCNN_WASM_THREADS=$threads -DCNN_WASM_RELAXED_SIMD=ON \
     "-DCMAKE_CROSSCOMPILING_EMULATOR=$node_exe;--no-experimental-fetch" >/dev/null
   cmake --build "build-wasm-$variant" -j2 "${targets[@]}"
 done

@@ -6,7 +6,7 @@ self.onmessage = async ({ data: { threads, seconds } }) => {
   try {
     const cnn = await loadCnn({ threads });
     const r = await runW1(cnn, { seconds });
-    self.postMessage({ ...r, variant: cnn.backend.variant });
+    self.postMessage({ ...r, variant: cnn.backend.variant, simd: cnn.backend.simd });
   } catch (e) {
     self.postMessage({ error: e.message });
   }

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import v8 from 'node:v8';
 
+import { patchRelaxedSimd } from '../../bindings/patch_relaxed_simd.mjs';
 import { loadCnn } from '../../bindings/js/index.mjs';
 import { hasRelaxedSimd } from '../../bindings/js/wasm-features.mjs';
 import { relError } from './helpers.mjs';
@@ -53,6 +54,30 @@ function predictBoth(pair, build, shape) {
   }
   return out;
 }
+
+// () -> v128: three v128.const (the first holding the prototype opcode's
+// bytes as data), then the prototype f32x4.fma.
+function prototypeFmaModule() {
+  const konst = (first) => [0xfd, 0x0c, ...first, ...new Array(16 - first.length).fill(0)];
+  const body = [0x00, ...konst([0xfd, 0xaf, 0x01]), ...konst([]), ...konst([]), 0xfd, 0xaf, 0x01, 0x0b];
+  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,
+                         0x03, 0x02, 0x01, 0x00, 0x0a, body.length + 2, 0x01, body.length, ...body]);
+}
+
+test('the post-link patch rewrites the prototype f32x4.fma, and nothing else', () => {
+  const bytes = prototypeFmaModule();
+  const before = Uint8Array.from(bytes);
+  assert.deepEqual(patchRelaxedSimd(bytes), { patched: 1, standard: 0 });
+  const at = bytes.length - 4;  // the instruction, before the body's end
+  assert.deepEqual([...bytes.subarray(at, at + 3)], [0xfd, 0x85, 0x02]);
+  assert.deepEqual([...bytes.subarray(0, at)], [...before.subarray(0, at)]);  // the constant's bytes too
+  assert.equal(WebAssembly.validate(bytes), true);
+  assert.deepEqual(patchRelaxedSimd(bytes), { patched: 0, standard: 1 });  // idempotent
+  // A body that does not decode to its end is refused, not half patched.
+  const cut = prototypeFmaModule();
+  cut[cut.length - 1] = 0x01;  // the body's end becomes a nop: its block never closes
+  assert.throws(() => patchRelaxedSimd(cut), /did not decode to its end/);
+});
 
 test('the loader picks relaxed SIMD where the engine validates it, and says so', async () => {
   assert.equal(hasRelaxedSimd(), true);
