@@ -323,7 +323,7 @@ void gemm_tile_tail_simd(int64_t kc, int64_t rows, const float* a, const float* 
 
 // A register-only multiply-add loop: ACC independent accumulators hide the
 // latency, so it runs at the core's peak. Returns the flops done. Without
-// FMA (SSE4.1, wasm SIMD128) a multiply-add is two instructions that can
+// FMA (SSE4.1, wasm SIMD128; not the relaxed-SIMD modules) a multiply-add is two instructions that can
 // issue on separate ports, so the multiplies and adds run as independent
 // chains instead of one dependent mul -> add per step, which would measure
 // latency rather than throughput.
@@ -332,6 +332,9 @@ double peak_flops_simd(int64_t iterations, float* sink) {
   using V = xsimd::batch<float, Arch>;
   constexpr bool fused = std::is_base_of_v<xsimd::fma3<xsimd::sse4_2>, Arch> ||
                          std::is_base_of_v<xsimd::fma3<xsimd::avx2>, Arch> ||
+#ifdef __wasm_relaxed_simd__
+                         std::is_base_of_v<xsimd::sse4_1, Arch> ||  // f32x4.relaxed_madd (simd_fma.h)
+#endif
                          std::is_base_of_v<xsimd::avx512f, Arch>;
   V acc[ACC];
   for (int i = 0; i < ACC; ++i) acc[i] = V(static_cast<float>(i) * 1e-3f);
