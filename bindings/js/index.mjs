@@ -61,7 +61,7 @@ export async function loadCnn(options = {}) {
   } else if (simd === 'relaxed') {
     if (!hasRelaxedSimd())
       throw new Error('loadCnn: relaxed SIMD was requested, but this JavaScript engine does not validate it ' +
-                      '(Chrome 114 or later; Node 20 needs --experimental-wasm-relaxed-simd)');
+                      '(Chrome 114 or Firefox 146 or later; Node 20 needs --experimental-wasm-relaxed-simd)');
     relaxed = true;
   } else if (simd === 'simd128') {
     relaxed = false;

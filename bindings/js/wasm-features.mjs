@@ -23,7 +23,7 @@ const exceptionsModule = new Uint8Array([
 ]);
 
 // A function (v128, v128, v128) -> v128 of f32x4.relaxed_madd: valid only
-// where relaxed SIMD is (Chrome 114 on; Node 20 behind
+// where relaxed SIMD is (Chrome 114 and Firefox 146 on; Node 20 behind
 // --experimental-wasm-relaxed-simd).
 export const relaxedSimdModule = new Uint8Array([
   ...header,
