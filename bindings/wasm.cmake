@@ -40,6 +40,14 @@ function(cnn_add_wasm_module target name)
   endif()
 endfunction()
 
+# After each link of a target built over cnn_kernels_relaxed: LLVM 14's
+# prototype f32x4.fma in its .wasm becomes the standard f32x4.relaxed_madd.
+function(cnn_patch_relaxed_simd target wasm_file)
+  add_custom_command(TARGET ${target} POST_BUILD
+    COMMAND ${NODE_EXE} ${CMAKE_SOURCE_DIR}/bindings/patch_relaxed_simd.mjs ${wasm_file}
+    VERBATIM)
+endfunction()
+
 find_program(NODE_EXE NAMES node nodejs REQUIRED)
 cnn_add_wasm_module(cnn_wasm ${CNN_WASM_NAME})
 if(CNN_WASM_RELAXED_SIMD)
@@ -48,8 +56,5 @@ if(CNN_WASM_RELAXED_SIMD)
   # Its kernel objects come first in the link, so the archive's own SSE4.1
   # kernels (the same symbols) are never pulled in.
   cnn_add_wasm_module(cnn_wasm_relaxed ${CNN_WASM_NAME}-relaxed $<TARGET_OBJECTS:cnn_kernels_relaxed>)
-  add_custom_command(TARGET cnn_wasm_relaxed POST_BUILD
-    COMMAND ${NODE_EXE} ${CMAKE_SOURCE_DIR}/bindings/patch_relaxed_simd.mjs
-            $<TARGET_FILE_DIR:cnn_wasm_relaxed>/${CNN_WASM_NAME}-relaxed.wasm
-    VERBATIM)
+  cnn_patch_relaxed_simd(cnn_wasm_relaxed $<TARGET_FILE_DIR:cnn_wasm_relaxed>/${CNN_WASM_NAME}-relaxed.wasm)
 endif()

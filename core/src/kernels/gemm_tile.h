@@ -323,10 +323,10 @@ void gemm_tile_tail_simd(int64_t kc, int64_t rows, const float* a, const float* 
 
 // A register-only multiply-add loop: ACC independent accumulators hide the
 // latency, so it runs at the core's peak. Returns the flops done. Without
-// FMA (SSE4.1, wasm SIMD128; not the relaxed-SIMD modules) a multiply-add is two instructions that can
-// issue on separate ports, so the multiplies and adds run as independent
-// chains instead of one dependent mul -> add per step, which would measure
-// latency rather than throughput.
+// FMA (SSE4.1, wasm SIMD128; not the relaxed-SIMD modules) a multiply-add is
+// two instructions that can issue on separate ports, so the multiplies and
+// adds run as independent chains instead of one dependent mul -> add per
+// step, which would measure latency rather than throughput.
 template <class Arch, int ACC>
 double peak_flops_simd(int64_t iterations, float* sink) {
   using V = xsimd::batch<float, Arch>;
