@@ -5,6 +5,7 @@
 import { request } from '../engine/client.js';
 import { Requests } from '../engine/protocol.js';
 import { el } from '../dom.js';
+import { throttled } from '../throttle.js';
 import { lineChart } from '../components/line-chart.js';
 
 const DEFAULT_RATE = { adam: 0.001, sgd: 0.01 };
@@ -102,20 +103,25 @@ export function trainSection({ onEpochSaved } = {}) {
     const offset = curves.epochs;  // a second Train goes on from the trained weights
     setBusy(true);
     status.textContent = 'training…';
+    // The progress texts of a batch (every batch's point still goes to the curves).
+    const showBatch = throttled((d) => {
+      const done = d.epoch * d.steps + d.batch + 1;
+      const perSecond = d.seconds > 0 ? (d.samples + d.epoch * samplesPerEpoch(d)) / d.seconds : 0;
+      progress.value = (d.batch + 1) / d.steps;
+      where.textContent = `epoch ${offset + d.epoch + 1}/${offset + total} · batch ${d.batch + 1}/${d.steps}`;
+      speed.textContent = perSecond ? `${Math.round(perSecond)} images/s` : '';
+      const left = perSecond ? (total * d.steps - done) * (d.seconds / done) : 0;
+      eta.textContent = perSecond ? `about ${duration(left)} left` : '';
+      m.loss.value.textContent = fmt(d.logs.loss);
+      m.accuracy.value.textContent = fmt(d.logs.accuracy);
+    });
     try {
       await request(Requests.TRAIN, {
         optimizer: optimizerConfig(optimizer.value, Number(rate.value), Number(momentum.value)), epochs: total,
       }, (event, d) => {
         if (event === 'batch') {
-          const done = d.epoch * d.steps + d.batch + 1;
-          const perSecond = d.seconds > 0 ? (d.samples + d.epoch * samplesPerEpoch(d)) / d.seconds : 0;
-          progress.value = (d.batch + 1) / d.steps;
-          where.textContent = `epoch ${offset + d.epoch + 1}/${offset + total} · batch ${d.batch + 1}/${d.steps}`;
-          speed.textContent = perSecond ? `${Math.round(perSecond)} images/s` : '';
-          const left = perSecond ? (total * d.steps - done) * (d.seconds / done) : 0;
-          eta.textContent = perSecond ? `about ${duration(left)} left` : '';
-          m.loss.value.textContent = fmt(d.logs.loss);
-          m.accuracy.value.textContent = fmt(d.logs.accuracy);
+          if (d.batch + 1 === d.steps) showBatch.now(d);
+          else showBatch(d);
           plot({ x: offset + d.epoch + (d.batch + 1) / d.steps, loss: d.logs.loss, accuracy: d.logs.accuracy });
         } else if (event === 'epoch') {
           const e = offset + d.epoch + 1;
@@ -133,14 +139,17 @@ export function trainSection({ onEpochSaved } = {}) {
           document.dispatchEvent(new CustomEvent('cnn-model-trained', { detail: { epochs: e } }));
           onEpochSaved?.(d.modelBytes);
         } else if (event === 'paused') {
+          showBatch.flush();  // the batch it stopped after, not a moment later
           status.textContent = 'paused';
         } else if (event === 'resumed') {
           status.textContent = 'training…';
         }
       });
+      showBatch.flush();
       status.textContent = `trained ${curves.epochs} epoch${curves.epochs === 1 ? '' : 's'}`;
       eta.textContent = '';
     } catch (e) {
+      showBatch.flush();
       problem.textContent = e.message;
       status.textContent = '';
     } finally {
@@ -189,20 +198,25 @@ export function trainSection({ onEpochSaved } = {}) {
       { label: 'Adam', optimizer: optimizerConfig('adam', Number(adamRate.value)) },
     ];
     const series = { SGD: 0, Adam: 1 };
+    const n = Math.max(1, Math.floor(Number(compareEpochs.value)));
+    const showBatch = throttled((d) => {
+      compareStatus.textContent = `${d.label}: epoch ${d.epoch + 1}/${n} · batch ${d.batch + 1}/${d.steps}`;
+    });
     try {
-      const n = Math.max(1, Math.floor(Number(compareEpochs.value)));
       const { histories } = await request(Requests.COMPARE, { runs, epochs: n }, (event, d) => {
         if (event === 'batch') {
-          compareStatus.textContent = `${d.label}: epoch ${d.epoch + 1}/${n} · batch ${d.batch + 1}/${d.steps}`;
+          showBatch(d);
           compareLoss.put(d.epoch + (d.batch + 1) / d.steps, { [series[d.label]]: d.logs.loss });
         } else if (event === 'epoch' && d.logs.val_accuracy != null) {
           compareAcc.put(d.epoch + 1, { [series[d.label]]: d.logs.val_accuracy });
         }
       });
+      showBatch.flush();
       const final = (label) => fmt(histories[label]?.history.loss.at(-1));
       compareStatus.textContent = `final training loss: SGD ${final('SGD')}, Adam ${final('Adam')} ` +
         '(the same model, initial weights and data; only the optimizer differs).';
     } catch (e) {
+      showBatch.flush();
       problem.textContent = e.message;
       compareStatus.textContent = '';
     } finally {
