@@ -35,3 +35,28 @@ test('now() shows its value at once and drops the waiting one; flush() shows wha
   await sleep(80);
   assert.deepEqual(shown, ['a', 'c', 'd'], 'no timer fired after the flush');
 });
+
+test('after a trailing value, the next value past the window shows at once', async () => {
+  const shown = [];
+  const update = throttled((v) => shown.push(v), 40);
+  update(1);
+  update(2);
+  await sleep(60);  // 2 landed at 40 ms
+  await sleep(60);  // past its window
+  update(3);
+  assert.deepEqual(shown, [1, 2, 3]);
+});
+
+test('a value after now() waits a whole window from it', async () => {
+  const shown = [];
+  const update = throttled((v) => shown.push(v), 200);
+  update('a');
+  await sleep(100);
+  update('b');  // due 200 ms after 'a'
+  update.now('c');  // shows now, and 'b''s timer is dropped
+  update('x');  // due 200 ms after 'c'
+  await sleep(150);  // Node runs timers in order of due time: this one comes first
+  assert.deepEqual(shown, ['a', 'c']);
+  await sleep(100);
+  assert.deepEqual(shown, ['a', 'c', 'x']);
+});

@@ -1,10 +1,10 @@
-// Shows the latest of a stream of values at most once every `ms` ms: a
-// training loop sends hundreds of progress events a second, and setting the
-// page's texts on each made it lay out and paint for every one (Chromium, 2
-// cores, the threaded engine training LeNet in the Train section, 3 runs
-// alternated with the texts set on every batch: +5% with them set ten times
-// a second, +15-22% once an epoch). The last value always lands, `ms` later
-// at most.
+// Shows the latest of a stream of values at most once every `ms` ms (and
+// whatever now() shows at once): a training loop sends hundreds of progress
+// events a second, and setting the page's texts on each made it lay out and
+// paint for every one (Chromium, 2 cores, the threaded engine training
+// LeNet in the Train section, 3 runs alternated with the texts set on every
+// batch: +5% with them set ten times a second and at each epoch's end, +15-22%
+// at each epoch's end only). The last value always lands, `ms` later at most.
 /**
  * @template T
  * @param {(value: T) => void} show

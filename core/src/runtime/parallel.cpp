@@ -61,7 +61,7 @@ thread_local bool t_inside_pool = false;  // set while a thread runs a parallel_
 // other tabs for the whole spin: in wasm the spin is short. LeNet's training
 // in the playground page's threaded engine (Chromium, 2 cores), 20 us
 // alternated with 1 ms five times: +4% to +16%, median +5% (Node beside an
-// idle Chromium: W1 -3% to +12%, median +9%); in a quiet Node process, in one process:
+// idle Chromium: W1 -3% to +12%, median +9%); in one quiet Node process:
 // W1 -3%, W2 -1%, ResNet50 batch 8 +1.6%.
 #ifdef __EMSCRIPTEN__
 constexpr auto kSpinFor = std::chrono::microseconds(20);

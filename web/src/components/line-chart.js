@@ -1,8 +1,8 @@
 // A live line chart (uPlot) whose points arrive one at a time: series share
 // the x axis (rows kept in x order, so a second run can fill in an earlier
 // x), missing values are null (drawn as gaps spanned by a line), and redraws
-// are batched, a few a second at most, so a fast training loop never waits
-// on the page.
+// are batched, ten a second at most, so a fast training loop never waits on
+// the page.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { el } from '../dom.js';

@@ -151,7 +151,7 @@ export function trainSection({ onEpochSaved } = {}) {
     } catch (e) {
       showBatch.flush();
       problem.textContent = e.message;
-      status.textContent = '';
+      status.textContent = eta.textContent = '';
     } finally {
       setBusy(false);
     }
