@@ -6,6 +6,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { el } from '../dom.js';
+import { throttled } from '../throttle.js';
 
 /**
  * @param {{title: string, xLabel?: string, yLabel?: string, series: {label: string, color: string, dash?: number[],
@@ -26,25 +27,20 @@ export function lineChart({ title, xLabel = 'epoch', yLabel = '', series, width 
   }, columns, element);
 
   // A redraw is uPlot's setData over every row. One per animation frame
-  // cost LeNet's training in the Train section 15-30% of its speed with the
-  // threaded engine, whose threads share the cores with the page (Chromium,
-  // 2 cores); ten a second still look live.
-  const MIN_REDRAW_MS = 100;
-  let queued = false;
-  let drawn = -Infinity;
-  const draw = () =>
+  // held LeNet's training in the Train section at 0.41-0.51 of Node's speed
+  // with the threaded engine, whose threads share the cores with the page
+  // (Chromium, 2 cores; 0.56-0.60 at ten a second, bench/RESULTS.md); ten a
+  // second still look live. One frame is asked for at a time (a hidden tab's
+  // frames wait), and it draws the rows as they are when it comes.
+  let framePending = false;
+  const redraw = throttled(() => {
+    if (framePending) return;
+    framePending = true;
     requestAnimationFrame(() => {
-      queued = false;
-      drawn = performance.now();
+      framePending = false;
       plot.setData(columns);
     });
-  const redraw = () => {
-    if (queued) return;
-    queued = true;
-    const wait = drawn + MIN_REDRAW_MS - performance.now();
-    if (wait > 0) setTimeout(draw, wait);
-    else draw();
-  };
+  }, 100);
   return {
     element,
     /** Sets `values` (series index -> value) at x: in the row at x, or a new row kept in x order. */
