@@ -14,7 +14,6 @@ namespace {
 
 // Fixed-length copies and adds for whole window rows of up to 32 values:
 // unrolled moves instead of a loop with a run-time trip count.
-using RunFn = void (*)(float* __restrict, const float* __restrict);
 template <int N>
 CNN_INLINE_LOOPS void copy_n(float* __restrict dst, const float* __restrict src) {
   for (int i = 0; i < N; ++i) dst[i] = src[i];
@@ -24,16 +23,22 @@ CNN_INLINE_LOOPS void add_n(float* __restrict dst, const float* __restrict src) 
   for (int i = 0; i < N; ++i) dst[i] += src[i];
 }
 constexpr int kMaxFixedRun = 32;
-template <int... I>
-constexpr std::array<RunFn, sizeof...(I)> copy_table(std::integer_sequence<int, I...>) {
-  return {&copy_n<I>...};
+
+// Per conv, not per window row, the instance of F<N> whose whole rows are N
+// floats (0: any length): a call through a table per row cost V8 an
+// indirect call for every 30 floats of LeNet's second conv (wasm W1 +2-3.5%
+// in one process against that, col2im alone).
+using LowerFn = void (*)(const ConvGeometry&, const float*, float*);
+template <template <int> class F, int... I>
+constexpr std::array<LowerFn, sizeof...(I)> fixed_row_table(std::integer_sequence<int, I...>) {
+  return {&F<I>::run...};
 }
-template <int... I>
-constexpr std::array<RunFn, sizeof...(I)> add_table(std::integer_sequence<int, I...>) {
-  return {&add_n<I>...};
+template <template <int> class F>
+void with_fixed_rows(const ConvGeometry& g, const float* in, float* out) {
+  static constexpr auto table = fixed_row_table<F>(std::make_integer_sequence<int, kMaxFixedRun + 1>{});
+  const int64_t KWC = g.KW * g.C;
+  table[g.DW == 1 && KWC <= kMaxFixedRun ? KWC : 0](g, in, out);
 }
-constexpr auto kCopyRun = copy_table(std::make_integer_sequence<int, kMaxFixedRun + 1>{});
-constexpr auto kAddRun = add_table(std::make_integer_sequence<int, kMaxFixedRun + 1>{});
 
 // The kernel taps kw in [lo, hi) whose input column iw0 + kw * DW lies in [0, W).
 inline void inside_taps(const ConvGeometry& g, int64_t iw0, int64_t& lo, int64_t& hi) {
@@ -48,68 +53,82 @@ inline void inside_taps(const ConvGeometry& g, int64_t iw0, int64_t& lo, int64_t
   hi = std::clamp(hi, lo, g.KW);
 }
 
-}  // namespace
-
 // Pixel-major: each output pixel's row of col is KH runs of KW * C values.
 // Without dilation a run's inside taps are one contiguous stretch of the
 // input row (NHWC), so even single-channel images copy KW floats at a time;
 // only the taps that fall in the padding are zero-filled.
-CNN_INLINE_LOOPS void im2col(const ConvGeometry& g, const float* image, float* col) {
-  const int64_t C = g.C, KWC = g.KW * C, L = g.KH * KWC;
-  const RunFn whole = g.DW == 1 && KWC <= kMaxFixedRun ? kCopyRun[KWC] : nullptr;
-  for (int64_t oh = 0; oh < g.OH; ++oh)
-    for (int64_t ow = 0; ow < g.OW; ++ow) {
-      float* dst = col + (oh * g.OW + ow) * L;
-      const int64_t iw0 = ow * g.SW - g.PL;
-      int64_t lo, hi;
-      inside_taps(g, iw0, lo, hi);
-      for (int64_t kh = 0; kh < g.KH; ++kh) {
-        float* d = dst + kh * KWC;
-        const int64_t ih = oh * g.SH + kh * g.DH - g.PT;
-        if (ih < 0 || ih >= g.H || lo == hi) {
-          zero_run(d, KWC);
-          continue;
+template <int N>
+struct Im2colRows {
+  CNN_INLINE_LOOPS static void run(const ConvGeometry& g, const float* image, float* col) {
+    const int64_t C = g.C, KWC = g.KW * C, L = g.KH * KWC;
+    for (int64_t oh = 0; oh < g.OH; ++oh)
+      for (int64_t ow = 0; ow < g.OW; ++ow) {
+        float* dst = col + (oh * g.OW + ow) * L;
+        const int64_t iw0 = ow * g.SW - g.PL;
+        int64_t lo, hi;
+        inside_taps(g, iw0, lo, hi);
+        for (int64_t kh = 0; kh < g.KH; ++kh) {
+          float* d = dst + kh * KWC;
+          const int64_t ih = oh * g.SH + kh * g.DH - g.PT;
+          if (ih < 0 || ih >= g.H || lo == hi) {
+            zero_run(d, KWC);
+            continue;
+          }
+          const float* row = image + ih * g.W * C;
+          if (N > 0 && lo == 0 && hi == g.KW) {
+            copy_n<N>(d, row + iw0 * C);
+            continue;
+          }
+          zero_run(d, lo * C);
+          if (g.DW == 1) {
+            copy_run(d + lo * C, row + (iw0 + lo) * C, (hi - lo) * C);
+          } else {
+            for (int64_t kw = lo; kw < hi; ++kw) copy_run(d + kw * C, row + (iw0 + kw * g.DW) * C, C);
+          }
+          zero_run(d + hi * C, (g.KW - hi) * C);
         }
-        const float* row = image + ih * g.W * C;
-        if (whole && lo == 0 && hi == g.KW) {
-          whole(d, row + iw0 * C);
-          continue;
-        }
-        zero_run(d, lo * C);
-        if (g.DW == 1) {
-          copy_run(d + lo * C, row + (iw0 + lo) * C, (hi - lo) * C);
-        } else {
-          for (int64_t kw = lo; kw < hi; ++kw) copy_run(d + kw * C, row + (iw0 + kw * g.DW) * C, C);
-        }
-        zero_run(d + hi * C, (g.KW - hi) * C);
       }
-    }
+  }
+};
+
+// The way back: each pixel's window rows added into the image, its padded
+// taps dropped.
+template <int N>
+struct Col2imRows {
+  CNN_INLINE_LOOPS static void run(const ConvGeometry& g, const float* col, float* image) {
+    const int64_t C = g.C, KWC = g.KW * C, L = g.KH * KWC;
+    for (int64_t oh = 0; oh < g.OH; ++oh)
+      for (int64_t ow = 0; ow < g.OW; ++ow) {
+        const float* src = col + (oh * g.OW + ow) * L;
+        const int64_t iw0 = ow * g.SW - g.PL;
+        int64_t lo, hi;
+        inside_taps(g, iw0, lo, hi);
+        if (lo == hi) continue;
+        for (int64_t kh = 0; kh < g.KH; ++kh) {
+          const int64_t ih = oh * g.SH + kh * g.DH - g.PT;
+          if (ih < 0 || ih >= g.H) continue;
+          const float* s = src + kh * KWC;
+          float* row = image + ih * g.W * C;
+          if (N > 0 && lo == 0 && hi == g.KW) {
+            add_n<N>(row + iw0 * C, s);
+          } else if (g.DW == 1) {
+            add_run(row + (iw0 + lo) * C, s + lo * C, (hi - lo) * C);
+          } else {
+            for (int64_t kw = lo; kw < hi; ++kw) add_run(row + (iw0 + kw * g.DW) * C, s + kw * C, C);
+          }
+        }
+      }
+  }
+};
+
+}  // namespace
+
+void im2col(const ConvGeometry& g, const float* image, float* col) {
+  with_fixed_rows<Im2colRows>(g, image, col);
 }
 
 void col2im_add(const ConvGeometry& g, const float* col, float* image) {
-  const int64_t C = g.C, KWC = g.KW * C, L = g.KH * KWC;
-  const RunFn whole = g.DW == 1 && KWC <= kMaxFixedRun ? kAddRun[KWC] : nullptr;
-  for (int64_t oh = 0; oh < g.OH; ++oh)
-    for (int64_t ow = 0; ow < g.OW; ++ow) {
-      const float* src = col + (oh * g.OW + ow) * L;
-      const int64_t iw0 = ow * g.SW - g.PL;
-      int64_t lo, hi;
-      inside_taps(g, iw0, lo, hi);
-      if (lo == hi) continue;
-      for (int64_t kh = 0; kh < g.KH; ++kh) {
-        const int64_t ih = oh * g.SH + kh * g.DH - g.PT;
-        if (ih < 0 || ih >= g.H) continue;
-        const float* s = src + kh * KWC;
-        float* row = image + ih * g.W * C;
-        if (whole && lo == 0 && hi == g.KW) {
-          whole(row + iw0 * C, s);
-        } else if (g.DW == 1) {
-          add_run(row + (iw0 + lo) * C, s + lo * C, (hi - lo) * C);
-        } else {
-          for (int64_t kw = lo; kw < hi; ++kw) add_run(row + (iw0 + kw * g.DW) * C, s + kw * C, C);
-        }
-      }
-    }
+  with_fixed_rows<Col2imRows>(g, col, image);
 }
 
 void pad_image(const float* image, int64_t H, int64_t W, int64_t C, int64_t top, int64_t left, int64_t Hp,

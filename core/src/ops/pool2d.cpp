@@ -269,8 +269,10 @@ Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& opt) {
                    const int64_t n = r / p.OH, oh = r % p.OH;
                    const auto [h0, h1] = window(oh, p.SH, p.PT, p.PH, p.H);
                    const int64_t rows = h1 - h0;  // a plain local: clang 14 cannot capture bindings
-                   std::fill(t, t + WC, 0.0f);
-                   for (int64_t ih = h0; ih < h1; ++ih) add_scaled(t, xd + (n * p.H + ih) * WC, 1.0f, WC);
+                   // Inline loops, not memcpy/memset: in wasm those are libc calls
+                   // (and from 512 bytes calls out to JavaScript).
+                   kernels::copy_run(t, xd + (n * p.H + h0) * WC, WC);
+                   for (int64_t ih = h0 + 1; ih < h1; ++ih) add_scaled(t, xd + (n * p.H + ih) * WC, 1.0f, WC);
                    with_channels(C, [&](auto channels) {
                      const int64_t CC = channels;
                      for (int64_t ow = 0; ow < p.OW; ++ow) {
@@ -305,7 +307,7 @@ Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& opt) {
                               // A plain local: clang 14 cannot capture bindings.
                               const int64_t rows = h1 - h0;
                               // The row's gradient per input column, then into each window row.
-                              std::fill(t, t + WC, 0.0f);
+                              kernels::zero_run(t, WC);
                               with_channels(C, [&](auto channels) {
                                 const int64_t CC = channels;
                                 for (int64_t ow = 0; ow < p.OW; ++ow) {
