@@ -24,13 +24,13 @@ CNN_INLINE_LOOPS void add_n(float* __restrict dst, const float* __restrict src) 
 }
 constexpr int kMaxFixedRun = 32;
 
-// Per conv, not per window row, the instance of F<N> whose whole rows are N
-// floats (0: any length): a call through a table per row cost V8 an
-// indirect call for every 30 floats of LeNet's second conv (wasm W1 +2-3.5%
-// in one process against that, col2im alone).
-using LowerFn = void (*)(const ConvGeometry&, const float*, float*);
+// Runs F<N>, the loop whose whole window rows are N floats (0: any length),
+// picked once per call rather than once per window row: a table call per
+// row cost V8 an indirect call for every 30 floats of LeNet's second conv
+// (against that, in one process: wasm W1 +2-3.5%, col2im alone).
+using RowsFn = void (*)(const ConvGeometry&, const float*, float*);
 template <template <int> class F, int... I>
-constexpr std::array<LowerFn, sizeof...(I)> fixed_row_table(std::integer_sequence<int, I...>) {
+constexpr std::array<RowsFn, sizeof...(I)> fixed_row_table(std::integer_sequence<int, I...>) {
   return {&F<I>::run...};
 }
 template <template <int> class F>

@@ -269,8 +269,8 @@ Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& opt) {
                    const int64_t n = r / p.OH, oh = r % p.OH;
                    const auto [h0, h1] = window(oh, p.SH, p.PT, p.PH, p.H);
                    const int64_t rows = h1 - h0;  // a plain local: clang 14 cannot capture bindings
-                   // Inline loops, not memcpy/memset: in wasm those are libc calls
-                   // (and from 512 bytes calls out to JavaScript).
+                   // Loops, not memcpy/memset: in wasm those are libc calls (and
+                   // from 512 bytes a call out to JavaScript).
                    kernels::copy_run(t, xd + (n * p.H + h0) * WC, WC);
                    for (int64_t ih = h0 + 1; ih < h1; ++ih) add_scaled(t, xd + (n * p.H + ih) * WC, 1.0f, WC);
                    with_channels(C, [&](auto channels) {
