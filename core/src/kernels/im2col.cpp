@@ -126,7 +126,8 @@ struct Im2colRows {
 };
 
 // The way back: each pixel's window rows added into the image, its padded
-// taps dropped.
+// taps dropped. Its pixel walk is im2col's, written out again: one walk
+// shared through a callback ran LeNet's training 1-2% slower in wasm.
 template <int N>
 struct Col2imRows {
   CNN_INLINE_LOOPS static void run(const ConvGeometry& g, const float* col, float* image) {
