@@ -5,25 +5,53 @@
 
 namespace cnnp {
 
-Args::Args(int argc, char** argv, const std::vector<std::string>& flags) {
+namespace {
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+std::string takes(const std::string& command, const std::vector<std::string>& options,
+                  const std::vector<std::string>& flags) {
+  std::vector<std::string> all;
+  for (const auto& o : options) all.push_back("--" + o);
+  for (const auto& f : flags) all.push_back("--" + f);
+  std::sort(all.begin(), all.end());
+  std::string s = "cnnp " + command + " takes ";
+  for (size_t i = 0; i < all.size(); ++i) s += (i ? ", " : "") + all[i];
+  return s + " (see cnnp help)";
+}
+}  // namespace
+
+Args::Args(int argc, char** argv, const std::string& command, const std::vector<std::string>& options,
+           const std::vector<std::string>& flags) {
   for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--", 0) != 0) {
-      positional_.push_back(a);
-      continue;
-    }
+    const std::string a = argv[i];
+    if (a.rfind("--", 0) != 0)
+      throw std::invalid_argument("unexpected '" + a +
+                                  "': every value follows its option, e.g. --epochs 5; " +
+                                  takes(command, options, flags));
     const size_t eq = a.find('=');
-    std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
-    if (eq != std::string::npos) {
-      values_.emplace(name, a.substr(eq + 1));
-    } else if (std::find(flags.begin(), flags.end(), name) != flags.end()) {
+    const std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    if (contains(flags, name)) {
+      if (eq != std::string::npos)
+        throw std::invalid_argument("--" + name + " takes no value, got '" + a + "'");
       values_.emplace(name, "true");
-    } else if (i + 1 < argc) {
+    } else if (!contains(options, name)) {
+      throw std::invalid_argument("unknown option '--" + name + "': " + takes(command, options, flags));
+    } else if (eq != std::string::npos) {
+      values_.emplace(name, a.substr(eq + 1));
+    } else if (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0) {
       values_.emplace(name, argv[++i]);
     } else {
       throw std::invalid_argument("--" + name + " needs a value");
     }
   }
+}
+
+bool wants_help(int argc, char** argv) {
+  for (int i = 0; i < argc; ++i)
+    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") return true;
+  return false;
 }
 
 std::string Args::get(const std::string& name, const std::string& def) const {

@@ -43,7 +43,7 @@ const char* kUsage =
 namespace cnnp {
 
 int cmd_summary(int argc, char** argv) {
-  Args a(argc, argv, {});
+  Args a(argc, argv, "summary", {"model"});
   if (!a.has("model")) throw std::invalid_argument("cnnp summary needs --model MODEL.json");
   std::vector<uint8_t> text = read_file_bytes(a.get("model"));
   std::cout << cnn::io::model_from_json(std::string(text.begin(), text.end()))->summary();
@@ -58,6 +58,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string cmd = argv[1];
+  const bool known = cmd == "summary" || cmd == "train" || cmd == "predict" || cmd == "make-dataset";
+  if (known && cnnp::wants_help(argc - 2, argv + 2)) {
+    std::cout << kUsage;
+    return 0;
+  }
   try {
     if (cmd == "summary") return cnnp::cmd_summary(argc - 2, argv + 2);
     if (cmd == "train") return cnnp::cmd_train(argc - 2, argv + 2);

@@ -1,5 +1,6 @@
-// A dataset folder on disk as a data::FileSource: relative paths found
-// recursively (following the folder tree), bytes read when asked for.
+// A dataset folder on disk as a data::FileSource: the class folders (links
+// to folders included) and the files found in them recursively, bytes read
+// when asked for.
 #pragma once
 
 #include <string>

@@ -12,7 +12,7 @@
 namespace cnnp {
 
 int cmd_make_dataset(int argc, char** argv) {
-  Args a(argc, argv, {});
+  Args a(argc, argv, "make-dataset", {"classes", "color-mode", "format", "out", "samples", "seed", "size"});
   if (!a.has("out")) throw std::invalid_argument("cnnp make-dataset needs --out DIR");
   const auto size = parse_size("size", a.get("size", "28x28"));
   const auto mode = cnn::data::parse_color_mode(a.get("color-mode", "grayscale"));

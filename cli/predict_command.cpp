@@ -17,7 +17,10 @@
 namespace cnnp {
 
 int cmd_predict(int argc, char** argv) {
-  Args a(argc, argv, {"json"});
+  Args a(argc, argv, "predict",
+         {"classes", "device", "image", "include-top", "model", "pooling", "preprocess", "rescale", "seed",
+          "target-size", "weights"},
+         {"by-name", "json"});
   std::vector<std::string> images = a.all("image");
   if (!a.has("model") || images.empty())
     throw std::invalid_argument(

@@ -68,7 +68,11 @@ class TimedDataset : public cnn::train::Dataset {
 }  // namespace
 
 int cmd_train(int argc, char** argv) {
-  Args a(argc, argv, {"json"});
+  Args a(argc, argv, "train",
+         {"augment", "batch-size", "color-mode", "data", "device", "epochs", "interpolation", "lr",
+          "memory-budget", "model", "optimizer", "preprocess", "rescale", "save", "seed", "target-size",
+          "threads", "validation-split", "weights"},
+         {"by-name", "freeze-backbone", "json"});
   if (!a.has("data") || !a.has("model"))
     throw std::invalid_argument("cnnp train needs --data DIR and --model lenet|resnet50|MODEL.json|SAVED.h5");
   const bool json_out = a.has("json");

@@ -83,6 +83,55 @@ TEST(Cli, BadDataIsExplained) {
   std::system(("rm -rf " + dir + " " + log).c_str());
 }
 
+// Options are checked: a mistyped one is named, and a flag does not take
+// the option after it as its value (--freeze-backbone once ate --epochs 2,
+// which then trained the default 5 epochs).
+TEST(Cli, OptionsAreCheckedAndFlagsTakeNoValue) {
+  const std::string dir = ::testing::TempDir() + "cnnp_options";
+  const std::string log = dir + ".log";
+  std::system(("rm -rf " + dir).c_str());
+  run("make-dataset --out " + dir + " --samples 8 --size 28x28 --classes 2 --seed 1", log);
+  const std::string train = "train --data " + dir + " --model lenet --color-mode grayscale ";
+  const std::string out = run(train + "--freeze-backbone --epochs 2", log);
+  EXPECT_NE(out.find("Epoch 2/2"), std::string::npos) << out;
+  EXPECT_EQ(out.find("Epoch 3/"), std::string::npos) << out;
+  const auto refused = [&](const std::string& args, const std::string& says) {
+    const std::string cmd = std::string(CNNP_EXE) + " " + args + " > " + log + " 2>&1";
+    EXPECT_NE(std::system(cmd.c_str()), 0) << args;
+    EXPECT_NE(test::read_text(log).find(says), std::string::npos) << args << "\n" << test::read_text(log);
+  };
+  refused(train + "--epoch 2", "unknown option '--epoch': cnnp train takes --augment, --batch-size,");
+  refused(train + "--epochs 2 3", "unexpected '3'");
+  refused(train + "--json=yes", "--json takes no value");
+  refused(train + "--epochs --json", "--epochs needs a value");
+  refused("predict --model lenet --image a.png --include_top false", "unknown option '--include_top'");
+  EXPECT_NE(run("train --help", log).find("usage: cnnp <command>"), std::string::npos);
+  std::system(("rm -rf " + dir + " " + log).c_str());
+}
+
+// A class folder that is a link keeps its own name (the link's target was
+// once listed as class '..'); links inside it are not followed, as Keras's
+// follow_links=False, so a link back up does not loop; a broken link is
+// named and skipped like an undecodable image.
+TEST(Cli, LinkedClassFoldersKeepTheirNames) {
+  const std::string dir = ::testing::TempDir() + "cnnp_links";
+  const std::string log = dir + ".log";
+  std::system(("rm -rf " + dir).c_str());
+  run("make-dataset --out " + dir + "/real --samples 8 --size 28x28 --classes 2 --seed 1", log);
+  std::system(("mkdir -p " + dir + "/data && ln -s " + dir + "/real/class_0 " + dir + "/data/cats && cp -r " +
+               dir + "/real/class_1 " + dir + "/data/dogs && ln -s " + dir + "/data " + dir +
+               "/data/dogs/loop && ln -s " + dir + "/nowhere.png " + dir + "/data/dogs/broken.png")
+                  .c_str());
+  const std::string out =
+      run("train --data " + dir + "/data --model lenet --color-mode grayscale --epochs 1", log);
+  EXPECT_NE(out.find("Found 9 images belonging to 2 classes."), std::string::npos) << out;
+  EXPECT_NE(out.find("class_indices: {'cats': 0, 'dogs': 1}"), std::string::npos) << out;
+  EXPECT_NE(out.find("skipped unreadable image: cannot open '" + dir + "/data/dogs/broken.png'"),
+            std::string::npos)
+      << out;
+  std::system(("rm -rf " + dir + " " + log).c_str());
+}
+
 // --device: an unknown name and an unavailable GPU are refused, naming why;
 // where a GPU answers, LeNet trains on it.
 TEST(Cli, DeviceIsChosenOrRefused) {
