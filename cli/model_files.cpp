@@ -1,6 +1,9 @@
 #include "model_files.h"
 
+#include <unistd.h>
+
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <ostream>
 
@@ -53,6 +56,20 @@ void save_model_file(const cnn::nn::Model& model, const std::string& path, const
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   if (!out) throw std::runtime_error("cannot write '" + path + "'");
+}
+
+void check_save_path(const std::string& path) {
+  if (!ends_with(path, ".h5") && !ends_with(path, ".hdf5") && !ends_with(path, ".cnnp"))
+    throw std::invalid_argument(
+        "--save '" + path + "': expected a name ending in .h5 (Keras's HDF5 model) or .cnnp (this engine's)");
+  std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  if (folder.empty()) folder = ".";
+  std::error_code ec;
+  if (!std::filesystem::is_directory(folder, ec))
+    throw std::invalid_argument("--save '" + path + "': the folder '" + folder.string() + "' does not exist");
+  if (::access(folder.c_str(), W_OK) != 0)
+    throw std::invalid_argument("--save '" + path + "': the folder '" + folder.string() +
+                                "' is not writable");
 }
 
 void load_weights_file(cnn::nn::Model& model, const std::string& path, bool by_name, std::ostream& log) {

@@ -17,6 +17,11 @@ std::unique_ptr<cnn::nn::Model> load_model_file(const std::string& path, std::st
 // Keras HDF5 when the path ends in .h5 or .hdf5, else .cnnp bytes.
 void save_model_file(const cnn::nn::Model& model, const std::string& path, const std::string& metadata);
 
+// Refuses, before any training, a path save_model_file could not write: a
+// name not ending in .h5, .hdf5 or .cnnp (a .keras name would get bytes that
+// Keras cannot read), or a folder that is missing or not writable.
+void check_save_path(const std::string& path);
+
 // Loads a Keras weights file into the model (by order; by name with
 // by_name), printing what the loader noted to `log`.
 void load_weights_file(cnn::nn::Model& model, const std::string& path, bool by_name, std::ostream& log);

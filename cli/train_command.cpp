@@ -84,8 +84,14 @@ int cmd_train(int argc, char** argv) {
   fo.seed = static_cast<uint64_t>(a.integer("seed", 0));
   fo.validation_split = a.number("validation-split", 0.0);
   fo.interpolation = cnn::data::parse_interpolation(a.get("interpolation", "nearest"));
-  if (a.has("memory-budget"))  // in MiB: decoded images kept beyond it are decoded per batch instead
-    fo.memory_budget = static_cast<size_t>(a.number("memory-budget", 1024) * 1024 * 1024);
+  if (a.has("memory-budget")) {  // in MiB: decoded images kept beyond it are decoded per batch instead
+    const double mib = a.number("memory-budget", 1024);
+    if (!(mib >= 0))
+      throw std::invalid_argument("--memory-budget must be 0 MiB or more, got '" + a.get("memory-budget") +
+                                  "'");
+    fo.memory_budget = static_cast<size_t>(mib * 1024 * 1024);
+  }
+  if (a.has("save")) check_save_path(a.get("save"));
   const int64_t channels = cnn::data::color_mode_channels(fo.color_mode);
   const uint64_t seed = fo.seed;
   if (a.has("threads")) cnn::set_num_threads(static_cast<int>(a.integer("threads", 1)));

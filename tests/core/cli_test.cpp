@@ -83,9 +83,9 @@ TEST(Cli, BadDataIsExplained) {
   std::system(("rm -rf " + dir + " " + log).c_str());
 }
 
-// Options are checked: a mistyped one is named, and a flag does not take
-// the option after it as its value (--freeze-backbone once ate --epochs 2,
-// which then trained the default 5 epochs).
+// Options are checked: a mistyped one is named, a flag does not take the
+// option after it as its value (--freeze-backbone once ate --epochs 2, which
+// then trained the default 5 epochs), and a --save path is checked first.
 TEST(Cli, OptionsAreCheckedAndFlagsTakeNoValue) {
   const std::string dir = ::testing::TempDir() + "cnnp_options";
   const std::string log = dir + ".log";
@@ -105,6 +105,13 @@ TEST(Cli, OptionsAreCheckedAndFlagsTakeNoValue) {
   refused(train + "--json=yes", "--json takes no value");
   refused(train + "--epochs --json", "--epochs needs a value");
   refused("predict --model lenet --image a.png --include_top false", "unknown option '--include_top'");
+  // A --save that could not be written is refused before training, not after.
+  refused(train + "--save " + dir + "/model.keras",
+          "expected a name ending in .h5 (Keras's HDF5 model) or .cnnp");
+  EXPECT_EQ(test::read_text(log).find("Epoch"), std::string::npos) << test::read_text(log);
+  refused(train + "--save " + dir + "/missing/model.h5", "the folder '" + dir + "/missing' does not exist");
+  EXPECT_EQ(test::read_text(log).find("Epoch"), std::string::npos) << test::read_text(log);
+  refused(train + "--memory-budget -5", "--memory-budget must be 0 MiB or more");
   EXPECT_NE(run("train --help", log).find("usage: cnnp <command>"), std::string::npos);
   std::system(("rm -rf " + dir + " " + log).c_str());
 }
