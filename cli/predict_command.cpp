@@ -44,7 +44,8 @@ int cmd_predict(int argc, char** argv) {
   const cnn::Shape in = model->input_shape();
   if (in.size() != 4)
     throw std::invalid_argument("the model does not take images (input " + cnn::shape_str(in) + ")");
-  std::string preprocess = a.get("preprocess", model->preprocessing());
+  // As the model was trained (cnnp train saves these with it), unless told otherwise.
+  std::string preprocess = a.get("preprocess", meta.value("preprocessing", model->preprocessing()));
   if (preprocess == "none") preprocess = "";
   cnn::data::check_preprocessing_mode(preprocess);
   const auto mode = cnn::data::parse_color_mode(meta.value("color_mode", in[3] == 1 ? std::string("grayscale")
@@ -53,12 +54,14 @@ int cmd_predict(int argc, char** argv) {
   // A model that preprocesses its input ('caffe') takes pixels in 0..255.
   const float rescale =
       static_cast<float>(a.number("rescale", meta.value("rescale", preprocess.empty() ? 1.0 / 255 : 1.0)));
+  const auto interpolation =
+      cnn::data::parse_interpolation(meta.value("interpolation", std::string("nearest")));
   const std::vector<std::string> names = meta.value("class_names", std::vector<std::string>{});
 
   for (const std::string& path : images) {
     std::vector<uint8_t> file = read_file_bytes(path);
     const cnn::Tensor x = cnn::data::image_tensor(file.data(), file.size(), path, in[1], in[2], mode,
-                                                  cnn::data::Interpolation::Nearest, rescale, preprocess);
+                                                  interpolation, rescale, preprocess);
     cnn::Tensor out = model->predict(x);
     std::vector<int64_t> order(static_cast<size_t>(out.numel()));
     std::iota(order.begin(), order.end(), 0);

@@ -140,6 +140,8 @@ int cmd_train(int argc, char** argv) {
   log << train.found_message() << "\n";
   if (val) log << val->found_message() << "\n";
   if (!train.listing().skipped.empty()) std::cerr << "warning: " << train.listing().skipped_warning() << "\n";
+  if (!train.listing().empty_classes.empty())
+    std::cerr << "warning: " << train.listing().empty_warning() << "\n";
   log << "class_indices: " << class_indices_repr(train.classes()) << "\n";
   const int64_t classes = static_cast<int64_t>(train.classes().size());
 
@@ -251,7 +253,9 @@ int cmd_train(int argc, char** argv) {
     nlohmann::json meta = {{"class_names", train.classes()},
                            {"color_mode", cnn::data::color_mode_name(fo.color_mode)},
                            {"target_size", {size.first, size.second}},
-                           {"rescale", fo.rescale}};
+                           {"rescale", fo.rescale},
+                           {"preprocessing", fo.preprocessing},
+                           {"interpolation", cnn::data::interpolation_name(fo.interpolation)}};
     model->to(cnn::Device::CPU);
     save_model_file(*model, a.get("save"), meta.dump());
     log << "saved the model to " << a.get("save") << "\n";

@@ -116,6 +116,27 @@ TEST(Cli, OptionsAreCheckedAndFlagsTakeNoValue) {
   std::system(("rm -rf " + dir + " " + log).c_str());
 }
 
+// predict feeds images as the model was trained: a 'caffe' model is saved
+// with rescale 0 (none), which predict once applied as a factor of 0, so
+// that every image gave the same answer.
+TEST(Cli, PredictFeedsImagesAsTheModelWasTrained) {
+  const std::string dir = ::testing::TempDir() + "cnnp_caffe";
+  const std::string log = dir + ".log";
+  std::system(("rm -rf " + dir).c_str());
+  run("make-dataset --out " + dir + " --samples 20 --size 28x28 --classes 2 --color-mode rgb --seed 4", log);
+  run("train --data " + dir + " --model lenet --preprocess caffe --epochs 1 --save " + dir + "/m.h5", log);
+  std::vector<std::vector<double>> outputs;
+  for (const char* cls : {"class_0", "class_1"}) {
+    const std::string out = run("predict --model " + dir + "/m.h5 --json --image " + dir + "/" + cls +
+                                    "/$(ls " + dir + "/" + cls + " | head -1)",
+                                log);
+    outputs.push_back(
+        nlohmann::json::parse(out.substr(out.find('{'))).at("output").get<std::vector<double>>());
+  }
+  EXPECT_NE(outputs[0], outputs[1]);
+  std::system(("rm -rf " + dir + " " + log).c_str());
+}
+
 // A class folder that is a link keeps its own name (the link's target was
 // once listed as class '..'); links inside it are not followed, as Keras's
 // follow_links=False, so a link back up does not loop; a broken link is

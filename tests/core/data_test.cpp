@@ -326,6 +326,87 @@ TEST(Flow, UnreadableFilesAreListedAndEmptyClassesRefused) {
   }
 }
 
+// A flow used without prepare(): its first pass is shuffled as every other
+// (prepare() once reset it to the listing order), and fit reads counts that
+// already leave out the unreadable files (a stale count once ended the first
+// epoch with "batch 40 out of range").
+TEST(Flow, WithoutPrepareTheFirstPassIsShuffledAndCountsHold) {
+  auto files = std::make_shared<MemoryFiles>();
+  const std::vector<uint8_t> png = read_bytes("rgb.png"), bad = read_bytes("truncated.jpg");
+  for (int i = 0; i < 20; ++i)
+    files->add((i < 10 ? "cats/" : "dogs/") + std::to_string(10 + i) + ".png", png);
+  files->add("cats/zz_bad.jpg", bad);
+  FlowOptions o;
+  o.target_height = o.target_width = 4;
+  o.batch_size = 4;
+  o.class_mode = ClassMode::Sparse;
+  o.seed = 7;
+  auto labels = [](ImageFlow& f) {
+    std::vector<float> all;
+    f.on_epoch_begin(0);
+    for (int64_t b = 0; b < f.num_batches(); ++b)
+      for (float l : f.batch(b).second.to_vector()) all.push_back(l);
+    return all;
+  };
+  ImageFlow lazy(files, o), prepared(files, o);
+  prepared.prepare();
+  const std::vector<float> first = labels(lazy);
+  EXPECT_EQ(first, labels(prepared));
+  ASSERT_EQ(first.size(), 20u);
+  EXPECT_FALSE(std::is_sorted(first.begin(), first.end()));
+  ImageFlow counted(files, o);
+  EXPECT_EQ(counted.num_samples(), 21);  // the listing, as Keras's Found message counts it
+  counted.ready();
+  EXPECT_EQ(counted.num_samples(), 20);
+  EXPECT_EQ(counted.num_batches(), 5);
+  EXPECT_EQ(counted.unreadable().size(), 1u);
+  counted.prepare();  // once only: the unreadable file is not listed twice
+  EXPECT_EQ(counted.unreadable().size(), 1u);
+}
+
+// Keras finds no images for subset='validation' without a validation_split;
+// that is refused, not (as it once did) answered with every image.
+TEST(Flow, ValidationSubsetNeedsASplit) {
+  FlowOptions o;
+  o.target_height = o.target_width = 4;
+  o.subset = Subset::Validation;
+  try {
+    ImageFlow flow(tree(), o);
+    FAIL();
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("subset 'validation' needs a validation_split above 0"),
+              std::string::npos)
+        << e.what();
+  }
+  o.validation_split = 0.5;
+  EXPECT_NO_THROW(ImageFlow(tree(), o));
+}
+
+TEST(Directory, EmptyClassFoldersAreNamed) {
+  const DirectoryListing l = list_directory(*tree());
+  EXPECT_EQ(l.empty_classes, (std::vector<std::string>{"empty"}));
+  EXPECT_EQ(
+      l.empty_warning(),
+      "class folder 'empty' has no images: kept as classes, as Keras keeps them, but no image will teach "
+      "the model them; add images or remove the folder");
+  MemoryFiles full;
+  full.add("cats/1.png", {1});
+  EXPECT_EQ(list_directory(full).empty_warning(), "");
+}
+
+// A rescale of 0 is none, as in a flow and in Keras (a saved 'caffe' model
+// stores 0): loading an image for predict once multiplied it by 0.
+TEST(ImageTensor, RescaleZeroIsNone) {
+  const std::vector<uint8_t> bytes = read_bytes("rgb.png");
+  const Tensor none =
+      image_tensor(bytes.data(), bytes.size(), "rgb.png", 4, 4, ColorMode::RGB, Interpolation::Nearest, 0.0f);
+  const Tensor one =
+      image_tensor(bytes.data(), bytes.size(), "rgb.png", 4, 4, ColorMode::RGB, Interpolation::Nearest, 1.0f);
+  const std::vector<float> values = none.to_vector();
+  EXPECT_EQ(values, one.to_vector());
+  EXPECT_GT(*std::max_element(values.begin(), values.end()), 0.0f);
+}
+
 TEST(Augment, ValidationNeverAugments) {
   auto files = tree();
   FlowOptions o;

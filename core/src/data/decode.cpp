@@ -55,6 +55,10 @@ Interpolation parse_interpolation(const std::string& s) {
   throw ValueError("interpolation '" + s + "' is not supported, expected 'nearest' or 'bilinear'");
 }
 
+const char* interpolation_name(Interpolation i) {
+  return i == Interpolation::Bilinear ? "bilinear" : "nearest";
+}
+
 namespace {
 
 // PIL's ITU-R 601-2 luma in 16-bit fixed point: L = (19595 R + 38470 G + 7471 B + 0x8000) >> 16.

@@ -43,6 +43,18 @@ std::string DirectoryListing::skipped_warning(size_t show) const {
   return s;
 }
 
+std::string DirectoryListing::empty_warning() const {
+  if (empty_classes.empty()) return "";
+  std::string names;
+  for (const std::string& c : empty_classes) names += (names.empty() ? "'" : ", '") + c + "'";
+  return "class folder" + std::string(empty_classes.size() == 1 ? " " : "s ") + names +
+         (empty_classes.size() == 1 ? " has" : " have") +
+         " no images: kept as classes, as Keras keeps them, but no image will teach the model them; add "
+         "images "
+         "or remove the folder" +
+         (empty_classes.size() == 1 ? "" : "s");
+}
+
 namespace {
 std::string clean(const std::string& p) {
   std::string s = p;
@@ -56,6 +68,12 @@ std::string clean(const std::string& p) {
 DirectoryListing list_directory(const FileSource& files, double validation_split, Subset subset) {
   if (!(validation_split >= 0.0 && validation_split < 1.0))
     throw ValueError("validation_split must be in [0, 1), got " + std::to_string(validation_split));
+  // Keras finds no images then; a validation set equal to nothing (or, as
+  // this once gave, to the training set) is never what was meant.
+  if (subset == Subset::Validation && validation_split == 0.0)
+    throw ValueError(
+        "subset 'validation' needs a validation_split above 0 (the fraction of each class kept for "
+        "validation), got 0");
   DirectoryListing out;
   std::set<std::string> class_set;
   for (const std::string& f : files.folders()) {
@@ -97,6 +115,7 @@ DirectoryListing list_directory(const FileSource& files, double validation_split
       return a.dir != b.dir ? a.dir < b.dir : a.name < b.name;
     });
     const int64_t n = static_cast<int64_t>(entries.size());
+    if (n == 0) out.empty_classes.push_back(out.classes[k]);
     int64_t begin = 0, end = n;
     if (validation_split > 0.0 && subset != Subset::All) {
       const int64_t split = static_cast<int64_t>(validation_split * static_cast<double>(n));

@@ -34,8 +34,7 @@ ImageFlow::ImageFlow(std::shared_ptr<const FileSource> files, const FlowOptions&
                      std::to_string(listing_.classes.size()));
   // Validation and test data are never augmented, whatever the options say.
   augment_ = opt.subset != Subset::Validation && opt.augment.any();
-  order_.resize(listing_.files.size());
-  std::iota(order_.begin(), order_.end(), 0);
+  shuffle_order();
 }
 
 int64_t ImageFlow::num_batches() const { return (num_samples() + opt_.batch_size - 1) / opt_.batch_size; }
@@ -49,9 +48,17 @@ Image ImageFlow::load(size_t i) const {
 
 void ImageFlow::prepare(const std::function<void(size_t, size_t)>& progress) {
   const size_t n = listing_.files.size();
-  const size_t image_bytes =
-      static_cast<size_t>(opt_.target_height * opt_.target_width * color_mode_channels(opt_.color_mode));
-  cached_ = n * image_bytes <= opt_.memory_budget;
+  if (prepared_) {  // once: the unreadable files are gone already
+    if (progress) progress(n, n);
+    return;
+  }
+  const uint64_t image_bytes64 = static_cast<uint64_t>(opt_.target_height) *
+                                 static_cast<uint64_t>(opt_.target_width) *
+                                 static_cast<uint64_t>(color_mode_channels(opt_.color_mode));
+  // Divided, not multiplied: size_t is 32 bits in wasm, and n * image_bytes
+  // once wrapped past 4 GiB to a small cache that the copies overran.
+  cached_ = image_bytes64 > 0 && n <= opt_.memory_budget / image_bytes64;
+  const size_t image_bytes = cached_ ? static_cast<size_t>(image_bytes64) : 0;
   // One block for every image: no per-image allocations to fragment the heap.
   std::vector<uint8_t> cache(cached_ ? n * image_bytes : 0);
   std::vector<size_t> keep_files;
@@ -82,22 +89,31 @@ void ImageFlow::prepare(const std::function<void(size_t, size_t)>& progress) {
   listing_.per_class = readable_per_class;
   cache_ = std::move(cache);
   image_bytes_ = image_bytes;
-  order_.resize(listing_.files.size());
-  std::iota(order_.begin(), order_.end(), 0);
   prepared_ = true;
+  shuffle_order();  // the current pass's order, over the readable files
 }
 
-void ImageFlow::on_epoch_begin(int epoch) {
-  epoch_ = epoch;
+void ImageFlow::ready() {
+  if (!prepared_ && opt_.decode_upfront) prepare();
+}
+
+void ImageFlow::shuffle_order() {
+  order_.resize(listing_.files.size());
   std::iota(order_.begin(), order_.end(), 0);
   if (opt_.shuffle) {
-    Rng rng(opt_.seed * 1000003ull + static_cast<uint64_t>(epoch) * 7919ull + 1);
+    Rng rng(opt_.seed * 1000003ull + static_cast<uint64_t>(epoch_) * 7919ull + 1);
     rng.shuffle(order_);
   }
 }
 
+void ImageFlow::on_epoch_begin(int epoch) {
+  epoch_ = epoch;
+  ready();
+  shuffle_order();
+}
+
 std::pair<Tensor, Tensor> ImageFlow::batch(int64_t index) {
-  if (!prepared_ && opt_.decode_upfront) prepare();
+  ready();
   const int64_t n = num_samples();
   if (n == 0) throw ValueError("flow_from_directory: the dataset holds no images");
   if (index < 0 || index >= num_batches())

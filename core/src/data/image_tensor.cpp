@@ -11,7 +11,7 @@ Tensor image_tensor(const uint8_t* data, size_t size, const std::string& name, i
   float* out = x.data();
   for (size_t i = 0; i < img.pixels.size(); ++i) out[i] = static_cast<float>(img.pixels[i]);
   preprocess_input(out, img.height * img.width, img.channels, preprocessing);
-  if (scale != 1.0f)
+  if (scale != 0.0f && scale != 1.0f)  // 0: none, as a flow's rescale (a saved 'caffe' model has 0)
     for (size_t i = 0; i < img.pixels.size(); ++i) out[i] *= scale;
   return x;
 }

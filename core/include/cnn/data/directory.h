@@ -52,11 +52,15 @@ struct DirectoryListing {
   std::vector<int> labels;                   // class of each file
   std::vector<std::string> skipped;          // paths left out, with why
   std::vector<int64_t> per_class;            // files per class in this subset
+  std::vector<std::string> empty_classes;    // class folders with no image file at all
 
   // "Found 1683 images belonging to 12 classes."
   std::string found_message() const;
   // One line naming how many files were skipped and a few of them, or "".
   std::string skipped_warning(size_t show = 5) const;
+  // Names the class folders without images (Keras keeps them as classes,
+  // which the model then never sees), or "".
+  std::string empty_warning() const;
 };
 
 // Classes are the first-level folders, sorted; each class's files are found

@@ -54,14 +54,16 @@ class ImageFlow : public train::Dataset {
 
   // Decodes every image once: keeps them when they fit the memory budget,
   // and drops unreadable files from the flow, listed in unreadable(). Throws
-  // when a class is left with no readable image. Called by the first batch
-  // when not called before. `progress(done, total)` may be null.
+  // when a class is left with no readable image. Done once; fit, evaluate
+  // and the first batch call it when it was not called before (ready()), so
+  // that the counts they read hold. `progress(done, total)` may be null.
   void prepare(const std::function<void(size_t, size_t)>& progress = nullptr);
   const std::vector<std::string>& unreadable() const { return unreadable_; }
 
   int64_t num_samples() const override { return static_cast<int64_t>(listing_.files.size()); }
   int64_t num_batches() const override;
   int64_t batch_size() const override { return std::min(opt_.batch_size, num_samples()); }
+  void ready() override;
   void on_epoch_begin(int epoch) override;
   std::pair<Tensor, Tensor> batch(int64_t index) override;
   // Keras's iterator: endless, reshuffling at the end of each pass.
@@ -73,6 +75,7 @@ class ImageFlow : public train::Dataset {
 
  private:
   Image load(size_t i) const;  // decoded and resized
+  void shuffle_order();        // order_ for pass epoch_: shuffled from the seed, or in listing order
   std::shared_ptr<const FileSource> files_;
   FlowOptions opt_;
   DirectoryListing listing_;

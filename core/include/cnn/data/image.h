@@ -19,6 +19,7 @@ int64_t color_mode_channels(ColorMode m);
 
 enum class Interpolation { Nearest, Bilinear };  // Keras's default is nearest
 Interpolation parse_interpolation(const std::string& s);
+const char* interpolation_name(Interpolation i);
 
 struct Image {
   int64_t height = 0, width = 0, channels = 0;
@@ -40,8 +41,9 @@ std::vector<uint8_t> encode_jpeg(const Image& img, int quality = 90);
 
 // keras.utils.load_img + img_to_array, then in Keras's order the model's
 // preprocess_input (`preprocessing`, "" or "caffe", on the 0..255 pixels)
-// and the rescale factor `scale` (e.g. 1/255): file bytes -> a (1, height,
-// width, channels) float tensor, ready for predict().
+// and the rescale factor `scale` (e.g. 1/255; 0 is none, as FlowOptions'
+// rescale and Keras's rescale=None): file bytes -> a (1, height, width,
+// channels) float tensor, ready for predict().
 Tensor image_tensor(const uint8_t* data, size_t size, const std::string& name, int64_t height, int64_t width,
                     ColorMode mode, Interpolation interp, float scale, const std::string& preprocessing = "");
 

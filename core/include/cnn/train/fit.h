@@ -38,6 +38,9 @@ class Dataset {
   virtual int64_t batch_size() const {
     return num_batches() > 0 ? (num_samples() + num_batches() - 1) / num_batches() : 0;
   }
+  // Called before the counts are read (fit, evaluate): a directory flow
+  // decodes its images here and drops the unreadable ones, so the counts hold.
+  virtual void ready() {}
   // Called before each epoch (reshuffles when the dataset shuffles).
   virtual void on_epoch_begin(int epoch) = 0;
   virtual std::pair<Tensor, Tensor> batch(int64_t index) = 0;
