@@ -217,6 +217,28 @@ TEST(KerasH5, FullModelRoundTrip) {
             std::string::npos);
 }
 
+// A training_config this engine cannot restore (RMSprop) leaves the model
+// loaded but uncompiled, as Keras's compile=False, instead of failing the
+// load; Keras 2's nested metrics keep their accuracy.
+TEST(KerasH5, TrainingConfigIsRestoredWhereItCanBe) {
+  auto model = nn::lenet({12, 12, 1}, 3, 9);
+  model->compile(std::make_shared<optim::Adam>(0.002f), "sparse_categorical_crossentropy", {"accuracy"});
+  io::H5Group tree;
+  io::save_keras_model(*model, tree, "");
+  tree.string_attrs["training_config"] = R"({"loss": "sparse_categorical_crossentropy",
+      "metrics": [[{"class_name": "MeanMetricWrapper", "config": {"name": "accuracy", "dtype": "float32"}}]],
+      "optimizer_config": {"class_name": "Adam", "config": {"learning_rate": 0.002}}})";
+  auto nested = io::load_keras_model(tree);
+  ASSERT_TRUE(nested->compiled());
+  EXPECT_EQ(nested->metric_names(), (std::vector<std::string>{"accuracy"}));
+  tree.string_attrs["training_config"] = R"({"loss": "sparse_categorical_crossentropy", "metrics": ["mae"],
+      "optimizer_config": {"class_name": "RMSprop", "config": {"learning_rate": 0.001}}})";
+  auto loaded = io::load_keras_model(tree);
+  EXPECT_FALSE(loaded->compiled());
+  const Tensor x = test::random_tensor({2, 12, 12, 1}, 6);
+  EXPECT_EQ(loaded->predict(x).to_vector(), model->predict(x).to_vector());
+}
+
 // One epoch of head training leaves every backbone value, moving statistics
 // included, bit for bit as loaded; the head moves.
 TEST(KerasH5, FrozenBackboneStaysBitIdentical) {

@@ -145,3 +145,22 @@ TEST(KerasJson, ErrorsNameWhatIsWrong) {
   const std::string model_cls = expect_error(R"({"class_name": "Subclassed", "config": {"layers": []}})");
   EXPECT_NE(model_cls.find("Subclassed"), std::string::npos) << model_cls;
 }
+
+// BatchNormalization's axis as Keras writes it: the input's last axis by its
+// positive index ([1] after a Dense, which tf.keras refuses as [3]); an axis
+// that is not the channels axis is refused with the input's shape.
+TEST(KerasJson, BatchNormAxisIsTheInputsLast) {
+  auto flat = io::model_from_json(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+      {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 6], "name": "in"}},
+      {"class_name": "Dense", "config": {"name": "d", "units": 4}},
+      {"class_name": "BatchNormalization", "config": {"name": "bn", "axis": [1]}}]}})");
+  EXPECT_NE(io::model_to_json(*flat).find(R"("axis": [1])"), std::string::npos) << io::model_to_json(*flat);
+  auto image = io::model_from_json(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+      {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 2], "name": "in"}},
+      {"class_name": "BatchNormalization", "config": {"name": "bn", "axis": -1}}]}})");
+  EXPECT_NE(io::model_to_json(*image).find(R"("axis": [3])"), std::string::npos);
+  const std::string rows = expect_error(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+      {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 2], "name": "in"}},
+      {"class_name": "BatchNormalization", "config": {"name": "bn", "axis": [1]}}]}})");
+  EXPECT_NE(rows.find("axis 1 of input (None, 4, 4, 2) is not supported"), std::string::npos) << rows;
+}

@@ -76,6 +76,24 @@ TEST(ModelApi, BytesRoundTripAndRejectBadInput) {
   EXPECT_EQ(meta, R"({"class_names": ["a", "b", "c"]})");
 }
 
+// The model's preprocess_input ('caffe' for ResNet50's weights) travels in
+// .cnnp bytes, with or without metadata (it once stayed behind, and the
+// reloaded model was fed 1/255-scaled pixels).
+TEST(ModelApi, BytesKeepThePreprocessing) {
+  auto model = nn::lenet({12, 12, 3}, 3, 9);
+  model->set_preprocessing("caffe");
+  for (const std::string& meta_in : {std::string(), std::string(R"({"rescale": 0})")}) {
+    std::vector<uint8_t> bytes = io::save_model_bytes(*model, meta_in);
+    std::string meta;
+    auto again = io::load_model_bytes(bytes.data(), bytes.size(), &meta);
+    EXPECT_EQ(again->preprocessing(), "caffe");
+    EXPECT_EQ(meta, meta_in);
+  }
+  auto plain = nn::lenet({12, 12, 1}, 3, 9);
+  std::vector<uint8_t> bytes = io::save_model_bytes(*plain);
+  EXPECT_EQ(io::load_model_bytes(bytes.data(), bytes.size())->preprocessing(), "");
+}
+
 TEST(ModelApi, FitLoopStepsLikeFit) {
   auto task = data::make_synthetic_task({50, 12, 12, 1, 3, 0.1f, 4});
   auto a = nn::lenet({12, 12, 1}, 3, 1), b = nn::lenet({12, 12, 1}, 3, 1);

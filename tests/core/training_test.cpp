@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <nlohmann/json.hpp>
 
 #include "cnn/data/synthetic.h"
 #include "cnn/error.h"
@@ -110,6 +111,101 @@ TEST(Optimizers, RejectBadSettings) {
   EXPECT_THROW(optim::Adam(-1.0f), ValueError);
   EXPECT_THROW(optim::Adam(0.001f, 1.5f), ValueError);
   EXPECT_THROW(optim::SGD(0.01f, -0.1f), ValueError);
+}
+
+// Settings of a Keras file that this engine does not implement are refused
+// rather than dropped (the update would silently differ); their defaults,
+// which Keras writes into every file, are accepted.
+TEST(Optimizers, UnsupportedKerasSettingsAreRefused) {
+  using nlohmann::json;
+  for (const char* key : {"amsgrad", "decay", "clipnorm", "weight_decay", "use_ema"}) {
+    json cfg = {{"class_name", "Adam"}, {"config", {{"learning_rate", 0.01}}}};
+    cfg["config"][key] =
+        std::string(key) == "amsgrad" || std::string(key) == "use_ema" ? json(true) : json(0.5);
+    try {
+      optim::optimizer_from_config(cfg);
+      ADD_FAILURE() << key;
+    } catch (const ValueError& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("'") + key + "'"), std::string::npos) << e.what();
+    }
+  }
+  const json defaults =
+      json::parse(R"({"class_name": "Adam", "config": {"name": "Adam", "learning_rate": 0.01,
+      "decay": 0.0, "amsgrad": false, "clipnorm": null, "global_clipnorm": null, "clipvalue": null,
+      "weight_decay": null, "use_ema": false, "ema_momentum": 0.99, "ema_overwrite_frequency": null,
+      "jit_compile": true, "is_legacy_optimizer": false, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07}})");
+  EXPECT_FLOAT_EQ(optim::optimizer_from_config(defaults)->learning_rate(), 0.01f);
+  EXPECT_NO_THROW(optim::Adam(0.0f));  // Keras allows a learning rate of 0
+}
+
+// class_mode='binary' gives targets of shape (N,) for a Dense(1) output:
+// Keras squeezes or expands them to the output's rank, and so does this.
+// 'accuracy' is chosen from the shapes, as Keras does, not from the loss.
+TEST(Training, TargetsOfRankOneAndAccuracyFromTheShapes) {
+  nn::Sequential binary({std::make_shared<nn::InputLayer>(Shape{4}),
+                         std::make_shared<nn::Dense>(nn::DenseOptions{1, "sigmoid"})});
+  const Tensor x = test::random_tensor({8, 4}, 5, 1.0f);
+  const Tensor y({8}, std::vector<float>{0, 1, 1, 0, 1, 0, 0, 1});
+  binary.compile(std::make_shared<optim::Adam>(), "binary_crossentropy", {"accuracy"});
+  EXPECT_NO_THROW(binary.fit(x, y, {.batch_size = 4, .epochs = 1}));
+  const Tensor p = binary.predict(x);
+  const train::Logs logs = binary.evaluate(x, y);
+  EXPECT_NEAR(logs.at("accuracy"), ops::binary_accuracy(p, ops::reshape(y, {8, 1}), 0.5f), 1e-9);
+  binary.compile(std::make_shared<optim::SGD>(), "mse");
+  EXPECT_NO_THROW(binary.fit(x, y, {.batch_size = 8, .epochs = 1}));
+
+  // binary_crossentropy on three one-hot classes: 'accuracy' is categorical
+  // (Keras: 0.25 here), not the element-wise binary one (0.667).
+  nn::Sequential three({std::make_shared<nn::InputLayer>(Shape{2}),
+                        std::make_shared<nn::Dense>(nn::DenseOptions{3, "sigmoid"})});
+  nn::Layer& dense = *three.layers().back();
+  dense.weights()[0].value.fill(0.0f);
+  for (int k = 0; k < 3; ++k) dense.weights()[1].value.data()[k] = k == 2 ? -4.0f : -5.0f;
+  const Tensor onehot({4, 3}, std::vector<float>{1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 1});
+  three.compile(std::make_shared<optim::Adam>(), "binary_crossentropy", {"accuracy"});
+  EXPECT_DOUBLE_EQ(three.evaluate(Tensor::zeros({4, 2}), onehot).at("accuracy"), 0.25);
+}
+
+// validation_data overrides validation_split, as in Keras; with a dataset
+// (a flow) both are refused, not ignored.
+TEST(Training, ValidationDataOverridesTheSplitAndDatasetsRefuseBoth) {
+  auto model = nn::lenet({12, 12, 1}, 3, 1);
+  auto data = data::make_synthetic_task({40, 12, 12, 1, 3, 0.1f, 2});
+  auto val = data::make_synthetic_task({9, 12, 12, 1, 3, 0.1f, 3});
+  model->compile(std::make_shared<optim::Adam>(), "sparse_categorical_crossentropy", {"accuracy"});
+  struct Samples : train::Callback {
+    int64_t samples = 0;
+    void on_train_begin(nn::Model&, const train::FitParams& p) override { samples = p.samples; }
+  } seen;
+  train::History h = model->fit(data.x, data.y,
+                                {.batch_size = 8,
+                                 .epochs = 1,
+                                 .validation_data = std::make_pair(val.x, val.y),
+                                 .validation_split = 0.5,
+                                 .callbacks = {&seen}});
+  EXPECT_EQ(seen.samples, 40);  // every sample trained: the split was not taken
+  EXPECT_NEAR(h.history.at("val_loss")[0], model->evaluate(val.x, val.y).at("loss"), 1e-5);
+  train::ArrayDataset flow(data.x, data.y, 8);
+  try {
+    model->fit(flow, {.epochs = 1, .validation_split = 0.2});
+    FAIL();
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("validation_split and validation_data are for x and y arrays"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+// A per-sample shape past what one tensor may hold is named where it starts,
+// not wrapped into a (None, 0) Flatten.
+TEST(Layers, OversizedShapesAreRefusedByName) {
+  try {
+    nn::InputLayer in(Shape{int64_t{1} << 21, int64_t{1} << 21, int64_t{1} << 22});
+    FAIL();
+  } catch (const ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("InputLayer: input shape"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(nn::Reshape(Shape{int64_t{1} << 40, int64_t{1} << 40}), ShapeError);
 }
 
 TEST(Training, FrozenLayersAndBatchNormStatsDoNotChange) {

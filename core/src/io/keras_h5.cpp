@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
@@ -320,15 +321,34 @@ std::unique_ptr<nn::Model> load_keras_model(const H5Group& file, std::string* me
     } catch (const nlohmann::json::exception& e) {
       throw ValueError(std::string("Keras model file: training_config is not JSON: ") + e.what());
     }
-    // Compiled only when everything it names is known here; Keras too can
-    // load a model whose training configuration it cannot restore.
+    // Compiled only when the loss and optimizer are known here (a model that
+    // trained with, say, RMSprop loads uncompiled, to be compiled again, as
+    // Keras's load_model(compile=False)); of the metrics, the accuracies are
+    // kept. Keras 2 nests them: [["accuracy"]] or MeanMetricWrapper objects.
     if (tc.is_object() && tc.contains("loss") && tc["loss"].is_string() && tc.contains("optimizer_config")) {
       std::vector<std::string> metrics;
-      if (tc.contains("metrics") && tc["metrics"].is_array())
-        for (const auto& m : tc["metrics"])
-          if (m.is_string()) metrics.push_back(m.get<std::string>());
-      model->compile(optim::optimizer_from_config(tc["optimizer_config"]), tc["loss"].get<std::string>(),
-                     metrics);
+      std::function<void(const nlohmann::json&)> collect = [&](const nlohmann::json& m) {
+        std::string name;
+        if (m.is_array()) {
+          for (const auto& e : m) collect(e);
+        } else if (m.is_string()) {
+          name = m.get<std::string>();
+        } else if (m.is_object() && m.contains("config") && m["config"].is_object() &&
+                   m["config"].contains("name") && m["config"]["name"].is_string()) {
+          name = m["config"]["name"].get<std::string>();
+        }
+        for (const char* known :
+             {"accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy", "binary_accuracy"})
+          if (name == known && std::find(metrics.begin(), metrics.end(), name) == metrics.end())
+            metrics.push_back(name);
+      };
+      if (tc.contains("metrics")) collect(tc["metrics"]);
+      try {
+        model->compile(optim::optimizer_from_config(tc["optimizer_config"]), tc["loss"].get<std::string>(),
+                       metrics);
+      } catch (const ValueError&) {
+        // left uncompiled, as Keras's load_model(compile=False): fit() then asks for compile()
+      }
     }
   }
   if (auto p = file.string_attrs.find(kPreprocessingAttr); p != file.string_attrs.end())

@@ -229,11 +229,15 @@ nn::LayerPtr layer_from_config(const std::string& cls, const json& cfg) {
     }
     layer = std::make_shared<nn::ZeroPadding2D>(pad, name);
   } else if (cls == "BatchNormalization") {
+    // The axis must be the input's last; that is checked against the input's
+    // rank when the layer is placed (an [1] after Dense, a [3] on images).
+    int64_t axis = -1;
     if (r.has("axis")) {
       const json& a = cfg["axis"];
-      const bool last = a == json(-1) || a == json(3) || a == json::array({3}) || a == json::array({-1}) ||
-                        a == json(1) || a == json::array({1});
-      if (!last) r.fail("axis " + a.dump() + " is not supported, expected the channels axis (-1)");
+      const json& one = a.is_array() && a.size() == 1 ? a[0] : a;
+      if (!one.is_number_integer() || (one.get<int64_t>() < 1 && one.get<int64_t>() != -1))
+        r.fail("axis " + a.dump() + " is not supported, expected the channels axis (-1)");
+      axis = one.get<int64_t>();
     }
     r.require("renorm", false);
     r.require_null({"virtual_batch_size", "beta_regularizer", "gamma_regularizer", "beta_constraint",
@@ -243,6 +247,7 @@ nn::LayerPtr layer_from_config(const std::string& cls, const json& cfg) {
     o.epsilon = r.number("epsilon", 1e-3f);
     o.center = r.boolean("center", true);
     o.scale = r.boolean("scale", true);
+    o.axis = axis;
     layer = std::make_shared<nn::BatchNormalization>(o, name);
   } else if (cls == "Dropout") {
     r.require_null({"noise_shape"});

@@ -62,9 +62,17 @@ std::vector<uint8_t> save_model_bytes(const nn::Model& model, const std::string&
     const auto* p = reinterpret_cast<const uint8_t*>(host.data());
     out.insert(out.end(), p, p + host.numel() * sizeof(float));
   }
-  if (!metadata.empty()) {
+  // Then, each only when it or one after it is there: the metadata, and the
+  // model's preprocess_input ('caffe' for ResNet50), which Keras's JSON has
+  // no place for.
+  const std::string& pre = model.preprocessing();
+  if (!metadata.empty() || !pre.empty()) {
     put<uint32_t>(out, static_cast<uint32_t>(metadata.size()));
     out.insert(out.end(), metadata.begin(), metadata.end());
+  }
+  if (!pre.empty()) {
+    put<uint32_t>(out, static_cast<uint32_t>(pre.size()));
+    out.insert(out.end(), pre.begin(), pre.end());
   }
   return out;
 }
@@ -113,8 +121,13 @@ std::unique_ptr<nn::Model> load_model_bytes(const uint8_t* data, size_t size, st
     const uint32_t meta_len = r.get<uint32_t>("the metadata length");
     const uint8_t* m = r.take(meta_len, "the metadata");
     meta.assign(reinterpret_cast<const char*>(m), meta_len);
+  }
+  if (r.left() != 0) {
+    const uint32_t pre_len = r.get<uint32_t>("the preprocessing length");
+    const uint8_t* p = r.take(pre_len, "the preprocessing");
+    model->set_preprocessing(std::string(reinterpret_cast<const char*>(p), pre_len));
     if (r.left() != 0)
-      throw ValueError(str_cat("model bytes: ", r.left(), " unexpected bytes after the metadata"));
+      throw ValueError(str_cat("model bytes: ", r.left(), " unexpected bytes after the preprocessing"));
   }
   if (metadata) *metadata = meta;
   return model;

@@ -138,8 +138,16 @@ void check_sparse_labels(const char* op, const Tensor& pred, const Tensor& label
                        ",) class indices for predictions " + shape_str(pred.shape()));
 }
 
+bool same_up_to_trailing_one(const Shape& a, const Shape& b) {
+  if (a == b) return true;
+  const Shape& longer = a.size() > b.size() ? a : b;
+  const Shape& shorter = a.size() > b.size() ? b : a;
+  return longer.size() == shorter.size() + 1 && longer.back() == 1 &&
+         std::equal(shorter.begin(), shorter.end(), longer.begin());
+}
+
 void check_same_targets(const char* op, const Tensor& pred, const Tensor& t) {
-  if (pred.shape() != t.shape())
+  if (!same_up_to_trailing_one(pred.shape(), t.shape()))
     shape_fail(op, "targets have shape " + shape_str(t.shape()) + ", expected " + shape_str(pred.shape()) +
                        " like the predictions");
 }
@@ -157,7 +165,7 @@ void check_categorical_accuracy(const Tensor& pred, const Tensor& targets) {
 }
 
 void check_binary_accuracy(const Tensor& pred, const Tensor& targets) {
-  if (pred.shape() != targets.shape())
+  if (!same_up_to_trailing_one(pred.shape(), targets.shape()))
     shape_fail("accuracy", "predictions " + shape_str(pred.shape()) + " and targets " +
                                shape_str(targets.shape()) + " do not match");
 }

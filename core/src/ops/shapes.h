@@ -63,6 +63,10 @@ void check_batch_norm_affine(const Tensor& gamma, const Tensor& beta, const Tens
 // Losses: (N, K) predictions, (N,) or (N, 1) class indices, equal shapes.
 void check_2d_predictions(const char* op, const Tensor& pred);
 void check_sparse_labels(const char* op, const Tensor& pred, const Tensor& labels);
+// Equal shapes, or one of them the other with a trailing axis of 1: Keras
+// squeezes or expands the targets to the predictions' rank (class_mode
+// 'binary' gives (N,) for a Dense(1) output), and the values line up as they are.
+bool same_up_to_trailing_one(const Shape& a, const Shape& b);
 void check_same_targets(const char* op, const Tensor& pred, const Tensor& targets);
 // The accuracy metrics' inputs.
 void check_sparse_accuracy(const Tensor& pred, const Tensor& labels);

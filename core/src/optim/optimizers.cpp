@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -12,8 +13,9 @@ namespace cnn::optim {
 Optimizer::Optimizer(float learning_rate) : lr_(learning_rate) { set_learning_rate(learning_rate); }
 
 void Optimizer::set_learning_rate(float lr) {
-  if (!(lr > 0.0f) || !std::isfinite(lr))
-    throw ValueError(str_cat("optimizer: learning_rate must be a positive number, got ", lr));
+  // 0 is allowed, as in Keras (a step that changes nothing, e.g. to check a pipeline).
+  if (!(lr >= 0.0f) || !std::isfinite(lr))
+    throw ValueError(str_cat("optimizer: learning_rate must be a number >= 0, got ", lr));
   lr_ = lr;
 }
 
@@ -24,7 +26,7 @@ void Optimizer::reset() {
 
 void Optimizer::move_state_to(Device device) {
   for (auto& [weight, slots] : slots_)
-    for (Tensor& t : slots) t = t.to(device);
+    for (Tensor& t : slots.state) t = t.to(device);
 }
 
 void Optimizer::apply(const std::vector<nn::Weight*>& weights) {
@@ -33,8 +35,16 @@ void Optimizer::apply(const std::vector<nn::Weight*>& weights) {
   for (nn::Weight* w : weights) {
     Tensor& t = w->value;
     if (!t.has_grad()) continue;  // not reached by the loss this step
-    update(t, slots_[t.impl()]);
+    Slots& s = slots_[t.impl()];
+    if (s.owner.lock() != t.impl_ptr()) {  // first update, or a new weight where a freed one was
+      s.owner = t.impl_ptr();
+      s.state.clear();
+    }
+    update(t, s.state);
   }
+  // Forget the weights that are gone (a model dropped while this optimizer lives on).
+  for (auto it = slots_.begin(); it != slots_.end();)
+    it = it->second.owner.expired() ? slots_.erase(it) : std::next(it);
 }
 
 SGD::SGD(float learning_rate, float momentum, bool nesterov)
@@ -112,6 +122,24 @@ std::shared_ptr<Optimizer> optimizer_from_config(const nlohmann::json& j) {
     if (!cfg[key].is_number()) throw ValueError(std::string("optimizer: '") + key + "' must be a number");
     return cfg[key].get<float>();
   };
+  // Settings that change the update and that this engine does not implement:
+  // refused unless at Keras's defaults, so a Keras file never silently
+  // trains differently. Keys it does not know are refused too.
+  const std::vector<std::string> known =
+      lower == "sgd" ? std::vector<std::string>{"learning_rate", "lr", "momentum", "nesterov"}
+                     : std::vector<std::string>{"learning_rate", "lr", "beta_1", "beta_2", "epsilon"};
+  for (const auto& [key, value] : cfg.items()) {
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    const bool at_default = value.is_null() || (value.is_boolean() && !value.get<bool>()) ||
+                            (value.is_number() && value.get<double>() == 0.0 && key != "ema_momentum") ||
+                            key == "name" || key == "ema_momentum" || key == "ema_overwrite_frequency" ||
+                            key == "jit_compile" || key == "is_legacy_optimizer" ||
+                            key == "loss_scale_factor" || key == "gradient_accumulation_steps";
+    if (!at_default)
+      throw ValueError("optimizer " + cls + ": '" + key + "' = " + value.dump() +
+                       " is not supported (this engine implements " + cls +
+                       " without it); remove it or set it to its default");
+  }
   const float lr_default = lower == "sgd" ? 0.01f : 0.001f;
   const float lr = num("learning_rate", num("lr", lr_default));
   if (lower == "adam")

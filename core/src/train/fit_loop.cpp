@@ -23,7 +23,14 @@ FitLoop::FitLoop(nn::Model& model, const Tensor& x, const Tensor& y, const FitOp
   nn::validate_targets("fit", t.loss, model.output_shape(), y);
   FitOptions o = opt;
   Tensor tx = x, ty = y;
-  if (opt.validation_split > 0.0) {
+  // validation_data, when given, overrides validation_split, as in Keras.
+  if (opt.validation_data) {
+    const auto& [vx, vy] = *opt.validation_data;
+    if (!vx.defined() || !vy.defined() || vx.ndim() < 1 || vy.ndim() < 1 || vx.dim(0) != vy.dim(0))
+      throw ShapeError("fit: validation_data x and y must hold the same number of samples");
+    nn::validate_targets("fit: validation_data", t.loss, model.output_shape(), vy);
+    owned_val_ = std::make_unique<ArrayDataset>(vx, vy, opt.batch_size);
+  } else if (opt.validation_split > 0.0) {
     // Keras takes the last fraction, before any shuffling.
     const int64_t n = x.dim(0);
     const int64_t split = static_cast<int64_t>(n * (1.0 - opt.validation_split));
@@ -34,12 +41,6 @@ FitLoop::FitLoop(nn::Model& model, const Tensor& x, const Tensor& y, const FitOp
     ty = take_rows(y, 0, split);
     owned_val_ =
         std::make_unique<ArrayDataset>(take_rows(x, split, n), take_rows(y, split, n), opt.batch_size);
-  } else if (opt.validation_data) {
-    const auto& [vx, vy] = *opt.validation_data;
-    if (!vx.defined() || !vy.defined() || vx.ndim() < 1 || vy.ndim() < 1 || vx.dim(0) != vy.dim(0))
-      throw ShapeError("fit: validation_data x and y must hold the same number of samples");
-    nn::validate_targets("fit: validation_data", t.loss, model.output_shape(), vy);
-    owned_val_ = std::make_unique<ArrayDataset>(vx, vy, opt.batch_size);
   }
   if (owned_val_) o.validation_dataset = owned_val_.get();
   owned_train_ = std::make_unique<ArrayDataset>(tx, ty, opt.batch_size, opt.shuffle, opt.seed);
@@ -56,6 +57,13 @@ FitLoop::~FitLoop() = default;
 void FitLoop::init(Dataset& data, const FitOptions& opt) {
   TrainingAccess::get(model_, "fit");
   if (opt.epochs < 0) throw ValueError(str_cat("fit: epochs must be >= 0, got ", opt.epochs));
+  if (&data != owned_train_.get() && (opt.validation_split > 0.0 || opt.validation_data))
+    throw ValueError(
+        "fit: validation_split and validation_data are for x and y arrays; with a dataset or a flow, pass "
+        "the "
+        "validation flow (subset 'validation') instead: validation_dataset, or validationData in JavaScript");
+  data.ready();
+  if (opt.validation_dataset) opt.validation_dataset->ready();
   if (data.num_samples() == 0) throw ValueError("fit: the training data is empty");
   params_ = model_.trainable_weights();
   if (params_.empty()) throw ValueError("fit: the model has no trainable weights (every layer is frozen)");

@@ -7,6 +7,7 @@
 #include "cnn/error.h"
 #include "cnn/nn/model.h"
 #include "cnn/ops.h"
+#include "ops/shapes.h"
 #include "train/training_state.h"
 
 namespace cnn::nn {
@@ -39,6 +40,14 @@ Tensor compute_loss(LossKind kind, const Tensor& out, const Tensor& y, bool from
 }
 
 double compute_accuracy(AccuracyKind kind, const Tensor& out, const Tensor& y, bool logits) {
+  if (kind == AccuracyKind::Auto) {  // Keras's is_binary_or_sparse_categorical
+    if (out.shape().back() == 1)
+      kind = AccuracyKind::Binary;
+    else if (y.ndim() < out.ndim() || y.shape().back() == 1)
+      kind = AccuracyKind::SparseCategorical;
+    else
+      kind = AccuracyKind::Categorical;
+  }
   switch (kind) {
     case AccuracyKind::SparseCategorical:
       return ops::sparse_categorical_accuracy(out, y);
@@ -73,7 +82,7 @@ void validate_targets(const char* who, LossKind loss, const Shape& out, const Te
   }
   Shape want = out;
   want[0] = n;
-  if (y.shape() != want)
+  if (!ops::same_up_to_trailing_one(y.shape(), want))
     throw ShapeError(str_cat(who, ": y has shape ", shape_str(y.shape()), ", expected ", shape_str(want),
                              " to match the model's output ", shape_str(out)));
 }
@@ -92,19 +101,7 @@ void Model::compile(std::shared_ptr<optim::Optimizer> optimizer, const std::stri
   for (const std::string& m : metrics) {
     AccuracyKind k;
     if (m == "accuracy" || m == "acc") {
-      switch (t->loss) {
-        case LossKind::SparseCategorical:
-          k = AccuracyKind::SparseCategorical;
-          break;
-        case LossKind::Categorical:
-          k = AccuracyKind::Categorical;
-          break;
-        case LossKind::Binary:
-          k = AccuracyKind::Binary;
-          break;
-        default:
-          k = out.back() == 1 ? AccuracyKind::Binary : AccuracyKind::Categorical;
-      }
+      k = AccuracyKind::Auto;  // from the shapes, as Keras 2 and 3 do, not from the loss
     } else if (m == "sparse_categorical_accuracy") {
       k = AccuracyKind::SparseCategorical;
     } else if (m == "categorical_accuracy") {
@@ -147,6 +144,7 @@ train::Logs Model::evaluate(const Tensor& x, const Tensor& y, int64_t batch_size
 train::Logs Model::evaluate(train::Dataset& data, int64_t steps) {
   Training& t = TrainingAccess::get(*this, "evaluate");
   NoGradGuard no_grad;
+  data.ready();
   data.on_epoch_begin(0);
   int64_t n = data.num_batches();
   if (steps > 0) n = std::min(n, steps);

@@ -13,7 +13,9 @@
 namespace cnn::nn {
 
 enum class LossKind { SparseCategorical, Categorical, Binary, MeanSquared };
-enum class AccuracyKind { None, SparseCategorical, Categorical, Binary };
+// Auto: 'accuracy', which Keras resolves from the shapes of the output and
+// the targets (binary for one output unit, else sparse or categorical).
+enum class AccuracyKind { None, Auto, SparseCategorical, Categorical, Binary };
 
 struct Model::Training {
   std::shared_ptr<optim::Optimizer> optimizer;

@@ -186,6 +186,9 @@ struct BatchNormOptions {
   float epsilon = 1e-3f;
   bool center = true;
   bool scale = true;
+  // The normalized axis as Keras gives it: -1, or its positive index, which
+  // must be the last (channels) axis of the input.
+  int64_t axis = -1;
 };
 
 class BatchNormalization : public Layer {
@@ -209,6 +212,7 @@ class BatchNormalization : public Layer {
 
  private:
   BatchNormOptions opt_;
+  int64_t rank_ = 0;  // of the input, once built: config() writes axis as rank - 1, as Keras does
 };
 
 class Dropout : public Layer {

@@ -38,7 +38,14 @@ class Optimizer {
   int64_t iterations_ = 0;
 
  private:
-  std::map<const TensorImpl*, std::vector<Tensor>> slots_;
+  // Keyed by the weight's address, and checked against the weight itself: a
+  // weight of another model can be given the address of a freed one, and
+  // must not inherit its (possibly smaller) slots.
+  struct Slots {
+    std::weak_ptr<TensorImpl> owner;
+    std::vector<Tensor> state;
+  };
+  std::map<const TensorImpl*, Slots> slots_;
 };
 
 // SGD(learning_rate=0.01, momentum=0.0, nesterov=False):

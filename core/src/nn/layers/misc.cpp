@@ -42,11 +42,16 @@ Shape BatchNormalization::compute_output_shape(const std::vector<Shape>& in) con
   const Shape& s = single_input(who(), in);
   if (s.size() < 2)
     throw ShapeError(who() + ": input has shape " + shape_str(s) + ", expected (batch, ..., channels)");
+  const int64_t last = static_cast<int64_t>(s.size()) - 1;
+  if (opt_.axis != -1 && opt_.axis != last)
+    throw ShapeError(str_cat(who(), ": axis ", opt_.axis, " of input ", shape_str(s),
+                             " is not supported, expected the channels axis (-1 or ", last, ")"));
   return s;
 }
 
 void BatchNormalization::build(const std::vector<Shape>& in, Rng&) {
   const int64_t c = in.at(0).back();
+  rank_ = static_cast<int64_t>(in.at(0).size());
   if (opt_.scale) add_weight("gamma", {c}, true).value.fill(1.0f);
   if (opt_.center) add_weight("beta", {c}, true);
   add_weight("moving_mean", {c}, false);
@@ -84,7 +89,11 @@ bool BatchNormalization::any_weight_requires_grad() const {
 
 nlohmann::ordered_json BatchNormalization::config() const {
   nlohmann::ordered_json c = base_config(*this);
-  c["axis"] = {3};
+  // Keras stores the positive index once built ([3] on images, [1] after Dense).
+  if (rank_ > 0)
+    c["axis"] = {rank_ - 1};
+  else
+    c["axis"] = opt_.axis;
   c["momentum"] = float_json(opt_.momentum);
   c["epsilon"] = float_json(opt_.epsilon);
   c["center"] = opt_.center;

@@ -1,4 +1,5 @@
 // InputLayer, Flatten, Reshape and ZeroPadding2D: layers that change shapes.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "cnn/error.h"
@@ -7,12 +8,27 @@
 
 namespace cnn::nn {
 
+namespace {
+// The values one sample holds: its shape's product, refused (naming the
+// layer) where it overflows or passes what one tensor may hold.
+int64_t sample_values(const std::string& who, const Shape& s, size_t first = 1) {
+  int64_t n = 0;
+  if (!checked_shape_numel(Shape(s.begin() + static_cast<std::ptrdiff_t>(first), s.end()), &n) ||
+      static_cast<uint64_t>(n) > kMaxTensorElements)
+    throw ShapeError(str_cat(who, ": input shape ", shape_str(s),
+                             " holds more values per sample than one tensor ", "may (", kMaxTensorElements,
+                             ")"));
+  return n;
+}
+}  // namespace
+
 InputLayer::InputLayer(Shape shape, std::string name) : Layer(std::move(name)), shape_(std::move(shape)) {
   if (shape_.empty()) throw ValueError("InputLayer: shape must have at least one dimension");
   for (int64_t d : shape_)
     if (d < 1)
       throw ValueError("InputLayer: every dimension of the input shape " + shape_str(shape_) +
                        " must be >= 1");
+  sample_values("InputLayer", shape_, 0);
 }
 
 Shape InputLayer::compute_output_shape(const std::vector<Shape>&) const {
@@ -36,9 +52,7 @@ nlohmann::ordered_json InputLayer::config() const {
 Shape Flatten::compute_output_shape(const std::vector<Shape>& in) const {
   const Shape& s = single_input(who(), in);
   if (s.size() < 2) throw ShapeError(who() + ": input has shape " + shape_str(s) + ", expected (batch, ...)");
-  int64_t n = 1;
-  for (size_t i = 1; i < s.size(); ++i) n *= s[i];
-  return {s[0], n};
+  return {s[0], sample_values(who(), s)};
 }
 
 Tensor Flatten::call(const std::vector<Tensor>& inputs, const CallContext&) {
@@ -60,12 +74,15 @@ Reshape::Reshape(Shape target, std::string name) : Layer(std::move(name)), targe
       throw ValueError("Reshape: target_shape " + shape_str(target_) + " has a dimension < 1");
   }
   if (unknown > 1) throw ValueError("Reshape: target_shape " + shape_str(target_) + " has more than one -1");
+  Shape known = target_;
+  std::replace(known.begin(), known.end(), int64_t{-1}, int64_t{1});
+  sample_values("Reshape", known, 0);
 }
 
 Shape Reshape::compute_output_shape(const std::vector<Shape>& in) const {
   const Shape& s = single_input(who(), in);
-  int64_t n = 1, known = 1;
-  for (size_t i = 1; i < s.size(); ++i) n *= s[i];
+  const int64_t n = sample_values(who(), s);
+  int64_t known = 1;
   Shape out{s[0]};
   for (int64_t d : target_) {
     if (d != -1) known *= d;
