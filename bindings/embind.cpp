@@ -131,19 +131,50 @@ class JsTensorList {
   std::vector<cnn::Tensor> ts_;
 };
 
+// An option's value, or `def` when it is absent; a value of another type is
+// named with the one expected (not nlohmann's type_error.302).
+template <class T>
+T option(const json& j, const char* who, const char* key, T def, const char* expected) {
+  if (!j.contains(key) || j[key].is_null()) return def;
+  const json& v = j[key];
+  const bool ok = std::is_same_v<T, bool>          ? v.is_boolean()
+                  : std::is_same_v<T, std::string> ? v.is_string()
+                  : std::is_integral_v<T>          ? v.is_number_integer() || v.is_number_unsigned()
+                                                   : v.is_number();
+  if (!ok)
+    throw cnn::ValueError(std::string(who) + ": " + key + " must be " + expected + ", got " + v.dump());
+  return v.get<T>();
+}
+
+// targetSize: [height, width], both whole numbers of at least 1.
+std::pair<int64_t, int64_t> target_size(const json& j, const char* who, std::pair<int64_t, int64_t> def) {
+  if (!j.contains("targetSize")) return def;
+  const json& v = j["targetSize"];
+  if (!v.is_array() || v.size() != 2 || !v[0].is_number_integer() || !v[1].is_number_integer() ||
+      v[0].get<int64_t>() < 1 || v[1].get<int64_t>() < 1)
+    throw cnn::ValueError(std::string(who) +
+                          ": targetSize must be [height, width], two whole numbers of at least 1, got " +
+                          v.dump());
+  return {v[0].get<int64_t>(), v[1].get<int64_t>()};
+}
+
 // keras.utils.load_img + img_to_array: one image file -> (1, H, W, C).
 JsTensor* load_image(const val& bytes, const std::string& options) {
   return guard([&]() -> JsTensor* {
     const json o = json::parse(options);
-    const auto size = o.at("targetSize").get<std::vector<int64_t>>();
-    if (size.size() != 2 || size[0] < 1 || size[1] < 1)
-      throw cnn::ValueError("loadImage: targetSize must be [height, width] with positive sizes");
+    if (!o.contains("targetSize"))
+      throw cnn::ValueError("loadImage: targetSize ([height, width]) is required");
+    const auto [height, width] = target_size(o, "loadImage", {0, 0});
+    const std::vector<int64_t> size{height, width};
     const std::vector<uint8_t> b = emscripten::convertJSArrayToNumberVector<uint8_t>(bytes);
     cnn::Tensor t = cnn::data::image_tensor(
-        b.data(), b.size(), o.value("name", std::string("image")), size[0], size[1],
-        cnn::data::parse_color_mode(o.value("colorMode", std::string("rgb"))),
-        cnn::data::parse_interpolation(o.value("interpolation", std::string("nearest"))),
-        o.value("rescale", 1.0f), o.value("preprocessing", std::string()));
+        b.data(), b.size(), option(o, "loadImage", "name", std::string("image"), "a string"), size[0],
+        size[1],
+        cnn::data::parse_color_mode(option(o, "loadImage", "colorMode", std::string("rgb"), "a string")),
+        cnn::data::parse_interpolation(
+            option(o, "loadImage", "interpolation", std::string("nearest"), "a string")),
+        option(o, "loadImage", "rescale", 1.0f, "a number"),
+        option(o, "loadImage", "preprocessing", std::string(), "a string"));
     return new JsTensor(std::move(t));
   });
 }
@@ -170,23 +201,23 @@ class JsImageFlow {
     return guard([&]() -> JsImageFlow* {
       json j = json::parse(options);
       cnn::data::FlowOptions o;
-      if (j.contains("targetSize")) {
-        o.target_height = j["targetSize"].at(0).get<int64_t>();
-        o.target_width = j["targetSize"].at(1).get<int64_t>();
-      }
-      o.color_mode = cnn::data::parse_color_mode(j.value("colorMode", std::string("rgb")));
-      o.interpolation = cnn::data::parse_interpolation(j.value("interpolation", std::string("nearest")));
-      o.class_mode = cnn::data::parse_class_mode(j.value("classMode", std::string("categorical")));
-      o.batch_size = j.value("batchSize", static_cast<int64_t>(32));
-      o.shuffle = j.value("shuffle", true);
-      o.seed = j.value("seed", static_cast<uint64_t>(0));
-      o.rescale = j.value("rescale", 0.0f);
-      o.preprocessing = j.value("preprocessing", std::string());
-      o.validation_split = j.value("validationSplit", 0.0);
-      o.subset = cnn::data::parse_subset(j.value("subset", std::string()));
-      o.augment = cnn::data::AugmentOptions::parse(j.value("augment", std::string()));
-      if (j.contains("memoryBudget")) o.memory_budget = j["memoryBudget"].get<size_t>();
-      o.decode_upfront = j.value("decodeUpfront", true);
+      const char* who = "flow";
+      std::tie(o.target_height, o.target_width) = target_size(j, who, {o.target_height, o.target_width});
+      o.color_mode = cnn::data::parse_color_mode(option(j, who, "colorMode", std::string("rgb"), "a string"));
+      o.interpolation =
+          cnn::data::parse_interpolation(option(j, who, "interpolation", std::string("nearest"), "a string"));
+      o.class_mode =
+          cnn::data::parse_class_mode(option(j, who, "classMode", std::string("categorical"), "a string"));
+      o.batch_size = option(j, who, "batchSize", static_cast<int64_t>(32), "a whole number");
+      o.shuffle = option(j, who, "shuffle", true, "true or false");
+      o.seed = option(j, who, "seed", static_cast<uint64_t>(0), "a whole number of at least 0");
+      o.rescale = option(j, who, "rescale", 0.0f, "a number");
+      o.preprocessing = option(j, who, "preprocessing", std::string(), "a string");
+      o.validation_split = option(j, who, "validationSplit", 0.0, "a number");
+      o.subset = cnn::data::parse_subset(option(j, who, "subset", std::string(), "a string"));
+      o.augment = cnn::data::AugmentOptions::parse(option(j, who, "augment", std::string(), "a string"));
+      o.memory_budget = option(j, who, "memoryBudget", o.memory_budget, "a whole number of bytes");
+      o.decode_upfront = option(j, who, "decodeUpfront", true, "true or false");
       return new JsImageFlow(std::make_shared<cnn::data::ImageFlow>(files.files(), o));
     });
   }
@@ -202,6 +233,7 @@ class JsImageFlow {
                   {"length", flow_->num_batches()},
                   {"skipped", flow_->listing().skipped},
                   {"skippedWarning", flow_->listing().skipped_warning()},
+                  {"emptyWarning", flow_->listing().empty_warning()},
                   {"unreadable", flow_->unreadable()},
                   {"augmenting", flow_->augmenting()}}
           .dump();
@@ -697,7 +729,8 @@ void set_num_threads(int n) {
 // the engine's tensor memory against its budget.
 std::string heap_info() {
   struct mallinfo mi = mallinfo();
-  return json{{"used", mi.uordblks},
+  // mallinfo's fields are ints: past 2 GiB of a 4 GiB heap they read negative.
+  return json{{"used", static_cast<uint32_t>(mi.uordblks)},
               {"heapSize", emscripten_get_heap_size()},
               {"budget", cnn::memory_budget()},
               {"tensors", cnn::tensor_bytes_in_use()},

@@ -6,6 +6,13 @@
 //                              validationSplit: 0.25, subset: 'training', seed: 12345, rescale: 1 / 255 });
 //   console.log(train.foundMessage);                       // "Found 1263 images belonging to 12 classes."
 
+import { checkOptions } from './options.mjs';
+
+const FLOW_OPTIONS = ['targetSize', 'colorMode', 'interpolation', 'classMode', 'batchSize', 'shuffle', 'seed',
+                      'rescale', 'preprocessing', 'validationSplit', 'subset', 'augment', 'memoryBudget',
+                      'decodeUpfront'];
+const LOAD_IMAGE_OPTIONS = ['targetSize', 'colorMode', 'interpolation', 'rescale', 'preprocessing', 'name'];
+
 const camelToSnake = (k) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
 
 /**
@@ -48,6 +55,11 @@ export function makeData(cnn, check, Tensor) {
       if (!this._h) throw new Error('Flow: this flow has been disposed');
       return this._h;
     }
+    /** @internal */
+    _fresh() {
+      this._info = JSON.parse(check(M, this.handle.info()));
+      return this._info;
+    }
     /** Decodes every image once (done by the first batch otherwise); lists unreadable files. */
     prepare() {
       check(M, this.handle.prepare());
@@ -57,13 +69,17 @@ export function makeData(cnn, check, Tensor) {
     get foundMessage() { return this._info.foundMessage; }
     get classIndices() { return this._info.classIndices; }
     get classes() { return this._info.classes; }
-    get countsPerClass() { return this._info.perClass; }
-    get samples() { return this._info.samples; }
+    // Read afresh: the first batch or fit() decodes the images when prepare()
+    // was not called, and drops the unreadable ones from these counts.
+    get countsPerClass() { return this._fresh().perClass; }
+    get samples() { return this._fresh().samples; }
     /** ceil(samples / batchSize), as len(flow) in Keras. */
-    get length() { return this._info.length; }
+    get length() { return this._fresh().length; }
     get skipped() { return this._info.skipped; }
     get skippedWarning() { return this._info.skippedWarning; }
-    get unreadable() { return this._info.unreadable; }
+    /** Names the class folders that hold no image (Keras keeps them as classes), or ''. */
+    get emptyWarning() { return this._info.emptyWarning; }
+    get unreadable() { return this._fresh().unreadable; }
     get augmenting() { return this._info.augmenting; }
     /** The next batch of the endless iterator: {x: (N, H, W, C), y}. */
     next() {
@@ -92,7 +108,8 @@ export function makeData(cnn, check, Tensor) {
     get size() { return this._h.size(); }
     /** A flow over these files (a training or validation subset, or all). */
     flow(options = {}) {
-      const opts = { ...options, augment: augmentSpec(options.augment) };
+      const given = checkOptions('flow', options, FLOW_OPTIONS);
+      const opts = { ...given, augment: augmentSpec(given.augment) };
       return new Flow(check(M, M.ImageFlow.create(this._h, JSON.stringify(opts))));
     }
     dispose() {
@@ -111,7 +128,8 @@ export function makeData(cnn, check, Tensor) {
      * Tensor, times `rescale`. Options: {targetSize: [h, w], colorMode, interpolation, rescale, name}.
      */
     loadImage(bytes, options) {
-      if (!options?.targetSize) throw new Error('loadImage: options.targetSize ([height, width]) is required');
+      options = checkOptions('loadImage', options, LOAD_IMAGE_OPTIONS);
+      if (!options.targetSize) throw new Error('loadImage: options.targetSize ([height, width]) is required');
       const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
       return new Tensor(cnn, check(M, M.loadImage(u8, JSON.stringify(options))));
     },
@@ -126,17 +144,22 @@ export function makeData(cnn, check, Tensor) {
      */
     async files(files, { folders = [] } = {}) {
       const set = new FileSet();
-      for (const f of Array.from(files)) {
-        if (f && typeof f.arrayBuffer === 'function' && !('bytes' in f)) {
-          check(M, set._h.add(relativePath(f), new Uint8Array(await f.arrayBuffer())));
-        } else if (f && typeof f.path === 'string' && f.bytes) {
-          check(M, set._h.add(f.path, f.bytes instanceof Uint8Array ? f.bytes : new Uint8Array(f.bytes)));
-        } else {
-          throw new Error('data.files: expected File objects or {path, bytes} records');
+      try {
+        for (const f of Array.from(files)) {
+          if (f && typeof f.arrayBuffer === 'function' && !('bytes' in f)) {
+            check(M, set._h.add(relativePath(f), new Uint8Array(await f.arrayBuffer())));
+          } else if (f && typeof f.path === 'string' && f.bytes) {
+            check(M, set._h.add(f.path, f.bytes instanceof Uint8Array ? f.bytes : new Uint8Array(f.bytes)));
+          } else {
+            throw new Error('data.files: expected File objects or {path, bytes} records');
+          }
         }
+        for (const name of folders) set._h.addFolder(name);
+        return set;
+      } catch (e) {
+        set.dispose();  // what was copied so far goes back to the engine's heap
+        throw e;
       }
-      for (const name of folders) set._h.addFolder(name);
-      return set;
     },
     /** One flow straight from files: cnn.data.fromFiles(files, {targetSize, ..., subset}). */
     async fromFiles(files, options = {}) {

@@ -173,7 +173,8 @@ export interface FlowOptions {
   decodeUpfront?: boolean;
 }
 
-export declare class Flow {
+/** A flow over a FileSet (its class is per engine: `cnn.data.Flow`, for instanceof; not a module export). */
+export interface Flow {
   readonly foundMessage: string;
   readonly classIndices: Record<string, number>;
   readonly classes: string[];
@@ -182,6 +183,7 @@ export declare class Flow {
   readonly length: number;
   readonly skipped: string[];
   readonly skippedWarning: string;
+  readonly emptyWarning: string;
   readonly unreadable: string[];
   readonly augmenting: boolean;
   prepare(): this;
@@ -190,7 +192,8 @@ export declare class Flow {
   dispose(): void;
 }
 
-export declare class FileSet {
+/** Files copied into the engine (`cnn.data.files(...)`; its class is `cnn.data.FileSet`). */
+export interface FileSet {
   readonly size: number;
   flow(options?: FlowOptions): Flow;
   dispose(): void;
@@ -223,8 +226,8 @@ export declare class Cnn {
     loadImage(bytes: Uint8Array | ArrayBuffer, options: { targetSize: [number, number];
       colorMode?: 'rgb' | 'grayscale' | 'rgba'; interpolation?: 'nearest' | 'bilinear'; rescale?: number;
       preprocessing?: '' | 'caffe'; name?: string }): Tensor;
-    Flow: typeof Flow;
-    FileSet: typeof FileSet;
+    Flow: abstract new (...args: never[]) => Flow;
+    FileSet: abstract new (...args: never[]) => FileSet;
   };
   tensor(values: ArrayLike<number> | null, shape: number[]): Tensor;
   /** The first entry may be a model (a backbone), whose layers the new model shares. */

@@ -13,7 +13,7 @@
 import { makeData } from './data.mjs';
 import { isHdf5, readKerasFile, writeKerasFile } from './keras-h5.mjs';
 import { layers } from './layers.mjs';
-import { optimizers, toKerasName } from './options.mjs';
+import { checkOptions, optimizers, toKerasName } from './options.mjs';
 import { checkWasmFeatures, hasRelaxedSimd } from './wasm-features.mjs';
 
 const isNode = typeof process === 'object' && typeof process.versions === 'object' && !!process.versions.node;
@@ -158,6 +158,10 @@ export class Tensor extends Disposable {
   }
 }
 
+// fit's options: Keras's keywords (camelCase) and the JS API's own callbacks.
+const FIT_OPTIONS = ['batchSize', 'epochs', 'validationSplit', 'validationData', 'shuffle', 'seed', 'stepsPerEpoch',
+                     'validationSteps', 'onBatchEnd', 'onEpochEnd', 'signal', 'yieldEveryMs'];
+
 export class Model extends Disposable {
   /** @internal */
   constructor(cnn, handle) {
@@ -263,7 +267,8 @@ export class Model extends Disposable {
   /**
    * @param {{optimizer: string|{className: string, config: object}, loss: string, metrics?: string[]}} args
    */
-  compile({ optimizer = 'adam', loss, metrics = [] } = {}) {
+  compile(args = {}) {
+    const { optimizer = 'adam', loss, metrics = [] } = checkOptions('compile', args, ['optimizer', 'loss', 'metrics']);
     if (!loss) throw new Error('compile: a loss is required, e.g. "sparseCategoricalCrossentropy"');
     const opt = typeof optimizer === 'string' ? toKerasName(optimizer)
                                               : { class_name: optimizer.className, config: optimizer.config };
@@ -281,6 +286,7 @@ export class Model extends Disposable {
     const M = this._cnn.module;
     const flowMode = x instanceof this._cnn.data.Flow;
     if (flowMode) options = y ?? {};  // fit(trainFlow, {validationData: valFlow, epochs, ...})
+    options = checkOptions('fit', options, FIT_OPTIONS);
     const { validationData, onBatchEnd, onEpochEnd, signal, yieldEveryMs = 16 } = options;
     const opts = {
       batchSize: options.batchSize ?? 32,
@@ -345,13 +351,15 @@ export class Model extends Disposable {
   }
 
   /** Loss and metrics, in batches, in inference mode. */
-  evaluate(x, y, { batchSize = 32 } = {}) {
+  evaluate(x, y, options = {}) {
+    const { batchSize = 32 } = checkOptions('evaluate', options, ['batchSize']);
     return this._cnn._withAll([x, y], ([tx, ty]) =>
       JSON.parse(check(this._cnn.module, this.handle.evaluate(tx.handle, ty.handle, batchSize))));
   }
 
   /** Outputs for x, in batches, in inference mode. */
-  predict(x, { batchSize = 32 } = {}) {
+  predict(x, options = {}) {
+    const { batchSize = 32 } = checkOptions('predict', options, ['batchSize']);
     return this._cnn._with(x, (t) => new Tensor(this._cnn, check(this._cnn.module, this.handle.predict(t.handle, batchSize))));
   }
 

@@ -33,6 +33,33 @@ export function isHdf5(bytes) {
   return u8.length >= 8 && HDF5_SIGNATURE.every((b, i) => u8[i] === b);
 }
 
+// windows-1252's characters for the bytes 0x80-0x9f, back to those bytes.
+let cp1252Bytes = null;
+// h5py (for Keras) and cnnp write UTF-8 bytes under HDF5's ASCII character
+// set, and h5wasm decodes such strings byte by byte (windows-1252 for fixed
+// length, Latin-1 for variable length): a class named 'café' came back as
+// 'cafÃ©'. This takes the bytes back and decodes them as the UTF-8 they are.
+function utf8(text) {
+  if (!/[^\x00-\x7f]/.test(text)) return text;
+  if (!cp1252Bytes) {
+    cp1252Bytes = new Map();
+    const decoder = new TextDecoder('windows-1252');
+    for (let b = 0x80; b < 0xa0; b++) cp1252Bytes.set(decoder.decode(Uint8Array.of(b)).charCodeAt(0), b);
+  }
+  const bytes = [];
+  for (const ch of text) {
+    const code = ch.codePointAt(0);
+    const b = code < 0x100 ? code : cp1252Bytes.get(code);
+    if (b === undefined) return text;  // not a byte-by-byte decoding: leave it
+    bytes.push(b);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(bytes));
+  } catch {
+    return text;  // not UTF-8 either (Latin-1 text of some other writer)
+  }
+}
+
 // An attribute's value as a string, a list of strings, or undefined (numbers
 // and other types: the Keras formats keep none the engine needs).
 function textValue(attr) {
@@ -42,8 +69,10 @@ function textValue(attr) {
   } catch {
     return undefined;
   }
-  if (typeof v === 'string') return v;
-  if (Array.isArray(v)) return v.every((s) => typeof s === 'string') ? v : undefined;
+  const ascii = attr.metadata?.cset !== 1;  // 1: HDF5's UTF-8 character set, already decoded right
+  const fix = (s) => (ascii ? utf8(s) : s);
+  if (typeof v === 'string') return fix(v);
+  if (Array.isArray(v)) return v.every((s) => typeof s === 'string') ? v.map(fix) : undefined;
   if (ArrayBuffer.isView(v) && v.length === 0) return [];  // Keras's empty weight_names: float64[0]
   return undefined;
 }

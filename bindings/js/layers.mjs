@@ -1,7 +1,7 @@
 // Layer constructors, tfjs-layers style: cnn.layers.conv2d({filters, kernelSize, ...}).
 // Each returns a spec that becomes one entry of Keras model JSON; the engine
 // validates it (and explains what does not fit) when the model is built.
-import { toKerasName } from './options.mjs';
+import { checkOptions, toKerasName } from './options.mjs';
 
 const pair = (v) => (Array.isArray(v) ? v : [v, v]);
 
@@ -20,6 +20,9 @@ class LayerSpec {
 }
 
 const common = ({ name, trainable, inputShape }) => ({ name, trainable, inputShape });
+const COMMON = ['name', 'trainable', 'inputShape'];
+// The layer's own options and the common ones, Keras's snake_case spellings accepted.
+const opts = (who, o, own) => checkOptions(who, o, [...own, ...COMMON]);
 const init = (v) => toKerasName(v);
 
 export const layers = {
@@ -28,6 +31,7 @@ export const layers = {
     return new LayerSpec('InputLayer', { batch_input_shape: [null, ...shape] }, { name });
   },
   conv2d(o = {}) {
+    o = opts('conv2d', o, ['filters', 'kernelSize', 'strides', 'padding', 'dilationRate', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer']);
     return new LayerSpec('Conv2D', {
       filters: o.filters,
       kernel_size: pair(o.kernelSize),
@@ -41,6 +45,7 @@ export const layers = {
     }, common(o));
   },
   dense(o = {}) {
+    o = opts('dense', o, ['units', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer']);
     return new LayerSpec('Dense', {
       units: o.units,
       activation: o.activation ?? 'linear',
@@ -50,43 +55,54 @@ export const layers = {
     }, common(o));
   },
   maxPooling2d(o = {}) {
+    o = opts('maxPooling2d', o, ['poolSize', 'strides', 'padding']);
     const poolSize = pair(o.poolSize ?? 2);
     return new LayerSpec('MaxPooling2D', { pool_size: poolSize, strides: pair(o.strides ?? poolSize),
                                            padding: o.padding ?? 'valid' }, common(o));
   },
   averagePooling2d(o = {}) {
+    o = opts('averagePooling2d', o, ['poolSize', 'strides', 'padding']);
     const poolSize = pair(o.poolSize ?? 2);
     return new LayerSpec('AveragePooling2D', { pool_size: poolSize, strides: pair(o.strides ?? poolSize),
                                                padding: o.padding ?? 'valid' }, common(o));
   },
   globalAveragePooling2d(o = {}) {
+    o = opts('globalAveragePooling2d', o, []);
     return new LayerSpec('GlobalAveragePooling2D', {}, common(o));
   },
   globalMaxPooling2d(o = {}) {
+    o = opts('globalMaxPooling2d', o, []);
     return new LayerSpec('GlobalMaxPooling2D', {}, common(o));
   },
   flatten(o = {}) {
+    o = opts('flatten', o, []);
     return new LayerSpec('Flatten', {}, common(o));
   },
   reshape(o = {}) {
+    o = opts('reshape', o, ['targetShape']);
     return new LayerSpec('Reshape', { target_shape: o.targetShape }, common(o));
   },
   activation(o = {}) {
+    o = opts('activation', o, ['activation']);
     return new LayerSpec('Activation', { activation: o.activation }, common(o));
   },
   zeroPadding2d(o = {}) {
+    o = opts('zeroPadding2d', o, ['padding']);
     const p = o.padding ?? 1;
     const padding = Array.isArray(p) ? p.map((v) => pair(v)) : [[p, p], [p, p]];
     return new LayerSpec('ZeroPadding2D', { padding }, common(o));
   },
   batchNormalization(o = {}) {
+    o = opts('batchNormalization', o, ['momentum', 'epsilon', 'center', 'scale']);
     return new LayerSpec('BatchNormalization', { momentum: o.momentum ?? 0.99, epsilon: o.epsilon ?? 1e-3,
                                                  center: o.center ?? true, scale: o.scale ?? true }, common(o));
   },
   dropout(o = {}) {
+    o = opts('dropout', o, ['rate']);
     return new LayerSpec('Dropout', { rate: o.rate }, common(o));
   },
   rescaling(o = {}) {
+    o = opts('rescaling', o, ['scale', 'offset']);
     return new LayerSpec('Rescaling', { scale: o.scale, offset: o.offset ?? 0 }, common(o));
   },
 };

@@ -18,3 +18,26 @@ export const optimizers = {
     return { className: 'SGD', config: { learning_rate: learningRate, momentum, nesterov } };
   },
 };
+
+const snakeToCamel = (k) => k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
+
+/**
+ * `options` with Keras's snake_case spellings taken as their camelCase names
+ * (target_size -> targetSize); a key that `who` does not take is refused by
+ * name, so that a mistyped option is never silently left at its default.
+ */
+export function checkOptions(who, options, known) {
+  if (options == null) return {};
+  if (typeof options !== 'object' || Array.isArray(options))
+    throw new Error(`${who}: options must be an object, got ${JSON.stringify(options)}`);
+  const out = {};
+  for (const [key, value] of Object.entries(options)) {
+    const name = known.includes(key) ? key : snakeToCamel(key);
+    if (!known.includes(name))
+      throw new Error(`${who}: unknown option '${key}', expected one of ${known.join(', ')}`);
+    if (name !== key && name in options)
+      throw new Error(`${who}: '${key}' and '${name}' are the same option, given twice`);
+    out[name] = value;
+  }
+  return out;
+}

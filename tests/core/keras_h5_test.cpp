@@ -239,6 +239,17 @@ TEST(KerasH5, TrainingConfigIsRestoredWhereItCanBe) {
   EXPECT_EQ(loaded->predict(x).to_vector(), model->predict(x).to_vector());
 }
 
+// h5py's fixed-length ASCII strings hold UTF-8 bytes (a layer 'couche_été',
+// classes 'café' and '猫'), read here as written (the JS reader, through
+// h5wasm, once took them byte by byte).
+TEST(KerasH5, NonAsciiNamesReadAsWritten) {
+  std::string meta;
+  auto model = io::load_keras_model(read_fixture("utf8_names.h5"), &meta);
+  EXPECT_EQ(meta, R"({"class_names": ["café", "猫"]})");
+  EXPECT_EQ(model->layers().back()->name(), "couche_été");
+  EXPECT_EQ(model->predict(Tensor({1, 2}, std::vector<float>{1, 1})).to_vector(), (std::vector<float>{4.5f, 5.5f}));
+}
+
 // One epoch of head training leaves every backbone value, moving statistics
 // included, bit for bit as loaded; the head moves.
 TEST(KerasH5, FrozenBackboneStaysBitIdentical) {

@@ -49,8 +49,61 @@ for (const { name, cnn } of variants) {
       const flow = files.flow({ targetSize: [4, 4] });
       assert.throws(() => flow.prepare(), { message: /class 'b' has no readable image.*b\/1\.png/ });
       await assert.rejects(cnn.data.fromFiles([{ path: 'x.png', bytes: image('rgb.png') }]), { message: /no class folders/ });
-      assert.throws(() => files.flow({ targetSize: [0, 4] }), { message: /target_size/ });
+      assert.throws(() => files.flow({ targetSize: [0, 4] }),
+                    { message: 'flow: targetSize must be [height, width], two whole numbers of at least 1, got [0,4]' });
+      assert.throws(() => files.flow({ targetSize: [4, 4], batchSize: '8' }), { message: /flow: batchSize must be a whole number, got "8"/ });
       [flow, files].forEach((o) => o.dispose());
+    });
+
+    test('options: Keras\'s spellings are taken, a mistyped one is named', async () => {
+      const records = [];
+      for (let i = 0; i < 8; i++) records.push({ path: `${i % 2 ? 'cats' : 'dogs'}/${i}.png`, bytes: image('rgb.png') });
+      const files = await cnn.data.files(records, { folders: ['birds'] });
+      const flow = files.flow({ target_size: [6, 6], batch_size: 3, validation_split: 0.5, subset: 'training' });
+      assert.equal(flow.foundMessage, 'Found 4 images belonging to 3 classes.');
+      assert.equal(flow.length, 2);
+      assert.match(flow.emptyWarning, /class folder 'birds' has no images/);
+      assert.throws(() => files.flow({ targetSize: [6, 6], batchsize: 3 }),
+                    { message: /flow: unknown option 'batchsize', expected one of targetSize, .*batchSize/ });
+      assert.throws(() => files.flow({ targetSize: [6, 6], subset: 'validation' }),
+                    { message: /subset 'validation' needs a validation_split above 0/ });
+      assert.throws(() => cnn.layers.conv2d({ filters: 2, kernal_size: 3 }), { message: /conv2d: unknown option 'kernal_size'/ });
+      assert.deepEqual(cnn.layers.conv2d({ filters: 2, kernel_size: 3 }).toKeras().config.kernel_size, [3, 3]);
+      const model = cnn.sequential([cnn.layers.flatten({ inputShape: [6, 6, 3] }), cnn.layers.dense({ units: 3, activation: 'softmax' })]);
+      model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+      await assert.rejects(model.fit(flow, { epochs: 1, verbose: 0 }), { message: /fit: unknown option 'verbose'/ });
+      [flow, files, model].forEach((o) => o.dispose());
+    });
+
+    test('a flow used without prepare(): counts without its unreadable files, first pass shuffled', async () => {
+      const records = [];
+      for (let i = 0; i < 16; i++) records.push({ path: `${i < 8 ? 'a' : 'b'}/${10 + i}.png`, bytes: image('rgb.png') });
+      records.push({ path: 'a/zz.jpg', bytes: image('truncated.jpg') });
+      const files = await cnn.data.files(records);
+      const flow = files.flow({ targetSize: [4, 4], batchSize: 1, classMode: 'sparse', seed: 7 });
+      assert.equal(flow.samples, 17);  // the listing, as Keras's Found message counts it
+      const model = cnn.sequential([cnn.layers.flatten({ inputShape: [4, 4, 3] }), cnn.layers.dense({ units: 2, activation: 'softmax' })]);
+      model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+      const h = await model.fit(flow, { epochs: 1 });  // once failed at the last step: "batch 16 out of range"
+      assert.equal(h.epoch.length, 1);
+      assert.equal(flow.samples, 16);
+      assert.equal(flow.unreadable.length, 1);
+      const labels = [];
+      for (let b = 0; b < flow.length; b++) {
+        const { x, y } = flow.batch(b, { epoch: 0 });
+        labels.push(...y.dataSync());
+        [x, y].forEach((t) => t.dispose());
+      }
+      assert.notDeepEqual(labels, [...labels].sort((p, q) => p - q));
+      [flow, files, model].forEach((o) => o.dispose());
+    });
+
+    test('loadImage: a rescale of 0 is none, as in a flow', () => {
+      const ones = cnn.data.loadImage(image('rgb.png'), { targetSize: [4, 4], rescale: 1 });
+      const zero = cnn.data.loadImage(image('rgb.png'), { targetSize: [4, 4], rescale: 0 });
+      assert.deepEqual(zero.dataSync(), ones.dataSync());
+      assert.throws(() => cnn.data.loadImage(image('rgb.png'), { targetSize: [4] }), { message: /loadImage: targetSize must be/ });
+      [ones, zero].forEach((t) => t.dispose());
     });
 
     test('LeNet trains from a folder of PNGs to >= 90% validation accuracy', async () => {

@@ -66,6 +66,15 @@ for (const { name, cnn } of variants) {
       [x, y, model].forEach((t) => t.dispose());
     });
 
+    test('non-ASCII names in a file h5py wrote (UTF-8 under HDF5\'s ASCII set) read as written', async () => {
+      const model = await cnn.loadKerasModel(readFixture('utf8_names.h5'));
+      assert.deepEqual(model.metadata, { class_names: ['café', '猫'] });
+      assert.equal(model.layers.at(-1).name, 'couche_été');
+      const y = model.predict({ data: new Float32Array([1, 1]), shape: [1, 2] });
+      assert.deepEqual(Array.from(y.dataSync()), [4.5, 5.5]);
+      [y, model].forEach((o) => o.dispose());
+    });
+
     test('a wrong file says which layer and which shapes', async () => {
       const model = resnet({ architecture: { ...reduced, stemFilters: 16 } });
       await assert.rejects(model.loadWeights(readFixture('reduced_resnet.h5')),

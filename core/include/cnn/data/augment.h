@@ -4,6 +4,13 @@
 // then flips and brightness. The course's extra photometric changes
 // (contrast, blur, sharpening, noise) follow. Every draw comes from the Rng
 // passed in, so a seed reproduces a run.
+//
+// The axes are those Keras documents, and keras-preprocessing 1.1 applied:
+// width_shift_range moves images sideways, height_shift_range up and down,
+// and shear slants the columns. Keras since TF 2.11 swaps the two shifts
+// (keras-team/keras#17398) and shears the rows; that is taken for a bug of
+// Keras here, not followed. A whole-pixel shift range n is drawn uniformly in
+// [-n, n] (Keras draws whole pixels, fewer than n either way).
 #pragma once
 
 #include <array>
