@@ -177,8 +177,12 @@ for (const isolated of [true, false]) {
       const latency = await clickLatency(page, 'nav-inspect');
       assert.ok(latency < 200, `a click during training took ${latency.toFixed(0)} ms to be handled`);
       assert.equal(await page.locator('#inspect').isVisible(), true);
+      // The data and the model cannot change under the running training.
+      const sampleButton = page.locator('#data button', { hasText: 'Use the sample dataset' });
+      assert.equal(await sampleButton.isDisabled(), true);
       await page.getByTestId('nav-train').click();
       await page.getByTestId('train-status').filter({ hasText: 'trained 2 epochs' }).waitFor({ timeout: 120000 });
+      assert.equal(await sampleButton.isDisabled(), false);
       const valAccuracy = Number(await page.getByTestId('val-accuracy').textContent());
       assert.ok(valAccuracy > 0.5, `val_accuracy ${valAccuracy} after 2 epochs (chance: 0.25)`);
       assert.equal(await page.getByTestId('epoch-progress').evaluate((p) => p.value), 1);

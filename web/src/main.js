@@ -65,14 +65,27 @@ const show = (id) => {
   for (const s of main.children) s.hidden = s.id !== id;
   for (const b of nav.children) b.setAttribute('aria-current', b.dataset.section === id ? 'page' : 'false');
 };
+// What a running training must not see change under it: these sections'
+// controls are disabled while it runs (the engine refuses such requests too).
+const LOCKED = ['data', 'model', 'resnet50', 'save'];
 for (const s of all) {
   const needed = ['data', 'model'].includes(s.id) || (s.id === 'resnet50' && preset === 'resnet50');
   if (!visible(s.id) && !needed) continue;
-  main.append(el('div', { id: s.id, class: 'section', hidden: true }, el('h2', {}, s.title), s.element()));
+  const content = LOCKED.includes(s.id)
+    ? el('fieldset', { class: 'lockable' },
+      el('p', { class: 'note lock-note' }, 'Training is running: stop it in the Train section to change this.'),
+      s.element())
+    : s.element();
+  main.append(el('div', { id: s.id, class: 'section', hidden: true }, el('h2', {}, s.title), content));
   if (visible(s.id))
     nav.append(el('button', { 'data-section': s.id, 'data-testid': `nav-${s.id}`, onclick: () => show(s.id) }, s.title));
 }
 show(nav.firstChild?.dataset.section ?? 'data');
+document.addEventListener('cnn-training', (e) => {
+  for (const f of main.querySelectorAll('fieldset.lockable')) f.disabled = e.detail.on;
+});
+// A folder or image dropped beside a drop zone must not make the browser leave the page for it.
+for (const type of ['dragover', 'drop']) window.addEventListener(type, (e) => e.preventDefault());
 document.addEventListener('cnn-show-section', (e) => visible(e.detail) && show(e.detail));
 if (!saved && preset === 'resnet50') {
   show(visible('resnet50') ? 'resnet50' : nav.firstChild?.dataset.section ?? 'data');

@@ -12,6 +12,11 @@ let settings = null;  // the data settings the flows were made with
 // the promise the batch loop waits on.
 let running = null;
 let compiledWith = '';  // the optimizer/loss the current model was compiled with (recompiling resets Adam)
+// Image files a dataset may hold in all: they are copied into the engine's
+// memory, whose 4 GiB also hold the decoded images and the model.
+const MAX_DATASET_BYTES = 2 * 2 ** 30;
+let loads = 0;
+const PREVIEW_BATCH = 12;  // the preview flows' batch: the Data section shows that many images  // LOAD_DATASET requests so far: a newer one supersedes one still reading its files
 const disposeFlows = () => {
   for (const k of ['train', 'validation', 'plain', 'augmented']) {
     data[k]?.dispose();
@@ -20,7 +25,7 @@ const disposeFlows = () => {
 };
 const flowInfo = (f) => f && { foundMessage: f.foundMessage, classIndices: f.classIndices, classes: f.classes,
                                countsPerClass: f.countsPerClass, samples: f.samples, length: f.length,
-                               skippedWarning: f.skippedWarning, unreadable: f.unreadable, augmenting: f.augmenting };
+                               skippedWarning: f.skippedWarning, emptyWarning: f.emptyWarning, unreadable: f.unreadable, augmenting: f.augmenting };
 const modelInfo = (m) => ({ summary: m.summary(), layers: m.layers, params: m.countParams(),
                              trainableParams: m.trainableParams(), json: m.toJSON() });
 const images = (batch, count) => {
@@ -37,18 +42,23 @@ const images = (batch, count) => {
 };
 
 
-/** Image `index` of a flow (in its unshuffled order), as {data, shape, label}. */
-function flowImage(flow, index) {
-  const perBatch = settings.batchSize;
-  const b = Math.floor(index / perBatch);
-  const batch = flow.batch(b);
+/**
+ * Image `index` of the validation images, else of the training ones, in
+ * listing order (the training flow's own order is the current epoch's
+ * shuffle), as {data, shape, label}.
+ */
+function flowImage(index) {
+  if (!data.train) throw new Error('the data is not configured yet');
+  const [flow, perBatch] = data.validation ? [data.validation, settings.batchSize] : [data.plain, PREVIEW_BATCH];
+  const batch = flow.batch(Math.floor(index / perBatch));
   return images(batch, index % perBatch + 1).at(-1);
 }
 
 /** What the data gives and what the model takes must agree; says how they differ in words. */
 function checkModelFitsData(m) {
   if (!m) throw new Error('there is no model yet: build one in the Model section');
-  if (!data.train) throw new Error('there is no data yet: choose a folder (or the sample dataset) in the Data section');
+  if (!data.train && data.loading) throw new Error('the data is still loading: try again in a moment');
+  if (!data.train || !settings) throw new Error('there is no data yet: choose a folder (or the sample dataset) in the Data section');
   const ls = m.layers;
   const input = ls.find((l) => l.className === 'InputLayer')?.outputShape ?? [];
   const [h, w] = settings.targetSize;
@@ -173,29 +183,51 @@ const handlers = {
   async [Requests.HEAP]() {
     return (await ready).heap();
   },
-  async [Requests.LOAD_DATASET]({ files, sample }) {
-    const cnn = await ready;
-    disposeFlows();
-    data.files?.dispose();
-    data.files = null;
-    let records;
-    if (sample) {
-      const { samples = 600, size = 28, classes = 10, seed = 1 } = sample;
-      const task = cnn.data.syntheticTask({ samples, height: size, width: size, classes, seed });
-      const px = task.x.dataSync(), labels = task.y.dataSync();
-      const plane = size * size;
-      records = [];
-      for (let i = 0; i < samples; i++) {
-        const bytes = cnn.data.encodePng({ data: px.subarray(i * plane, (i + 1) * plane), shape: [size, size, 1] });
-        records.push({ path: `shape_${labels[i]}/${String(i).padStart(4, '0')}.png`, bytes });
+  async [Requests.LOAD_DATASET]({ files, folders = [], sample }) {
+    if (running) throw new Error('the dataset cannot change while training runs: stop the training first');
+    const load = ++loads;
+    data.loading = true;
+    try {
+      const cnn = await ready;
+      let records;
+      if (sample) {
+        const { samples = 600, size = 28, classes = 10, seed = 1 } = sample;
+        const task = cnn.data.syntheticTask({ samples, height: size, width: size, classes, seed });
+        const px = task.x.dataSync(), labels = task.y.dataSync();
+        const plane = size * size;
+        records = [];
+        for (let i = 0; i < samples; i++) {
+          const bytes = cnn.data.encodePng({ data: px.subarray(i * plane, (i + 1) * plane), shape: [size, size, 1] });
+          records.push({ path: `shape_${labels[i]}/${String(i).padStart(4, '0')}.png`, bytes });
+        }
+        task.x.dispose();
+        task.y.dispose();
+      } else {
+        // Only the files Keras would read are read: a video or a phone's HEIC
+        // beside the images is named as skipped from its path alone.
+        const image = /\.(png|jpe?g|bmp|ppm|tiff?)$/i;
+        const bytes = files.reduce((sum, { path, file }) => sum + (image.test(path) ? file.size : 0), 0);
+        if (bytes > MAX_DATASET_BYTES)
+          throw new Error(`the folder's images take ${(bytes / 2 ** 30).toFixed(1)} GiB; the page holds at most ` +
+                          `${MAX_DATASET_BYTES / 2 ** 30} GiB of image files: choose fewer or smaller images`);
+        records = await Promise.all(files.map(async ({ path, file }) =>
+          ({ path, bytes: image.test(path) ? new Uint8Array(await file.arrayBuffer()) : new Uint8Array(0) })));
       }
-      task.x.dispose();
-      task.y.dispose();
-    } else {
-      records = await Promise.all(files.map(async ({ path, file }) => ({ path, bytes: new Uint8Array(await file.arrayBuffer()) })));
+      if (load !== loads) throw new Error('superseded: another dataset was chosen while this one was read');
+      if (running) throw new Error('the dataset cannot change while training runs: stop the training first');
+      const next = await cnn.data.files(records, { folders });
+      if (load !== loads) {
+        next.dispose();
+        throw new Error('superseded: another dataset was chosen while this one was read');
+      }
+      disposeFlows();
+      settings = null;
+      data.files?.dispose();
+      data.files = next;
+      return { files: records.length };
+    } finally {
+      if (load === loads) data.loading = false;
     }
-    data.files = await cnn.data.files(records);
-    return { files: records.length };
   },
   async [Requests.CONFIGURE_DATA](options) {
     if (!data.files) throw new Error('no dataset is loaded yet: choose a folder or the sample dataset');
@@ -209,7 +241,7 @@ const handlers = {
     data.train.prepare();
     if (split > 0) data.validation = data.files.flow({ ...common, subset: 'validation', shuffle: false }).prepare();
     // Previews decode only the images they show.
-    const preview = { ...common, subset: split > 0 ? 'training' : undefined, shuffle: false, batchSize: 12,
+    const preview = { ...common, subset: split > 0 ? 'training' : undefined, shuffle: false, batchSize: PREVIEW_BATCH,
                       memoryBudget: 0, decodeUpfront: false };
     data.plain = data.files.flow(preview);
     data.augmented = data.files.flow({ ...preview, augment: options.augment });
@@ -266,6 +298,7 @@ const handlers = {
   },
   async [Requests.TRAIN]({ optimizer, epochs }, emit) {
     return exclusive(async () => {
+      checkModelFitsData(model);  // before the model takes the data's class names and scaling as its own
       modelClassNames = data.train?.classes ?? null;
       modelRescale = settings.rescale;
       const history = await fitWithEvents(model, { optimizer, epochs, emit,
@@ -330,19 +363,22 @@ const handlers = {
     // Every conv layer of a course CNN; a ResNet's first 16 (of 53), enough to see the features grow.
     const convs = model.layers.filter((l) => l.className === 'Conv2D').map((l) => l.name).slice(0, 16);
     if (!convs.length) throw new Error('the model has no Conv2D layer');
-    const image = bytes ? loadImage(cnn, bytes, name) : flowImage(data.validation ?? data.train, index ?? 0);
+    const image = bytes ? loadImage(cnn, bytes, name) : flowImage(index ?? 0);
     const outs = model.layerOutputs({ data: image.data, shape: [1, ...image.shape] }, convs);
     const maxChannels = 32;  // enough to see what a layer reacts to; bounded for big layers
-    const maps = outs.map((t, i) => {
-      const [, h, w, c] = t.shape;
-      const shown = Math.min(c, maxChannels);
-      const v = t.view();
-      const planes = new Float32Array(shown * h * w);
-      for (let p = 0; p < h * w; p++) for (let ch = 0; ch < shown; ch++) planes[ch * h * w + p] = v[p * c + ch];
-      t.dispose();
-      return { layer: convs[i], shape: [h, w, c], channels: shown, data: planes };
-    });
-    return { image, maps };
+    try {
+      const maps = outs.map((t, i) => {
+        const [, h, w, c] = t.shape;
+        const shown = Math.min(c, maxChannels);
+        const v = t.view();
+        const planes = new Float32Array(shown * h * w);
+        for (let p = 0; p < h * w; p++) for (let ch = 0; ch < shown; ch++) planes[ch * h * w + p] = v[p * c + ch];
+        return { layer: convs[i], shape: [h, w, c], channels: shown, data: planes };
+      });
+      return { image, maps };
+    } finally {
+      outs.forEach((t) => t.dispose());
+    }
   },
   async [Requests.CONFUSION]({ maxExamples = 24 }) {
     if (!model) throw new Error('there is no model yet');
@@ -356,33 +392,37 @@ const handlers = {
     let total = 0;
     for (let b = 0; b < data.validation.length; b++) {
       const { x, y } = data.validation.batch(b);
-      const p = model.predict(x);
-      const probs = p.dataSync(), labels = y.dataSync();
-      // Pixels are copied out of wasm memory only for the misclassified images (no engine call runs meanwhile).
-      const pixels = x.view();
-      const [n, ...shape] = x.shape;
-      const size = shape.reduce((a, c) => a * c, 1);
-      const units = p.shape.at(-1);
-      for (let i = 0; i < n; i++) {
-        const row = probs.subarray(i * units, (i + 1) * units);
-        let predicted = 0;
-        let confidence = row[0];
-        if (units === 1) {
-          predicted = row[0] > 0.5 ? 1 : 0;
-          confidence = predicted ? row[0] : 1 - row[0];
-        } else {
-          for (let j = 1; j < units; j++) if (row[j] > confidence) { predicted = j; confidence = row[j]; }
+      let p = null;
+      try {
+        p = model.predict(x);
+        const probs = p.dataSync(), labels = y.dataSync();
+        // Pixels are copied out of wasm memory only for the misclassified images (no engine call runs meanwhile).
+        const pixels = x.view();
+        const [n, ...shape] = x.shape;
+        const size = shape.reduce((a, c) => a * c, 1);
+        const units = p.shape.at(-1);
+        for (let i = 0; i < n; i++) {
+          const row = probs.subarray(i * units, (i + 1) * units);
+          let predicted = 0;
+          let confidence = row[0];
+          if (units === 1) {
+            predicted = row[0] > 0.5 ? 1 : 0;
+            confidence = predicted ? row[0] : 1 - row[0];
+          } else {
+            for (let j = 1; j < units; j++) if (row[j] > confidence) { predicted = j; confidence = row[j]; }
+          }
+          const label = labels[i];
+          matrix[label][predicted]++;
+          total++;
+          if (predicted === label) right++;
+          else if (misclassified.length < maxExamples)
+            misclassified.push({ image: { data: pixels.slice(i * size, (i + 1) * size), shape, label,
+                                          preprocessing: settings.preprocessing ?? '' }, label, predicted,
+                                 confidence });
         }
-        const label = labels[i];
-        matrix[label][predicted]++;
-        total++;
-        if (predicted === label) right++;
-        else if (misclassified.length < maxExamples)
-          misclassified.push({ image: { data: pixels.slice(i * size, (i + 1) * size), shape, label,
-                                        preprocessing: settings.preprocessing ?? '' }, label, predicted,
-                               confidence });
+      } finally {
+        [x, y, p].forEach((t) => t?.dispose());
       }
-      [x, y, p].forEach((t) => t.dispose());
     }
     return { classes, matrix, accuracy: total ? right / total : 0, misclassified };
   },

@@ -101,7 +101,8 @@ function outputSize() {
 
 function sobel() {
   const kernelInputs = Array.from({ length: 9 }, (_, i) => el('input', { type: 'number', step: 'any',
-    value: SOBEL.vertical[Math.floor(i / 3)][i % 3], class: 'k' }));
+    value: SOBEL.vertical[Math.floor(i / 3)][i % 3], class: 'k',
+    'aria-label': `kernel row ${Math.floor(i / 3) + 1}, column ${(i % 3) + 1}` }));
   const source = el('canvas', { width: 160, height: 120, 'aria-label': 'input image' });
   const result = el('canvas', { width: 160, height: 120, 'aria-label': 'filtered image' });
   const status = el('p', { class: 'note', role: 'status' });

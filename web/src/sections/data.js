@@ -27,9 +27,13 @@ const AUGMENTATIONS = [
   { key: 'noise', label: 'noise (stddev, 0–255)', kind: 'number', value: 8 },
 ];
 
-/** Files dropped as folders, with their paths inside the dropped folder. */
+/**
+ * Files dropped as folders, with their paths inside the dropped folder, and
+ * its first-level folders (an empty class folder is a class, as in Keras).
+ */
 async function droppedFiles(items) {
   const out = [];
+  const folders = [];
   const walk = async (entry, prefix) => {
     if (entry.isFile) {
       const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
@@ -50,12 +54,15 @@ async function droppedFiles(items) {
     for (;;) {
       const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
       if (!batch.length) break;
-      for (const e of batch) await walk(e, '');
+      for (const e of batch) {
+        if (e.isDirectory) folders.push(e.name);
+        await walk(e, '');
+      }
     }
   } else {
     for (const e of entries) await walk(e, '');
   }
-  return out;
+  return { files: out, folders };
 }
 
 export function dataSection() {
@@ -88,7 +95,7 @@ export function dataSection() {
         el('th', {}, 'training'), el('th', {}, 'validation')),
         info.train.classes.map((name, i) => el('tr', {}, el('td', {}, name), el('td', {}, String(info.train.classIndices[name])),
           el('td', {}, String(info.train.countsPerClass[i])), el('td', {}, String(val ? val.countsPerClass[i] : 0))))));
-      for (const w of [info.train.skippedWarning, ...info.train.unreadable, ...(val?.unreadable ?? [])])
+      for (const w of [info.train.skippedWarning, info.train.emptyWarning, ...info.train.unreadable, ...(val?.unreadable ?? [])])
         if (w) problems.append(el('p', { class: 'warning' }, w));
       document.dispatchEvent(new CustomEvent('cnn-data-ready', { detail: info }));
       await showPreview();
@@ -100,13 +107,18 @@ export function dataSection() {
     }
   };
 
+  let latest = 0;  // the last folder asked for: an earlier one still being read gives way to it
+  // `args`: the request's, or a function that finds them (a dropped folder is walked first).
   const load = async (args, what) => {
+    const mine = ++latest;
     status.textContent = `reading ${what}…`;
     try {
-      const r = await request(Requests.LOAD_DATASET, args);
+      const r = await request(Requests.LOAD_DATASET, typeof args === 'function' ? await args() : args);
+      if (mine !== latest) return;
       status.textContent = `${what}: ${r.files} files`;
       await configure();
     } catch (e) {
+      if (mine !== latest) return;
       status.textContent = '';
       problems.replaceChildren(el('p', { class: 'error' }, e.message));
     }
@@ -118,12 +130,15 @@ export function dataSection() {
         const p = file.webkitRelativePath || file.name;
         return { path: p.includes('/') ? p.slice(p.indexOf('/') + 1) : p, file };
       });
+      e.target.value = '';  // so that choosing the same folder again (after an error) is seen
       load({ files }, 'your folder');
     } });
   const drop = el('div', { class: 'dropzone', ondragover: (e) => e.preventDefault(),
-    ondrop: async (e) => {
+    ondrop: (e) => {
       e.preventDefault();
-      load({ files: await droppedFiles(e.dataTransfer.items) }, 'the dropped folder');
+      // The entries are taken now: the DataTransfer is emptied once this handler returns.
+      const walking = droppedFiles(e.dataTransfer.items);
+      load(() => walking, 'the dropped folder');
     } }, 'or drop a folder of class folders here');
 
   const number = (label, get, set, attrs = {}) => el('label', {}, `${label} `, el('input', { type: 'number', value: get(), ...attrs,
@@ -151,7 +166,8 @@ export function dataSection() {
 
   const augmentControls = el('div', { class: 'fields augment' }, AUGMENTATIONS.map((a) => {
     const box = el('input', { type: 'checkbox', 'data-testid': `augment-${a.key}` });
-    const amount = a.kind === 'flag' ? null : el('input', { type: 'number', step: 'any', value: a.value, min: 0 });
+    const amount = a.kind === 'flag' ? null : el('input', { type: 'number', step: 'any', value: a.value, min: 0,
+                                                           'aria-label': `${a.label}: amount` });
     const update = () => {
       if (!box.checked) delete dataSettings.augment[a.key];
       else if (a.kind === 'flag') dataSettings.augment[a.key] = true;

@@ -105,8 +105,8 @@ export function modelSection() {
     document.dispatchEvent(new CustomEvent('cnn-model-ready', { detail: { ...m, source } }));
   };
 
-  const rebuild = async () => {
-    render();
+  const rebuild = async ({ keepTable = false } = {}) => {
+    if (!keepTable) render();
     notice.textContent = '';
     state.external = false;
     try {
@@ -170,7 +170,9 @@ export function modelSection() {
     const value = layer.cfg[key];
     const onchange = (e) => {
       layer.cfg[key] = typeof value === 'number' ? Number(e.target.value) : e.target.value;
-      rebuild();
+      // The table stays (only its shapes and counts change): rendering it anew
+      // took away the control that keyboard focus was moving to.
+      rebuild({ keepTable: true });
     };
     if (CHOICES[key]) return el('select', { onchange }, CHOICES[key].map((c) => el('option', { value: c, selected: c === value }, c)));
     return el('input', { type: 'number', value, min: key === 'rate' ? 0 : 1, step: key === 'rate' ? 0.05 : 1, onchange });
@@ -183,10 +185,11 @@ export function modelSection() {
         el('td', {}, layer.kind),
         el('td', { class: 'cfg' }, Object.keys(layer.cfg).map((k) => el('label', {}, `${k} `, field(layer, k)))),
         el('td', { 'data-shape': i }), el('td', {}),
-        el('td', {}, el('button', { 'aria-label': `remove ${layer.kind}`, onclick: () => { layers.splice(i, 1); rebuild(); } }, '✕'))))));
+        el('td', {}, el('button', { 'aria-label': `remove layer ${i + 1} (${layer.kind})`,
+                                    onclick: () => { layers.splice(i, 1); rebuild(); } }, '✕'))))));
   }
 
-  const kindSelect = el('select', {}, Object.keys(KINDS).map((k) => el('option', { value: k }, k)));
+  const kindSelect = el('select', { 'aria-label': 'kind of layer to add' }, Object.keys(KINDS).map((k) => el('option', { value: k }, k)));
   const add = () => {
     const kind = kindSelect.value;
     // New layers go before the classifier at the end.

@@ -95,6 +95,8 @@ export function trainSection({ onEpochSaved } = {}) {
     stopButton.disabled = !on;
     pauseButton.textContent = 'Pause';
     paused = false;
+    // The data, model and saved-model controls are locked meanwhile (main.js).
+    document.dispatchEvent(new CustomEvent('cnn-training', { detail: { on } }));
   };
 
   const train = async () => {
