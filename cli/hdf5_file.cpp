@@ -153,6 +153,8 @@ void read_group(hid_t gid, const std::string& path, H5Group& g, ReadContext& ctx
       },
       &names);
   for (const std::string& name : names) {
+    // model.save's optimizer state (twice the weights for Adam): never restored here, so never read.
+    if (path.empty() && name == "optimizer_weights") continue;
     const std::string child_path = path + "/" + name;
     Handle obj(H5Oopen(gid, name.c_str(), H5P_DEFAULT), H5Oclose);
     if (!obj.ok()) continue;  // a dangling soft or external link

@@ -42,6 +42,12 @@ bool parse_bool(const std::string& option, const std::string& value) {
 std::unique_ptr<cnn::nn::Model> load_model_file(const std::string& path, std::string* metadata) {
   if (is_hdf5(path)) return cnn::io::load_keras_model(read_hdf5_file(path), metadata);
   std::vector<uint8_t> bytes = read_file_bytes(path);
+  // A zip: Keras 3's .keras archive (config.json and model.weights.h5).
+  if (bytes.size() >= 4 && bytes[0] == 'P' && bytes[1] == 'K' && bytes[2] == 3 && bytes[3] == 4)
+    throw std::runtime_error(
+        "'" + path +
+        "' is a Keras 3 .keras archive, which is not read here; in Keras, save the model in "
+        "the HDF5 format instead: model.save('model.h5')");
   return cnn::io::load_model_bytes(bytes.data(), bytes.size(), metadata);
 }
 

@@ -506,6 +506,9 @@ export class Cnn {
     const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
     if (isHdf5(u8))
       throw new Error('loadModel: this is a Keras .h5 file; use await cnn.loadKerasModel(bytes)');
+    if (u8.length >= 4 && u8[0] === 0x50 && u8[1] === 0x4b && u8[2] === 3 && u8[3] === 4)
+      throw new Error("loadModel: this is a Keras 3 .keras archive, which is not read here; in Keras, save the model " +
+                      "in the HDF5 format (model.save('model.h5')) and use await cnn.loadKerasModel(bytes)");
     return new Model(this, check(this.module, this.module.Model.load(u8)));
   }
 

@@ -88,6 +88,8 @@ function readGroup(group, path, out, ok, progress = null) {
   const keys = group.keys();
   keys.forEach((key, index) => {
     progress?.(index, keys.length);
+    // model.save's optimizer state (twice the weights for Adam): never restored here, so never read.
+    if (!path && key === 'optimizer_weights') return;
     const obj = group.get(key);
     const childPath = path ? `${path}/${key}` : key;
     if (!obj) return;
@@ -112,6 +114,9 @@ function readGroup(group, path, out, ok, progress = null) {
  */
 export async function readKerasFile(module, bytes, check, onProgress = null) {
   const u8 = toBytes(bytes);
+  if (u8.length >= 4 && u8[0] === 0x50 && u8[1] === 0x4b && u8[2] === 3 && u8[3] === 4)
+    throw new Error('Keras file: this is a Keras 3 .keras archive (a zip), which is not read here; in Keras, ' +
+                    "save the model in the HDF5 format instead: model.save('model.h5')");
   if (!isHdf5(u8))
     throw new Error('Keras file: not an HDF5 file (expected a Keras .h5 file, e.g. ' +
                     'resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5)');

@@ -112,6 +112,8 @@ TEST(Cli, OptionsAreCheckedAndFlagsTakeNoValue) {
   refused(train + "--save " + dir + "/missing/model.h5", "the folder '" + dir + "/missing' does not exist");
   EXPECT_EQ(test::read_text(log).find("Epoch"), std::string::npos) << test::read_text(log);
   refused(train + "--memory-budget -5", "--memory-budget must be 0 MiB or more");
+  std::system(("printf 'PK\\003\\004' > " + dir + "/model.keras").c_str());
+  refused("predict --model " + dir + "/model.keras --image " + dir + "/x.png", "is a Keras 3 .keras archive");
   EXPECT_NE(run("train --help", log).find("usage: cnnp <command>"), std::string::npos);
   std::system(("rm -rf " + dir + " " + log).c_str());
 }

@@ -239,6 +239,21 @@ TEST(KerasH5, TrainingConfigIsRestoredWhereItCanBe) {
   EXPECT_EQ(loaded->predict(x).to_vector(), model->predict(x).to_vector());
 }
 
+// Files this reader does not take say what they are and what to save
+// instead; a by-name miss lists the file's own names beside the model's.
+TEST(KerasH5, UnreadLayoutsAndMissesAreExplained) {
+  auto model = nn::lenet({12, 12, 1}, 3, 9);
+  io::H5Group keras3;  // Keras 3's save_weights: layers/<name>/vars/<i>
+  keras3.group("layers/conv2d/vars");
+  EXPECT_NE(error_of([&] { io::load_keras_weights(*model, keras3); }).find("a Keras 3 .weights.h5 file"),
+            std::string::npos);
+  io::H5Group renamed;  // a layer named as another Keras session numbered it
+  renamed.string_list_attrs["layer_names"] = {"conv2d_7"};
+  renamed.group("conv2d_7").string_list_attrs["weight_names"] = {"conv2d_7/kernel:0"};
+  const std::string e = error_of([&] { io::load_keras_weights(*model, renamed, {.by_name = true}); });
+  EXPECT_NE(e.find("loading by name); the file has instead 'conv2d_7'"), std::string::npos) << e;
+}
+
 // h5py's fixed-length ASCII strings hold UTF-8 bytes (a layer 'couche_été',
 // classes 'café' and '猫'), read here as written (the JS reader, through
 // h5wasm, once took them byte by byte).
@@ -247,7 +262,8 @@ TEST(KerasH5, NonAsciiNamesReadAsWritten) {
   auto model = io::load_keras_model(read_fixture("utf8_names.h5"), &meta);
   EXPECT_EQ(meta, R"({"class_names": ["café", "猫"]})");
   EXPECT_EQ(model->layers().back()->name(), "couche_été");
-  EXPECT_EQ(model->predict(Tensor({1, 2}, std::vector<float>{1, 1})).to_vector(), (std::vector<float>{4.5f, 5.5f}));
+  EXPECT_EQ(model->predict(Tensor({1, 2}, std::vector<float>{1, 1})).to_vector(),
+            (std::vector<float>{4.5f, 5.5f}));
 }
 
 // One epoch of head training leaves every backbone value, moving statistics

@@ -164,3 +164,17 @@ TEST(KerasJson, BatchNormAxisIsTheInputsLast) {
       {"class_name": "BatchNormalization", "config": {"name": "bn", "axis": [1]}}]}})");
   EXPECT_NE(rows.find("axis 1 of input (None, 4, 4, 2) is not supported"), std::string::npos) << rows;
 }
+
+// A Sequential built with model.build(shape) and no Input keeps its input
+// shape beside the layers: build_input_shape (Keras 2) or build_config
+// (Keras 3). It once read as "has no layers".
+TEST(KerasJson, SequentialBuiltWithoutAnInput) {
+  for (const char* where : {R"("build_input_shape": [null, 28, 28, 1])",
+                            R"("build_config": {"input_shape": [null, 28, 28, 1]})"}) {
+    auto model = io::model_from_json(std::string(R"({"class_name": "Sequential", "config": {"name": "s", )") +
+                                     where + R"(, "layers": [
+        {"class_name": "Conv2D", "config": {"name": "c", "filters": 2, "kernel_size": [3, 3]}}]}})");
+    EXPECT_EQ(model->input_shape(), (Shape{-1, 28, 28, 1}));
+    EXPECT_EQ(model->output_shape(), (Shape{-1, 26, 26, 2}));
+  }
+}

@@ -196,6 +196,29 @@ TEST(Training, ValidationDataOverridesTheSplitAndDatasetsRefuseBoth) {
   }
 }
 
+// A second fit() on the same model goes on to new passes (new shuffles and
+// dropout masks), as Keras's random state goes on; it once replayed the
+// first fit()'s. A fresh model starts again from the first.
+TEST(Training, ASecondFitDrawsNewPasses) {
+  struct Passes : train::ArrayDataset {
+    using ArrayDataset::ArrayDataset;
+    std::vector<int> seen;
+    void on_epoch_begin(int epoch) override {
+      seen.push_back(epoch);
+      ArrayDataset::on_epoch_begin(epoch);
+    }
+  };
+  auto data = data::make_synthetic_task({16, 12, 12, 1, 3, 0.1f, 2});
+  for (int run = 0; run < 2; ++run) {
+    auto model = nn::lenet({12, 12, 1}, 3, 1);
+    model->compile(std::make_shared<optim::Adam>(), "sparse_categorical_crossentropy");
+    Passes passes(data.x, data.y, 8, true, 3);
+    model->fit(passes, {.epochs = 2});
+    model->fit(passes, {.epochs = 1});
+    EXPECT_EQ(passes.seen, (std::vector<int>{0, 1, 2}));
+  }
+}
+
 // A per-sample shape past what one tensor may hold is named where it starts,
 // not wrapped into a (None, 0) Flatten.
 TEST(Layers, OversizedShapesAreRefusedByName) {

@@ -66,6 +66,12 @@ for (const { name, cnn } of variants) {
       [x, y, model].forEach((t) => t.dispose());
     });
 
+    test('a Keras 3 .keras archive is named as such', async () => {
+      const zip = new Uint8Array([0x50, 0x4b, 3, 4, 20, 0, 0, 0]);
+      await assert.rejects(cnn.loadKerasModel(zip), { message: /Keras 3 \.keras archive.*model\.save\('model\.h5'\)/ });
+      assert.throws(() => cnn.loadModel(zip), { message: /Keras 3 \.keras archive/ });
+    });
+
     test('non-ASCII names in a file h5py wrote (UTF-8 under HDF5\'s ASCII set) read as written', async () => {
       const model = await cnn.loadKerasModel(readFixture('utf8_names.h5'));
       assert.deepEqual(model.metadata, { class_names: ['café', '猫'] });

@@ -52,6 +52,14 @@ bool is_legacy_resnet(const std::vector<std::string>& names) {
 
 std::vector<FileLayer> file_layers(const H5Group& root, bool* legacy) {
   const std::vector<std::string> names = root.keras_string_list("layer_names");
+  // Keras 3's save_weights (a .weights.h5: layers/<name>/vars/<i>) and Keras
+  // 2.13-2.15's (_layer_checkpoint_dependencies) keep no layer_names.
+  if (names.empty() && (root.find_group("layers") || root.find_group("_layer_checkpoint_dependencies")))
+    throw ValueError(
+        "Keras weights: this is a Keras 3 .weights.h5 file (weights under layers/<name>/vars), which is not "
+        "read "
+        "here; in Keras, save the model in the HDF5 format instead: model.save('model.h5'), or "
+        "keras.saving.save_model(model, 'model.h5')");
   if (names.empty())
     throw ValueError(
         "Keras weights: the file has no 'layer_names' attribute; expected a file written by Keras's "
@@ -108,10 +116,16 @@ void match_layer(nn::Layer& layer, const FileLayer& f, std::vector<Assignment>& 
   }
 }
 
-void set_legacy_epsilon(nn::Model& model, KerasWeightsReport& report) {
+// Only the BatchNormalization layers the legacy file filled: a head's, or
+// one it had no weights for, keeps its own epsilon.
+void set_legacy_epsilon(nn::Model& model, const std::vector<Assignment>& plan, KerasWeightsReport& report) {
   int64_t n = 0;
   for (const nn::LayerPtr& l : model.layers())
     if (auto* bn = dynamic_cast<nn::BatchNormalization*>(l.get())) {
+      bool loaded = false;
+      for (const Assignment& a : plan)
+        for (const nn::Weight& w : bn->weights()) loaded = loaded || a.weight == &w;
+      if (!loaded) continue;
       bn->set_epsilon(kLegacyResNetEpsilon);
       ++n;
     }
@@ -259,9 +273,12 @@ KerasWeightsReport load_keras_weights(nn::Model& model, const H5Group& file,
       for (const nn::LayerPtr& l : weighted) used = used || l->name() == f.mapped;
       if (!used) skipped.push_back(f.name);
     }
+    // The file's unmatched names beside the missing ones: Keras numbers its
+    // default names per session ('conv2d_3' in the file, 'conv2d' here).
     if (!missing.empty() && !options.allow_missing)
       throw ValueError("Keras weights: the file has no weights for layer(s) " + quoted_list(missing) +
-                       " of the model (loading by name)");
+                       " of the model (loading by name)" +
+                       (skipped.empty() ? std::string() : "; the file has instead " + quoted_list(skipped)));
     if (!missing.empty())
       report.notes.push_back("left as they were (not in the file): " + quoted_list(missing));
     if (!skipped.empty())
@@ -276,7 +293,7 @@ KerasWeightsReport load_keras_weights(nn::Model& model, const H5Group& file,
       w.copy_from(Tensor(w.shape(), a.data->values));  // a model already on a GPU
     report.values += static_cast<int64_t>(a.data->values.size());
   }
-  if (report.legacy_names) set_legacy_epsilon(model, report);
+  if (report.legacy_names) set_legacy_epsilon(model, plan, report);
   return report;
 }
 

@@ -339,17 +339,41 @@ std::vector<std::string> endpoint_names(const json& v, const char* key) {
   return out;
 }
 
+// The input shape of a Sequential built with model.build(shape) and no
+// Input: Keras 2 keeps it as build_input_shape, Keras 3 as build_config's
+// input_shape; null where there is none.
+const json* built_input_shape(const json& cfg) {
+  if (cfg.contains("build_input_shape") && cfg["build_input_shape"].is_array())
+    return &cfg["build_input_shape"];
+  if (cfg.contains("build_config") && cfg["build_config"].is_object() &&
+      cfg["build_config"].contains("input_shape") && cfg["build_config"]["input_shape"].is_array())
+    return &cfg["build_config"]["input_shape"];
+  return nullptr;
+}
+
 std::unique_ptr<nn::Model> sequential_from_json(const json& cfg, uint64_t seed) {
   const std::string name = cfg.value("name", std::string("sequential"));
-  auto model = std::make_unique<nn::Sequential>(std::vector<nn::LayerPtr>{}, name, seed);
   const json& layers = cfg["layers"];
-  for (size_t i = 0; i < layers.size(); ++i) {
-    LayerEntry e = entry_of(layers[i], i);
-    model->add(layer_from_config(e.cls, *e.config));
+  auto build = [&](const Shape* input) {
+    auto model = std::make_unique<nn::Sequential>(std::vector<nn::LayerPtr>{}, name, seed);
+    if (input) model->add(std::make_shared<nn::InputLayer>(*input));
+    for (size_t i = 0; i < layers.size(); ++i) {
+      LayerEntry e = entry_of(layers[i], i);
+      model->add(layer_from_config(e.cls, *e.config));
+    }
+    return model;
+  };
+  auto model = build(nullptr);
+  if (const json* shape = built_input_shape(cfg); model->layers().empty() && shape) {
+    Shape input;
+    for (size_t i = 1; i < shape->size(); ++i) {
+      if (!(*shape)[i].is_number_integer())
+        throw ValueError("model JSON: Sequential '" + name + "' was built with input shape " + shape->dump() +
+                         ", expected whole numbers after the batch axis");
+      input.push_back((*shape)[i].get<int64_t>());
+    }
+    model = build(&input);
   }
-  // Keras 3 (and deferred builds) may carry the input shape only here.
-  if (model->layers().empty() && cfg.contains("build_input_shape"))
-    throw ValueError("model JSON: Sequential '" + name + "' has no layers");
   if (model->layers().empty())
     throw ValueError(
         "model JSON: Sequential '" + name +

@@ -1,6 +1,9 @@
 // The public ops: each finds the device its inputs share and runs that
 // device's implementation (backend/backend.h). Reshape, flatten and the
 // activation-by-name switch need no device code and live here.
+#include <cstdint>
+#include <limits>
+
 #include "backend/backend.h"
 #include "cnn/autograd.h"
 #include "cnn/error.h"
@@ -24,14 +27,30 @@ Tensor conv2d_inference(const Tensor& x, const Tensor& w, const Tensor& b, const
       .conv2d_inference(x, w, b, opt, ep);
 }
 
+namespace {
+// Max pooling records where each maximum came from as a 32-bit index into
+// the whole input, for backward: an input past 2^31 values would wrap them
+// (ResNet50's first pooling at batch 2,675), so training on one is refused.
+void check_argmax_fits(const char* op, const Tensor& x) {
+  if (x.numel() > std::numeric_limits<int32_t>::max() && any_requires_grad({x}))
+    throw ShapeError(
+        str_cat(op, ": input ", shape_str(x.shape()), " holds ", x.numel(),
+                " values, more than training through it can index (2^31 - 1): use a smaller batch"));
+}
+}  // namespace
+
 Tensor max_pool2d(const Tensor& x, const Pool2DOptions& opt) {
+  check_argmax_fits("max_pool2d", x);
   return on("max_pool2d", {&x}).max_pool2d(x, opt);
 }
 Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& opt) {
   return on("avg_pool2d", {&x}).avg_pool2d(x, opt);
 }
 Tensor global_avg_pool2d(const Tensor& x) { return on("global_avg_pool2d", {&x}).global_avg_pool2d(x); }
-Tensor global_max_pool2d(const Tensor& x) { return on("global_max_pool2d", {&x}).global_max_pool2d(x); }
+Tensor global_max_pool2d(const Tensor& x) {
+  check_argmax_fits("global_max_pool2d", x);
+  return on("global_max_pool2d", {&x}).global_max_pool2d(x);
+}
 
 Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b) {
   return on("dense", {&x, &w, &b}).dense(x, w, b);

@@ -73,6 +73,9 @@ void FitLoop::init(Dataset& data, const FitOptions& opt) {
     check_training_fits(model_, data.batch_size(), model_.optimizer().slots_per_weight());
   data_ = &data;
   val_ = opt.validation_dataset;
+  first_pass_ = TrainingAccess::passes_begun(model_);
+  if (first_pass_ > 0)
+    rng_ = Rng((opt.seed * 7919ull + 1) ^ (static_cast<uint64_t>(first_pass_) * 0x9E3779B97F4A7C15ull));
   opt_ = opt;
   steps_ = data.num_batches();
   if (opt.steps_per_epoch > 0) steps_ = std::min(steps_, opt.steps_per_epoch);
@@ -89,7 +92,8 @@ bool FitLoop::step() {
   epoch_ended_ = false;
   if (!epoch_open_) {
     for (Callback* cb : opt_.callbacks) cb->on_epoch_begin(model_, epoch_);
-    data_->on_epoch_begin(epoch_);
+    data_->on_epoch_begin(static_cast<int>(first_pass_ + epoch_));
+    ++TrainingAccess::passes_begun(model_);
     batch_ = 0;
     samples_in_epoch_ = 0;
     loss_sum_ = acc_sum_ = 0;

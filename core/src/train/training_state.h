@@ -35,6 +35,7 @@ struct TrainingAccess {
       throw ValueError(std::string(who) + ": the model must be compiled first (model.compile)");
     return *m.training_;
   }
+  static int64_t& passes_begun(Model& m) { return m.passes_begun_; }
 };
 
 Tensor compute_loss(LossKind kind, const Tensor& out, const Tensor& y, bool from_logits);

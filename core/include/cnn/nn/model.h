@@ -187,6 +187,10 @@ class Model {
   std::vector<Node> nodes_;  // execution order = Keras's layer order
   std::vector<int> input_nodes_, output_nodes_;
   std::unique_ptr<Training> training_;
+  // Epochs fit() has begun on this model: a later fit() draws its shuffles
+  // and dropout masks on from there, as Keras's random state goes on,
+  // instead of replaying the first run's.
+  int64_t passes_begun_ = 0;
   friend struct TrainingAccess;
 };
 

@@ -53,6 +53,7 @@ class FitLoop {
   std::vector<nn::Weight*> params_;
   int64_t steps_ = 0, batch_ = 0, samples_in_epoch_ = 0;
   int epoch_ = 0;
+  int64_t first_pass_ = 0;  // the model's passes before this fit (nn::Model's passes_begun_)
   bool done_ = false, epoch_ended_ = false, epoch_open_ = false;
   double loss_sum_ = 0, acc_sum_ = 0, validation_seconds_ = 0;
   Logs batch_logs_, epoch_logs_;
