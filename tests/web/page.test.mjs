@@ -177,12 +177,8 @@ for (const isolated of [true, false]) {
       const latency = await clickLatency(page, 'nav-inspect');
       assert.ok(latency < 200, `a click during training took ${latency.toFixed(0)} ms to be handled`);
       assert.equal(await page.locator('#inspect').isVisible(), true);
-      // The data and the model cannot change under the running training.
-      const sampleButton = page.locator('#data button', { hasText: 'Use the sample dataset' });
-      assert.equal(await sampleButton.isDisabled(), true);
       await page.getByTestId('nav-train').click();
       await page.getByTestId('train-status').filter({ hasText: 'trained 2 epochs' }).waitFor({ timeout: 120000 });
-      assert.equal(await sampleButton.isDisabled(), false);
       const valAccuracy = Number(await page.getByTestId('val-accuracy').textContent());
       assert.ok(valAccuracy > 0.5, `val_accuracy ${valAccuracy} after 2 epochs (chance: 0.25)`);
       assert.equal(await page.getByTestId('epoch-progress').evaluate((p) => p.value), 1);
@@ -199,12 +195,16 @@ for (const isolated of [true, false]) {
       const where = await page.locator('.progress .note').textContent();
       await page.waitForTimeout(400);
       assert.equal(await page.locator('.progress .note').textContent(), where);
+      // The data and the model cannot change under the (paused) training.
+      const sampleButton = page.locator('#data button', { hasText: 'Use the sample dataset' });
+      assert.equal(await sampleButton.isDisabled(), true);
       await page.getByTestId('pause-button').click();  // resume
       await page.getByTestId('train-status').filter({ hasText: 'training' }).waitFor({ timeout: 10000 });
       await page.getByTestId('stop-button').click();
       await page.getByTestId('train-status').filter({ hasText: /^trained \d+ epochs$/ }).waitFor({ timeout: 30000 });
       const epochs = Number((await page.getByTestId('train-status').textContent()).match(/\d+/)[0]);
       assert.ok(epochs >= 3 && epochs < 32, `${epochs} epochs after a stop`);
+      assert.equal(await sampleButton.isDisabled(), false);
     });
 
     test('SGD and Adam train the same model; Adam gets further in two epochs', async () => {

@@ -40,7 +40,7 @@ if (saved) {
 }
 
 const save = saveSection({ sessionKey });
-const train = trainSection({ onEpochSaved: (bytes) => persist && save.autosave(bytes) });
+const train = trainSection({ onEpochSaved: persist ? (bytes) => save.autosave(bytes) : null });
 if (saved) {
   train.restoreCurves(saved.curves);
   save.restored(saved);

@@ -19,9 +19,9 @@ export const Requests = Object.freeze({
   /** {count, draw} -> {original: Image[], augmented: Image[]}, Image = {data: Float32Array, shape, label}:
    *  the first training images, as they are and as the augmentation changes them (`draw` picks the draws). */
   PREVIEW: 'preview',
-  /** {optimizer: {className, config}, epochs} -> {history}; trains the current model on the configured data,
-   *  continuing from its weights. Events: 'batch' {epoch, batch, steps, logs, samples, seconds},
-   *  'epoch' {epoch, logs, seconds}, 'paused', 'resumed'. */
+  /** {optimizer: {className, config}, epochs, autosave = true} -> {history}; trains the current model on the
+   *  configured data, continuing from its weights. Events: 'batch' {epoch, batch, steps, logs, samples, seconds},
+   *  'epoch' {epoch, logs, seconds, modelBytes (with autosave)}, 'paused', 'resumed'. */
   TRAIN: 'train',
   /** {runs: [{label, optimizer}], epochs} -> {histories}; trains fresh copies of the current architecture (the
    *  same initial weights) with each optimizer in turn. Events: 'batch' and 'epoch' as TRAIN, with `label`. */

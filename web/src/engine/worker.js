@@ -296,14 +296,14 @@ const handlers = {
     replaceModel(transferHead(cnn, classes));
     return transferInfo();
   },
-  async [Requests.TRAIN]({ optimizer, epochs }, emit) {
+  async [Requests.TRAIN]({ optimizer, epochs, autosave = true }, emit) {
     return exclusive(async () => {
       checkModelFitsData(model);  // before the model takes the data's class names and scaling as its own
       modelClassNames = data.train?.classes ?? null;
       modelRescale = settings.rescale;
       const history = await fitWithEvents(model, { optimizer, epochs, emit,
         // Each closed epoch's weights, for the page's autosave.
-        onEpoch: () => ({ modelBytes: model.save({ metadata: metadata() }) }) });
+        onEpoch: autosave ? () => ({ modelBytes: model.save({ metadata: metadata() }) }) : null });
       return { history };
     });
   },

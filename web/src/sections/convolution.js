@@ -145,13 +145,18 @@ function sobel() {
   };
   const upload = el('input', { type: 'file', accept: 'image/*', onchange: async (e) => {
     const file = e.target.files[0];
+    e.target.value = '';  // the same file chosen again is a change too
     if (!file) return;
     try {
       const bitmap = await createImageBitmap(file);
-      const scale = Math.min(1, 320 / Math.max(bitmap.width, bitmap.height));
-      source.width = Math.max(1, Math.round(bitmap.width * scale));
-      source.height = Math.max(1, Math.round(bitmap.height * scale));
-      source.getContext('2d').drawImage(bitmap, 0, 0, source.width, source.height);
+      try {
+        const scale = Math.min(1, 320 / Math.max(bitmap.width, bitmap.height));
+        source.width = Math.max(1, Math.round(bitmap.width * scale));
+        source.height = Math.max(1, Math.round(bitmap.height * scale));
+        source.getContext('2d').drawImage(bitmap, 0, 0, source.width, source.height);
+      } finally {
+        bitmap.close();  // a phone photo's decoded pixels, freed now rather than at collection
+      }
       await apply();
     } catch {
       status.textContent = `"${file.name}" is not an image this browser can open.`;

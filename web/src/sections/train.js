@@ -87,6 +87,7 @@ export function trainSection({ onEpochSaved } = {}) {
 
   let busy = false;
   let paused = false;
+  let stopping = false;  // Stop was pressed: the run only closes its epoch now
   const setBusy = (on) => {
     busy = on;
     trainButton.disabled = on;
@@ -95,6 +96,7 @@ export function trainSection({ onEpochSaved } = {}) {
     stopButton.disabled = !on;
     pauseButton.textContent = 'Pause';
     paused = false;
+    stopping = false;
     // The data, model and saved-model controls are locked meanwhile (main.js).
     document.dispatchEvent(new CustomEvent('cnn-training', { detail: { on } }));
   };
@@ -120,6 +122,7 @@ export function trainSection({ onEpochSaved } = {}) {
     try {
       await request(Requests.TRAIN, {
         optimizer: optimizerConfig(optimizer.value, Number(rate.value), Number(momentum.value)), epochs: total,
+        autosave: Boolean(onEpochSaved),  // no session kept (persist=0): no model bytes made every epoch
       }, (event, d) => {
         if (event === 'batch') {
           if (d.batch + 1 === d.steps) showBatch.now(d);
@@ -144,7 +147,7 @@ export function trainSection({ onEpochSaved } = {}) {
           showBatch.flush();  // the batch it stopped after, not a moment later
           status.textContent = 'paused';
         } else if (event === 'resumed') {
-          status.textContent = 'training…';
+          if (!stopping) status.textContent = 'training…';  // a stop while paused resumes only to close the epoch
         }
       });
       showBatch.flush();
@@ -171,6 +174,7 @@ export function trainSection({ onEpochSaved } = {}) {
     await request(paused ? Requests.PAUSE : Requests.RESUME);
   });
   stopButton.addEventListener('click', () => {
+    stopping = true;
     status.textContent = 'stopping after this batch…';
     request(Requests.STOP);
   });
