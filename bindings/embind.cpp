@@ -10,6 +10,7 @@
 #include <malloc.h>
 
 #include <chrono>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -139,7 +140,8 @@ T option(const json& j, const char* who, const char* key, T def, const char* exp
   const json& v = j[key];
   const bool ok = std::is_same_v<T, bool>          ? v.is_boolean()
                   : std::is_same_v<T, std::string> ? v.is_string()
-                  : std::is_integral_v<T>          ? v.is_number_integer() || v.is_number_unsigned()
+                  : std::is_unsigned_v<T>          ? v.is_number_unsigned()
+                  : std::is_integral_v<T>          ? v.is_number_integer()
                                                    : v.is_number();
   if (!ok)
     throw cnn::ValueError(std::string(who) + ": " + key + " must be " + expected + ", got " + v.dump());
@@ -216,7 +218,10 @@ class JsImageFlow {
       o.validation_split = option(j, who, "validationSplit", 0.0, "a number");
       o.subset = cnn::data::parse_subset(option(j, who, "subset", std::string(), "a string"));
       o.augment = cnn::data::AugmentOptions::parse(option(j, who, "augment", std::string(), "a string"));
-      o.memory_budget = option(j, who, "memoryBudget", o.memory_budget, "a whole number of bytes");
+      // Bytes past what size_t holds (4 GiB in wasm) are all of memory, not a wrapped few.
+      o.memory_budget = static_cast<size_t>(std::min<uint64_t>(
+          option(j, who, "memoryBudget", static_cast<uint64_t>(o.memory_budget), "a whole number of bytes"),
+          std::numeric_limits<size_t>::max()));
       o.decode_upfront = option(j, who, "decodeUpfront", true, "true or false");
       return new JsImageFlow(std::make_shared<cnn::data::ImageFlow>(files.files(), o));
     });
@@ -235,7 +240,8 @@ class JsImageFlow {
                   {"skippedWarning", flow_->listing().skipped_warning()},
                   {"emptyWarning", flow_->listing().empty_warning()},
                   {"unreadable", flow_->unreadable()},
-                  {"augmenting", flow_->augmenting()}}
+                  {"augmenting", flow_->augmenting()},
+                  {"prepared", flow_->prepared()}}
           .dump();
     });
   }
@@ -598,13 +604,14 @@ class JsModel {
   static cnn::train::FitOptions fit_options(const std::string& text) {
     json j = json::parse(text);
     cnn::train::FitOptions o;
-    o.batch_size = j.value("batchSize", static_cast<int64_t>(32));
-    o.epochs = j.value("epochs", 1);
-    o.validation_split = j.value("validationSplit", 0.0);
-    o.shuffle = j.value("shuffle", true);
-    o.seed = j.value("seed", static_cast<uint64_t>(0));
-    o.steps_per_epoch = j.value("stepsPerEpoch", static_cast<int64_t>(-1));
-    o.validation_steps = j.value("validationSteps", static_cast<int64_t>(-1));
+    const char* who = "fit";
+    o.batch_size = option(j, who, "batchSize", static_cast<int64_t>(32), "a whole number");
+    o.epochs = option(j, who, "epochs", 1, "a whole number");
+    o.validation_split = option(j, who, "validationSplit", 0.0, "a number");
+    o.shuffle = option(j, who, "shuffle", true, "true or false");
+    o.seed = option(j, who, "seed", static_cast<uint64_t>(0), "a whole number of at least 0");
+    o.steps_per_epoch = option(j, who, "stepsPerEpoch", static_cast<int64_t>(-1), "a whole number");
+    o.validation_steps = option(j, who, "validationSteps", static_cast<int64_t>(-1), "a whole number");
     return o;
   }
 

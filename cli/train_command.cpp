@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "args.h"
@@ -52,6 +53,7 @@ class TimedDataset : public cnn::train::Dataset {
   int64_t num_samples() const override { return d_.num_samples(); }
   int64_t num_batches() const override { return d_.num_batches(); }
   int64_t batch_size() const override { return d_.batch_size(); }
+  void ready() override { d_.ready(); }
   void on_epoch_begin(int e) override { d_.on_epoch_begin(e); }
   std::pair<cnn::Tensor, cnn::Tensor> batch(int64_t i) override {
     auto t0 = std::chrono::steady_clock::now();
@@ -86,10 +88,14 @@ int cmd_train(int argc, char** argv) {
   fo.interpolation = cnn::data::parse_interpolation(a.get("interpolation", "nearest"));
   if (a.has("memory-budget")) {  // in MiB: decoded images kept beyond it are decoded per batch instead
     const double mib = a.number("memory-budget", 1024);
-    if (!(mib >= 0))
+    if (!(mib >= 0) || !std::isfinite(mib))
       throw std::invalid_argument("--memory-budget must be 0 MiB or more, got '" + a.get("memory-budget") +
                                   "'");
-    fo.memory_budget = static_cast<size_t>(mib * 1024 * 1024);
+    // More than the address space holds is all of it (a cast of a larger double is undefined).
+    const double bytes = mib * 1024 * 1024;
+    fo.memory_budget = bytes >= static_cast<double>(std::numeric_limits<size_t>::max())
+                           ? std::numeric_limits<size_t>::max()
+                           : static_cast<size_t>(bytes);
   }
   if (a.has("save")) check_save_path(a.get("save"));
   const int64_t channels = cnn::data::color_mode_channels(fo.color_mode);

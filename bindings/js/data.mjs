@@ -57,7 +57,7 @@ export function makeData(cnn, check, Tensor) {
     }
     /** @internal */
     _fresh() {
-      this._info = JSON.parse(check(M, this.handle.info()));
+      if (!this._info.prepared) this._info = JSON.parse(check(M, this.handle.info()));
       return this._info;
     }
     /** Decodes every image once (done by the first batch otherwise); lists unreadable files. */

@@ -221,7 +221,8 @@ export class Model extends Disposable {
    * `onProgress(done, total)` hears how many of the file's layers were read.
    * @returns {Promise<{layers: number, values: number, legacyNames: boolean, notes: string[]}>}
    */
-  async loadWeights(bytes, { byName = false, allowMissing = false, onProgress = null } = {}) {
+  async loadWeights(bytes, options = {}) {
+    const { byName = false, allowMissing = false, onProgress = null } = checkOptions('loadWeights', options, ['byName', 'allowMissing', 'onProgress']);
     const M = this._cnn.module;
     const file = await readKerasFile(M, bytes, check, onProgress);
     try {
@@ -236,7 +237,8 @@ export class Model extends Disposable {
    * layout. `metadata`: a JSON-able object stored beside it (Keras ignores it).
    * @returns {Promise<Uint8Array>}
    */
-  async saveKeras({ metadata, weightsOnly = false } = {}) {
+  async saveKeras(options = {}) {
+    const { metadata, weightsOnly = false } = checkOptions('saveKeras', options, ['metadata', 'weightsOnly']);
     const M = this._cnn.module;
     const file = check(M, this.handle.saveKeras(metadata == null ? '' : JSON.stringify(metadata), !!weightsOnly));
     try {
@@ -364,13 +366,15 @@ export class Model extends Disposable {
   }
 
   /** Gradients of sum(output * outputGrad) w.r.t. the input and every weight. */
-  vjp(x, outputGrad, { training = false } = {}) {
+  vjp(x, outputGrad, options = {}) {
+    const { training = false } = checkOptions('vjp', options, ['training']);
     return this._cnn._withAll([x, outputGrad], ([tx, tg]) =>
       this._cnn._gradients(check(this._cnn.module, this.handle.vjp(tx.handle, tg.handle, training))));
   }
 
   /** The compiled loss on (x, y) and its gradients, without an update. */
-  lossGradients(x, y, { training = true } = {}) {
+  lossGradients(x, y, options = {}) {
+    const { training = true } = checkOptions('lossGradients', options, ['training']);
     return this._cnn._withAll([x, y], ([tx, ty]) =>
       this._cnn._gradients(check(this._cnn.module, this.handle.lossGradients(tx.handle, ty.handle, training))));
   }
@@ -379,7 +383,8 @@ export class Model extends Disposable {
    * The model (architecture and weights) as bytes; cnn.loadModel reads them.
    * `metadata`: a JSON-able object stored beside it (class names, data settings).
    */
-  save({ metadata } = {}) {
+  save(options = {}) {
+    const { metadata } = checkOptions('save', options, ['metadata']);
     return check(this._cnn.module, this.handle.save(metadata == null ? '' : JSON.stringify(metadata)));
   }
 
@@ -424,12 +429,16 @@ export class Cnn {
        * AveragePooling2D -> Conv2D(16, 5, relu) -> AveragePooling2D -> Flatten -> Dense(120) -> Dense(84)
        * -> Dense(classes, softmax).
        */
-      lenet: ({ inputShape = [28, 28, 1], classes = 10, seed = 0 } = {}) => {
+      lenet: (options = {}) => {
+        const { inputShape = [28, 28, 1], classes = 10, seed = 0 } =
+          checkOptions('presets.lenet', options, ['inputShape', 'classes', 'seed']);
         const [h, w, c] = inputShape;
         return new Model(this, check(module, module.Model.lenet(h, w, c, classes, seed)));
       },
       /** The course's small CNN for 150x150 photos: Conv2D(16/32/64, 3, relu) + MaxPooling2D stages -> Dense. */
-      courseCnn: ({ inputShape = [150, 150, 3], classes = 12, seed = 0 } = {}) => {
+      courseCnn: (options = {}) => {
+        const { inputShape = [150, 150, 3], classes = 12, seed = 0 } =
+          checkOptions('presets.courseCnn', options, ['inputShape', 'classes', 'seed']);
         const [h, w, c] = inputShape;
         return new Model(this, check(module, module.Model.courseCnn(h, w, c, classes, seed)));
       },
@@ -440,15 +449,20 @@ export class Cnn {
        * `architecture` ({stemFilters, blocks: [4], filters: [4]}) makes a smaller ResNet of the
        * same structure and names.
        */
-      resnet50: ({ includeTop = true, inputShape = [224, 224, 3], classes = 1000, pooling = '',
-                   classifierActivation = 'softmax', seed = 0, architecture = null } = {}) =>
-        new Model(this, check(module, module.Model.resnet50(
-          JSON.stringify({ includeTop, inputShape, classes, pooling, classifierActivation, seed, architecture })))),
+      resnet50: (options = {}) => {
+        const { includeTop = true, inputShape = [224, 224, 3], classes = 1000, pooling = '',
+                classifierActivation = 'softmax', seed = 0, architecture = null } = checkOptions('presets.resnet50',
+          options, ['includeTop', 'inputShape', 'classes', 'pooling', 'classifierActivation', 'seed', 'architecture']);
+        return new Model(this, check(module, module.Model.resnet50(
+          JSON.stringify({ includeTop, inputShape, classes, pooling, classifierActivation, seed, architecture }))));
+      },
     };
     this.data = {
       ...makeData(this, check, Tensor),
       /** A generated, learnable image task (the engine's own, identical to native). */
-      syntheticTask: (opts = {}) => {
+      syntheticTask: (options = {}) => {
+        const opts = checkOptions('data.syntheticTask', options,
+                                  ['samples', 'height', 'width', 'channels', 'classes', 'noise', 'seed']);
         const task = check(module, module.syntheticTask(JSON.stringify(opts)));
         try {
           return { x: new Tensor(this, task.x()), y: new Tensor(this, task.y()) };
@@ -480,7 +494,8 @@ export class Cnn {
    * its output, and the backbone's layers are shared, so `backbone.trainable =
    * false` keeps them frozen in the new model.
    */
-  sequential(layerSpecs, { name, seed = 0 } = {}) {
+  sequential(layerSpecs, options = {}) {
+    let { name, seed = 0 } = checkOptions('sequential', options, ['name', 'seed']);
     if (!Array.isArray(layerSpecs) || layerSpecs.length === 0)
       throw new Error('sequential: expected a non-empty array of layers');
     if (layerSpecs[0] instanceof Model) {
@@ -496,7 +511,8 @@ export class Cnn {
   }
 
   /** A model from Keras model JSON (text or object). Weights are drawn from `seed`. */
-  modelFromJSON(json, { seed = 0 } = {}) {
+  modelFromJSON(json, options = {}) {
+    const { seed = 0 } = checkOptions('modelFromJSON', options, ['seed']);
     const text = typeof json === 'string' ? json : JSON.stringify(json);
     return new Model(this, check(this.module, this.module.Model.fromJson(text, seed)));
   }

@@ -10,11 +10,15 @@ export function toKerasName(name) {
 /** Keras optimizers with Keras's defaults. */
 export const optimizers = {
   /** Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7) */
-  adam({ learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7 } = {}) {
+  adam(options = {}) {
+    const { learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7 } =
+      checkOptions('optimizers.adam', options, ['learningRate', 'beta1', 'beta2', 'epsilon']);
     return { className: 'Adam', config: { learning_rate: learningRate, beta_1: beta1, beta_2: beta2, epsilon } };
   },
   /** SGD(learning_rate=0.01, momentum=0.0, nesterov=False) */
-  sgd({ learningRate = 0.01, momentum = 0, nesterov = false } = {}) {
+  sgd(options = {}) {
+    const { learningRate = 0.01, momentum = 0, nesterov = false } =
+      checkOptions('optimizers.sgd', options, ['learningRate', 'momentum', 'nesterov']);
     return { className: 'SGD', config: { learning_rate: learningRate, momentum, nesterov } };
   },
 };

@@ -82,6 +82,29 @@ TEST(KerasH5, LegacyNamesMapOntoTheSameNetwork) {
   expect_outputs_match(*model, "legacy_");
 }
 
+// keras-applications 0.2's epsilon goes only to the layers its file filled:
+// a BatchNormalization the file has no weights for keeps its own.
+TEST(KerasH5, LegacyEpsilonOnlyWhereTheFileLoaded) {
+  auto in = nn::Input({4, 4, 2});
+  nn::BatchNormOptions own;
+  own.epsilon = 0.05f;
+  auto filled = std::make_shared<nn::BatchNormalization>(own, "conv1_bn");
+  auto kept = std::make_shared<nn::BatchNormalization>(own, "head_bn");
+  nn::Model model({in}, {nn::apply_layer(kept, nn::apply_layer(filled, in))}, "m", 1);
+  io::H5Group legacy;
+  legacy.string_list_attrs["layer_names"] = {"bn_conv1"};
+  io::H5Group& g = legacy.group("bn_conv1");
+  g.string_list_attrs["weight_names"] = {"bn_conv1/gamma:0", "bn_conv1/beta:0", "bn_conv1/moving_mean:0",
+                                         "bn_conv1/moving_variance:0"};
+  for (const char* w : {"gamma:0", "beta:0", "moving_mean:0", "moving_variance:0"})
+    g.group("bn_conv1").datasets[w] = io::H5Dataset{{2}, {1.0f, 1.0f}};
+  const io::KerasWeightsReport r =
+      io::load_keras_weights(model, legacy, {.by_name = true, .allow_missing = true});
+  EXPECT_TRUE(r.legacy_names);
+  EXPECT_FLOAT_EQ(filled->epsilon(), 1e-3f);
+  EXPECT_FLOAT_EQ(kept->epsilon(), 0.05f);
+}
+
 TEST(KerasH5, LegacyNameMapping) {
   EXPECT_EQ(io::modern_resnet_layer_name("bn_conv1"), "conv1_bn");
   EXPECT_EQ(io::modern_resnet_layer_name("conv1"), "conv1_conv");

@@ -163,6 +163,12 @@ TEST(KerasJson, BatchNormAxisIsTheInputsLast) {
       {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 2], "name": "in"}},
       {"class_name": "BatchNormalization", "config": {"name": "bn", "axis": [1]}}]}})");
   EXPECT_NE(rows.find("axis 1 of input (None, 4, 4, 2) is not supported"), std::string::npos) << rows;
+  // Files this engine wrote before: [3] after a Dense meant the channels axis.
+  auto old = io::model_from_json(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+      {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 6], "name": "in"}},
+      {"class_name": "Dense", "config": {"name": "d", "units": 4}},
+      {"class_name": "BatchNormalization", "config": {"name": "bn", "axis": [3]}}]}})");
+  EXPECT_NE(io::model_to_json(*old).find(R"("axis": [1])"), std::string::npos);
 }
 
 // A Sequential built with model.build(shape) and no Input keeps its input

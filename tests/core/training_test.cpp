@@ -136,6 +136,14 @@ TEST(Optimizers, UnsupportedKerasSettingsAreRefused) {
       "jit_compile": true, "is_legacy_optimizer": false, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07}})");
   EXPECT_FLOAT_EQ(optim::optimizer_from_config(defaults)->learning_rate(), 0.01f);
   EXPECT_NO_THROW(optim::Adam(0.0f));  // Keras allows a learning rate of 0
+  try {
+    optim::optimizer_from_config(json::parse(R"({"class_name": "RMSprop", "config": {"rho": 0.9}})"));
+    FAIL();
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("optimizer 'RMSprop' is not supported, expected Adam or SGD"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 // class_mode='binary' gives targets of shape (N,) for a Dense(1) output:
@@ -164,6 +172,12 @@ TEST(Training, TargetsOfRankOneAndAccuracyFromTheShapes) {
   const Tensor onehot({4, 3}, std::vector<float>{1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 1});
   three.compile(std::make_shared<optim::Adam>(), "binary_crossentropy", {"accuracy"});
   EXPECT_DOUBLE_EQ(three.evaluate(Tensor::zeros({4, 2}), onehot).at("accuracy"), 0.25);
+  // 'accuracy' beside the accuracy it resolves to, as Keras files list them.
+  three.compile(std::make_shared<optim::Adam>(), "categorical_crossentropy",
+                {"accuracy", "categorical_accuracy"});
+  const train::Logs both = three.evaluate(Tensor::zeros({4, 2}), onehot);
+  EXPECT_DOUBLE_EQ(both.at("accuracy"), 0.25);
+  EXPECT_DOUBLE_EQ(both.at("categorical_accuracy"), 0.25);
 }
 
 // validation_data overrides validation_split, as in Keras; with a dataset

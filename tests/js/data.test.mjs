@@ -72,6 +72,11 @@ for (const { name, cnn } of variants) {
       const model = cnn.sequential([cnn.layers.flatten({ inputShape: [6, 6, 3] }), cnn.layers.dense({ units: 3, activation: 'softmax' })]);
       model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
       await assert.rejects(model.fit(flow, { epochs: 1, verbose: 0 }), { message: /fit: unknown option 'verbose'/ });
+      await assert.rejects(model.fit(flow, { epochs: '1' }), { message: 'fit: epochs must be a whole number, got "1"' });
+      assert.equal(cnn.optimizers.adam({ learning_rate: 0.5 }).config.learning_rate, 0.5);
+      assert.throws(() => cnn.optimizers.sgd({ learning_rat: 0.5 }), { message: /optimizers\.sgd: unknown option 'learning_rat'/ });
+      assert.throws(() => cnn.presets.lenet({ input_shap: [6, 6, 3] }), { message: /presets\.lenet: unknown option/ });
+      assert.throws(() => files.flow({ targetSize: [6, 6], seed: -1 }), { message: /flow: seed must be a whole number of at least 0, got -1/ });
       [flow, files, model].forEach((o) => o.dispose());
     });
 

@@ -122,6 +122,8 @@ std::shared_ptr<Optimizer> optimizer_from_config(const nlohmann::json& j) {
     if (!cfg[key].is_number()) throw ValueError(std::string("optimizer: '") + key + "' must be a number");
     return cfg[key].get<float>();
   };
+  if (lower != "adam" && lower != "sgd")
+    throw ValueError("optimizer '" + cls + "' is not supported, expected Adam or SGD");
   // Settings that change the update and that this engine does not implement:
   // refused unless at Keras's defaults, so a Keras file never silently
   // trains differently. Keys it does not know are refused too.

@@ -59,18 +59,19 @@ void FitLoop::init(Dataset& data, const FitOptions& opt) {
   if (opt.epochs < 0) throw ValueError(str_cat("fit: epochs must be >= 0, got ", opt.epochs));
   if (&data != owned_train_.get() && (opt.validation_split > 0.0 || opt.validation_data))
     throw ValueError(
-        "fit: validation_split and validation_data are for x and y arrays; with a dataset or a flow, pass "
-        "the "
-        "validation flow (subset 'validation') instead: validation_dataset, or validationData in JavaScript");
-  data.ready();
-  if (opt.validation_dataset) opt.validation_dataset->ready();
-  if (data.num_samples() == 0) throw ValueError("fit: the training data is empty");
+        "fit: validation_split and validation_data are for x and y arrays; with a dataset or a "
+        "flow, pass the validation flow (subset 'validation') instead: validation_dataset, or "
+        "validationData in JavaScript");
   params_ = model_.trainable_weights();
   if (params_.empty()) throw ValueError("fit: the model has no trainable weights (every layer is frozen)");
   // Refuse now, with the figures, what would run out of memory mid-epoch.
   // (The budget is the host's: a model on a GPU trains in the GPU's memory.)
   if (model_.device() == Device::CPU)
     check_training_fits(model_, data.batch_size(), model_.optimizer().slots_per_weight());
+  // Only then may a flow decode its whole folder (minutes for a big one).
+  data.ready();
+  if (opt.validation_dataset) opt.validation_dataset->ready();
+  if (data.num_samples() == 0) throw ValueError("fit: the training data is empty");
   data_ = &data;
   val_ = opt.validation_dataset;
   first_pass_ = TrainingAccess::passes_begun(model_);

@@ -113,9 +113,15 @@ void Model::compile(std::shared_ptr<optim::Optimizer> optimizer, const std::stri
                        "' is not supported, expected accuracy, sparse_categorical_accuracy, "
                        "categorical_accuracy or binary_accuracy");
     }
-    if (t->accuracy != AccuracyKind::None && t->accuracy != k)
+    // 'accuracy' beside a named accuracy is that one (Keras would log both,
+    // and they agree wherever the name fits the targets).
+    if (t->accuracy == AccuracyKind::Auto || k == AccuracyKind::Auto) {
+      if (t->accuracy == AccuracyKind::None || t->accuracy == AccuracyKind::Auto) t->accuracy = k;
+    } else if (t->accuracy != AccuracyKind::None && t->accuracy != k) {
       throw ValueError("compile: only one accuracy metric is supported");
-    t->accuracy = k;
+    } else {
+      t->accuracy = k;
+    }
     t->metric_names.push_back(m);
     t->metric_keys.push_back(m);
   }

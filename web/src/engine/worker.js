@@ -15,8 +15,9 @@ let compiledWith = '';  // the optimizer/loss the current model was compiled wit
 // Image files a dataset may hold in all: they are copied into the engine's
 // memory, whose 4 GiB also hold the decoded images and the model.
 const MAX_DATASET_BYTES = 2 * 2 ** 30;
-let loads = 0;
-const PREVIEW_BATCH = 12;  // the preview flows' batch: the Data section shows that many images  // LOAD_DATASET requests so far: a newer one supersedes one still reading its files
+let loads = 0;  // LOAD_DATASET requests so far: a newer one supersedes one still reading its files
+const PREVIEW_BATCH = 12;  // the preview flows' batch: the Data section shows that many images
+let loadingWeights = false;  // LOAD_WEIGHTS is writing into the backbone: no training starts meanwhile
 const disposeFlows = () => {
   for (const k of ['train', 'validation', 'plain', 'augmented']) {
     data[k]?.dispose();
@@ -111,6 +112,7 @@ async function fitWithEvents(m, { optimizer, epochs, label, emit, onEpoch }) {
 /** Runs one training request at a time; pause/resume/stop act on it. */
 async function exclusive(f) {
   if (running) throw new Error('training is already running: stop it first');
+  if (loadingWeights) throw new Error('the backbone\'s weights are still loading: train once they are loaded');
   running = { controller: new AbortController(), pause: null };
   try {
     return await f();
@@ -237,15 +239,24 @@ const handlers = {
     const split = options.validationSplit ?? 0;
     const common = { ...options, classMode: 'sparse' };
     delete common.augment;
-    data.train = data.files.flow({ ...common, subset: split > 0 ? 'training' : undefined, augment: options.augment });
-    data.train.prepare();
-    if (split > 0) data.validation = data.files.flow({ ...common, subset: 'validation', shuffle: false }).prepare();
-    // Previews decode only the images they show.
-    const preview = { ...common, subset: split > 0 ? 'training' : undefined, shuffle: false, batchSize: PREVIEW_BATCH,
-                      memoryBudget: 0, decodeUpfront: false };
-    data.plain = data.files.flow(preview);
-    data.augmented = data.files.flow({ ...preview, augment: options.augment });
-    return { train: flowInfo(data.train), validation: flowInfo(data.validation) };
+    try {
+      data.train = data.files.flow({ ...common, subset: split > 0 ? 'training' : undefined, augment: options.augment });
+      data.train.prepare();
+      if (split > 0) {
+        data.validation = data.files.flow({ ...common, subset: 'validation', shuffle: false });
+        data.validation.prepare();
+      }
+      // Previews decode only the images they show.
+      const preview = { ...common, subset: split > 0 ? 'training' : undefined, shuffle: false,
+                        batchSize: PREVIEW_BATCH, memoryBudget: 0, decodeUpfront: false };
+      data.plain = data.files.flow(preview);
+      data.augmented = data.files.flow({ ...preview, augment: options.augment });
+      return { train: flowInfo(data.train), validation: flowInfo(data.validation) };
+    } catch (e) {
+      disposeFlows();  // no half-made data for a later Train or preview
+      settings = null;
+      throw e;
+    }
   },
   async [Requests.BUILD_MODEL]({ json, seed = 0 }) {
     const cnn = await ready;
@@ -269,15 +280,22 @@ const handlers = {
   async [Requests.LOAD_WEIGHTS]({ bytes, name }, emit) {
     if (!transfer) throw new Error('build the ResNet backbone first');
     if (running) throw new Error('weights cannot change while training runs: stop the training first');
+    if (loadingWeights) throw new Error('weights are already loading: wait for them');
     emit('progress', { stage: `reading ${name} (${(bytes.byteLength / 2 ** 20).toFixed(1)} MB of HDF5)`, fraction: 0.2 });
     // By name: a file with or without the top fits the backbone, and the legacy names map onto it.
     let last = 0;
-    const report = await transfer.backbone.loadWeights(bytes, { byName: true, onProgress: (done, total) => {
-      const now = performance.now();
-      if (now - last < 100 && done < total) return;  // a few updates a second are enough
-      last = now;
-      emit('progress', { stage: `reading layer ${done} of ${total}`, fraction: 0.2 + 0.7 * (done / Math.max(total, 1)) });
-    } });
+    loadingWeights = true;  // until they are in: a Train sent meanwhile (across this await) is refused
+    let report;
+    try {
+      report = await transfer.backbone.loadWeights(bytes, { byName: true, onProgress: (done, total) => {
+        const now = performance.now();
+        if (now - last < 100 && done < total) return;  // a few updates a second are enough
+        last = now;
+        emit('progress', { stage: `reading layer ${done} of ${total}`, fraction: 0.2 + 0.7 * (done / Math.max(total, 1)) });
+      } });
+    } finally {
+      loadingWeights = false;
+    }
     emit('progress', { stage: 'loaded', fraction: 1 });
     transfer.weights = { file: name, layers: report.layers, values: report.values, notes: report.notes };
     compiledWith = '';  // a fresh optimizer for the new starting point

@@ -51,6 +51,7 @@ class ImageFlow : public train::Dataset {
   std::string found_message() const { return listing_.found_message(); }
   bool augmenting() const { return augment_; }
   bool cached() const { return cached_; }
+  bool prepared() const { return prepared_; }  // decoded once: the counts are final
 
   // Decodes every image once: keeps them when they fit the memory budget,
   // and drops unreadable files from the flow, listed in unreadable(). Throws

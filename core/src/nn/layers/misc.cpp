@@ -43,7 +43,9 @@ Shape BatchNormalization::compute_output_shape(const std::vector<Shape>& in) con
   if (s.size() < 2)
     throw ShapeError(who() + ": input has shape " + shape_str(s) + ", expected (batch, ..., channels)");
   const int64_t last = static_cast<int64_t>(s.size()) - 1;
-  if (opt_.axis != -1 && opt_.axis != last)
+  // An axis past the input's last is this engine's own old files: it wrote
+  // [3] whatever the rank (Keras refuses that), meaning the channels axis.
+  if (opt_.axis != -1 && opt_.axis < last)
     throw ShapeError(str_cat(who(), ": axis ", opt_.axis, " of input ", shape_str(s),
                              " is not supported, expected the channels axis (-1 or ", last, ")"));
   return s;
