@@ -245,8 +245,16 @@ class JsImageFlow {
           .dump();
     });
   }
-  void prepare() {
-    guard([&] { flow_->prepare(); });
+  // onProgress(done, total), when a function: about a hundred times over
+  // the folder, and once at the end (decoding a big folder takes minutes).
+  void prepare(const val& on_progress) {
+    guard([&] {
+      if (on_progress.typeOf().as<std::string>() != "function") return flow_->prepare();
+      flow_->prepare([&](size_t done, size_t total) {
+        if (done == total || done % std::max<size_t>(1, total / 100) == 0)
+          on_progress(static_cast<double>(done), static_cast<double>(total));
+      });
+    });
   }
   // next(): (x, y) of the endless iterator; the tensors are taken with x()/y().
   void next() {

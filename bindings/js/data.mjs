@@ -60,9 +60,12 @@ export function makeData(cnn, check, Tensor) {
       if (!this._info.prepared) this._info = JSON.parse(check(M, this.handle.info()));
       return this._info;
     }
-    /** Decodes every image once (done by the first batch otherwise); lists unreadable files. */
-    prepare() {
-      check(M, this.handle.prepare());
+    /**
+     * Decodes every image once (done by the first batch otherwise); lists unreadable files.
+     * `onProgress(done, total)` hears how far it is, about a hundred times over the folder.
+     */
+    prepare({ onProgress = null } = {}) {
+      check(M, this.handle.prepare(onProgress));
       this._info = JSON.parse(check(M, this.handle.info()));
       return this;
     }

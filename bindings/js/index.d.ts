@@ -186,7 +186,7 @@ export interface Flow {
   readonly emptyWarning: string;
   readonly unreadable: string[];
   readonly augmenting: boolean;
-  prepare(): this;
+  prepare(options?: { onProgress?: (done: number, total: number) => void }): this;
   next(): { x: Tensor; y: Tensor };
   batch(index: number, options?: { epoch?: number }): { x: Tensor; y: Tensor };
   dispose(): void;

@@ -103,6 +103,19 @@ for (const { name, cnn } of variants) {
       [flow, files, model].forEach((o) => o.dispose());
     });
 
+    test('prepare reports how far it has decoded', async () => {
+      const records = [];
+      for (let i = 0; i < 250; i++) records.push({ path: `${i % 2 ? 'a' : 'b'}/${i}.png`, bytes: image('rgb.png') });
+      const files = await cnn.data.files(records);
+      const flow = files.flow({ targetSize: [4, 4] });
+      const seen = [];
+      flow.prepare({ onProgress: (done, total) => seen.push([done, total]) });
+      assert.ok(seen.length >= 100 && seen.length <= 130, `${seen.length} reports`);
+      assert.deepEqual(seen.at(-1), [250, 250]);
+      assert.ok(seen.every(([d, t], i) => t === 250 && (i === 0 || d > seen[i - 1][0])));
+      [flow, files].forEach((o) => o.dispose());
+    });
+
     test('loadImage: a rescale of 0 is none, as in a flow', () => {
       const ones = cnn.data.loadImage(image('rgb.png'), { targetSize: [4, 4], rescale: 1 });
       const zero = cnn.data.loadImage(image('rgb.png'), { targetSize: [4, 4], rescale: 0 });

@@ -68,6 +68,16 @@ describe('engine worker', () => {
     assert.deepEqual(info.train.classes, ['shape_0', 'shape_1', 'shape_2']);
   });
 
+  test('configuring the data reports the images decoded', async () => {
+    await request(Requests.LOAD_DATASET, sample(3));
+    const reports = [];
+    const info = await request(Requests.CONFIGURE_DATA, SETTINGS, (e, d) => { if (e === 'progress') reports.push(d); });
+    const total = info.train.samples + info.validation.samples;
+    assert.equal(total, 120);
+    assert.deepEqual(reports.at(-1), { stage: 'decoding images', done: 120, total: 120 });
+    assert.ok(reports.length >= 100, `${reports.length} reports`);
+  });
+
   test('only image files are read: a video beside them is skipped by its name', async () => {
     let read = 0;
     const file = (bytes) => ({ size: bytes.length, arrayBuffer: async () => { read++; return bytes.buffer; } });

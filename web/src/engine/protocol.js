@@ -11,7 +11,8 @@ export const Requests = Object.freeze({
    *  Copies a dataset folder (or the generated sample dataset) into the engine. */
   LOAD_DATASET: 'loadDataset',
   /** {targetSize, colorMode, batchSize, validationSplit, seed, rescale, augment}
-   *  -> {train: FlowInfo, validation: FlowInfo | null}; decodes every image once. */
+   *  -> {train: FlowInfo, validation: FlowInfo | null}; decodes every image once.
+   *  Events: 'progress' {stage: 'decoding images', done, total}. */
   CONFIGURE_DATA: 'configureData',
   /** {json: Keras model JSON} -> ModelInfo = {summary, layers: [{name, className, outputShape, params, trainable}],
    *  params, trainableParams, json}; the engine checks every shape and explains what does not fit. */

@@ -231,7 +231,7 @@ const handlers = {
       if (load === loads) data.loading = false;
     }
   },
-  async [Requests.CONFIGURE_DATA](options) {
+  async [Requests.CONFIGURE_DATA](options, emit) {
     if (!data.files) throw new Error('no dataset is loaded yet: choose a folder or the sample dataset');
     if (running) throw new Error('the data cannot change while training runs: stop the training first');
     disposeFlows();
@@ -241,11 +241,13 @@ const handlers = {
     delete common.augment;
     try {
       data.train = data.files.flow({ ...common, subset: split > 0 ? 'training' : undefined, augment: options.augment });
-      data.train.prepare();
-      if (split > 0) {
-        data.validation = data.files.flow({ ...common, subset: 'validation', shuffle: false });
-        data.validation.prepare();
-      }
+      if (split > 0) data.validation = data.files.flow({ ...common, subset: 'validation', shuffle: false });
+      // Decoding a big folder takes a while: the page shows how far it is.
+      const trainFiles = data.train.samples;
+      const total = trainFiles + (data.validation?.samples ?? 0);
+      data.train.prepare({ onProgress: (n) => emit('progress', { stage: 'decoding images', done: n, total }) });
+      data.validation?.prepare({
+        onProgress: (n) => emit('progress', { stage: 'decoding images', done: trainFiles + n, total }) });
       // Previews decode only the images they show.
       const preview = { ...common, subset: split > 0 ? 'training' : undefined, shuffle: false,
                         batchSize: PREVIEW_BATCH, memoryBudget: 0, decodeUpfront: false };

@@ -87,8 +87,11 @@ export function dataSection() {
 
   const configure = async () => {
     problems.replaceChildren();
+    const before = status.textContent;  // the folder's line, back once its images are decoded
     try {
-      const info = await request(Requests.CONFIGURE_DATA, dataSettings);
+      const info = await request(Requests.CONFIGURE_DATA, dataSettings, (event, d) => {
+        if (event === 'progress') status.textContent = `decoding images: ${d.done} of ${d.total}…`;
+      }).finally(() => { status.textContent = before; });
       found.textContent = [info.train.foundMessage, info.validation?.foundMessage].filter(Boolean).join('\n');
       const val = info.validation;
       classes.replaceChildren(el('table', {}, el('tr', {}, el('th', {}, 'class'), el('th', {}, 'index'),
