@@ -92,13 +92,19 @@ describe('engine worker', () => {
     await request(Requests.LOAD_DATASET, sample(3));
     await request(Requests.CONFIGURE_DATA, SETTINGS);
     await request(Requests.BUILD_MODEL, { json: SMALL_NET(3) });
-    let batches = 0;
-    const training = request(Requests.TRAIN, { optimizer: ADAM, epochs: 2 }, (e) => { if (e === 'batch') batches++; });
-    await until(() => batches >= 1);
+    // Paused at its first batch (the pause is asked for inside that batch's
+    // event, so a quick run cannot finish first), then stopped.
+    let paused = null;
+    const training = request(Requests.TRAIN, { optimizer: ADAM, epochs: 50 }, (e) => {
+      if (e === 'batch' && !paused) paused = request(Requests.PAUSE);
+    });
+    await until(() => paused);
+    assert.deepEqual(await paused, { paused: true });
     await assert.rejects(request(Requests.LOAD_DATASET, sample(5)), /cannot change while training runs/);
     await assert.rejects(request(Requests.CONFIGURE_DATA, SETTINGS), /cannot change while training runs/);
+    await request(Requests.STOP);
     const { history } = await training;
-    assert.equal(history.epoch.length, 2);
+    assert.equal(history.epoch.length, 1);  // the stop closed the first epoch
     const again = await request(Requests.TRAIN, { optimizer: ADAM, epochs: 1 });
     assert.equal(again.history.epoch.length, 1);
   });
