@@ -167,11 +167,9 @@ JsTensor* load_image(const val& bytes, const std::string& options) {
     if (!o.contains("targetSize"))
       throw cnn::ValueError("loadImage: targetSize ([height, width]) is required");
     const auto [height, width] = target_size(o, "loadImage", {0, 0});
-    const std::vector<int64_t> size{height, width};
     const std::vector<uint8_t> b = emscripten::convertJSArrayToNumberVector<uint8_t>(bytes);
     cnn::Tensor t = cnn::data::image_tensor(
-        b.data(), b.size(), option(o, "loadImage", "name", std::string("image"), "a string"), size[0],
-        size[1],
+        b.data(), b.size(), option(o, "loadImage", "name", std::string("image"), "a string"), height, width,
         cnn::data::parse_color_mode(option(o, "loadImage", "colorMode", std::string("rgb"), "a string")),
         cnn::data::parse_interpolation(
             option(o, "loadImage", "interpolation", std::string("nearest"), "a string")),

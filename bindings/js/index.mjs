@@ -11,7 +11,7 @@
 // Memory: tensors and models live in wasm memory; dispose() frees them at
 // once (they also support `using` via Symbol.dispose where available).
 import { makeData } from './data.mjs';
-import { isHdf5, readKerasFile, writeKerasFile } from './keras-h5.mjs';
+import { isHdf5, isZip, readKerasFile, writeKerasFile } from './keras-h5.mjs';
 import { layers } from './layers.mjs';
 import { checkOptions, optimizers, toKerasName } from './options.mjs';
 import { checkWasmFeatures, hasRelaxedSimd } from './wasm-features.mjs';
@@ -522,7 +522,7 @@ export class Cnn {
     const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
     if (isHdf5(u8))
       throw new Error('loadModel: this is a Keras .h5 file; use await cnn.loadKerasModel(bytes)');
-    if (u8.length >= 4 && u8[0] === 0x50 && u8[1] === 0x4b && u8[2] === 3 && u8[3] === 4)
+    if (isZip(u8))
       throw new Error("loadModel: this is a Keras 3 .keras archive, which is not read here; in Keras, save the model " +
                       "in the HDF5 format (model.save('model.h5')) and use await cnn.loadKerasModel(bytes)");
     return new Model(this, check(this.module, this.module.Model.load(u8)));

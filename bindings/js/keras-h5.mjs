@@ -27,6 +27,12 @@ function toBytes(bytes) {
   throw new Error('Keras file: expected the file\'s bytes (Uint8Array or ArrayBuffer)');
 }
 
+/** Whether the bytes start with a zip's signature: Keras 3's .keras archive. */
+export function isZip(bytes) {
+  const u8 = toBytes(bytes);
+  return u8.length >= 4 && u8[0] === 0x50 && u8[1] === 0x4b && u8[2] === 3 && u8[3] === 4;
+}
+
 /** Whether the bytes start with HDF5's signature. */
 export function isHdf5(bytes) {
   const u8 = toBytes(bytes);
@@ -114,7 +120,7 @@ function readGroup(group, path, out, ok, progress = null) {
  */
 export async function readKerasFile(module, bytes, check, onProgress = null) {
   const u8 = toBytes(bytes);
-  if (u8.length >= 4 && u8[0] === 0x50 && u8[1] === 0x4b && u8[2] === 3 && u8[3] === 4)
+  if (isZip(u8))
     throw new Error('Keras file: this is a Keras 3 .keras archive (a zip), which is not read here; in Keras, ' +
                     "save the model in the HDF5 format instead: model.save('model.h5')");
   if (!isHdf5(u8))

@@ -49,9 +49,8 @@ std::string DirectoryListing::empty_warning() const {
   for (const std::string& c : empty_classes) names += (names.empty() ? "'" : ", '") + c + "'";
   return "class folder" + std::string(empty_classes.size() == 1 ? " " : "s ") + names +
          (empty_classes.size() == 1 ? " has" : " have") +
-         " no images: kept as classes, as Keras keeps them, but no image will teach the model them; add "
-         "images "
-         "or remove the folder" +
+         " no images: kept as classes, as Keras keeps them, but no image will teach the model them; "
+         "add images or remove the folder" +
          (empty_classes.size() == 1 ? "" : "s");
 }
 

@@ -56,9 +56,9 @@ std::vector<FileLayer> file_layers(const H5Group& root, bool* legacy) {
   // 2.13-2.15's (_layer_checkpoint_dependencies) keep no layer_names.
   if (names.empty() && (root.find_group("layers") || root.find_group("_layer_checkpoint_dependencies")))
     throw ValueError(
-        "Keras weights: this is a Keras 3 .weights.h5 file (weights under layers/<name>/vars), which is not "
-        "read "
-        "here; in Keras, save the model in the HDF5 format instead: model.save('model.h5'), or "
+        "Keras weights: this is a Keras 3 .weights.h5 file (weights under layers/<name>/vars), which "
+        "is not read here; in Keras, save the model in the HDF5 format instead: model.save('model.h5'), "
+        "or "
         "keras.saving.save_model(model, 'model.h5')");
   if (names.empty())
     throw ValueError(
