@@ -14,6 +14,7 @@
 #include "cnn/nn/layers.h"
 #include "cnn/optim/optimizer.h"
 #include "io/python_json.h"
+#include "nn/nested_layout.h"
 
 namespace cnn::io {
 namespace {
@@ -33,8 +34,9 @@ std::vector<nn::LayerPtr> keras_layers(const nn::Model& model) {
 struct FileLayer {
   std::string name;      // as stored
   std::string mapped;    // the current Keras name (legacy names mapped)
-  const H5Group* group;  // the layer's group
+  const H5Group* group;  // the layer's group (a nested model's, for its layers)
   std::vector<std::string> weight_names;
+  std::string nested;  // the nested model holding the layer, "" when none
 };
 
 // The weights root: the file itself (save_weights) or its model_weights group (save).
@@ -48,6 +50,44 @@ bool is_legacy_resnet(const std::vector<std::string>& names) {
   for (const std::string& n : names)
     if (n == "bn_conv1" || n == "res2a_branch2a") return true;
   return false;
+}
+
+// The layer a weight belongs to, from tf.keras's weight name
+// "[<scope>/]<layer>/<weight>:0" ("" when the name has no layer part).
+std::string owner_of(const std::string& weight_name) {
+  const size_t last = weight_name.rfind('/');
+  if (last == std::string::npos || last == 0) return "";
+  const size_t prev = weight_name.rfind('/', last - 1);
+  const size_t from = prev == std::string::npos ? 0 : prev + 1;
+  return weight_name.substr(from, last - from);
+}
+
+// A nested model's group (Sequential([backbone, ...]) saves the backbone as
+// one layer) holds its layers' weights under their own names: split into
+// one file layer per inner layer, in the order the weights first name
+// them. Keras lists a trainable model's trainable weights before its
+// moving statistics, so grouping by layer restores each layer's order.
+void add_file_layer(std::vector<FileLayer>& out, const std::string& name, const H5Group* g,
+                    std::vector<std::string> weight_names, bool legacy) {
+  std::vector<std::string> owners;
+  for (const std::string& w : weight_names) {
+    const std::string o = owner_of(w);
+    if (o.empty()) {
+      owners.clear();
+      break;
+    }
+    if (std::find(owners.begin(), owners.end(), o) == owners.end()) owners.push_back(o);
+  }
+  if (owners.size() < 2) {
+    out.push_back({name, legacy ? modern_resnet_layer_name(name) : name, g, std::move(weight_names), ""});
+    return;
+  }
+  for (const std::string& o : owners) {
+    std::vector<std::string> own;
+    for (const std::string& w : weight_names)
+      if (owner_of(w) == o) own.push_back(w);
+    out.push_back({o, legacy ? modern_resnet_layer_name(o) : o, g, std::move(own), name});
+  }
 }
 
 std::vector<FileLayer> file_layers(const H5Group& root, bool* legacy) {
@@ -71,9 +111,31 @@ std::vector<FileLayer> file_layers(const H5Group& root, bool* legacy) {
     if (!g) throw ValueError("Keras weights: the file lists layer '" + name + "' but has no group for it");
     std::vector<std::string> weight_names = g->keras_string_list("weight_names");
     if (weight_names.empty()) continue;
-    out.push_back({name, *legacy ? modern_resnet_layer_name(name) : name, g, std::move(weight_names)});
+    add_file_layer(out, name, g, std::move(weight_names), *legacy);
   }
   return out;
+}
+
+// Loading by order: a nested model's layers, split from its group in the
+// order its weights name them, follow the model's order where both hold
+// the same layers (a partly frozen backbone lists its trainable layers'
+// weights first).
+void follow_model_order(std::vector<FileLayer>& in_file, const std::vector<nn::LayerPtr>& weighted) {
+  for (size_t begin = 0; begin < in_file.size();) {
+    size_t end = begin + 1;
+    if (in_file[begin].nested.empty()) {
+      begin = end;
+      continue;
+    }
+    while (end < in_file.size() && in_file[end].nested == in_file[begin].nested) ++end;
+    std::vector<FileLayer> ordered;
+    for (size_t i = begin; i < end && i < weighted.size(); ++i)
+      for (size_t j = begin; j < end; ++j)
+        if (in_file[j].mapped == weighted[i]->name()) ordered.push_back(in_file[j]);
+    if (ordered.size() == end - begin)
+      std::copy(ordered.begin(), ordered.end(), in_file.begin() + static_cast<std::ptrdiff_t>(begin));
+    begin = end;
+  }
 }
 
 std::string quoted_list(const std::vector<std::string>& names, size_t limit = 8) {
@@ -92,8 +154,9 @@ struct Assignment {
 // Matches a file layer's datasets to a model layer's weights, in order.
 void match_layer(nn::Layer& layer, const FileLayer& f, std::vector<Assignment>& out) {
   std::vector<nn::Weight>& ws = layer.weights();
-  const std::string where = "layer '" + layer.name() + "'" +
-                            (f.name != layer.name() ? " (file layer '" + f.name + "')" : std::string());
+  std::string where = "layer '" + layer.name() + "'";
+  if (f.name != layer.name()) where += " (file layer '" + f.name + "')";
+  if (!f.nested.empty()) where += " of nested model '" + f.nested + "'";
   if (f.weight_names.size() != ws.size())
     throw ValueError(str_cat(
         "Keras weights: ", where, " has ", ws.size(), " weights (",
@@ -214,7 +277,7 @@ std::string modern_resnet_layer_name(const std::string& name) {
 KerasWeightsReport load_keras_weights(nn::Model& model, const H5Group& file,
                                       const KerasWeightsOptions& options) {
   KerasWeightsReport report;
-  const std::vector<FileLayer> in_file = file_layers(weights_root(file), &report.legacy_names);
+  std::vector<FileLayer> in_file = file_layers(weights_root(file), &report.legacy_names);
   std::vector<nn::LayerPtr> weighted;
   for (const nn::LayerPtr& l : keras_layers(model))
     if (!l->weights().empty()) weighted.push_back(l);
@@ -225,6 +288,7 @@ KerasWeightsReport load_keras_weights(nn::Model& model, const H5Group& file,
   // by (mapped) name, never by position.
   const bool by_name = options.by_name || report.legacy_names;
   if (!by_name) {
+    follow_model_order(in_file, weighted);
     if (in_file.size() != weighted.size()) {
       // Name the first place where the two lists part, so a file of another
       // model (or with / without the top) is easy to recognise.
@@ -297,9 +361,33 @@ KerasWeightsReport load_keras_weights(nn::Model& model, const H5Group& file,
   return report;
 }
 
+// The backbone of Sequential([backbone, ...]) as one group, its weights
+// listed as Keras's layer.weights lists a model's: a trainable model's
+// trainable weights (of its trainable layers) first, then the rest, each in
+// layer order; a frozen model's layer by layer. Keras loads them by position.
+void write_nested_group(H5Group& root, const nn::NestedLayout& nl) {
+  H5Group& g = root.group(nl.nested->name);
+  std::vector<std::string> names;
+  for (int pass = 0; pass < (nl.trainable ? 2 : 1); ++pass)
+    for (const nn::LayerPtr& l : nl.inner)
+      for (const nn::Weight& w : l->weights()) {
+        if (nl.trainable && l->weight_trainable(w) != (pass == 0)) continue;
+        const std::string full = l->name() + "/" + w.name + ":0";
+        names.push_back(full);
+        g.set_dataset(full, {w.value.shape(), w.value.to_vector()});
+      }
+  put_string_list(g, "weight_names", names);
+}
+
 void save_keras_weights(const nn::Model& model, H5Group& file) {
   std::vector<std::string> names;
-  for (const nn::LayerPtr& l : keras_layers(model)) {
+  std::vector<nn::LayerPtr> layers = keras_layers(model);
+  if (const std::optional<nn::NestedLayout> nl = nn::nested_layout(model)) {
+    names.push_back(nl->nested->name);
+    write_nested_group(file, *nl);
+    layers = nl->head;
+  }
+  for (const nn::LayerPtr& l : layers) {
     names.push_back(l->name());
     write_layer_group(file, *l);
   }

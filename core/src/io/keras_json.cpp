@@ -4,10 +4,13 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 
 #include "cnn/error.h"
 #include "cnn/nn/layers.h"
 #include "io/python_json.h"
+#include "nn/nested_layout.h"
 
 namespace cnn::io {
 
@@ -285,21 +288,38 @@ LayerEntry entry_of(const json& l, size_t index) {
   return {l["class_name"].get<std::string>(), &l["config"]};
 }
 
-// The layer names a Keras 2 or Keras 3 inbound_nodes entry refers to.
-void collect_history(const json& v, std::vector<std::string>& out) {
+// One tensor a layer takes: the layer that made it, which of that layer's
+// calls (node) and which of its outputs (Keras's keras_history).
+struct TensorRef {
+  std::string layer;
+  int64_t node = 0, index = 0;
+};
+
+TensorRef ref_of(const json& v, const std::string& who) {
+  if (!v.is_array() || v.empty() || !v[0].is_string())
+    throw ValueError("model JSON: layer '" + who + "': bad inbound tensor " + v.dump());
+  TensorRef r{v[0].get<std::string>()};
+  if (v.size() > 1 && v[1].is_number_integer()) r.node = v[1].get<int64_t>();
+  if (v.size() > 2 && v[2].is_number_integer()) r.index = v[2].get<int64_t>();
+  return r;
+}
+
+// The tensors a Keras 3 call's arguments hold (each a __keras_tensor__
+// object with its keras_history), in order.
+void collect_history(const json& v, const std::string& who, std::vector<TensorRef>& out) {
   if (v.is_object()) {
     if (v.contains("keras_history") && v["keras_history"].is_array() && !v["keras_history"].empty())
-      out.push_back(v["keras_history"][0].get<std::string>());
+      out.push_back(ref_of(v["keras_history"], who));
     else if (v.contains("config"))
-      collect_history(v["config"], out);
+      collect_history(v["config"], who, out);
     return;
   }
   if (v.is_array())
-    for (const json& e : v) collect_history(e, out);
+    for (const json& e : v) collect_history(e, who, out);
 }
 
-std::vector<std::string> inbound_names(const json& layer, const std::string& name) {
-  std::vector<std::string> out;
+std::vector<TensorRef> inbound_refs(const json& layer, const std::string& name) {
+  std::vector<TensorRef> out;
   if (!layer.contains("inbound_nodes")) return out;
   const json& nodes = layer["inbound_nodes"];
   if (!nodes.is_array()) throw ValueError("model JSON: layer '" + name + "': 'inbound_nodes' must be a list");
@@ -309,33 +329,19 @@ std::vector<std::string> inbound_names(const json& layer, const std::string& nam
   if (nodes.empty()) return out;
   const json& node = nodes[0];
   if (node.is_object()) {  // Keras 3: {"args": [...], "kwargs": {...}}
-    collect_history(node.contains("args") ? node["args"] : json(), out);
+    collect_history(node.contains("args") ? node["args"] : json(), name, out);
     return out;
   }
   if (!node.is_array()) throw ValueError("model JSON: layer '" + name + "': bad inbound node " + node.dump());
-  for (const json& t : node) {
-    if (!t.is_array() || t.empty() || !t[0].is_string())
-      throw ValueError("model JSON: layer '" + name + "': bad inbound tensor " + t.dump());
-    if (t.size() > 1 && t[1].is_number_integer() && t[1].get<int>() != 0)
-      throw ValueError("model JSON: layer '" + name + "' uses node " + t[1].dump() + " of layer " +
-                       t[0].dump() + " (a shared layer), which is not supported");
-    out.push_back(t[0].get<std::string>());
-  }
+  for (const json& t : node) out.push_back(ref_of(t, name));
   return out;
 }
 
-std::vector<std::string> endpoint_names(const json& v, const char* key) {
-  std::vector<std::string> out;
+std::vector<TensorRef> endpoint_refs(const json& v, const char* key) {
   if (!v.is_array()) throw ValueError(std::string("model JSON: '") + key + "' must be a list");
-  if (!v.empty() && v[0].is_string()) {  // Keras 3 writes a single endpoint flat
-    out.push_back(v[0].get<std::string>());
-    return out;
-  }
-  for (const json& e : v) {
-    if (!e.is_array() || e.empty() || !e[0].is_string())
-      throw ValueError(std::string("model JSON: bad entry in '") + key + "': " + e.dump());
-    out.push_back(e[0].get<std::string>());
-  }
+  if (!v.empty() && v[0].is_string()) return {ref_of(v, key)};  // Keras 3 writes a single endpoint flat
+  std::vector<TensorRef> out;
+  for (const json& e : v) out.push_back(ref_of(e, key));
   return out;
 }
 
@@ -351,27 +357,235 @@ const json* built_input_shape(const json& cfg) {
   return nullptr;
 }
 
+Shape shape_after_batch(const json& shape, const std::string& name) {
+  Shape s;
+  for (size_t i = 1; i < shape.size(); ++i) {
+    if (!shape[i].is_number_integer() || shape[i].get<int64_t>() < 1)
+      throw ValueError("model JSON: Sequential '" + name + "' was built with input shape " + shape.dump() +
+                       ", expected whole numbers after the batch axis");
+    s.push_back(shape[i].get<int64_t>());
+  }
+  return s;
+}
+
+bool is_model_class(const std::string& cls) {
+  return cls == "Sequential" || cls == "Functional" || cls == "Model";
+}
+
+std::string model_name(const json& cfg, const char* def) {
+  return cfg.contains("name") && cfg["name"].is_string() ? cfg["name"].get<std::string>() : def;
+}
+
+// Builds a model's layers as one graph. A model used as a layer of another
+// (Keras's transfer learning: Sequential([backbone, pooling, head])) is
+// built in place on the tensors it is called on: the engine's models are
+// one flat graph, so its layers join the outer model's, under their own
+// names, frozen where the nested model is.
+class GraphBuilder {
+ public:
+  // The model's output tensors. `inputs` are the tensors a nested model is
+  // called on; empty for the outermost model, whose InputLayers start the graph.
+  std::vector<nn::KerasTensor> build(const std::string& cls, const json& cfg,
+                                     const std::vector<nn::KerasTensor>& inputs, bool frozen) {
+    if (!cfg.contains("layers") || !cfg["layers"].is_array())
+      throw ValueError("model JSON: model '" + model_name(cfg, "") + "' needs a 'layers' list");
+    frozen = frozen ||
+             (cfg.contains("trainable") && cfg["trainable"].is_boolean() && !cfg["trainable"].get<bool>());
+    if (cls == "Sequential") return sequential(cfg, inputs, frozen);
+    return functional(cfg, inputs, frozen);
+  }
+  const std::vector<nn::KerasTensor>& model_inputs() const { return model_inputs_; }
+
+ private:
+  nn::LayerPtr make_layer(const LayerEntry& e, bool frozen) {
+    nn::LayerPtr layer = layer_from_config(e.cls, *e.config);
+    claim(layer->name());
+    if (frozen) layer->set_trainable(false);
+    return layer;
+  }
+  // Names must be unique across the flattened graph.
+  void claim(const std::string& name) {
+    if (!name.empty() && !names_.insert(name).second)
+      throw ValueError("model JSON: two layers are named '" + name +
+                       "' (a nested model's layers join the outer model's graph here, so their names must "
+                       "differ from the outer model's)");
+  }
+  nn::KerasTensor new_input(const Shape& shape, const std::string& name) {
+    claim(name);
+    nn::KerasTensor t = nn::Input(shape, name);
+    model_inputs_.push_back(t);
+    return t;
+  }
+  // The batch-less input shape a nested model would be built with (its
+  // InputLayer, its first layer's declared shape, or its build shape).
+  static Shape declared_input(const std::string& cls, const json& cfg) {
+    const json& layers = cfg.contains("layers") && cfg["layers"].is_array() ? cfg["layers"] : json::array();
+    if (!layers.empty()) {
+      const LayerEntry e = entry_of(layers[0], 0);
+      if (is_model_class(e.cls)) return declared_input(e.cls, *e.config);
+      if (e.config->is_object()) {
+        nn::LayerPtr first = layer_from_config(e.cls, *e.config);
+        if (e.cls == "InputLayer") return first->compute_output_shape({});
+        if (!first->declared_input_shape().empty()) return first->declared_input_shape();
+      }
+    }
+    if (const json* shape = cls == "Sequential" ? built_input_shape(cfg) : nullptr)
+      return shape_after_batch(*shape, model_name(cfg, "sequential"));
+    return {};
+  }
+
+  std::vector<nn::KerasTensor> sequential(const json& cfg, const std::vector<nn::KerasTensor>& inputs,
+                                          bool frozen) {
+    const std::string name = model_name(cfg, "sequential");
+    const json& layers = cfg["layers"];
+    if (inputs.size() > 1)
+      throw ValueError(str_cat("model JSON: Sequential '", name, "' is called on ", inputs.size(),
+                               " tensors, expected one"));
+    std::optional<nn::KerasTensor> x;
+    if (!inputs.empty()) x = inputs[0];
+    for (size_t i = 0; i < layers.size(); ++i) {
+      const LayerEntry e = entry_of(layers[i], i);
+      if (e.cls == "InputLayer") {
+        nn::LayerPtr in = layer_from_config(e.cls, *e.config);
+        const Shape shape = in->compute_output_shape({});
+        if (!x) {
+          x = new_input(Shape(shape.begin() + 1, shape.end()), in->name());
+        } else if (shape != x->shape()) {
+          throw ValueError("model JSON: Sequential '" + name + "' expects input " + shape_str(shape) +
+                           " but is called on " + shape_str(x->shape()));
+        }
+        continue;
+      }
+      if (!x) {  // no InputLayer: the first layer's declared shape, or the build shape
+        Shape shape = is_model_class(e.cls) ? declared_input(e.cls, *e.config) : Shape{};
+        if (shape.empty() && !is_model_class(e.cls)) {
+          nn::LayerPtr probe = layer_from_config(e.cls, *e.config);
+          shape = probe->declared_input_shape();
+        }
+        if (shape.empty())
+          if (const json* built = built_input_shape(cfg)) shape = shape_after_batch(*built, name);
+        if (shape.empty())
+          throw ValueError(
+              "model JSON: Sequential '" + name +
+              "' has no input shape: expected an InputLayer or 'batch_input_shape' on its first layer");
+        // Keras names the InputLayer it adds after the first layer.
+        const std::string first = model_name(*e.config, "input");
+        x = new_input(shape, names_.count(first + "_input") ? std::string() : first + "_input");
+      }
+      if (is_model_class(e.cls)) {
+        x = single_output(build(e.cls, *e.config, {*x}, frozen), *e.config);
+      } else {
+        x = nn::apply_layer(make_layer(e, frozen), *x);
+      }
+    }
+    if (!x)
+      throw ValueError(
+          "model JSON: Sequential '" + name +
+          "' has no input shape: expected an InputLayer or 'batch_input_shape' on its first layer");
+    return {*x};
+  }
+
+  static nn::KerasTensor single_output(const std::vector<nn::KerasTensor>& outs, const json& cfg) {
+    if (outs.size() != 1)
+      throw ValueError(str_cat("model JSON: nested model '", model_name(cfg, ""), "' has ", outs.size(),
+                               " outputs; a model inside a Sequential must have one"));
+    return outs[0];
+  }
+
+  std::vector<nn::KerasTensor> functional(const json& cfg, const std::vector<nn::KerasTensor>& inputs,
+                                          bool frozen) {
+    const std::string name = model_name(cfg, "model");
+    for (const char* key : {"input_layers", "output_layers"})
+      if (!cfg.contains(key))
+        throw ValueError(std::string("model JSON: Functional config needs '") + key + "'");
+    const std::vector<TensorRef> input_refs = endpoint_refs(cfg["input_layers"], "input_layers");
+    if (!inputs.empty() && inputs.size() != input_refs.size())
+      throw ValueError(str_cat("model JSON: nested model '", name, "' has ", input_refs.size(),
+                               " inputs but is called on ", inputs.size()));
+    // Each layer's outputs; a nested model's are its calls' (Keras numbers
+    // its first call 1 when the model has its own InputLayer, node 0 being
+    // its construction, so the node index is not checked for models).
+    std::map<std::string, std::vector<nn::KerasTensor>> tensors;
+    std::set<std::string> models;
+    const json& layers = cfg["layers"];
+    for (size_t i = 0; i < layers.size(); ++i) {
+      const LayerEntry e = entry_of(layers[i], i);
+      const std::string lname = layers[i].value("name", model_name(*e.config, ""));
+      if (tensors.count(lname)) throw ValueError("model JSON: two layers are named '" + lname + "'");
+      if (e.cls == "InputLayer") {
+        nn::LayerPtr in = layer_from_config(e.cls, *e.config);
+        const Shape shape = in->compute_output_shape({});
+        size_t k = 0;
+        while (k < input_refs.size() && input_refs[k].layer != lname) ++k;
+        if (inputs.empty() || k == input_refs.size()) {
+          tensors[lname] = {new_input(Shape(shape.begin() + 1, shape.end()), lname)};
+        } else {
+          if (shape != inputs[k].shape())
+            throw ValueError("model JSON: nested model '" + name + "' expects input " + shape_str(shape) +
+                             " but is called on " + shape_str(inputs[k].shape()));
+          tensors[lname] = {inputs[k]};
+        }
+        continue;
+      }
+      std::vector<nn::KerasTensor> ins;
+      for (const TensorRef& r : inbound_refs(layers[i], lname))
+        ins.push_back(pick(tensors, models, r, lname));
+      if (ins.empty()) throw ValueError("model JSON: layer '" + lname + "' has no inbound nodes");
+      if (is_model_class(e.cls)) {
+        models.insert(lname);
+        tensors[lname] = build(e.cls, *e.config, ins, frozen);
+      } else {
+        tensors[lname] = {nn::apply_layer(make_layer(e, frozen), ins)};
+      }
+    }
+    std::vector<nn::KerasTensor> outs;
+    for (const TensorRef& r : endpoint_refs(cfg["output_layers"], "output_layers"))
+      outs.push_back(pick(tensors, models, r, "output_layers"));
+    return outs;
+  }
+
+  static nn::KerasTensor pick(const std::map<std::string, std::vector<nn::KerasTensor>>& tensors,
+                              const std::set<std::string>& models, const TensorRef& r,
+                              const std::string& who) {
+    auto it = tensors.find(r.layer);
+    if (it == tensors.end())
+      throw ValueError("model JSON: layer '" + who + "' takes input from unknown layer '" + r.layer + "'");
+    if (r.node != 0 && !models.count(r.layer))
+      throw ValueError(str_cat("model JSON: layer '", who, "' uses node ", r.node, " of layer '", r.layer,
+                               "' (a shared layer), which is not supported"));
+    if (r.index < 0 || r.index >= static_cast<int64_t>(it->second.size()))
+      throw ValueError(str_cat("model JSON: layer '", who, "' takes output ", r.index, " of layer '", r.layer,
+                               "', which has ", it->second.size()));
+    return it->second[static_cast<size_t>(r.index)];
+  }
+
+  std::set<std::string> names_;
+  std::vector<nn::KerasTensor> model_inputs_;
+};
+
+bool has_nested_model(const json& cfg) {
+  for (const json& l : cfg["layers"])
+    if (l.is_object() && l.contains("class_name") && l["class_name"].is_string() &&
+        is_model_class(l["class_name"].get<std::string>()))
+      return true;
+  return false;
+}
+
 std::unique_ptr<nn::Model> sequential_from_json(const json& cfg, uint64_t seed) {
-  const std::string name = cfg.value("name", std::string("sequential"));
+  const std::string name = model_name(cfg, "sequential");
   const json& layers = cfg["layers"];
   auto build = [&](const Shape* input) {
     auto model = std::make_unique<nn::Sequential>(std::vector<nn::LayerPtr>{}, name, seed);
     if (input) model->add(std::make_shared<nn::InputLayer>(*input));
     for (size_t i = 0; i < layers.size(); ++i) {
-      LayerEntry e = entry_of(layers[i], i);
+      const LayerEntry e = entry_of(layers[i], i);
       model->add(layer_from_config(e.cls, *e.config));
     }
     return model;
   };
   auto model = build(nullptr);
   if (const json* shape = built_input_shape(cfg); model->layers().empty() && shape) {
-    Shape input;
-    for (size_t i = 1; i < shape->size(); ++i) {
-      if (!(*shape)[i].is_number_integer())
-        throw ValueError("model JSON: Sequential '" + name + "' was built with input shape " + shape->dump() +
-                         ", expected whole numbers after the batch axis");
-      input.push_back((*shape)[i].get<int64_t>());
-    }
+    const Shape input = shape_after_batch(*shape, name);
     model = build(&input);
   }
   if (model->layers().empty())
@@ -381,45 +595,37 @@ std::unique_ptr<nn::Model> sequential_from_json(const json& cfg, uint64_t seed) 
   return model;
 }
 
-std::unique_ptr<nn::Model> functional_from_json(const json& cfg, uint64_t seed) {
-  const std::string name = cfg.value("name", std::string("model"));
-  std::map<std::string, nn::KerasTensor> tensors;
+// Sequential([backbone, ...]) with a Functional backbone of plain layers:
+// what Keras's files need to write it back nested (nn::NestedModel).
+std::optional<nn::NestedModel> backbone_of(const json& cfg) {
   const json& layers = cfg["layers"];
-  for (size_t i = 0; i < layers.size(); ++i) {
-    LayerEntry e = entry_of(layers[i], i);
-    nn::LayerPtr layer = layer_from_config(e.cls, *e.config);
-    const std::string lname = layers[i].value("name", layer->name());
-    if (tensors.count(lname)) throw ValueError("model JSON: two layers are named '" + lname + "'");
-    if (e.cls == "InputLayer") {
-      auto node = std::make_shared<nn::GraphNode>();
-      node->layer = layer;
-      node->shape = layer->compute_output_shape({});
-      tensors[lname] = nn::KerasTensor{node};
-      continue;
-    }
-    std::vector<nn::KerasTensor> ins;
-    for (const std::string& src : inbound_names(layers[i], lname)) {
-      auto it = tensors.find(src);
-      if (it == tensors.end())
-        throw ValueError("model JSON: layer '" + lname + "' takes input from unknown layer '" + src + "'");
-      ins.push_back(it->second);
-    }
-    if (ins.empty()) throw ValueError("model JSON: layer '" + lname + "' has no inbound nodes");
-    tensors[lname] = nn::apply_layer(layer, ins);
+  size_t first = 0;
+  while (first < layers.size() && entry_of(layers[first], first).cls == "InputLayer") ++first;
+  if (first == layers.size()) return std::nullopt;
+  const LayerEntry e = entry_of(layers[first], first);
+  if (e.cls != "Functional" && e.cls != "Model") return std::nullopt;
+  const json& inner = *e.config;
+  const std::vector<TensorRef> ins = endpoint_refs(inner["input_layers"], "input_layers");
+  if (ins.size() != 1 || has_nested_model(inner)) return std::nullopt;
+  nn::NestedModel nested{model_name(inner, "model"), ins[0].layer, {}};
+  for (size_t i = 0; i < inner["layers"].size(); ++i) {
+    const json& l = inner["layers"][i];
+    const LayerEntry le = entry_of(l, i);
+    if (le.cls != "InputLayer") nested.layers.push_back(l.value("name", model_name(*le.config, "")));
   }
-  auto pick = [&](const char* key) -> std::vector<nn::KerasTensor> {
-    if (!cfg.contains(key))
-      throw ValueError(std::string("model JSON: Functional config needs '") + key + "'");
-    std::vector<nn::KerasTensor> out;
-    for (const std::string& n : endpoint_names(cfg[key], key)) {
-      auto it = tensors.find(n);
-      if (it == tensors.end())
-        throw ValueError(std::string("model JSON: '") + key + "' names unknown layer '" + n + "'");
-      out.push_back(it->second);
-    }
-    return out;
-  };
-  return std::make_unique<nn::Model>(pick("input_layers"), pick("output_layers"), name, seed);
+  return nested;
+}
+
+// A Functional model, or a Sequential holding a nested model (one graph:
+// the engine's Sequential is a plain chain of layers).
+std::unique_ptr<nn::Model> graph_from_json(const std::string& cls, const json& cfg, uint64_t seed) {
+  GraphBuilder g;
+  std::vector<nn::KerasTensor> outputs = g.build(cls, cfg, {}, false);
+  auto model = std::make_unique<nn::Model>(
+      g.model_inputs(), outputs, model_name(cfg, cls == "Sequential" ? "sequential" : "model"), seed);
+  if (cls == "Sequential")
+    if (std::optional<nn::NestedModel> nested = backbone_of(cfg)) model->set_nested(std::move(*nested));
+  return model;
 }
 
 }  // namespace
@@ -435,8 +641,8 @@ std::unique_ptr<nn::Model> parse_model(const std::string& text, uint64_t seed) {
   const json& cfg = j["config"];
   if (!cfg.contains("layers") || !cfg["layers"].is_array())
     throw ValueError("model JSON: config needs a 'layers' list");
-  if (cls == "Sequential") return sequential_from_json(cfg, seed);
-  if (cls == "Functional" || cls == "Model") return functional_from_json(cfg, seed);
+  if (cls == "Sequential" && !has_nested_model(cfg)) return sequential_from_json(cfg, seed);
+  if (is_model_class(cls)) return graph_from_json(cls, cfg, seed);
   throw ValueError("model JSON: model class '" + cls +
                    "' is not supported, expected Sequential or Functional");
 }
@@ -451,37 +657,97 @@ std::unique_ptr<nn::Model> model_from_json(const std::string& text, uint64_t see
   }
 }
 
-std::string model_to_json(const nn::Model& model) {
-  ordered_json layers = ordered_json::array();
+namespace {
+
+// A Functional config's layers list, each layer with the layers feeding it
+// (`rename` maps a feeding layer's name to the one written).
+ordered_json graph_layers(const nn::Model& model, const std::vector<nn::LayerPtr>& layers,
+                          const std::map<std::string, std::string>& rename = {}) {
   const std::vector<nn::LayerPtr> all = model.layers();
+  std::map<const nn::Layer*, size_t> index;
+  for (size_t i = 0; i < all.size(); ++i) index[all[i].get()] = i;
+  ordered_json out = ordered_json::array();
+  for (const nn::LayerPtr& l : layers) {
+    ordered_json inbound = ordered_json::array();
+    ordered_json node = ordered_json::array();
+    for (const std::string& src : model.inbound_layer_names(index.at(l.get()))) {
+      auto it = rename.find(src);
+      node.push_back({it == rename.end() ? src : it->second, 0, 0, ordered_json::object()});
+    }
+    if (!node.empty()) inbound.push_back(node);
+    out.push_back({{"class_name", l->class_name()},
+                   {"config", l->config()},
+                   {"name", l->name()},
+                   {"inbound_nodes", inbound}});
+  }
+  return out;
+}
+
+ordered_json endpoints(const std::vector<std::string>& names) {
+  ordered_json out = ordered_json::array();
+  for (const std::string& n : names) out.push_back({n, 0, 0});
+  return out;
+}
+
+// tf.keras 2.12's Sequential([backbone, ...head]): an InputLayer named
+// after the backbone, the backbone as a Functional with its own InputLayer
+// (node 0 of its graph, so the head's configs need no node index), the head.
+ordered_json nested_sequential(const nn::Model& model, const nn::NestedLayout& nl) {
+  const std::string& inner_input = nl.nested->input_name;
+  ordered_json input = nl.input->config();
+  input["name"] = inner_input;
+  ordered_json inner_layers = ordered_json::array();
+  inner_layers.push_back({{"class_name", "InputLayer"},
+                          {"config", input},
+                          {"name", inner_input},
+                          {"inbound_nodes", ordered_json::array()}});
+  for (ordered_json& l : graph_layers(model, nl.inner, {{nl.input->name(), inner_input}}))
+    inner_layers.push_back(std::move(l));
+  ordered_json inner;
+  inner["name"] = nl.nested->name;
+  inner["trainable"] = nl.trainable;
+  inner["layers"] = inner_layers;
+  inner["input_layers"] = endpoints({inner_input});
+  inner["output_layers"] = endpoints({nl.inner_output->name()});
+
+  ordered_json outer_input = nl.input->config();
+  outer_input["name"] = nl.nested->name + "_input";  // as Keras's Sequential.add names it
+  ordered_json layers = ordered_json::array();
+  layers.push_back({{"class_name", "InputLayer"}, {"config", outer_input}});
+  layers.push_back({{"class_name", "Functional"}, {"config", inner}});
+  for (const nn::LayerPtr& l : nl.head)
+    layers.push_back({{"class_name", l->class_name()}, {"config", l->config()}});
   ordered_json config;
   config["name"] = model.name();
+  config["layers"] = layers;
+  return config;
+}
+
+}  // namespace
+
+std::string model_to_json(const nn::Model& model) {
+  ordered_json config;
+  std::string cls;
   if (model.is_sequential()) {
-    for (const nn::LayerPtr& l : all)
+    cls = "Sequential";
+    ordered_json layers = ordered_json::array();
+    for (const nn::LayerPtr& l : model.layers())
       layers.push_back({{"class_name", l->class_name()}, {"config", l->config()}});
+    config["name"] = model.name();
     config["layers"] = layers;
+  } else if (const std::optional<nn::NestedLayout> nl = nn::nested_layout(model)) {
+    cls = "Sequential";
+    config = nested_sequential(model, *nl);
   } else {
+    cls = "Functional";
+    config["name"] = model.name();
     config["trainable"] = true;
-    for (size_t i = 0; i < all.size(); ++i) {
-      ordered_json inbound = ordered_json::array();
-      ordered_json node = ordered_json::array();
-      for (const std::string& src : model.inbound_layer_names(i))
-        node.push_back({src, 0, 0, ordered_json::object()});
-      if (!node.empty()) inbound.push_back(node);
-      layers.push_back({{"class_name", all[i]->class_name()},
-                        {"config", all[i]->config()},
-                        {"name", all[i]->name()},
-                        {"inbound_nodes", inbound}});
-    }
-    config["layers"] = layers;
-    ordered_json ins = ordered_json::array(), outs = ordered_json::array();
-    for (const std::string& n : model.input_names()) ins.push_back({n, 0, 0});
-    for (const std::string& n : model.output_names()) outs.push_back({n, 0, 0});
-    config["input_layers"] = ins;
-    config["output_layers"] = outs;
+    config["layers"] = graph_layers(model, model.layers());
+    config["input_layers"] = endpoints(model.input_names());
+    config["output_layers"] = endpoints(model.output_names());
   }
   ordered_json top;
-  top["class_name"] = model.is_sequential() ? "Sequential" : "Functional";
+  top["class_name"] = cls;
   top["config"] = config;
   top["keras_version"] = "2.12.0";
   top["backend"] = "tensorflow";

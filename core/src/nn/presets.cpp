@@ -49,6 +49,11 @@ std::unique_ptr<Model> stack_on(const Model& backbone, const std::vector<LayerPt
   for (const LayerPtr& layer : head) x = apply_layer(layer, x);
   auto model = std::make_unique<Model>(g.inputs, std::vector<KerasTensor>{x}, name, seed);
   model->set_preprocessing(backbone.preprocessing());
+  // Saved as Keras saves Sequential([backbone, ...head]): the backbone one layer.
+  NestedModel nested{backbone.name(), backbone.input_names()[0], {}};
+  for (const LayerPtr& l : backbone.layers())
+    if (l->class_name() != "InputLayer") nested.layers.push_back(l->name());
+  model->set_nested(std::move(nested));
   return model;
 }
 

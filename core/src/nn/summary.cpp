@@ -3,11 +3,13 @@
 // wrapped onto continuation lines, preferring to break after "),", "},",
 // "]," or "',", a line of spaces after every layer.
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cnn/nn/layers.h"
 #include "cnn/nn/model.h"
+#include "nn/nested_layout.h"
 
 namespace cnn::nn {
 
@@ -61,7 +63,6 @@ void print_row(std::vector<std::string> cols, const std::vector<size_t>& positio
 }  // namespace
 
 std::string Model::summary() const {
-  const std::vector<LayerPtr> all = layers();
   // Keras uses the plain three-column table when every depth of the graph
   // holds one layer with at most one input; otherwise it adds "Connected to".
   bool sequential_like = true;
@@ -69,7 +70,36 @@ std::string Model::summary() const {
     if (nodes_[i].inbound.size() > 1 ||
         (i > 0 && (nodes_[i].inbound.empty() || nodes_[i].inbound[0] != static_cast<int>(i) - 1)))
       sequential_like = false;
-  if (is_sequential()) sequential_like = true;
+  // Sequential([backbone, ...]): the backbone is one row, as in Keras.
+  const std::optional<NestedLayout> nested = nested_layout(*this);
+  if (is_sequential() || nested) sequential_like = true;
+
+  std::vector<std::vector<std::string>> rows;
+  if (nested) {
+    int64_t params = 0;
+    for (const LayerPtr& l : nested->inner) params += l->count_params();
+    size_t out = 0;
+    while (nodes_[out].layer != nested->inner_output) ++out;
+    rows.push_back(
+        {nested->nested->name + " (Functional)", shape_str(nodes_[out].shape), std::to_string(params)});
+  }
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Layer& l = *nodes_[i].layer;
+    if (nested && std::find(nested->head.begin(), nested->head.end(), nodes_[i].layer) == nested->head.end())
+      continue;
+    const bool is_input = dynamic_cast<const InputLayer*>(&l) != nullptr;
+    if (is_input && is_sequential()) continue;  // Sequential.layers leaves it out
+    // An InputLayer's output_shape is a list of one tuple in Keras.
+    std::string shape = shape_str(nodes_[i].shape);
+    if (is_input) shape = "[" + shape + "]";
+    rows.push_back({l.name() + " (" + l.class_name() + ")", shape, std::to_string(l.count_params())});
+    if (!sequential_like) {
+      std::string conn = "[";
+      for (size_t k = 0; k < nodes_[i].inbound.size(); ++k)
+        conn += (k ? ", '" : "'") + nodes_[nodes_[i].inbound[k]].layer->name() + "[0][0]'";
+      rows.back().push_back(conn + "]");
+    }
+  }
 
   const size_t line_length = sequential_like ? 65 : 98;
   const std::vector<double> fractions =
@@ -83,22 +113,8 @@ std::string Model::summary() const {
   out += std::string(line_length, '_') + "\n";
   print_row(header, positions, out);
   out += std::string(line_length, '=') + "\n";
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    const Layer& l = *nodes_[i].layer;
-    const bool is_input = dynamic_cast<const InputLayer*>(&l) != nullptr;
-    if (is_input && is_sequential()) continue;  // Sequential.layers leaves it out
-    // An InputLayer's output_shape is a list of one tuple in Keras.
-    std::string shape = shape_str(nodes_[i].shape);
-    if (is_input) shape = "[" + shape + "]";
-    std::vector<std::string> fields{l.name() + " (" + l.class_name() + ")", shape,
-                                    std::to_string(l.count_params())};
-    if (!sequential_like) {
-      std::string conn = "[";
-      for (size_t k = 0; k < nodes_[i].inbound.size(); ++k)
-        conn += (k ? ", '" : "'") + nodes_[nodes_[i].inbound[k]].layer->name() + "[0][0]'";
-      fields.push_back(conn + "]");
-    }
-    print_row(fields, positions, out);
+  for (const std::vector<std::string>& row : rows) {
+    print_row(row, positions, out);
     out += std::string(line_length, ' ') + "\n";
   }
   const int64_t total = count_params(), trainable = count_trainable_params();

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,16 @@ inline KerasTensor apply_layer(const LayerPtr& layer, const KerasTensor& x) {
 }
 
 // ---- Model ------------------------------------------------------------------
+
+// A model used as the first layer of another, as Keras's
+// Sequential([backbone, GlobalAveragePooling2D(), Dense(n)]) holds it. The
+// engine runs the two as one flat graph; this record keeps what Keras's
+// files need to write the backbone back as one nested layer.
+struct NestedModel {
+  std::string name;                 // the backbone model's name, e.g. "resnet50"
+  std::string input_name;           // its own InputLayer's name
+  std::vector<std::string> layers;  // its other layers' names, in its model.layers order
+};
 
 class Model {
  public:
@@ -82,6 +93,12 @@ class Model {
   // preprocess_input for ResNet50: RGB -> BGR, ImageNet means subtracted).
   const std::string& preprocessing() const { return preprocessing_; }
   void set_preprocessing(std::string mode);
+
+  // The backbone this model was stacked on or loaded with as a nested
+  // model, or null; Keras's files write it nested where the graph still is
+  // the backbone followed by a chain of layers (io/nested_layout.h).
+  const NestedModel* nested() const { return nested_ ? &*nested_ : nullptr; }
+  void set_nested(NestedModel nested) { nested_ = std::move(nested); }
 
   int64_t count_params() const;
   int64_t count_trainable_params() const;
@@ -184,6 +201,7 @@ class Model {
   uint64_t seed_;
   Device device_ = Device::CPU;
   std::string preprocessing_;
+  std::optional<NestedModel> nested_;
   std::vector<Node> nodes_;  // execution order = Keras's layer order
   std::vector<int> input_nodes_, output_nodes_;
   std::unique_ptr<Training> training_;

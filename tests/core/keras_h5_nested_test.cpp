@@ -1,0 +1,365 @@
+// A model used as a layer of another, the course's transfer learning:
+// Sequential([backbone, GlobalAveragePooling2D(), Dense(n)]) as tf.keras 2.x
+// saves it (the backbone one layer of the outer model, its weights in one
+// group under their own names). The files are laid out here from the
+// reduced ResNet fixture and checked against its PyTorch-made outputs.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "cnn/data/preprocess.h"
+#include "cnn/error.h"
+#include "cnn/io/keras_h5.h"
+#include "cnn/io/keras_json.h"
+#include "cnn/nn/layers.h"
+#include "cnn/nn/presets.h"
+#include "cnn/nn/resnet50.h"
+#include "hdf5_file.h"
+#include "test_util.h"
+
+namespace cnn {
+namespace {
+
+using nlohmann::json;
+
+const nn::ResNetArchitecture kReduced{8, {2, 1, 1, 1}, {4, 8, 8, 16}};
+
+const test::Fixture& reference() {
+  static const test::Fixture f =
+      test::load_fixture_file(test::fixture_path("keras_h5/reduced_resnet_reference.json"));
+  return f;
+}
+
+const io::H5Group& flat_file() {
+  static const io::H5Group g = cnnp::read_hdf5_file(test::fixture_path("keras_h5/reduced_resnet.h5"));
+  return g;
+}
+
+// The fixture's backbone (no top), weights loaded, as a Keras Functional 'resnet'.
+std::unique_ptr<nn::Model> loaded_backbone() {
+  nn::ResNet50Options o;
+  o.include_top = false;
+  o.input_shape = {32, 32, 3};
+  o.seed = 3;
+  auto backbone = nn::resnet(kReduced, o, "resnet");
+  io::load_keras_weights(*backbone, flat_file(), {.by_name = true});
+  return backbone;
+}
+
+struct Layout {
+  bool functional_outer = false;  // Model(inp, head(backbone(inp))) instead of a Sequential
+  bool frozen = true;             // backbone.trainable = False before saving
+  int frozen_prefix = 0;          // with frozen = false: the first n weighted layers frozen
+};
+
+// The outer model's JSON and weights as tf.keras 2.x writes them. The
+// backbone's group lists, as Keras's layer.weights does, a frozen model's
+// weights layer by layer, and a trainable one's trainable weights (of its
+// trainable layers) before the rest.
+io::H5Group nested_file(const Layout& l) {
+  auto backbone = loaded_backbone();
+  std::vector<nn::LayerPtr> weighted;
+  for (const nn::LayerPtr& layer : backbone->layers())
+    if (!layer->weights().empty()) weighted.push_back(layer);
+  if (l.frozen) backbone->set_trainable(false);
+  for (int i = 0; i < l.frozen_prefix; ++i) weighted[static_cast<size_t>(i)]->set_trainable(false);
+
+  json inner = json::parse(io::model_to_json(*backbone))["config"];
+  inner["trainable"] = !l.frozen;
+  json gap = {{"name", "avg_pool"},
+              {"trainable", true},
+              {"dtype", "float32"},
+              {"data_format", "channels_last"},
+              {"keepdims", false}};
+  json dense = {{"name", "probs"}, {"trainable", true},       {"dtype", "float32"},
+                {"units", 5},      {"activation", "softmax"}, {"use_bias", true}};
+  json input = {{"batch_input_shape", {nullptr, 32, 32, 3}},
+                {"dtype", "float32"},
+                {"sparse", false},
+                {"ragged", false},
+                {"name", "resnet_input"}};
+  json outer;
+  if (!l.functional_outer) {
+    outer = {{"class_name", "Sequential"},
+             {"config",
+              {{"name", "sequential"},
+               {"layers",
+                {{{"class_name", "InputLayer"}, {"config", input}},
+                 {{"class_name", "Functional"}, {"config", inner}},
+                 {{"class_name", "GlobalAveragePooling2D"}, {"config", gap}},
+                 {{"class_name", "Dense"}, {"config", dense}}}}}}};
+  } else {
+    // Keras numbers a nested model's first call node 1 (node 0 is its own
+    // Input's), so the layers after it read ["resnet", 1, 0].
+    auto node = [](const char* from, int index) {
+      json call = json::array();  // one call, taking one tensor
+      call.push_back(json::array({from, index, 0, json::object()}));
+      json nodes = json::array();
+      nodes.push_back(call);
+      return nodes;
+    };
+    outer = {{"class_name", "Functional"},
+             {"config",
+              {{"name", "model"},
+               {"trainable", true},
+               {"layers",
+                {{{"class_name", "InputLayer"},
+                  {"config", input},
+                  {"name", "resnet_input"},
+                  {"inbound_nodes", json::array()}},
+                 {{"class_name", "Functional"},
+                  {"config", inner},
+                  {"name", "resnet"},
+                  {"inbound_nodes", node("resnet_input", 0)}},
+                 {{"class_name", "GlobalAveragePooling2D"},
+                  {"config", gap},
+                  {"name", "avg_pool"},
+                  {"inbound_nodes", node("resnet", 1)}},
+                 {{"class_name", "Dense"},
+                  {"config", dense},
+                  {"name", "probs"},
+                  {"inbound_nodes", node("avg_pool", 0)}}}},
+               {"input_layers", {{"resnet_input", 0, 0}}},
+               {"output_layers", {{"probs", 0, 0}}}}}};
+  }
+
+  io::H5Group file;
+  file.string_attrs["model_config"] = outer.dump();
+  file.string_attrs["keras_version"] = "2.12.0";
+  file.string_attrs["backend"] = "tensorflow";
+  io::H5Group& root = file.group("model_weights");
+  root.string_list_attrs["layer_names"] = {"resnet", "avg_pool", "probs"};
+  root.group("avg_pool").string_list_attrs["weight_names"] = {};
+  io::H5Group& probs = root.group("probs");
+  probs.string_list_attrs["weight_names"] = {"probs/kernel:0", "probs/bias:0"};
+  for (const char* w : {"probs/kernel:0", "probs/bias:0"})
+    probs.set_dataset(w, *flat_file().find_group("probs")->find_dataset(w));
+  io::H5Group& g = root.group("resnet");
+  std::vector<std::string> names;
+  for (int pass = 0; pass < 2; ++pass)  // trainable weights, then the rest (all at once when frozen)
+    for (const nn::LayerPtr& layer : weighted)
+      for (const nn::Weight& w : layer->weights()) {
+        const bool first = layer->trainable() && w.trainable_kind;
+        if (!l.frozen && first != (pass == 0)) continue;
+        if (l.frozen && pass == 1) continue;
+        const std::string name = layer->name() + "/" + w.name + ":0";
+        names.push_back(name);
+        g.set_dataset(name, {w.value.shape(), w.value.to_vector()});
+      }
+  g.string_list_attrs["weight_names"] = names;
+  return file;
+}
+
+void expect_reference_outputs(nn::Model& model) {
+  const Tensor x = data::preprocess_input(reference().at("images"), "caffe");
+  EXPECT_LT(test::rel_error(model.predict(x), reference().at("predictions")), 1e-4);
+}
+
+TEST(KerasNested, SequentialWithAFrozenBackboneLoadsAsOneGraph) {
+  auto model = io::load_keras_model(nested_file({}));
+  EXPECT_EQ(model->name(), "sequential");
+  EXPECT_EQ(model->input_names(), (std::vector<std::string>{"resnet_input"}));
+  EXPECT_EQ(model->input_shape(), (Shape{-1, 32, 32, 3}));
+  EXPECT_EQ(model->count_trainable_params(), 64 * 5 + 5);  // the head only: the backbone is frozen
+  expect_reference_outputs(*model);
+  EXPECT_NO_THROW(model->get_layer("conv5_block1_out"));
+}
+
+TEST(KerasNested, TrainableBackboneListsItsStatisticsLast) {
+  auto model = io::load_keras_model(nested_file({.frozen = false}));
+  EXPECT_EQ(
+      model->count_trainable_params(), model->count_params() - [&] {
+        int64_t stats = 0;
+        for (const nn::LayerPtr& l : model->layers())
+          for (const nn::Weight& w : l->weights())
+            if (!w.trainable_kind) stats += w.value.numel();
+        return stats;
+      }());
+  expect_reference_outputs(*model);
+}
+
+// backbone.trainable = True with its first layers frozen: their weights
+// come after the trainable layers', so the group's order is not the model's.
+TEST(KerasNested, PartlyFrozenBackboneLoadsByItsLayerNames) {
+  auto model = io::load_keras_model(nested_file({.frozen = false, .frozen_prefix = 5}));
+  EXPECT_FALSE(model->get_layer("conv1_conv")->trainable());
+  EXPECT_TRUE(model->get_layer("conv5_block1_3_conv")->trainable());
+  expect_reference_outputs(*model);
+}
+
+TEST(KerasNested, FunctionalOuterModelReadsTheNestedModelsCallNode) {
+  auto model = io::load_keras_model(nested_file({.functional_outer = true}));
+  EXPECT_EQ(model->name(), "model");
+  expect_reference_outputs(*model);
+}
+
+// The h5py check of Keras's layout, where python3-h5py is installed.
+void expect_keras_layout(const io::H5Group& tree, const std::string& name) {
+  if (std::system("/usr/bin/python3 -c 'import h5py' >/dev/null 2>&1") != 0) {
+    std::printf("python3-h5py is not installed: the h5py layout check is skipped\n");
+    return;
+  }
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("cnnp_nested_" + std::to_string(::getpid()) + "_" + name + ".h5"))
+                               .string();
+  cnnp::write_hdf5_file(tree, path);
+  const std::string cmd =
+      "/usr/bin/python3 " + test::fixture_path("keras_h5/check_keras_layout.py") + " " + path;
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::filesystem::remove(path);
+}
+
+// Loaded and saved again, the model is written as Keras wrote it: the
+// Sequential, the backbone one Functional layer with its own input, its
+// weights in one group in Keras's order (frozen: layer by layer;
+// trainable: the moving statistics last), so Keras's load_weights, which
+// goes by position, reads them back.
+TEST(KerasNested, SavedBackAsKerasWroteIt) {
+  for (const Layout& layout :
+       {Layout{}, Layout{.frozen = false}, Layout{.frozen = false, .frozen_prefix = 5}}) {
+    const io::H5Group file = nested_file(layout);
+    auto model = io::load_keras_model(file);
+    io::H5Group saved;
+    io::save_keras_model(*model, saved);
+    const json config = json::parse(saved.string_attrs.at("model_config"));
+    EXPECT_EQ(config["class_name"], "Sequential");
+    const json& layers = config["config"]["layers"];
+    ASSERT_EQ(layers.size(), 4u);
+    EXPECT_EQ(layers[0]["config"]["name"], "resnet_input");
+    EXPECT_EQ(layers[1]["class_name"], "Functional");
+    const json& inner = layers[1]["config"];
+    EXPECT_EQ(inner["name"], "resnet");
+    EXPECT_EQ(inner["trainable"], !layout.frozen);
+    EXPECT_EQ(inner["layers"][0]["class_name"], "InputLayer");
+    EXPECT_EQ(inner["input_layers"][0][0], inner["layers"][0]["name"]);
+    EXPECT_EQ(inner["output_layers"][0][0], "conv5_block1_out");
+    EXPECT_EQ(layers[3]["config"]["name"], "probs");
+    const io::H5Group& weights = *saved.find_group("model_weights");
+    EXPECT_EQ(weights.keras_string_list("layer_names"),
+              (std::vector<std::string>{"resnet", "avg_pool", "probs"}));
+    const io::H5Group& want = *file.find_group("model_weights/resnet");
+    EXPECT_EQ(weights.find_group("resnet")->keras_string_list("weight_names"),
+              want.keras_string_list("weight_names"));
+    expect_keras_layout(saved,
+                        "frozen" + std::to_string(layout.frozen) + std::to_string(layout.frozen_prefix));
+
+    auto back = io::load_keras_model(saved);
+    expect_reference_outputs(*back);
+    EXPECT_EQ(back->count_trainable_params(), model->count_trainable_params());
+  }
+}
+
+// A Functional outer model keeps no backbone record: it is written as the
+// one flat graph it runs as, which Keras reads as well.
+TEST(KerasNested, FunctionalOuterModelIsSavedFlat) {
+  auto model = io::load_keras_model(nested_file({.functional_outer = true}));
+  EXPECT_EQ(model->nested(), nullptr);
+  io::H5Group saved;
+  io::save_keras_model(*model, saved);
+  EXPECT_EQ(json::parse(saved.string_attrs.at("model_config"))["class_name"], "Functional");
+  expect_keras_layout(saved, "flat");
+  expect_reference_outputs(*io::load_keras_model(saved));
+}
+
+// The course's weights loaded into the playground's own transfer model (one
+// flat graph: the backbone's layers, then a head named 'dense'): by order,
+// and by name for the backbone alone.
+TEST(KerasNested, WeightsLoadIntoTheFlatTransferModel) {
+  const io::H5Group file = nested_file({});
+  const io::H5Group& weights = *file.find_group("model_weights");
+  auto fresh = [] {
+    nn::ResNet50Options o;
+    o.include_top = false;
+    o.input_shape = {32, 32, 3};
+    o.seed = 9;
+    return nn::classifier_on(*nn::resnet(kReduced, o, "resnet"), 5, 4);
+  };
+  auto by_order = fresh();
+  const io::KerasWeightsReport r = io::load_keras_weights(*by_order, weights);
+  EXPECT_EQ(r.values, by_order->count_params());
+  expect_reference_outputs(*by_order);
+
+  auto by_name = fresh();
+  const std::string miss =
+      test::error_of<ValueError>([&] { io::load_keras_weights(*by_name, weights, {.by_name = true}); });
+  EXPECT_NE(miss.find("no weights for layer(s) 'dense'"), std::string::npos) << miss;
+  EXPECT_NE(miss.find("the file has instead 'probs'"), std::string::npos) << miss;
+  io::load_keras_weights(*by_name, weights, {.by_name = true, .allow_missing = true});
+  const Tensor x = data::preprocess_input(reference().at("images"), "caffe");
+  EXPECT_LT(test::rel_error(by_name->layer_outputs(x, {"conv5_block1_out"})[0], reference().at("conv5_out")),
+            1e-4);
+}
+
+// A weight the nested group lacks is named with the nested model.
+TEST(KerasNested, AShapeMismatchNamesTheNestedModel) {
+  io::H5Group file = nested_file({});
+  io::H5Group& g = *file.group("model_weights").groups["resnet"];
+  g.set_dataset("conv1_conv/kernel:0", {{7, 7, 3, 2}, std::vector<float>(7 * 7 * 3 * 2)});
+  const std::string e = test::error_of<ValueError>([&] { io::load_keras_model(file); });
+  EXPECT_NE(e.find("layer 'conv1_conv' of nested model 'resnet'"), std::string::npos) << e;
+  EXPECT_NE(e.find("(7, 7, 3, 2)"), std::string::npos) << e;
+}
+
+TEST(KerasNested, JsonErrorsNameTheNestedModel) {
+  const std::string clash = test::error_of<ValueError>([] {
+    io::model_from_json(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+      {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], "name": "in"}},
+      {"class_name": "Dense", "config": {"name": "d", "units": 3}},
+      {"class_name": "Sequential", "config": {"name": "head", "layers": [
+        {"class_name": "Dense", "config": {"name": "d", "units": 2}}]}}]}})");
+  });
+  EXPECT_NE(clash.find("two layers are named 'd'"), std::string::npos) << clash;
+  const std::string shape = test::error_of<ValueError>([] {
+    io::model_from_json(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+      {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], "name": "in"}},
+      {"class_name": "Sequential", "config": {"name": "head", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 6], "name": "head_in"}},
+        {"class_name": "Dense", "config": {"name": "d", "units": 2}}]}}]}})");
+  });
+  EXPECT_NE(shape.find("Sequential 'head' expects input (None, 6) but is called on (None, 4)"),
+            std::string::npos)
+      << shape;
+}
+
+// A Sequential inside a Sequential, first layer and without an InputLayer:
+// its declared input shape starts the graph, named as Keras names it.
+TEST(KerasNested, NestedSequentialFirstGivesTheInput) {
+  auto model = io::model_from_json(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+      {"class_name": "Sequential", "config": {"name": "body", "trainable": false, "layers": [
+        {"class_name": "Dense", "config": {"name": "d1", "units": 3, "batch_input_shape": [null, 4]}}]}},
+      {"class_name": "Dense", "config": {"name": "d2", "units": 2}}]}})");
+  EXPECT_EQ(model->input_names(), (std::vector<std::string>{"body_input"}));
+  EXPECT_EQ(model->output_shape(), (Shape{-1, 2}));
+  EXPECT_FALSE(model->get_layer("d1")->trainable());
+  EXPECT_EQ(model->count_trainable_params(), 3 * 2 + 2);
+}
+
+// summary() shows the backbone as the one row Keras prints for it.
+TEST(KerasNested, SummaryShowsTheBackboneAsOneLayer) {
+  const std::string blank(65, ' ');
+  EXPECT_EQ(io::load_keras_model(nested_file({}))->summary(),
+            "Model: \"sequential\"\n" + std::string(65, '_') +
+                "\n"
+                " Layer (type)                Output Shape              Param #   \n" +
+                std::string(65, '=') +
+                "\n"
+                " resnet (Functional)         (None, 1, 1, 64)          13248     \n" +
+                blank +
+                "\n"
+                " avg_pool (GlobalAveragePool  (None, 64)               0         \n"
+                " ing2D)                                                          \n" +
+                blank +
+                "\n"
+                " probs (Dense)               (None, 5)                 325       \n" +
+                blank + "\n" + std::string(65, '=') +
+                "\n"
+                "Total params: 13,573\n"
+                "Trainable params: 325\n"
+                "Non-trainable params: 13,248\n" +
+                std::string(65, '_') + "\n");
+}
+}  // namespace
+}  // namespace cnn
