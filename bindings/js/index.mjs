@@ -503,7 +503,7 @@ export class Cnn {
       if (head.some((l) => l instanceof Model))
         throw new Error('sequential: only the first entry may be a model');
       return new Model(this, check(this.module, this.module.Model.stackOn(
-        backbone.handle, JSON.stringify(head.map((l) => l.toKeras())), name ?? 'model', seed)));
+        backbone.handle, JSON.stringify(head.map((l) => l.toKeras())), name ?? 'sequential', seed)));
     }
     name ??= 'sequential';
     const json = { class_name: 'Sequential', config: { name, layers: layerSpecs.map((l) => l.toKeras()) } };

@@ -118,7 +118,14 @@ for (const { name, cnn } of variants) {
         fs.rmSync(file);
         assert.equal(r.status, 0, r.stderr);
       }
+      // Written as Keras writes Sequential([backbone, GAP, Dense]): the backbone one nested layer.
+      const config = JSON.parse(model.toJSON());
+      assert.equal(config.class_name, 'Sequential');
+      assert.deepEqual(config.config.layers.map((l) => l.class_name),
+                       ['InputLayer', 'Functional', 'GlobalAveragePooling2D', 'Dense']);
+      assert.equal(config.config.layers[1].config.trainable, false);
       const back = await cnn.loadKerasModel(bytes);
+      assert.match(back.summary(), /^Model: "sequential"\n[^]*\n resnet \(Functional\) +\(None, 1, 1, 64\) +13248 /);
       assert.deepEqual(back.metadata, { classNames: ['a', 'b', 'c'] });
       assert.equal(back.trainableParams(), model.trainableParams());
       const a = model.predict(task.x);

@@ -68,7 +68,7 @@ std::unique_ptr<Model> classifier_on(const Model& backbone, int64_t classes, uin
     throw ValueError("classifier_on: the backbone's output " + shape_str(out) +
                      " is neither feature maps (None, H, W, C) nor pooled features (None, C)");
   head.push_back(std::make_shared<Dense>(DenseOptions{classes, "softmax"}));
-  return stack_on(backbone, head, "model", seed);
+  return stack_on(backbone, head, "sequential", seed);
 }
 
 }  // namespace cnn::nn

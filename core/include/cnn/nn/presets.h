@@ -21,9 +21,10 @@ std::unique_ptr<Sequential> course_cnn(const Shape& input_shape = {150, 150, 3},
 // Keras's Sequential([backbone, *head]) as one functional model: the head
 // layers chained on the backbone's output. The backbone's layers are shared,
 // not copied (freeze them with backbone.set_trainable(false)); the model asks
-// for the backbone's preprocessing.
+// for the backbone's preprocessing, and Keras's files and summary() show the
+// backbone as one nested layer (Model::nested()).
 std::unique_ptr<Model> stack_on(const Model& backbone, const std::vector<LayerPtr>& head,
-                                const std::string& name = "model", uint64_t seed = 0);
+                                const std::string& name = "sequential", uint64_t seed = 0);
 
 // The course's transfer-learning model: `backbone` (its layers shared, not
 // copied: freeze them with backbone.set_trainable(false)) followed by
