@@ -22,6 +22,7 @@
 #include "cnn/data/synthetic.h"
 #include "cnn/error.h"
 #include "cnn/io/hdf5_tree.h"
+#include "cnn/io/keras3.h"
 #include "cnn/io/keras_h5.h"
 #include "cnn/io/keras_json.h"
 #include "cnn/io/model_bytes.h"
@@ -392,6 +393,11 @@ class JsModel {
       return out;
     });
   }
+  // keras.saving.load_model of a .keras archive: config.json's text and its
+  // model.weights.h5 (read by h5wasm).
+  static JsModel* loadKeras3(const JsKerasFile& file, const std::string& config) {
+    return guard([&]() -> JsModel* { return new JsModel(cnn::io::load_keras3_model(config, file.tree())); });
+  }
   // Sequential([backbone, *head]): `head` a JSON array of Keras layer
   // configs ({class_name, config}); the backbone's layers are shared.
   static JsModel* stackOn(const JsModel& backbone, const std::string& head_json, const std::string& name,
@@ -758,6 +764,17 @@ void set_memory_budget(double bytes) {
   });
 }
 
+// A Keras 3 .keras archive's directory, checked: config.json's text and
+// where model.weights.h5 lies, as {"config", "weightsOffset", "weightsSize"}.
+std::string keras3_archive(const std::string& bytes) {
+  return guard([&] {
+    const cnn::io::Keras3Archive a =
+        cnn::io::read_keras3_archive(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    return json{{"config", a.config}, {"weightsOffset", a.weights_offset}, {"weightsSize", a.weights_size}}
+        .dump();
+  });
+}
+
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(cnn_playground) {
@@ -774,6 +791,7 @@ EMSCRIPTEN_BINDINGS(cnn_playground) {
   function("syntheticTask", &synthetic_task, allow_raw_pointers());
   function("encodePng", &encode_png);
   function("loadImage", &load_image, allow_raw_pointers());
+  function("keras3Archive", &keras3_archive);
 
   class_<JsTensorList>("TensorList")
       .function("count", &JsTensorList::count)
@@ -825,6 +843,7 @@ EMSCRIPTEN_BINDINGS(cnn_playground) {
   class_<JsModel>("Model")
       .class_function("fromJson", &JsModel::fromJson, allow_raw_pointers())
       .class_function("loadKeras", &JsModel::loadKeras, allow_raw_pointers())
+      .class_function("loadKeras3", &JsModel::loadKeras3, allow_raw_pointers())
       .class_function("stackOn", &JsModel::stackOn, allow_raw_pointers())
       .function("loadKerasWeights", &JsModel::loadKerasWeights)
       .function("saveKeras", &JsModel::saveKeras, allow_raw_pointers())

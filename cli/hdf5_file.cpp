@@ -212,17 +212,32 @@ void write_group(hid_t gid, const H5Group& g) {
 
 }  // namespace
 
+namespace {
+H5Group read_open_file(hid_t id, const std::string& name) {
+  Handle file(id, H5Fclose);
+  if (!file.ok()) throw ValueError(name + ": cannot open the HDF5 file");
+  Handle root(H5Gopen2(file, "/", H5P_DEFAULT), H5Gclose);
+  ReadContext ctx{name, ""};
+  H5Group tree;
+  read_group(root, "", tree, ctx);
+  return tree;
+}
+}  // namespace
+
 H5Group read_hdf5_file(const std::string& path) {
   silence_hdf5();
   if (H5Fis_hdf5(path.c_str()) <= 0)
     throw ValueError(path + ": not an HDF5 file (expected a Keras .h5 file)");
-  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (!file.ok()) throw ValueError(path + ": cannot open the HDF5 file");
-  Handle root(H5Gopen2(file, "/", H5P_DEFAULT), H5Gclose);
-  ReadContext ctx{path, ""};
-  H5Group tree;
-  read_group(root, "", tree, ctx);
-  return tree;
+  return read_open_file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path);
+}
+
+H5Group read_hdf5_image(const uint8_t* data, size_t size, const std::string& name) {
+  silence_hdf5();
+  // The core driver opens the bytes in place of a file (read-only, not written back).
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  if (H5Pset_fapl_core(fapl, 1 << 20, 0) < 0 || H5Pset_file_image(fapl, const_cast<uint8_t*>(data), size) < 0)
+    throw ValueError(name + ": cannot read the HDF5 bytes");
+  return read_open_file(H5Fopen(name.c_str(), H5F_ACC_RDONLY, fapl), name);
 }
 
 void write_hdf5_file(const H5Group& root, const std::string& path) {

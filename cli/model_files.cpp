@@ -7,6 +7,7 @@
 #include <fstream>
 #include <ostream>
 
+#include "cnn/io/keras3.h"
 #include "cnn/io/keras_h5.h"
 #include "cnn/io/model_bytes.h"
 #include "cnn/nn/resnet50.h"
@@ -43,11 +44,13 @@ std::unique_ptr<cnn::nn::Model> load_model_file(const std::string& path, std::st
   if (is_hdf5(path)) return cnn::io::load_keras_model(read_hdf5_file(path), metadata);
   std::vector<uint8_t> bytes = read_file_bytes(path);
   // A zip: Keras 3's .keras archive (config.json and model.weights.h5).
-  if (bytes.size() >= 4 && bytes[0] == 'P' && bytes[1] == 'K' && bytes[2] == 3 && bytes[3] == 4)
-    throw std::runtime_error(
-        "'" + path +
-        "' is a Keras 3 .keras archive, which is not read here; in Keras, save the model in "
-        "the HDF5 format instead: model.save('model.h5')");
+  if (bytes.size() >= 4 && bytes[0] == 'P' && bytes[1] == 'K' && bytes[2] == 3 && bytes[3] == 4) {
+    const cnn::io::Keras3Archive archive = cnn::io::read_keras3_archive(bytes.data(), bytes.size());
+    if (metadata) metadata->clear();
+    return cnn::io::load_keras3_model(
+        archive.config, read_hdf5_image(bytes.data() + archive.weights_offset, archive.weights_size,
+                                        path + ":model.weights.h5"));
+  }
   return cnn::io::load_model_bytes(bytes.data(), bytes.size(), metadata);
 }
 

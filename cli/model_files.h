@@ -10,8 +10,8 @@
 
 namespace cnnp {
 
-// A saved model: Keras HDF5 (model.save layout) or .cnnp, told apart by the
-// file's first bytes. Our metadata JSON text ("" when none) goes to *metadata.
+// A saved model: Keras HDF5 (model.save layout), Keras 3's .keras archive or
+// .cnnp, told apart by the file's first bytes. Our metadata JSON text ("" when none) goes to *metadata.
 std::unique_ptr<cnn::nn::Model> load_model_file(const std::string& path, std::string* metadata);
 
 // Keras HDF5 when the path ends in .h5 or .hdf5, else .cnnp bytes.

@@ -24,7 +24,7 @@ int cmd_predict(int argc, char** argv) {
   std::vector<std::string> images = a.all("image");
   if (!a.has("model") || images.empty())
     throw std::invalid_argument(
-        "cnnp predict needs --model resnet50|SAVED.h5|SAVED.cnnp and at least one --image FILE");
+        "cnnp predict needs --model resnet50|SAVED.h5|SAVED.keras|SAVED.cnnp and at least one --image FILE");
   const std::string model_arg = a.get("model");
   std::unique_ptr<cnn::nn::Model> model;
   nlohmann::json meta = nlohmann::json::object();

@@ -76,7 +76,7 @@ int cmd_train(int argc, char** argv) {
           "threads", "validation-split", "weights"},
          {"by-name", "freeze-backbone", "json"});
   if (!a.has("data") || !a.has("model"))
-    throw std::invalid_argument("cnnp train needs --data DIR and --model lenet|resnet50|MODEL.json|SAVED.h5");
+    throw std::invalid_argument("cnnp train needs --data DIR and --model lenet|resnet50|MODEL.json|SAVED.h5|SAVED.keras");
   const bool json_out = a.has("json");
   const std::string model_arg = a.get("model");
   cnn::data::FlowOptions fo;

@@ -136,6 +136,11 @@ void h5_seeds() {
   emit("lenet_model_file", model_file, 0);
 }
 
+void keras3_seeds() {
+  for (const char* f : {"cnn.keras", "nested.keras"})
+    write("keras3", f, read(fs::path(CNN_SOURCE_DIR) / "tests/fixtures/keras3" / f));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -149,6 +154,7 @@ int main(int argc, char** argv) {
   json_seeds();
   model_bytes_seeds();
   h5_seeds();
+  keras3_seeds();
   std::cout << "seed corpora written to " << out_dir << "\n";
   return 0;
 }

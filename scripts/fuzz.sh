@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
     *) targets+=("$1"); shift ;;
   esac
 done
-[ ${#targets[@]} -eq 0 ] && targets=(image folder_flow keras_json keras_h5 model_bytes)
+[ ${#targets[@]} -eq 0 ] && targets=(image folder_flow keras_json keras_h5 keras3 model_bytes)
 
 scripts/install-deps.sh native fuzz
 echo "== seed corpora"

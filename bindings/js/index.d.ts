@@ -124,7 +124,7 @@ export declare class Model {
   trainable: boolean;
   /** The preprocessing the weights expect ('caffe' for ResNet50). */
   preprocessing: '' | 'caffe';
-  /** Loads Keras .h5 weights (by layer order, or by name). */
+  /** Loads Keras .h5 weights (by layer order, or by name), or a Keras 3 .weights.h5 (by the model's structure). */
   loadWeights(bytes: Uint8Array | ArrayBuffer, options?: { byName?: boolean; allowMissing?: boolean;
                                                             onProgress?: (done: number, total: number) => void }):
     Promise<{ layers: number; values: number; legacyNames: boolean; notes: string[] }>;
@@ -234,7 +234,7 @@ export declare class Cnn {
   sequential(layers: LayerSpec[] | [Model, ...LayerSpec[]], options?: { name?: string; seed?: number }): Model;
   modelFromJSON(json: string | object, options?: { seed?: number }): Model;
   loadModel(bytes: Uint8Array | ArrayBuffer): Model;
-  /** keras.models.load_model of a Keras .h5 model file. */
+  /** keras.models.load_model of a Keras model file: .h5 (tf.keras model.save) or Keras 3's .keras archive. */
   loadKerasModel(bytes: Uint8Array | ArrayBuffer): Promise<Model>;
   heap(): { used: number; heapSize: number; budget: number; tensors: number; peakTensors: number };
   /** The engine's tensor memory against its budget, in bytes. */

@@ -11,7 +11,7 @@
 // Memory: tensors and models live in wasm memory; dispose() frees them at
 // once (they also support `using` via Symbol.dispose where available).
 import { makeData } from './data.mjs';
-import { isHdf5, isZip, readKerasFile, writeKerasFile } from './keras-h5.mjs';
+import { isHdf5, isZip, readKeras3Archive, readKerasFile, writeKerasFile } from './keras-h5.mjs';
 import { layers } from './layers.mjs';
 import { checkOptions, optimizers, toKerasName } from './options.mjs';
 import { checkWasmFeatures, hasRelaxedSimd } from './wasm-features.mjs';
@@ -523,18 +523,25 @@ export class Cnn {
     if (isHdf5(u8))
       throw new Error('loadModel: this is a Keras .h5 file; use await cnn.loadKerasModel(bytes)');
     if (isZip(u8))
-      throw new Error("loadModel: this is a Keras 3 .keras archive, which is not read here; in Keras, save the model " +
-                      "in the HDF5 format (model.save('model.h5')) and use await cnn.loadKerasModel(bytes)");
+      throw new Error('loadModel: this is a Keras 3 .keras archive; use await cnn.loadKerasModel(bytes)');
     return new Model(this, check(this.module, this.module.Model.load(u8)));
   }
 
   /**
-   * keras.models.load_model of a Keras .h5 model file (model.save layout, as
-   * model.saveKeras() and tf.keras write it): architecture, weights, and the
-   * compile settings when the file has them.
+   * keras.models.load_model of a Keras model file: a .h5 (model.save layout, as
+   * model.saveKeras() and tf.keras write it) or Keras 3's .keras archive.
+   * Architecture, weights, and the compile settings when the file has them.
    * @returns {Promise<Model>}
    */
   async loadKerasModel(bytes) {
+    if (isZip(bytes)) {
+      const { config, file } = await readKeras3Archive(this.module, bytes, check);
+      try {
+        return new Model(this, check(this.module, this.module.Model.loadKeras3(file, config)));
+      } finally {
+        file.delete();
+      }
+    }
     const file = await readKerasFile(this.module, bytes, check);
     try {
       if (!file.isModel())

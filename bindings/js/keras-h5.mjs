@@ -94,8 +94,9 @@ function readGroup(group, path, out, ok, progress = null) {
   const keys = group.keys();
   keys.forEach((key, index) => {
     progress?.(index, keys.length);
-    // model.save's optimizer state (twice the weights for Adam): never restored here, so never read.
-    if (!path && key === 'optimizer_weights') return;
+    // The optimizer's state (twice the weights for Adam; Keras 3 keeps it under 'optimizer'): never
+    // restored here, so never read.
+    if (!path && (key === 'optimizer_weights' || key === 'optimizer')) return;
     const obj = group.get(key);
     const childPath = path ? `${path}/${key}` : key;
     if (!obj) return;
@@ -113,19 +114,8 @@ function readGroup(group, path, out, ok, progress = null) {
   progress?.(keys.length, keys.length);
 }
 
-/**
- * Reads an .h5 file's bytes into a new module.KerasFile (delete() it after use).
- * Throws an Error naming what is wrong when the bytes are not HDF5.
- * `onProgress(done, total)`: layers read so far (weights files).
- */
-export async function readKerasFile(module, bytes, check, onProgress = null) {
-  const u8 = toBytes(bytes);
-  if (isZip(u8))
-    throw new Error('Keras file: this is a Keras 3 .keras archive (a zip), which is not read here; in Keras, ' +
-                    "save the model in the HDF5 format instead: model.save('model.h5')");
-  if (!isHdf5(u8))
-    throw new Error('Keras file: not an HDF5 file (expected a Keras .h5 file, e.g. ' +
-                    'resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5)');
+// An HDF5 file's bytes into a new module.KerasFile.
+async function readHdf5(module, u8, check, onProgress) {
   const { h5wasm, FS } = await loadH5wasm();
   const name = `/cnnp-read-${++fileCounter}.h5`;
   FS.writeFile(name, u8);
@@ -148,6 +138,35 @@ export async function readKerasFile(module, bytes, check, onProgress = null) {
       FS.unlink(name);
     }
   }
+}
+
+/**
+ * Reads an .h5 file's bytes into a new module.KerasFile (delete() it after use).
+ * Throws an Error naming what is wrong when the bytes are not HDF5.
+ * `onProgress(done, total)`: layers read so far (weights files).
+ */
+export async function readKerasFile(module, bytes, check, onProgress = null) {
+  const u8 = toBytes(bytes);
+  if (isZip(u8))
+    throw new Error('Keras file: this is a Keras 3 .keras archive (a zip) where an .h5 file was expected; ' +
+                    'load it as a whole model with await cnn.loadKerasModel(bytes)');
+  if (!isHdf5(u8))
+    throw new Error('Keras file: not an HDF5 file (expected a Keras .h5 file, e.g. ' +
+                    'resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5)');
+  return readHdf5(module, u8, check, onProgress);
+}
+
+/**
+ * A Keras 3 .keras archive (model.save('m.keras')): its config.json text and
+ * its model.weights.h5 as a new module.KerasFile (delete() it after use).
+ * The engine reads the zip's directory and checks each member's checksum.
+ */
+export async function readKeras3Archive(module, bytes, check) {
+  const u8 = toBytes(bytes);
+  const { config, weightsOffset, weightsSize } = JSON.parse(check(module, module.keras3Archive(u8)));
+  const weights = u8.subarray(weightsOffset, weightsOffset + weightsSize);
+  if (!isHdf5(weights)) throw new Error('Keras 3 .keras file: its model.weights.h5 is not an HDF5 file');
+  return { config, file: await readHdf5(module, weights, check, null) };
 }
 
 function writeGroup(group, node, path, file) {

@@ -113,7 +113,14 @@ TEST(Cli, OptionsAreCheckedAndFlagsTakeNoValue) {
   EXPECT_EQ(test::read_text(log).find("Epoch"), std::string::npos) << test::read_text(log);
   refused(train + "--memory-budget -5", "--memory-budget must be 0 MiB or more");
   std::system(("printf 'PK\\003\\004' > " + dir + "/model.keras").c_str());
-  refused("predict --model " + dir + "/model.keras --image " + dir + "/x.png", "is a Keras 3 .keras archive");
+  refused("predict --model " + dir + "/model.keras --image " + dir + "/x.png",
+          "zip archive: the bytes are not a zip archive (expected a Keras 3 .keras file");
+  // A Keras 3 .keras model predicts (12x12x3 input, 5 classes; the image is resized and made RGB).
+  const std::string keras3 =
+      run("predict --model " + test::fixture_path("keras3/cnn.keras") + " --json --image " + dir +
+              "/class_0/$(ls " + dir + "/class_0 | head -1)",
+          log);
+  EXPECT_EQ(nlohmann::json::parse(keras3.substr(keras3.find('{'))).at("output").size(), 5u) << keras3;
   EXPECT_NE(run("train --help", log).find("usage: cnnp <command>"), std::string::npos);
   std::system(("rm -rf " + dir + " " + log).c_str());
 }

@@ -262,14 +262,16 @@ TEST(KerasH5, TrainingConfigIsRestoredWhereItCanBe) {
   EXPECT_EQ(loaded->predict(x).to_vector(), model->predict(x).to_vector());
 }
 
-// Files this reader does not take say what they are and what to save
-// instead; a by-name miss lists the file's own names beside the model's.
+// Files this reader does not take say what is wrong with them; a by-name
+// miss lists the file's own names beside the model's.
 TEST(KerasH5, UnreadLayoutsAndMissesAreExplained) {
   auto model = nn::lenet({12, 12, 1}, 3, 9);
-  io::H5Group keras3;  // Keras 3's save_weights: layers/<name>/vars/<i>
+  io::H5Group keras3;  // Keras 3's save_weights (layers/<path>/vars/<i>), without the values
   keras3.group("layers/conv2d/vars");
-  EXPECT_NE(error_of([&] { io::load_keras_weights(*model, keras3); }).find("a Keras 3 .weights.h5 file"),
-            std::string::npos);
+  const std::string empty = error_of([&] { io::load_keras_weights(*model, keras3); });
+  EXPECT_NE(empty.find("Keras 3 weights: layer 'conv2d' has 2 weights, the file 0 at 'layers/conv2d/vars'"),
+            std::string::npos)
+      << empty;
   io::H5Group renamed;  // a layer named as another Keras session numbered it
   renamed.string_list_attrs["layer_names"] = {"conv2d_7"};
   renamed.group("conv2d_7").string_list_attrs["weight_names"] = {"conv2d_7/kernel:0"};

@@ -328,6 +328,10 @@ for (const isolated of [true, false]) {
       await page.getByTestId('model-file-input').setInputFiles(file);
       await page.getByTestId('model-file-status').filter({ hasText: `Loaded resnet.h5: ${total.toLocaleString('en-US')} parameters` })
         .waitFor({ timeout: 30000 });
+      // Keras 3's .keras archive of Sequential([backbone, GAP, Dense]) loads too.
+      await page.getByTestId('model-file-input').setInputFiles(path.join(root, 'tests/fixtures/keras3/nested.keras'));
+      await page.getByTestId('model-file-status').filter({ hasText: 'Loaded nested.keras: 291 parameters' })
+        .waitFor({ timeout: 30000 });
       assert.deepEqual(problems, []);
     });
   });

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "cnn/error.h"
+#include "cnn/io/keras3.h"
 #include "cnn/io/keras_json.h"
 #include "cnn/nn/layers.h"
 #include "cnn/optim/optimizer.h"
@@ -92,18 +93,11 @@ void add_file_layer(std::vector<FileLayer>& out, const std::string& name, const 
 
 std::vector<FileLayer> file_layers(const H5Group& root, bool* legacy) {
   const std::vector<std::string> names = root.keras_string_list("layer_names");
-  // Keras 3's save_weights (a .weights.h5: layers/<name>/vars/<i>) and Keras
-  // 2.13-2.15's (_layer_checkpoint_dependencies) keep no layer_names.
-  if (names.empty() && (root.find_group("layers") || root.find_group("_layer_checkpoint_dependencies")))
-    throw ValueError(
-        "Keras weights: this is a Keras 3 .weights.h5 file (weights under layers/<name>/vars), which "
-        "is not read here; in Keras, save the model in the HDF5 format instead: model.save('model.h5'), "
-        "or "
-        "keras.saving.save_model(model, 'model.h5')");
   if (names.empty())
     throw ValueError(
         "Keras weights: the file has no 'layer_names' attribute; expected a file written by Keras's "
-        "model.save_weights('...h5') or model.save('...h5'), or a keras.applications weights file");
+        "model.save_weights('...h5') or model.save('...h5'), a Keras 3 .weights.h5, or a keras.applications "
+        "weights file");
   *legacy = is_legacy_resnet(names);
   std::vector<FileLayer> out;
   for (const std::string& name : names) {
@@ -276,6 +270,13 @@ std::string modern_resnet_layer_name(const std::string& name) {
 
 KerasWeightsReport load_keras_weights(nn::Model& model, const H5Group& file,
                                       const KerasWeightsOptions& options) {
+  // Keras 3's .weights.h5 keeps no layer names: it goes by the model's structure.
+  if (is_keras3_weights(file)) {
+    KerasWeightsReport r = load_keras3_weights(model, file);
+    if (options.by_name)
+      r.notes.push_back("a Keras 3 weights file keeps no layer names: loaded by the model's structure");
+    return r;
+  }
   KerasWeightsReport report;
   std::vector<FileLayer> in_file = file_layers(weights_root(file), &report.legacy_names);
   std::vector<nn::LayerPtr> weighted;

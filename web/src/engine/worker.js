@@ -467,8 +467,10 @@ const handlers = {
     const cnn = await ready;
     if (running) throw new Error('a model cannot be loaded while training runs: stop the training first');
     const isHdf5 = bytes[0] === 0x89 && bytes[1] === 0x48 && bytes[2] === 0x44 && bytes[3] === 0x46;
-    // Keras .h5 (what the page downloads, or tf.keras's model.save) or the engine's own bytes (the autosave).
-    const next = isHdf5 ? await cnn.loadKerasModel(bytes) : cnn.loadModel(bytes);  // errors name what is wrong
+    const isZip = bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 3 && bytes[3] === 4;
+    // Keras .h5 (what the page downloads, or tf.keras's model.save), Keras 3's .keras archive, or the
+    // engine's own bytes (the autosave).
+    const next = isHdf5 || isZip ? await cnn.loadKerasModel(bytes) : cnn.loadModel(bytes);  // errors name what is wrong
     replaceModel(next);
     dropTransfer();
     const meta = model.metadata;

@@ -51,14 +51,14 @@ export function saveSection({ sessionKey }) {
       problem.textContent = `${file.name}: ${e.message}`;
     }
   };
-  const fileInput = el('input', { type: 'file', accept: '.h5,.hdf5,.cnnp', 'data-testid': 'model-file-input',
+  const fileInput = el('input', { type: 'file', accept: '.h5,.hdf5,.keras,.cnnp', 'data-testid': 'model-file-input',
     onchange: (e) => e.target.files[0] && load(e.target.files[0]) });
 
   return {
     element: el('div', { class: 'section-body' },
       el('section', { class: 'card' }, el('h3', {}, 'Download and load'),
         el('p', {}, 'The model downloads as a Keras HDF5 file (model.h5, the layout of Keras’s model.save): ',
-          'keras.models.load_model reads it, and so does this page. It holds the architecture, every weight, the ',
+          'keras.models.load_model reads it, and so does this page (as it reads Keras 3’s .keras files). It holds the architecture, every weight, the ',
           'optimizer settings, and (for this page) the class names and data settings, so a loaded model predicts ',
           'exactly as the saved one.'),
         el('div', { class: 'fields' }, el('button', { 'data-testid': 'download-model', onclick: download }, 'Download the model'),

@@ -1,0 +1,123 @@
+// Keras 3's .keras archives and .weights.h5 files, laid out as Keras 3
+// writes them (tests/fixtures/keras3/make_keras3_files.py), against
+// PyTorch-made outputs; and the zip reader's refusals.
+#include "cnn/io/keras3.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cnn/error.h"
+#include "cnn/io/keras_h5.h"
+#include "cnn/io/keras_json.h"
+#include "cnn/io/zip_archive.h"
+#include "cnn/optim/optimizer.h"
+#include "hdf5_file.h"
+#include "test_util.h"
+
+namespace cnn {
+namespace {
+
+std::string fixture(const std::string& name) { return test::fixture_path("keras3/" + name); }
+
+const test::Fixture& reference() {
+  static const test::Fixture f = test::load_fixture_file(fixture("reference.json"));
+  return f;
+}
+
+std::vector<uint8_t> bytes_of(const std::string& name) {
+  const std::string text = test::read_text(fixture(name));
+  return std::vector<uint8_t>(text.begin(), text.end());
+}
+
+std::unique_ptr<nn::Model> load_archive(const std::vector<uint8_t>& bytes) {
+  const io::Keras3Archive a = io::read_keras3_archive(bytes.data(), bytes.size());
+  return io::load_keras3_model(
+      a.config, cnnp::read_hdf5_image(bytes.data() + a.weights_offset, a.weights_size, "model.weights.h5"));
+}
+
+TEST(Keras3, SequentialArchiveMatchesPyTorchAndKeepsItsCompileSettings) {
+  auto model = load_archive(bytes_of("cnn.keras"));
+  EXPECT_LT(test::rel_error(model->predict(reference().at("cnn_input")), reference().at("cnn_output")), 1e-5);
+  ASSERT_TRUE(model->compiled());
+  EXPECT_EQ(model->optimizer().class_name(), "Adam");
+  EXPECT_FLOAT_EQ(model->optimizer().learning_rate(), 0.002f);
+  EXPECT_EQ(model->loss_name(), "sparse_categorical_crossentropy");
+  EXPECT_EQ(model->metric_names(), (std::vector<std::string>{"accuracy"}));
+}
+
+// Sequential([frozen Functional backbone, GAP, Dense]): the backbone's
+// weights sit under layers/functional/layers/..., named by class, not by
+// the layers' own names.
+TEST(Keras3, NestedArchiveMatchesPyTorch) {
+  auto model = load_archive(bytes_of("nested.keras"));
+  EXPECT_LT(test::rel_error(model->predict(reference().at("nested_input")), reference().at("nested_output")),
+            1e-5);
+  EXPECT_EQ(model->count_trainable_params(), 4 * 3 + 3);
+  EXPECT_NE(model->summary().find(" functional (Functional)"), std::string::npos) << model->summary();
+  // Saved as tf.keras 2.x's .h5 and read back.
+  io::H5Group tree;
+  io::save_keras_model(*model, tree);
+  auto back = io::load_keras_model(tree);
+  EXPECT_EQ(back->predict(reference().at("nested_input")).to_vector(),
+            model->predict(reference().at("nested_input")).to_vector());
+}
+
+// model.save_weights('w.weights.h5') into a model built from the same
+// architecture, by its structure (the file keeps no layer names).
+TEST(Keras3, WeightsFileLoadsIntoTheSameArchitecture) {
+  const nlohmann::json config = nlohmann::json::parse([] {
+    const std::vector<uint8_t> b = bytes_of("cnn.keras");
+    return io::read_keras3_archive(b.data(), b.size()).config;
+  }());
+  auto model = io::model_from_json(config.dump(), 5);
+  const io::H5Group weights = cnnp::read_hdf5_file(fixture("cnn.weights.h5"));
+  const io::KerasWeightsReport r = io::load_keras_weights(*model, weights, {.by_name = true});
+  EXPECT_EQ(r.layers, 4);
+  EXPECT_EQ(r.values, model->count_params());
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_NE(r.notes[0].find("keeps no layer names"), std::string::npos);
+  EXPECT_LT(test::rel_error(model->predict(reference().at("cnn_input")), reference().at("cnn_output")), 1e-5);
+
+  // Another architecture: the layer and the place named, nothing changed.
+  auto other = io::model_from_json(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+      {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 12, 12, 3], "name": "in"}},
+      {"class_name": "Conv2D", "config": {"name": "c", "filters": 8, "kernel_size": 3}}]}})");
+  const std::vector<float> before = other->get_weights()[0].to_vector();
+  const std::string e = test::error_of<ValueError>([&] { io::load_keras_weights(*other, weights); });
+  EXPECT_NE(e.find("layer 'c'"), std::string::npos) << e;
+  EXPECT_NE(e.find("layers/conv2d/vars/0"), std::string::npos) << e;
+  EXPECT_EQ(other->get_weights()[0].to_vector(), before);
+  auto fewer = io::model_from_json(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+      {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 12, 12, 3], "name": "in"}},
+      {"class_name": "Conv2D", "config": {"name": "c", "filters": 4, "kernel_size": 3, "padding": "same"}}]}})");
+  const std::string extra = test::error_of<ValueError>([&] { io::load_keras_weights(*fewer, weights); });
+  EXPECT_NE(extra.find("holds weights at 'layers/batch_normalization/vars'"), std::string::npos) << extra;
+}
+
+TEST(Keras3, DamagedOrForeignArchivesAreNamed) {
+  const std::vector<uint8_t> good = bytes_of("cnn.keras");
+  auto error = [](std::vector<uint8_t> b) {
+    return test::error_of<ValueError>([&] { io::read_keras3_archive(b.data(), b.size()); });
+  };
+  std::vector<uint8_t> cut(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(good.size() / 2));
+  EXPECT_NE(error(cut).find("no end of central directory"), std::string::npos) << error(cut);
+  // A flipped byte inside config.json's data.
+  const std::vector<io::ZipMember> members = io::zip_members(good.data(), good.size());
+  const io::ZipMember* config = io::find_zip_member(members, "config.json");
+  ASSERT_NE(config, nullptr);
+  std::vector<uint8_t> flipped = good;
+  flipped[config->offset + 10] ^= 0x20;
+  EXPECT_NE(error(flipped).find("member 'config.json' does not match its checksum"), std::string::npos);
+  // A deflated member (method 8), as a re-zipping tool would leave it.
+  std::vector<uint8_t> deflated = good;
+  size_t dir = deflated.size() - 22;
+  const size_t cd =
+      deflated[dir + 16] | deflated[dir + 17] << 8 | deflated[dir + 18] << 16 | deflated[dir + 19] << 24;
+  deflated[cd + 10] = 8;
+  EXPECT_NE(error(deflated).find("is compressed (method 8)"), std::string::npos) << error(deflated);
+  EXPECT_NE(error(std::vector<uint8_t>(100, 'x')).find("not a zip archive"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cnn
