@@ -95,6 +95,34 @@ TEST(Keras3, WeightsFileLoadsIntoTheSameArchitecture) {
   EXPECT_NE(extra.find("holds weights at 'layers/batch_normalization/vars'"), std::string::npos) << extra;
 }
 
+// compile_config's loss as Keras 3 may write it: a name, a function, or a
+// loss object whose settings the engine's loss must share.
+TEST(Keras3, CompileSettingsAreKeptOnlyWhereTheEngineHasThem) {
+  const std::vector<uint8_t> bytes = bytes_of("cnn.keras");
+  const io::Keras3Archive a = io::read_keras3_archive(bytes.data(), bytes.size());
+  io::H5Group weights = cnnp::read_hdf5_image(bytes.data() + a.weights_offset, a.weights_size, "w");
+  // A nested model that was compiled keeps its own optimizer's variables, not layers.
+  weights.group("layers/dense/optimizer/vars").set_dataset("0", {{}, {1.0f}});
+  auto with_loss = [&](const std::string& loss) {
+    nlohmann::json config = nlohmann::json::parse(a.config);
+    config["compile_config"]["loss"] = nlohmann::json::parse(loss);
+    return io::load_keras3_model(config.dump(), weights);
+  };
+  auto function = with_loss(R"({"module": "keras.losses", "class_name": "function",
+      "config": "sparse_categorical_crossentropy", "registered_name": "function"})");
+  ASSERT_TRUE(function->compiled());
+  EXPECT_EQ(function->loss_name(), "sparse_categorical_crossentropy");
+  auto object = with_loss(R"({"module": "keras.losses", "class_name": "SparseCategoricalCrossentropy",
+      "config": {"name": "sparse_categorical_crossentropy", "reduction": "sum_over_batch_size",
+                 "from_logits": false, "ignore_class": null}, "registered_name": null})");
+  ASSERT_TRUE(object->compiled());
+  EXPECT_EQ(object->loss_name(), "sparse_categorical_crossentropy");
+  for (const char* differs :
+       {R"({"class_name": "SparseCategoricalCrossentropy", "config": {"from_logits": true}})",
+        R"({"class_name": "SparseCategoricalCrossentropy", "config": {"reduction": "sum"}})"})
+    EXPECT_FALSE(with_loss(differs)->compiled()) << differs;
+}
+
 TEST(Keras3, DamagedOrForeignArchivesAreNamed) {
   const std::vector<uint8_t> good = bytes_of("cnn.keras");
   auto error = [](std::vector<uint8_t> b) {
@@ -117,6 +145,15 @@ TEST(Keras3, DamagedOrForeignArchivesAreNamed) {
   deflated[cd + 10] = 8;
   EXPECT_NE(error(deflated).find("is compressed (method 8)"), std::string::npos) << error(deflated);
   EXPECT_NE(error(std::vector<uint8_t>(100, 'x')).find("not a zip archive"), std::string::npos);
+  // Two directory entries pointing at the same bytes (so a small file cannot
+  // ask for its largest member's checksum again and again).
+  std::vector<uint8_t> shared = good;
+  size_t second = cd;
+  second += 46 + (shared[second + 28] | shared[second + 29] << 8) +
+            (shared[second + 30] | shared[second + 31] << 8) +
+            (shared[second + 32] | shared[second + 33] << 8);
+  for (int i = 0; i < 4; ++i) shared[second + 42 + i] = shared[cd + 42 + i];
+  EXPECT_NE(error(shared).find("overlap"), std::string::npos) << error(shared);
 }
 
 }  // namespace

@@ -324,6 +324,74 @@ TEST(KerasNested, JsonErrorsNameTheNestedModel) {
       << shape;
 }
 
+// Keras 2.2's Sequential([conv_base, ...]): no InputLayer in the outer
+// config, the nested class "Model" with its own InputLayer giving the shape.
+TEST(KerasNested, OldSequentialOfAModelTakesTheModelsInput) {
+  auto model = io::model_from_json(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+      {"class_name": "Model", "config": {"name": "conv_base", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 8, 8, 3], "name": "input_1"},
+         "name": "input_1", "inbound_nodes": []},
+        {"class_name": "Conv2D", "config": {"name": "c", "filters": 2, "kernel_size": [3, 3]}, "name": "c",
+         "inbound_nodes": [[["input_1", 0, 0, {}]]]}],
+        "input_layers": [["input_1", 0, 0]], "output_layers": [["c", 0, 0]]}},
+      {"class_name": "Flatten", "config": {"name": "f"}},
+      {"class_name": "Dense", "config": {"name": "d", "units": 2}}]}})");
+  EXPECT_EQ(model->input_names(), (std::vector<std::string>{"conv_base_input"}));
+  EXPECT_EQ(model->input_shape(), (Shape{-1, 8, 8, 3}));
+  EXPECT_EQ(model->output_shape(), (Shape{-1, 2}));
+}
+
+// A backbone made without an input shape (ResNet50(include_top=False))
+// has None for height and width; called on a 16x16 input it takes that.
+TEST(KerasNested, ABackboneWithoutAnInputShapeTakesTheCallersInput) {
+  auto model = io::model_from_json(R"({"class_name": "Functional", "config": {"name": "m", "layers": [
+      {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 16, 16, 3], "name": "in"}, "name": "in",
+       "inbound_nodes": []},
+      {"class_name": "Functional", "config": {"name": "base", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [null, null, null, 3], "name": "input_1"},
+         "name": "input_1", "inbound_nodes": []},
+        {"class_name": "Conv2D", "config": {"name": "c", "filters": 4, "kernel_size": [3, 3]}, "name": "c",
+         "inbound_nodes": [[["input_1", 0, 0, {}]]]}],
+        "input_layers": [["input_1", 0, 0]], "output_layers": [["c", 0, 0]]},
+       "name": "base", "inbound_nodes": [[["in", 0, 0, {"training": false}]]]},
+      {"class_name": "GlobalAveragePooling2D", "config": {"name": "gap"}, "name": "gap",
+       "inbound_nodes": [[["base", 1, 0, {}]]]}],
+      "input_layers": [["in", 0, 0]], "output_layers": [["gap", 0, 0]]}})");
+  EXPECT_EQ(model->output_shape(), (Shape{-1, 4}));
+  const std::string channels = test::error_of<ValueError>([] {
+    io::model_from_json(R"({"class_name": "Functional", "config": {"name": "m", "layers": [
+      {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 16, 16, 1], "name": "in"}, "name": "in",
+       "inbound_nodes": []},
+      {"class_name": "Functional", "config": {"name": "base", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [null, null, null, 3], "name": "input_1"},
+         "name": "input_1", "inbound_nodes": []}],
+        "input_layers": [["input_1", 0, 0]], "output_layers": [["input_1", 0, 0]]},
+       "name": "base", "inbound_nodes": [[["in", 0, 0, {}]]]}],
+      "input_layers": [["in", 0, 0]], "output_layers": [["base", 1, 0]]}})");
+  });
+  EXPECT_NE(channels.find(
+                "nested model 'base' expects input (None, None, None, 3) but is called on (None, 16, 16, 1)"),
+            std::string::npos)
+      << channels;
+}
+
+// Several inputs come in input_layers' order, which is how predict takes
+// them, not in the layers list's depth order.
+TEST(KerasNested, InputsFollowInputLayersOrder) {
+  auto model = io::model_from_json(R"({"class_name": "Functional", "config": {"name": "m", "layers": [
+      {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 3], "name": "img"}, "name": "img",
+       "inbound_nodes": []},
+      {"class_name": "Dense", "config": {"name": "d", "units": 2}, "name": "d", "inbound_nodes": [[["img", 0, 0, {}]]]},
+      {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 5], "name": "meta"}, "name": "meta",
+       "inbound_nodes": []},
+      {"class_name": "Concatenate", "config": {"name": "cat", "axis": -1}, "name": "cat",
+       "inbound_nodes": [[["d", 0, 0, {}], ["meta", 0, 0, {}]]]}],
+      "input_layers": [["meta", 0, 0], ["img", 0, 0]], "output_layers": [["cat", 0, 0]]}})");
+  EXPECT_EQ(model->input_names(), (std::vector<std::string>{"meta", "img"}));
+  const std::vector<Tensor> out = model->call({Tensor({1, 5}, 1.0f), Tensor({1, 3}, 0.0f)}, false);
+  EXPECT_EQ(out[0].shape(), (Shape{1, 7}));
+}
+
 // A Sequential inside a Sequential, first layer and without an InputLayer:
 // its declared input shape starts the graph, named as Keras names it.
 TEST(KerasNested, NestedSequentialFirstGivesTheInput) {

@@ -130,11 +130,13 @@ const H5Group* find_vars(const H5Group& root, const std::string& path, std::stri
   return root.find_group(*found);
 }
 
-// Every vars group holding values, by path (the optimizer's left out).
+// Every vars group holding values, by path. Optimizers are left out: the
+// model's, and a nested model's own when it was compiled
+// (layers/functional/optimizer/vars).
 void weighted_vars(const H5Group& g, const std::string& path, std::vector<std::string>& out) {
   for (const auto& [name, child] : g.groups) {
     const std::string p = path.empty() ? name : path + "/" + name;
-    if (p == "optimizer") continue;
+    if (name == "optimizer") continue;
     if (name == "vars" && !child->datasets.empty()) out.push_back(p);
     weighted_vars(*child, p, out);
   }
@@ -197,14 +199,19 @@ KerasWeightsReport load_by_paths(nn::Model& model, const H5Group& root, const Pa
 std::string plain_name(const json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (!v.is_object() || !v.contains("class_name") || !v["class_name"].is_string()) return "";
+  const std::string cls = v["class_name"].get<std::string>();
+  // A loss given as a function: {"class_name": "function", "config": "sparse_categorical_crossentropy"}.
+  if (cls == "function")
+    return v.contains("config") && v["config"].is_string() ? v["config"].get<std::string>() : "";
   if (v.contains("config") && v["config"].is_object())
     for (const auto& [key, value] : v["config"].items()) {
-      if (key == "name" || key == "reduction" || key == "dtype") continue;
-      const bool at_default =
-          value.is_null() || value == false || value == 0 || (key == "axis" && value == -1);
+      if (key == "name" || key == "dtype") continue;
+      const bool at_default = value.is_null() || value == false || value == 0 ||
+                              (key == "axis" && value == -1) ||
+                              (key == "reduction" && (value == "sum_over_batch_size" || value == "auto"));
       if (!at_default) return "";
     }
-  return snake_case(v["class_name"].get<std::string>());
+  return snake_case(cls);
 }
 
 // compile_config: compiled where the optimizer and loss are the engine's;

@@ -2,6 +2,7 @@
 // layouts, extra metadata keys); writers are strict (tf.keras 2.12's text).
 #include "cnn/io/keras_json.h"
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -425,7 +426,10 @@ class GraphBuilder {
       if (is_model_class(e.cls)) return declared_input(e.cls, *e.config);
       if (e.config->is_object()) {
         nn::LayerPtr first = layer_from_config(e.cls, *e.config);
-        if (e.cls == "InputLayer") return first->compute_output_shape({});
+        if (e.cls == "InputLayer") {
+          const Shape s = first->compute_output_shape({});  // with the batch axis
+          return Shape(s.begin() + 1, s.end());
+        }
         if (!first->declared_input_shape().empty()) return first->declared_input_shape();
       }
     }
@@ -446,14 +450,13 @@ class GraphBuilder {
     for (size_t i = 0; i < layers.size(); ++i) {
       const LayerEntry e = entry_of(layers[i], i);
       if (e.cls == "InputLayer") {
+        if (x) {
+          check_call_input(*e.config, *x, "Sequential '" + name + "'");
+          continue;
+        }
         nn::LayerPtr in = layer_from_config(e.cls, *e.config);
         const Shape shape = in->compute_output_shape({});
-        if (!x) {
-          x = new_input(Shape(shape.begin() + 1, shape.end()), in->name());
-        } else if (shape != x->shape()) {
-          throw ValueError("model JSON: Sequential '" + name + "' expects input " + shape_str(shape) +
-                           " but is called on " + shape_str(x->shape()));
-        }
+        x = new_input(Shape(shape.begin() + 1, shape.end()), in->name());
         continue;
       }
       if (!x) {  // no InputLayer: the first layer's declared shape, or the build shape
@@ -485,6 +488,27 @@ class GraphBuilder {
     return {*x};
   }
 
+  // A nested model's InputLayer against the tensor it is called on: the
+  // dimensions it gives must match (a backbone made without an input shape
+  // leaves height and width None, as Keras allows).
+  static void check_call_input(const json& cfg, const nn::KerasTensor& x, const std::string& who) {
+    const char* key = cfg.contains("batch_input_shape") ? "batch_input_shape" : "batch_shape";
+    if (!cfg.contains(key) || !cfg[key].is_array()) return;
+    const json& want = cfg[key];
+    const Shape& got = x.shape();
+    bool ok = want.size() == got.size();
+    std::string text = "(";
+    for (size_t i = 0; i < want.size(); ++i) {
+      const bool known = want[i].is_number_integer();
+      text += (i ? ", " : "") + (known ? std::to_string(want[i].get<int64_t>()) : std::string("None"));
+      if (i > 0 && i < got.size() && known && want[i].get<int64_t>() != got[i]) ok = false;
+      if (!known && !want[i].is_null()) ok = false;
+    }
+    if (!ok)
+      throw ValueError("model JSON: " + who + " expects input " + text + ") but is called on " +
+                       shape_str(got));
+  }
+
   static nn::KerasTensor single_output(const std::vector<nn::KerasTensor>& outs, const json& cfg) {
     if (outs.size() != 1)
       throw ValueError(str_cat("model JSON: nested model '", model_name(cfg, ""), "' has ", outs.size(),
@@ -513,18 +537,19 @@ class GraphBuilder {
       const std::string lname = layers[i].value("name", model_name(*e.config, ""));
       if (tensors.count(lname)) throw ValueError("model JSON: two layers are named '" + lname + "'");
       if (e.cls == "InputLayer") {
-        nn::LayerPtr in = layer_from_config(e.cls, *e.config);
-        const Shape shape = in->compute_output_shape({});
+        if (inputs.empty()) {
+          nn::LayerPtr in = layer_from_config(e.cls, *e.config);
+          const Shape shape = in->compute_output_shape({});
+          tensors[lname] = {new_input(Shape(shape.begin() + 1, shape.end()), lname)};
+          continue;
+        }
         size_t k = 0;
         while (k < input_refs.size() && input_refs[k].layer != lname) ++k;
-        if (inputs.empty() || k == input_refs.size()) {
-          tensors[lname] = {new_input(Shape(shape.begin() + 1, shape.end()), lname)};
-        } else {
-          if (shape != inputs[k].shape())
-            throw ValueError("model JSON: nested model '" + name + "' expects input " + shape_str(shape) +
-                             " but is called on " + shape_str(inputs[k].shape()));
-          tensors[lname] = {inputs[k]};
-        }
+        if (k == input_refs.size())
+          throw ValueError("model JSON: nested model '" + name + "' has an InputLayer '" + lname +
+                           "' that its 'input_layers' do not list");
+        check_call_input(*e.config, inputs[k], "nested model '" + name + "'");
+        tensors[lname] = {inputs[k]};
         continue;
       }
       std::vector<nn::KerasTensor> ins;
@@ -541,6 +566,23 @@ class GraphBuilder {
     std::vector<nn::KerasTensor> outs;
     for (const TensorRef& r : endpoint_refs(cfg["output_layers"], "output_layers"))
       outs.push_back(pick(tensors, models, r, "output_layers"));
+    // The outermost model's inputs in input_layers' order, which is how
+    // predict takes them (the layers list is in depth order).
+    if (inputs.empty()) {
+      std::vector<nn::KerasTensor> ordered;
+      for (const TensorRef& r : input_refs) {
+        auto it = tensors.find(r.layer);
+        if (it == tensors.end())
+          throw ValueError("model JSON: 'input_layers' names unknown layer '" + r.layer + "'");
+        const bool is_input =
+            std::any_of(model_inputs_.begin(), model_inputs_.end(),
+                        [&](const nn::KerasTensor& t) { return t.node == it->second[0].node; });
+        if (!is_input)
+          throw ValueError("model JSON: 'input_layers' names '" + r.layer + "', which is not an InputLayer");
+        ordered.push_back(it->second[0]);
+      }
+      model_inputs_ = std::move(ordered);
+    }
     return outs;
   }
 

@@ -3,6 +3,7 @@
 // header precedes its bytes.
 #include "cnn/io/zip_archive.h"
 
+#include <algorithm>
 #include <array>
 
 #include "cnn/error.h"
@@ -69,6 +70,7 @@ std::vector<ZipMember> zip_members(const uint8_t* data, size_t size) {
     dir = r.get(static_cast<size_t>(end64) + 48, 8);
   }
   std::vector<ZipMember> out;
+  std::vector<uint32_t> crcs;
   size_t at = static_cast<size_t>(dir);
   if (dir > size) Reader::fail("its central directory lies past its end");
   for (uint64_t i = 0; i < count; ++i) {
@@ -102,11 +104,20 @@ std::vector<ZipMember> zip_members(const uint8_t* data, size_t size) {
     if (start > size || size - start < unpacked) Reader::fail("member '" + m.name + "' is cut short");
     m.offset = start;
     m.size = static_cast<size_t>(unpacked);
-    if (crc32(data + m.offset, m.size) != crc)
-      Reader::fail("member '" + m.name + "' does not match its checksum (the file is damaged)");
     out.push_back(std::move(m));
+    crcs.push_back(static_cast<uint32_t>(crc));
     at += 46 + name_len + extra_len + comment_len;
   }
+  // Members may not share bytes (so the checksums below read each byte once).
+  std::vector<size_t> order(out.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return out[a].offset < out[b].offset; });
+  for (size_t i = 1; i < order.size(); ++i)
+    if (out[order[i]].offset < out[order[i - 1]].offset + out[order[i - 1]].size)
+      Reader::fail("members '" + out[order[i - 1]].name + "' and '" + out[order[i]].name + "' overlap");
+  for (size_t i = 0; i < out.size(); ++i)
+    if (crc32(data + out[i].offset, out[i].size) != crcs[i])
+      Reader::fail("member '" + out[i].name + "' does not match its checksum (the file is damaged)");
   return out;
 }
 
