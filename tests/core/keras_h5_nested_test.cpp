@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -17,6 +18,7 @@
 #include "cnn/nn/layers.h"
 #include "cnn/nn/presets.h"
 #include "cnn/nn/resnet50.h"
+#include "cnn/optim/optimizer.h"
 #include "hdf5_file.h"
 #include "test_util.h"
 
@@ -373,6 +375,53 @@ TEST(KerasNested, ABackboneWithoutAnInputShapeTakesTheCallersInput) {
                 "nested model 'base' expects input (None, None, None, 3) but is called on (None, 16, 16, 1)"),
             std::string::npos)
       << channels;
+}
+
+// keras.io's recipe, x = base(inputs, training=False): the base's
+// BatchNormalization stays in inference mode in training too, also once
+// unfrozen for fine-tuning (gamma and beta still learn); saved, the pin is
+// written as the layer's own call with training=False, and read back.
+TEST(KerasNested, ACallWithTrainingFalseKeepsBatchNormInInference) {
+  const std::string base = R"({"class_name": "Functional", "config": {"name": "base", "trainable": false,
+      "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 6, 6, 2], "name": "input_1"},
+         "name": "input_1", "inbound_nodes": []},
+        {"class_name": "Conv2D", "config": {"name": "c", "filters": 3, "kernel_size": [3, 3], "trainable": false},
+         "name": "c", "inbound_nodes": [[["input_1", 0, 0, {}]]]},
+        {"class_name": "BatchNormalization", "config": {"name": "bn", "trainable": false}, "name": "bn",
+         "inbound_nodes": [[["c", 0, 0, {}]]]}],
+      "input_layers": [["input_1", 0, 0]], "output_layers": [["bn", 0, 0]]})";
+  auto outer = [&](const char* kwargs) {
+    return io::model_from_json(std::string(R"({"class_name": "Functional", "config": {"name": "m", "layers": [
+      {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 6, 6, 2], "name": "in"}, "name": "in",
+       "inbound_nodes": []},)") + base +
+                                   R"(, "name": "base", "inbound_nodes": [[["in", 0, 0, )" + kwargs + R"(]]]},
+      {"class_name": "Flatten", "config": {"name": "f"}, "name": "f", "inbound_nodes": [[["base", 1, 0, {}]]]}],
+      "input_layers": [["in", 0, 0]], "output_layers": [["f", 0, 0]]}})",
+                               3);
+  };
+  const Tensor x = test::random_tensor({4, 6, 6, 2}, 5, 2.0f);
+  auto pinned = outer(R"({"training": false})");
+  auto plain = outer("{}");
+  for (auto* m : {pinned.get(), plain.get()}) m->set_trainable(true);  // unfrozen for fine-tuning
+  const auto train = [&](nn::Model& m) { return m.call(std::vector<Tensor>{x}, true)[0].to_vector(); };
+  const auto infer = [&](nn::Model& m) { return m.call(std::vector<Tensor>{x}, false)[0].to_vector(); };
+  EXPECT_EQ(train(*pinned), infer(*pinned));
+  EXPECT_NE(train(*plain), infer(*plain));  // batch statistics in training
+
+  pinned->compile(std::make_shared<optim::Adam>(), "mse");
+  const nn::Model::Gradients g = pinned->loss_gradients(x, Tensor({4, 48}, 0.5f));
+  const std::vector<Tensor> w = pinned->get_weights();  // c kernel, c bias, bn gamma, beta, mean, variance
+  ASSERT_EQ(g.weight_grads.size(), w.size());
+  double gamma_grad = 0;
+  for (float v : g.weight_grads[2].to_vector()) gamma_grad += std::abs(v);
+  EXPECT_GT(gamma_grad, 0.0);
+
+  const std::string saved = io::model_to_json(*pinned);
+  EXPECT_NE(saved.find(R"([["c", 0, 0, {"training": false}]])"), std::string::npos) << saved;
+  auto back = io::model_from_json(saved, 3);
+  back->set_trainable(true);
+  EXPECT_EQ(train(*back), infer(*back));
 }
 
 // Several inputs come in input_layers' order, which is how predict takes

@@ -338,6 +338,23 @@ std::vector<TensorRef> inbound_refs(const json& layer, const std::string& name) 
   return out;
 }
 
+// Whether the layer's call passed training=False: Keras 2 keeps the call's
+// keyword arguments beside each inbound tensor, Keras 3 in the node's kwargs.
+bool called_with_training_false(const json& layer) {
+  if (!layer.contains("inbound_nodes") || !layer["inbound_nodes"].is_array() ||
+      layer["inbound_nodes"].empty())
+    return false;
+  const json& node = layer["inbound_nodes"][0];
+  auto is_false = [](const json& kwargs) {
+    return kwargs.is_object() && kwargs.contains("training") && kwargs["training"] == false;
+  };
+  if (node.is_object()) return node.contains("kwargs") && is_false(node["kwargs"]);
+  if (node.is_array())
+    for (const json& t : node)
+      if (t.is_array() && t.size() > 3 && is_false(t[3])) return true;
+  return false;
+}
+
 std::vector<TensorRef> endpoint_refs(const json& v, const char* key) {
   if (!v.is_array()) throw ValueError(std::string("model JSON: '") + key + "' must be a list");
   if (!v.empty() && v[0].is_string()) return {ref_of(v, key)};  // Keras 3 writes a single endpoint flat
@@ -402,7 +419,14 @@ class GraphBuilder {
     nn::LayerPtr layer = layer_from_config(e.cls, *e.config);
     claim(layer->name());
     if (frozen) layer->set_trainable(false);
+    created_.push_back(layer);
     return layer;
+  }
+  // layer(x, training=False), or a model called so: its BatchNormalizations
+  // (those made since `first`) stay in inference mode.
+  void pin_inference(size_t first) {
+    for (size_t i = first; i < created_.size(); ++i)
+      if (auto* bn = dynamic_cast<nn::BatchNormalization*>(created_[i].get())) bn->set_inference_only(true);
   }
   // Names must be unique across the flattened graph.
   void claim(const std::string& name) {
@@ -556,12 +580,14 @@ class GraphBuilder {
       for (const TensorRef& r : inbound_refs(layers[i], lname))
         ins.push_back(pick(tensors, models, r, lname));
       if (ins.empty()) throw ValueError("model JSON: layer '" + lname + "' has no inbound nodes");
+      const size_t first = created_.size();
       if (is_model_class(e.cls)) {
         models.insert(lname);
         tensors[lname] = build(e.cls, *e.config, ins, frozen);
       } else {
         tensors[lname] = {nn::apply_layer(make_layer(e, frozen), ins)};
       }
+      if (called_with_training_false(layers[i])) pin_inference(first);
     }
     std::vector<nn::KerasTensor> outs;
     for (const TensorRef& r : endpoint_refs(cfg["output_layers"], "output_layers"))
@@ -603,6 +629,7 @@ class GraphBuilder {
 
   std::set<std::string> names_;
   std::vector<nn::KerasTensor> model_inputs_;
+  std::vector<nn::LayerPtr> created_;
 };
 
 bool has_nested_model(const json& cfg) {
@@ -712,9 +739,13 @@ ordered_json graph_layers(const nn::Model& model, const std::vector<nn::LayerPtr
   for (const nn::LayerPtr& l : layers) {
     ordered_json inbound = ordered_json::array();
     ordered_json node = ordered_json::array();
+    // A BatchNormalization pinned to inference is written called with training=False.
+    const auto* bn = dynamic_cast<const nn::BatchNormalization*>(l.get());
+    ordered_json kwargs = ordered_json::object();
+    if (bn && bn->inference_only()) kwargs["training"] = false;
     for (const std::string& src : model.inbound_layer_names(index.at(l.get()))) {
       auto it = rename.find(src);
-      node.push_back({it == rename.end() ? src : it->second, 0, 0, ordered_json::object()});
+      node.push_back({it == rename.end() ? src : it->second, 0, 0, kwargs});
     }
     if (!node.empty()) inbound.push_back(node);
     out.push_back({{"class_name", l->class_name()},

@@ -200,8 +200,16 @@ class BatchNormalization : public Layer {
   Tensor call(const std::vector<Tensor>& inputs, const CallContext& ctx) override;
   nlohmann::ordered_json config() const override;
 
-  // Whether call() uses the moving statistics (not training, or frozen).
-  bool uses_moving_statistics(const CallContext& ctx) const { return !(ctx.training && trainable()); }
+  // Whether call() uses the moving statistics (not training, frozen, or
+  // pinned to inference).
+  bool uses_moving_statistics(const CallContext& ctx) const {
+    return inference_only_ || !(ctx.training && trainable());
+  }
+  // Keras's layer(x, training=False): inference mode even while training,
+  // gamma and beta still learning where trainable (a backbone called so
+  // keeps its statistics when unfrozen for fine-tuning).
+  void set_inference_only(bool on) { inference_only_ = on; }
+  bool inference_only() const { return inference_only_; }
   // Inference as y = x * scale + shift per channel (what a conv can fold in).
   ops::BatchNormAffine inference_affine() const;
   // Whether gamma or beta would receive a gradient.
@@ -213,6 +221,7 @@ class BatchNormalization : public Layer {
  private:
   BatchNormOptions opt_;
   int64_t rank_ = 0;  // of the input, once built: config() writes axis as rank - 1, as Keras does
+  bool inference_only_ = false;
 };
 
 class Dropout : public Layer {

@@ -67,7 +67,7 @@ Tensor BatchNormalization::call(const std::vector<Tensor>& inputs, const CallCon
   Tensor beta = opt_.center ? weights()[i++].value : Tensor();
   ops::BatchNormOptions o;
   // A frozen BatchNormalization runs in inference mode (Keras >= 2.1 semantics).
-  o.training = ctx.training && trainable();
+  o.training = !uses_moving_statistics(ctx);
   o.momentum = opt_.momentum;
   o.epsilon = opt_.epsilon;
   // Keras takes TensorFlow's fused kernel for 4-D input, whose moving variance
