@@ -4,7 +4,6 @@
 #include "cnn/io/keras3.h"
 
 #include <cctype>
-#include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -15,6 +14,7 @@
 #include "cnn/io/zip_archive.h"
 #include "cnn/nn/layers.h"
 #include "cnn/optim/optimizer.h"
+#include "io/weight_plan.h"
 #include "nn/nested_layout.h"
 
 namespace cnn::io {
@@ -69,10 +69,6 @@ std::string next_name(const std::string& cls, std::map<std::string, int>& used) 
     return name;
   }
   return name + "_" + std::to_string(++it->second);
-}
-
-bool is_model_class(const std::string& cls) {
-  return cls == "Sequential" || cls == "Functional" || cls == "Model";
 }
 
 // From the model's config: a Sequential's layers leave its InputLayer out,
@@ -143,11 +139,7 @@ void weighted_vars(const H5Group& g, const std::string& path, std::vector<std::s
 }
 
 KerasWeightsReport load_by_paths(nn::Model& model, const H5Group& root, const Paths& paths) {
-  struct Assignment {
-    nn::Weight* weight;
-    const H5Dataset* data;
-  };
-  std::vector<Assignment> plan;
+  std::vector<WeightAssignment> plan;
   std::set<std::string> used;
   KerasWeightsReport report;
   for (const nn::LayerPtr& l : model.layers()) {
@@ -182,14 +174,7 @@ KerasWeightsReport load_by_paths(nn::Model& model, const H5Group& root, const Pa
     if (!used.count(p))
       throw ValueError("Keras 3 weights: the file holds weights at '" + p +
                        "' for which the model has no layer; the file holds another model's structure");
-  for (const Assignment& a : plan) {
-    Tensor& w = a.weight->value;
-    if (w.device() == Device::CPU)
-      std::memcpy(w.data(), a.data->values.data(), a.data->values.size() * sizeof(float));
-    else
-      w.copy_from(Tensor(w.shape(), a.data->values));
-    report.values += static_cast<int64_t>(a.data->values.size());
-  }
+  report.values = apply_weight_plan(plan);
   return report;
 }
 

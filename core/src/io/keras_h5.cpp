@@ -15,6 +15,7 @@
 #include "cnn/nn/layers.h"
 #include "cnn/optim/optimizer.h"
 #include "io/python_json.h"
+#include "io/weight_plan.h"
 #include "nn/nested_layout.h"
 
 namespace cnn::io {
@@ -140,10 +141,7 @@ std::string quoted_list(const std::vector<std::string>& names, size_t limit = 8)
 }
 
 // One weight to set: checked in full before anything is written.
-struct Assignment {
-  nn::Weight* weight;
-  const H5Dataset* data;
-};
+using Assignment = WeightAssignment;
 
 // Matches a file layer's datasets to a model layer's weights, in order.
 void match_layer(nn::Layer& layer, const FileLayer& f, std::vector<Assignment>& out) {
@@ -242,6 +240,19 @@ nlohmann::ordered_json training_config(const nn::Model& model) {
 }
 
 }  // namespace
+
+int64_t apply_weight_plan(const std::vector<WeightAssignment>& plan) {
+  int64_t values = 0;
+  for (const WeightAssignment& a : plan) {
+    Tensor& w = a.weight->value;
+    if (w.device() == Device::CPU)
+      std::memcpy(w.data(), a.data->values.data(), a.data->values.size() * sizeof(float));
+    else
+      w.copy_from(Tensor(w.shape(), a.data->values));  // a model already on a GPU
+    values += static_cast<int64_t>(a.data->values.size());
+  }
+  return values;
+}
 
 std::string modern_resnet_layer_name(const std::string& name) {
   if (name == "conv1") return "conv1_conv";
@@ -350,14 +361,7 @@ KerasWeightsReport load_keras_weights(nn::Model& model, const H5Group& file,
       report.notes.push_back("file layers not in the model, skipped: " + quoted_list(skipped));
   }
 
-  for (const Assignment& a : plan) {
-    Tensor& w = a.weight->value;
-    if (w.device() == Device::CPU)
-      std::memcpy(w.data(), a.data->values.data(), a.data->values.size() * sizeof(float));
-    else
-      w.copy_from(Tensor(w.shape(), a.data->values));  // a model already on a GPU
-    report.values += static_cast<int64_t>(a.data->values.size());
-  }
+  report.values = apply_weight_plan(plan);
   if (report.legacy_names) set_legacy_epsilon(model, plan, report);
   return report;
 }

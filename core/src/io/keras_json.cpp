@@ -11,6 +11,7 @@
 #include "cnn/error.h"
 #include "cnn/nn/layers.h"
 #include "io/python_json.h"
+#include "io/weight_plan.h"
 #include "nn/nested_layout.h"
 
 namespace cnn::io {
@@ -384,10 +385,6 @@ Shape shape_after_batch(const json& shape, const std::string& name) {
     s.push_back(shape[i].get<int64_t>());
   }
   return s;
-}
-
-bool is_model_class(const std::string& cls) {
-  return cls == "Sequential" || cls == "Functional" || cls == "Model";
 }
 
 std::string model_name(const json& cfg, const char* def) {
