@@ -454,6 +454,51 @@ TEST(KerasNested, NestedSequentialFirstGivesTheInput) {
   EXPECT_EQ(model->count_trainable_params(), 3 * 2 + 2);
 }
 
+// A nested Sequential without an input shape inside one built with
+// model.build(shape): the outer model's build shape starts the graph.
+TEST(KerasNested, NestedSequentialFirstTakesTheOuterBuildShape) {
+  auto model = io::model_from_json(R"({"class_name": "Sequential", "config": {"name": "s",
+      "build_input_shape": [null, 4], "layers": [
+      {"class_name": "Sequential", "config": {"name": "body", "layers": [
+        {"class_name": "Dense", "config": {"name": "d1", "units": 3}}]}},
+      {"class_name": "Dense", "config": {"name": "d2", "units": 2}}]}})");
+  EXPECT_EQ(model->input_shape(), (Shape{-1, 4}));
+  EXPECT_EQ(model->count_params(), 4 * 3 + 3 + 3 * 2 + 2);
+}
+
+// A nested model with one weighted layer keeps its weights in the model's
+// group under that layer's name; loading by name finds them there, while a
+// layer renamed after it was built still loads by its own group's name.
+TEST(KerasNested, ANestedModelWithOneWeightedLayerLoadsByName) {
+  auto model = io::model_from_json(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+      {"class_name": "Sequential", "config": {"name": "body", "layers": [
+        {"class_name": "Dense", "config": {"name": "d1", "units": 3, "batch_input_shape": [null, 4]}}]}},
+      {"class_name": "Dense", "config": {"name": "renamed", "units": 2}}]}})");
+  io::H5Group file;
+  file.string_list_attrs["layer_names"] = {"body", "renamed"};
+  const auto fill = [&](const std::string& group, const std::string& owner, Shape kernel, float base) {
+    io::H5Group& g = file.group(group);
+    g.string_list_attrs["weight_names"] = {owner + "/kernel:0", owner + "/bias:0"};
+    std::vector<float> k(static_cast<size_t>(kernel[0] * kernel[1])), b(static_cast<size_t>(kernel[1]));
+    for (size_t i = 0; i < k.size(); ++i) k[i] = base + 0.01f * static_cast<float>(i);
+    for (size_t i = 0; i < b.size(); ++i) b[i] = -base - static_cast<float>(i);
+    g.set_dataset(owner + "/kernel:0", {kernel, k});
+    g.set_dataset(owner + "/bias:0", {{kernel[1]}, b});
+  };
+  fill("body", "d1", {4, 3}, 0.5f);
+  fill("renamed", "dense_7", {3, 2}, 2.0f);
+  for (const bool by_name : {true, false}) {
+    for (const nn::LayerPtr& l : model->layers())
+      for (nn::Weight& w : l->weights()) w.value.fill(0.0f);
+    const io::KerasWeightsReport r = io::load_keras_weights(*model, file, {.by_name = by_name});
+    EXPECT_EQ(r.layers, 2);
+    const std::vector<nn::Weight>& d1 = model->get_layer("d1")->weights();
+    EXPECT_FLOAT_EQ(d1[0].value[11], 0.5f + 0.01f * 11);
+    EXPECT_FLOAT_EQ(d1[1].value[2], -2.5f);
+    EXPECT_FLOAT_EQ(model->get_layer("renamed")->weights()[1].value[1], -3.0f);
+  }
+}
+
 // summary() shows the backbone as the one row Keras prints for it.
 TEST(KerasNested, SummaryShowsTheBackboneAsOneLayer) {
   const std::string blank(65, ' ');

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string_view>
 
 #include "cnn/error.h"
@@ -39,6 +40,10 @@ struct FileLayer {
   const H5Group* group;  // the layer's group (a nested model's, for its layers)
   std::vector<std::string> weight_names;
   std::string nested;  // the nested model holding the layer, "" when none
+  // The one layer its weights name where that is not `name` (a nested model
+  // with one weighted layer, or a layer renamed after it was built): loading
+  // by name takes it where no model layer has the group's name.
+  std::string alias;
 };
 
 // The weights root: the file itself (save_weights) or its model_weights group (save).
@@ -81,14 +86,16 @@ void add_file_layer(std::vector<FileLayer>& out, const std::string& name, const 
     if (std::find(owners.begin(), owners.end(), o) == owners.end()) owners.push_back(o);
   }
   if (owners.size() < 2) {
-    out.push_back({name, legacy ? modern_resnet_layer_name(name) : name, g, std::move(weight_names), ""});
+    std::string alias = owners.size() == 1 && owners[0] != name ? owners[0] : "";
+    out.push_back({name, legacy ? modern_resnet_layer_name(name) : name, g, std::move(weight_names), "",
+                   std::move(alias)});
     return;
   }
   for (const std::string& o : owners) {
     std::vector<std::string> own;
     for (const std::string& w : weight_names)
       if (owner_of(w) == o) own.push_back(w);
-    out.push_back({o, legacy ? modern_resnet_layer_name(o) : o, g, std::move(own), name});
+    out.push_back({o, legacy ? modern_resnet_layer_name(o) : o, g, std::move(own), name, ""});
   }
 }
 
@@ -333,10 +340,16 @@ KerasWeightsReport load_keras_weights(nn::Model& model, const H5Group& file,
     report.layers = static_cast<int64_t>(weighted.size());
   } else {
     std::vector<std::string> missing, skipped;
+    std::set<std::string> model_names;
+    for (const nn::LayerPtr& l : weighted) model_names.insert(l->name());
+    // The model layer a file layer fills: its own name, else its alias.
+    const auto target = [&](const FileLayer& f) {
+      return model_names.count(f.mapped) || f.alias.empty() ? f.mapped : f.alias;
+    };
     for (const nn::LayerPtr& l : weighted) {
       const FileLayer* match = nullptr;
       for (const FileLayer& f : in_file)
-        if (f.mapped == l->name()) match = &f;
+        if (target(f) == l->name()) match = &f;
       if (!match) {
         missing.push_back(l->name());
         continue;
@@ -344,11 +357,8 @@ KerasWeightsReport load_keras_weights(nn::Model& model, const H5Group& file,
       match_layer(*l, *match, plan);
       ++report.layers;
     }
-    for (const FileLayer& f : in_file) {
-      bool used = false;
-      for (const nn::LayerPtr& l : weighted) used = used || l->name() == f.mapped;
-      if (!used) skipped.push_back(f.name);
-    }
+    for (const FileLayer& f : in_file)
+      if (!model_names.count(target(f))) skipped.push_back(f.name);
     // The file's unmatched names beside the missing ones: Keras numbers its
     // default names per session ('conv2d_3' in the file, 'conv2d' here).
     if (!missing.empty() && !options.allow_missing)

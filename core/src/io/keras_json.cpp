@@ -444,8 +444,10 @@ class GraphBuilder {
     const json& layers = cfg.contains("layers") && cfg["layers"].is_array() ? cfg["layers"] : json::array();
     if (!layers.empty()) {
       const LayerEntry e = entry_of(layers[0], 0);
-      if (is_model_class(e.cls)) return declared_input(e.cls, *e.config);
-      if (e.config->is_object()) {
+      if (is_model_class(e.cls)) {
+        const Shape inner = declared_input(e.cls, *e.config);
+        if (!inner.empty()) return inner;
+      } else if (e.config->is_object()) {
         nn::LayerPtr first = layer_from_config(e.cls, *e.config);
         if (e.cls == "InputLayer") {
           const Shape s = first->compute_output_shape({});  // with the batch axis
@@ -481,13 +483,7 @@ class GraphBuilder {
         continue;
       }
       if (!x) {  // no InputLayer: the first layer's declared shape, or the build shape
-        Shape shape = is_model_class(e.cls) ? declared_input(e.cls, *e.config) : Shape{};
-        if (shape.empty() && !is_model_class(e.cls)) {
-          nn::LayerPtr probe = layer_from_config(e.cls, *e.config);
-          shape = probe->declared_input_shape();
-        }
-        if (shape.empty())
-          if (const json* built = built_input_shape(cfg)) shape = shape_after_batch(*built, name);
+        const Shape shape = declared_input("Sequential", cfg);
         if (shape.empty())
           throw ValueError(
               "model JSON: Sequential '" + name +
