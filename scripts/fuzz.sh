@@ -33,8 +33,7 @@ rm -rf build-fuzz/seeds
 build/fuzz-seeds build-fuzz/seeds
 
 echo "== fuzz targets (clang 14, libFuzzer, ASan + UBSan)"
-CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCNN_FUZZ=ON \
-  -DCNN_BUILD_TESTS=OFF >/dev/null
+scripts/fuzz-toolchain.sh configure
 cmake --build build-fuzz -j2 --target $(printf 'fuzz_%s ' "${targets[@]}") >/dev/null
 
 run_one() {

@@ -30,8 +30,9 @@ ctest --test-dir build --output-on-failure -j2
 
 echo "== WebAssembly builds and the core suite in wasm"
 scripts/build-wasm.sh --with-tests
-ctest --test-dir build-wasm-st --output-on-failure
-ctest --test-dir build-wasm-mt --output-on-failure
+# Each runs the suite over the SIMD128 and the relaxed-SIMD kernels, side by side.
+ctest --test-dir build-wasm-st --output-on-failure -j2
+ctest --test-dir build-wasm-mt --output-on-failure -j2
 
 echo "== the page's build (the npm package ships it)"
 scripts/install-deps.sh web
@@ -48,7 +49,7 @@ if [ "$sanitize" = 1 ]; then
 fi
 
 # Longer runs: npm run fuzz (scripts/fuzz.sh installs clang and its runtime).
-if dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "install ok installed"; then
+if scripts/fuzz-toolchain.sh check; then
   echo "== a short fuzz run of every parser (30 s each)"
   scripts/fuzz.sh --seconds 30 --jobs 2
 fi
