@@ -14,7 +14,7 @@ async function loadH5wasm() {
     h5Loading = import('h5wasm').then(async (mod) => {
       const h5wasm = mod.default ?? mod;
       const Module = await h5wasm.ready;
-      return { h5wasm, FS: Module.FS };
+      return { h5wasm, Module, FS: Module.FS };
     });
   }
   return h5Loading;
@@ -83,9 +83,39 @@ function textValue(attr) {
   return undefined;
 }
 
+// IEEE half-precision bits as a number.
+function halfToNumber(bits) {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;  // zero and subnormals
+  if (exponent === 31) return fraction ? NaN : sign * Infinity;
+  return sign * (1024 + fraction) * 2 ** (exponent - 25);
+}
+
+// A float16 dataset's values as float32 (Keras under set_floatx('float16')
+// writes them; h5wasm 0.10 has no view for them and throws on .value): its
+// halves, which h5wasm reads in the machine's (little-endian) byte order
+// whatever the file's, are widened here, as the native reader's HDF5 does.
+function halfValues(Module, dataset) {
+  const { total_size: count } = dataset.metadata;
+  const ptr = Module._malloc(Math.max(2 * count, 1));
+  if (!ptr) throw new Error(`Keras file: no memory for dataset '${dataset.path}'`);
+  try {
+    Module.get_dataset_data(dataset.file_id, dataset.path, null, null, null, BigInt(ptr));
+    const view = new DataView(Module.HEAPU8.buffer, ptr, 2 * count);
+    const values = new Float32Array(count);
+    for (let i = 0; i < count; ++i) values[i] = halfToNumber(view.getUint16(2 * i, true));
+    return values;
+  } finally {
+    Module._free(ptr);
+  }
+}
+
 // `ok(result)` throws the engine's error of the call just made, if any;
-// `progress(done, total)` hears about each top-level group (a layer) read.
-function readGroup(group, path, out, ok, progress = null) {
+// `progress(done, total)` hears about each top-level group (a layer) read;
+// `h5` is h5wasm's module.
+function readGroup(h5, group, path, out, ok, progress = null) {
   for (const [name, attr] of Object.entries(group.attrs ?? {})) {
     const v = textValue(attr);
     if (typeof v === 'string') ok(out.setAttr(path, name, v));
@@ -102,9 +132,10 @@ function readGroup(group, path, out, ok, progress = null) {
     if (!obj) return;
     if (obj.type === 'Group') {
       ok(out.addGroup(childPath));
-      readGroup(obj, childPath, out, ok);
+      readGroup(h5, obj, childPath, out, ok);
     } else if (obj.type === 'Dataset') {
-      const values = obj.value;
+      const { type, size } = obj.metadata;
+      const values = type === 1 && size === 2 ? halfValues(h5, obj) : obj.value;
       if (!ArrayBuffer.isView(values) || typeof values.length !== 'number') return;  // strings, compounds
       const view = ok(out.addDataset(childPath, obj.shape ?? []));
       // float64 and integer datasets convert as Keras's float32 weights.
@@ -116,7 +147,7 @@ function readGroup(group, path, out, ok, progress = null) {
 
 // An HDF5 file's bytes into a new module.KerasFile.
 async function readHdf5(module, u8, check, onProgress) {
-  const { h5wasm, FS } = await loadH5wasm();
+  const { h5wasm, Module: h5Module, FS } = await loadH5wasm();
   const name = `/cnnp-read-${++fileCounter}.h5`;
   FS.writeFile(name, u8);
   let f = null;
@@ -125,7 +156,7 @@ async function readHdf5(module, u8, check, onProgress) {
     f = new h5wasm.File(name, 'r');
     // A model.save file keeps its layers one level down, under model_weights.
     const top = f.keys().includes('model_weights') ? null : onProgress;
-    readGroup(f, '', out, (result) => check(module, result), top);
+    readGroup(h5Module, f, '', out, (result) => check(module, result), top);
     return out;
   } catch (e) {
     out.delete();

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -289,6 +290,17 @@ TEST(KerasH5, NonAsciiNamesReadAsWritten) {
   EXPECT_EQ(model->layers().back()->name(), "couche_été");
   EXPECT_EQ(model->predict(Tensor({1, 2}, std::vector<float>{1, 1})).to_vector(),
             (std::vector<float>{4.5f, 5.5f}));
+}
+
+// float16 weights (tf.keras under set_floatx('float16')) widen exactly,
+// whatever byte order the file gives (make_half_weights.py).
+TEST(KerasH5, HalfPrecisionWeightsReadExactly) {
+  auto model = io::load_keras_model(read_fixture("half_weights.h5"));
+  const std::vector<Tensor> w = model->get_weights();
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w[0].to_vector(), (std::vector<float>{1.5f, -2.25f, std::ldexp(1.0f, -14), 65504.0f,
+                                                  std::ldexp(1.0f, -24), -0.5f}));
+  EXPECT_EQ(w[1].to_vector(), (std::vector<float>{0.125f, -3.0f}));
 }
 
 // One epoch of head training leaves every backbone value, moving statistics

@@ -101,6 +101,14 @@ for (const { name, cnn } of variants) {
       [y, model].forEach((o) => o.dispose());
     });
 
+    test('float16 weights (tf.keras under set_floatx(\'float16\')) read exactly, in the file\'s byte order', async () => {
+      const model = await cnn.loadKerasModel(readFixture('half_weights.h5'));
+      const [kernel, bias] = model.getWeights();
+      assert.deepEqual(Array.from(kernel.dataSync()), [1.5, -2.25, 2 ** -14, 65504, 2 ** -24, -0.5]);
+      assert.deepEqual(Array.from(bias.dataSync()), [0.125, -3]);
+      [kernel, bias, model].forEach((o) => o.dispose());
+    });
+
     test('a wrong file says which layer and which shapes', async () => {
       const model = resnet({ architecture: { ...reduced, stemFilters: 16 } });
       await assert.rejects(model.loadWeights(readFixture('reduced_resnet.h5')),
