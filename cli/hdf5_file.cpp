@@ -3,6 +3,7 @@
 #include <hdf5.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -125,7 +126,10 @@ void read_attributes(hid_t obj, H5Group& g, ReadContext& ctx) {
 H5Dataset read_dataset(hid_t dset, const std::string& path, ReadContext& ctx) {
   Handle type(H5Dget_type(dset), H5Tclose);
   const H5T_class_t cls = H5Tget_class(type);
-  if (cls != H5T_FLOAT && cls != H5T_INTEGER)
+  // Keras 3 saves bfloat16 weights through h5py, which keeps them as 2-byte
+  // opaque values (the upper half of a float32's bits, little-endian).
+  const bool bfloat16 = cls == H5T_OPAQUE && H5Tget_size(type) == 2;
+  if (cls != H5T_FLOAT && cls != H5T_INTEGER && !bfloat16)
     throw ValueError(ctx.file + ": dataset '" + path + "' holds neither floats nor integers");
   Handle space(H5Dget_space(dset), H5Sclose);
   const int rank = H5Sget_simple_extent_ndims(space);
@@ -135,9 +139,18 @@ H5Dataset read_dataset(hid_t dset, const std::string& path, ReadContext& ctx) {
   H5Dataset d;
   for (hsize_t n : dims) d.shape.push_back(static_cast<int64_t>(n));
   d.values.resize(static_cast<size_t>(cnn::shape_numel(d.shape)));
-  if (!d.values.empty() &&
-      H5Dread(dset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, d.values.data()) < 0)
+  if (d.values.empty()) return d;
+  if (bfloat16) {
+    std::vector<uint8_t> bytes(2 * d.values.size());
+    if (H5Dread(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()) < 0)
+      throw ValueError(ctx.file + ": cannot read dataset '" + path + "' as bfloat16");
+    for (size_t i = 0; i < d.values.size(); ++i) {
+      const uint32_t bits = (uint32_t{bytes[2 * i + 1]} << 24) | (uint32_t{bytes[2 * i]} << 16);
+      std::memcpy(&d.values[i], &bits, sizeof bits);
+    }
+  } else if (H5Dread(dset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, d.values.data()) < 0) {
     throw ValueError(ctx.file + ": cannot read dataset '" + path + "' as float32");
+  }
   return d;
 }
 

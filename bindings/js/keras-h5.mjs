@@ -112,6 +112,35 @@ function halfValues(Module, dataset) {
   }
 }
 
+// Keras 3's bfloat16 weights, which h5py keeps as 2-byte opaque values (the
+// upper half of a float32's bits, little-endian), as float32.
+function bfloat16Values(bytes) {
+  const values = new Float32Array(bytes.length / 2);
+  const bits = new Uint32Array(values.buffer);
+  for (let i = 0; i < values.length; ++i) bits[i] = ((bytes[2 * i + 1] << 24) | (bytes[2 * i] << 16)) >>> 0;
+  return values;
+}
+
+const H5T_INTEGER = 0;
+const H5T_FLOAT = 1;
+const H5T_STRING = 3;
+const H5T_OPAQUE = 5;
+
+// A dataset's values as the engine's float32 (float64 and integers convert
+// as Keras's float32 weights do), null for strings; any other type is
+// named, as the native reader names it.
+function datasetValues(h5, dataset) {
+  const { type, size } = dataset.metadata;
+  if (type === H5T_FLOAT && size === 2) return halfValues(h5, dataset);
+  if (type === H5T_OPAQUE && size === 2) return bfloat16Values(dataset.value);
+  if (type === H5T_STRING) return null;
+  if (type !== H5T_FLOAT && type !== H5T_INTEGER)
+    throw new Error(`Keras file: dataset '${dataset.path}' holds neither floats nor integers`);
+  const values = dataset.value;
+  if (typeof values === 'number' || typeof values === 'bigint') return Float32Array.of(Number(values));  // a scalar
+  return values instanceof Float32Array ? values : Float32Array.from(values, Number);
+}
+
 // `ok(result)` throws the engine's error of the call just made, if any;
 // `progress(done, total)` hears about each top-level group (a layer) read;
 // `h5` is h5wasm's module.
@@ -134,12 +163,9 @@ function readGroup(h5, group, path, out, ok, progress = null) {
       ok(out.addGroup(childPath));
       readGroup(h5, obj, childPath, out, ok);
     } else if (obj.type === 'Dataset') {
-      const { type, size } = obj.metadata;
-      const values = type === 1 && size === 2 ? halfValues(h5, obj) : obj.value;
-      if (!ArrayBuffer.isView(values) || typeof values.length !== 'number') return;  // strings, compounds
-      const view = ok(out.addDataset(childPath, obj.shape ?? []));
-      // float64 and integer datasets convert as Keras's float32 weights.
-      view.set(values instanceof Float32Array ? values : Float32Array.from(values, Number));
+      const values = datasetValues(h5, obj);
+      if (!values) return;  // strings: the Keras formats keep none among the weights
+      ok(out.addDataset(childPath, obj.shape ?? [])).set(values);
     }
   });
   progress?.(keys.length, keys.length);

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "cnn/error.h"
@@ -93,6 +95,28 @@ TEST(Keras3, WeightsFileLoadsIntoTheSameArchitecture) {
       {"class_name": "Conv2D", "config": {"name": "c", "filters": 4, "kernel_size": 3, "padding": "same"}}]}})");
   const std::string extra = test::error_of<ValueError>([&] { io::load_keras_weights(*fewer, weights); });
   EXPECT_NE(extra.find("holds weights at 'layers/batch_normalization/vars'"), std::string::npos) << extra;
+}
+
+// Weights saved under the 'bfloat16' dtype policy (2-byte opaque values in
+// h5py's file, make_bfloat16_weights.py) widen exactly to float32; other
+// opaque values are named.
+TEST(Keras3, Bfloat16WeightsWidenExactlyAndOtherOpaqueValuesAreNamed) {
+  auto model = io::model_from_json(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+      {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 3], "name": "in"}},
+      {"class_name": "Dense", "config": {"name": "dense", "units": 2}}]}})");
+  io::load_keras_weights(*model, cnnp::read_hdf5_file(fixture("bfloat16.weights.h5")));
+  const std::vector<Tensor> w = model->get_weights();
+  const uint32_t largest_bits = 0x7F7F0000u;
+  float largest;
+  std::memcpy(&largest, &largest_bits, sizeof largest);
+  EXPECT_EQ(w[0].to_vector(), (std::vector<float>{1.5f, -2.25f, std::ldexp(1.0f, -126), largest,
+                                                  std::ldexp(1.0f, -133), -0.5f}));
+  EXPECT_EQ(w[1].to_vector(), (std::vector<float>{0.125f, -3.0f}));
+  // Opaque values of another width are no numbers.
+  const std::string e =
+      test::error_of<ValueError>([&] { cnnp::read_hdf5_file(fixture("opaque4.weights.h5")); });
+  EXPECT_NE(e.find("dataset '/layers/dense/vars/0' holds neither floats nor integers"), std::string::npos)
+      << e;
 }
 
 // compile_config's loss as Keras 3 may write it: a name, a function, or a
