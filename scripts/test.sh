@@ -7,7 +7,7 @@
 #   3. the JS API suites (node:test, tests/js/) against both wasm variants,
 #   4. the page in headless Chromium (tests/web/), with and without COOP/COEP,
 #   5. the native suite again under AddressSanitizer + UndefinedBehaviorSanitizer,
-#   6. where clang's libFuzzer runtime is installed, a short fuzz run of every parser.
+#   6. where clang 14 and its libFuzzer runtime are installed, a short fuzz run of every parser.
 # Usage: scripts/test.sh [--no-sanitize]
 set -euo pipefail
 cd "$(dirname "$0")/.."

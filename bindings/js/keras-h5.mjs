@@ -102,7 +102,8 @@ function halfValues(Module, dataset) {
   const ptr = Module._malloc(Math.max(2 * count, 1));
   if (!ptr) throw new Error(`Keras file: no memory for dataset '${dataset.path}'`);
   try {
-    Module.get_dataset_data(dataset.file_id, dataset.path, null, null, null, BigInt(ptr));
+    if (Module.get_dataset_data(dataset.file_id, dataset.path, null, null, null, BigInt(ptr)) < 0)
+      throw new Error(`Keras file: cannot read dataset '${dataset.path}'`);
     const view = new DataView(Module.HEAPU8.buffer, ptr, 2 * count);
     const values = new Float32Array(count);
     for (let i = 0; i < count; ++i) values[i] = halfToNumber(view.getUint16(2 * i, true));
@@ -127,10 +128,12 @@ const H5T_STRING = 3;
 const H5T_OPAQUE = 5;
 
 // A dataset's values as the engine's float32 (float64 and integers convert
-// as Keras's float32 weights do), null for strings; any other type is
-// named, as the native reader names it.
+// as Keras's float32 weights do); null for strings and empty (null
+// dataspace) datasets, which no Keras weight is. Any other type is named,
+// as the native reader names it.
 function datasetValues(h5, dataset) {
-  const { type, size } = dataset.metadata;
+  const { type, size, shape } = dataset.metadata;
+  if (!shape) return null;
   if (type === H5T_FLOAT && size === 2) return halfValues(h5, dataset);
   if (type === H5T_OPAQUE && size === 2) return bfloat16Values(dataset.value);
   if (type === H5T_STRING) return null;

@@ -467,17 +467,23 @@ TEST(KerasNested, NestedSequentialFirstTakesTheOuterBuildShape) {
 }
 
 // A nested model with one weighted layer keeps its weights in the model's
-// group under that layer's name; loading by name finds them there, while a
-// layer renamed after it was built still loads by its own group's name.
+// group under that layer's name: loading by name finds them there where the
+// file's config says the group is a model. A layer renamed after it was
+// built keeps its group's name (its weights the old one), as in Keras, and
+// a file layer of the right name comes first.
 TEST(KerasNested, ANestedModelWithOneWeightedLayerLoadsByName) {
-  auto model = io::model_from_json(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+  const std::string config = R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
       {"class_name": "Sequential", "config": {"name": "body", "layers": [
         {"class_name": "Dense", "config": {"name": "d1", "units": 3, "batch_input_shape": [null, 4]}}]}},
-      {"class_name": "Dense", "config": {"name": "renamed", "units": 2}}]}})");
+      {"class_name": "Dense", "config": {"name": "renamed", "units": 2}}]}})";
+  auto model = io::model_from_json(config);
   io::H5Group file;
-  file.string_list_attrs["layer_names"] = {"body", "renamed"};
-  const auto fill = [&](const std::string& group, const std::string& owner, Shape kernel, float base) {
-    io::H5Group& g = file.group(group);
+  file.string_attrs["model_config"] = config;
+  io::H5Group& root = file.group("model_weights");
+  root.string_list_attrs["layer_names"] = {"body", "renamed"};
+  const auto fill = [](io::H5Group& parent, const std::string& group, const std::string& owner, Shape kernel,
+                       float base) {
+    io::H5Group& g = parent.group(group);
     g.string_list_attrs["weight_names"] = {owner + "/kernel:0", owner + "/bias:0"};
     std::vector<float> k(static_cast<size_t>(kernel[0] * kernel[1])), b(static_cast<size_t>(kernel[1]));
     for (size_t i = 0; i < k.size(); ++i) k[i] = base + 0.01f * static_cast<float>(i);
@@ -485,11 +491,14 @@ TEST(KerasNested, ANestedModelWithOneWeightedLayerLoadsByName) {
     g.set_dataset(owner + "/kernel:0", {kernel, k});
     g.set_dataset(owner + "/bias:0", {{kernel[1]}, b});
   };
-  fill("body", "d1", {4, 3}, 0.5f);
-  fill("renamed", "dense_7", {3, 2}, 2.0f);
-  for (const bool by_name : {true, false}) {
-    for (const nn::LayerPtr& l : model->layers())
+  fill(root, "body", "d1", {4, 3}, 0.5f);
+  fill(root, "renamed", "dense_7", {3, 2}, 2.0f);
+  const auto zero = [](nn::Model& m) {
+    for (const nn::LayerPtr& l : m.layers())
       for (nn::Weight& w : l->weights()) w.value.fill(0.0f);
+  };
+  for (const bool by_name : {true, false}) {
+    zero(*model);
     const io::KerasWeightsReport r = io::load_keras_weights(*model, file, {.by_name = by_name});
     EXPECT_EQ(r.layers, 2);
     const std::vector<nn::Weight>& d1 = model->get_layer("d1")->weights();
@@ -497,6 +506,24 @@ TEST(KerasNested, ANestedModelWithOneWeightedLayerLoadsByName) {
     EXPECT_FLOAT_EQ(d1[1].value[2], -2.5f);
     EXPECT_FLOAT_EQ(model->get_layer("renamed")->weights()[1].value[1], -3.0f);
   }
+
+  // Weights only: no config says 'body' is a model, so by name it fills no
+  // 'd1' (Keras matches group names), and 'dense_7' fills no layer of that name.
+  auto other = io::model_from_json(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+      {"class_name": "Dense", "config": {"name": "d1", "units": 3, "batch_input_shape": [null, 4]}},
+      {"class_name": "Dense", "config": {"name": "dense_7", "units": 2}}]}})");
+  zero(*other);
+  const io::KerasWeightsReport partial =
+      io::load_keras_weights(*other, root, {.by_name = true, .allow_missing = true});
+  EXPECT_EQ(partial.layers, 0);
+  EXPECT_EQ(other->get_layer("d1")->weights()[1].value[2], 0.0f);
+
+  // A file layer named 'd1' beside the nested group: the name wins.
+  root.string_list_attrs["layer_names"] = {"d1", "body", "renamed"};
+  fill(root, "d1", "d1", {4, 3}, 7.0f);
+  zero(*model);
+  io::load_keras_weights(*model, file, {.by_name = true, .allow_missing = true});
+  EXPECT_FLOAT_EQ(model->get_layer("d1")->weights()[1].value[2], -9.0f);
 }
 
 // summary() shows the backbone as the one row Keras prints for it.

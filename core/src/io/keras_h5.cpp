@@ -40,9 +40,8 @@ struct FileLayer {
   const H5Group* group;  // the layer's group (a nested model's, for its layers)
   std::vector<std::string> weight_names;
   std::string nested;  // the nested model holding the layer, "" when none
-  // The one layer its weights name where that is not `name` (a nested model
-  // with one weighted layer, or a layer renamed after it was built): loading
-  // by name takes it where no model layer has the group's name.
+  // A nested model's group whose weights all name one layer: that layer,
+  // which loading by name fills where no file layer has its own name.
   std::string alias;
 };
 
@@ -73,9 +72,12 @@ std::string owner_of(const std::string& weight_name) {
 // one layer) holds its layers' weights under their own names: split into
 // one file layer per inner layer, in the order the weights first name
 // them. Keras lists a trainable model's trainable weights before its
-// moving statistics, so grouping by layer restores each layer's order.
+// moving statistics, so grouping by layer restores each layer's order. A
+// group whose weights name one other layer is a nested model's only where
+// the file's model config says so (`nested_model`): otherwise it is a layer
+// renamed after it was built, which keeps its group's name, as in Keras.
 void add_file_layer(std::vector<FileLayer>& out, const std::string& name, const H5Group* g,
-                    std::vector<std::string> weight_names, bool legacy) {
+                    std::vector<std::string> weight_names, bool legacy, bool nested_model) {
   std::vector<std::string> owners;
   for (const std::string& w : weight_names) {
     const std::string o = owner_of(w);
@@ -86,7 +88,7 @@ void add_file_layer(std::vector<FileLayer>& out, const std::string& name, const 
     if (std::find(owners.begin(), owners.end(), o) == owners.end()) owners.push_back(o);
   }
   if (owners.size() < 2) {
-    std::string alias = owners.size() == 1 && owners[0] != name ? owners[0] : "";
+    std::string alias = nested_model && owners.size() == 1 && owners[0] != name ? owners[0] : "";
     out.push_back({name, legacy ? modern_resnet_layer_name(name) : name, g, std::move(weight_names), "",
                    std::move(alias)});
     return;
@@ -99,7 +101,32 @@ void add_file_layer(std::vector<FileLayer>& out, const std::string& name, const 
   }
 }
 
-std::vector<FileLayer> file_layers(const H5Group& root, bool* legacy) {
+// The names of the models used as layers in a model.save file's config
+// (none for a weights-only file, or a config that does not parse).
+std::set<std::string> nested_model_names(const H5Group& file) {
+  std::set<std::string> out;
+  const auto config = file.string_attrs.find("model_config");
+  if (config == file.string_attrs.end()) return out;
+  const nlohmann::json j = nlohmann::json::parse(config->second, nullptr, /*allow_exceptions=*/false);
+  const nlohmann::json* layers = nullptr;
+  if (j.is_object() && j.contains("config") && j["config"].is_object() && j["config"].contains("layers"))
+    layers = &j["config"]["layers"];
+  else if (j.is_object() && j.contains("config") && j["config"].is_array())  // Keras 2.0's Sequential
+    layers = &j["config"];
+  if (!layers || !layers->is_array()) return out;
+  for (const nlohmann::json& l : *layers) {
+    if (!l.is_object() || !l.value("class_name", nlohmann::json()).is_string() ||
+        !is_model_class(l["class_name"].get<std::string>()))
+      continue;
+    if (l.contains("name") && l["name"].is_string()) out.insert(l["name"].get<std::string>());
+    if (l.contains("config") && l["config"].is_object() && l["config"].contains("name") &&
+        l["config"]["name"].is_string())
+      out.insert(l["config"]["name"].get<std::string>());
+  }
+  return out;
+}
+
+std::vector<FileLayer> file_layers(const H5Group& root, bool* legacy, const std::set<std::string>& nested) {
   const std::vector<std::string> names = root.keras_string_list("layer_names");
   if (names.empty())
     throw ValueError(
@@ -113,7 +140,7 @@ std::vector<FileLayer> file_layers(const H5Group& root, bool* legacy) {
     if (!g) throw ValueError("Keras weights: the file lists layer '" + name + "' but has no group for it");
     std::vector<std::string> weight_names = g->keras_string_list("weight_names");
     if (weight_names.empty()) continue;
-    add_file_layer(out, name, g, std::move(weight_names), *legacy);
+    add_file_layer(out, name, g, std::move(weight_names), *legacy, nested.count(name) > 0);
   }
   return out;
 }
@@ -296,7 +323,8 @@ KerasWeightsReport load_keras_weights(nn::Model& model, const H5Group& file,
     return r;
   }
   KerasWeightsReport report;
-  std::vector<FileLayer> in_file = file_layers(weights_root(file), &report.legacy_names);
+  std::vector<FileLayer> in_file =
+      file_layers(weights_root(file), &report.legacy_names, nested_model_names(file));
   std::vector<nn::LayerPtr> weighted;
   for (const nn::LayerPtr& l : keras_layers(model))
     if (!l->weights().empty()) weighted.push_back(l);
@@ -340,11 +368,13 @@ KerasWeightsReport load_keras_weights(nn::Model& model, const H5Group& file,
     report.layers = static_cast<int64_t>(weighted.size());
   } else {
     std::vector<std::string> missing, skipped;
-    std::set<std::string> model_names;
+    std::set<std::string> model_names, file_names;
     for (const nn::LayerPtr& l : weighted) model_names.insert(l->name());
-    // The model layer a file layer fills: its own name, else its alias.
+    for (const FileLayer& f : in_file) file_names.insert(f.mapped);
+    // The model layer a file layer fills: its own name, else its alias where
+    // no model layer has that name and no file layer is named the alias.
     const auto target = [&](const FileLayer& f) {
-      return model_names.count(f.mapped) || f.alias.empty() ? f.mapped : f.alias;
+      return model_names.count(f.mapped) || f.alias.empty() || file_names.count(f.alias) ? f.mapped : f.alias;
     };
     for (const nn::LayerPtr& l : weighted) {
       const FileLayer* match = nullptr;
