@@ -93,33 +93,45 @@ function halfToNumber(bits) {
   return sign * (1024 + fraction) * 2 ** (exponent - 25);
 }
 
-// A float16 dataset's values as float32 (Keras under set_floatx('float16')
-// writes them; h5wasm 0.10 has no view for them and throws on .value): its
-// halves, which h5wasm reads in the machine's (little-endian) byte order
-// whatever the file's, are widened here, as the native reader's HDF5 does.
-function halfValues(Module, dataset) {
-  const { total_size: count } = dataset.metadata;
-  const ptr = Module._malloc(Math.max(2 * count, 1));
+// A 2-byte float dataset's bytes (h5wasm 0.10 has no view for them and
+// throws on .value), in the machine's (little-endian) byte order, which
+// h5wasm reads them in whatever the file's.
+function twoByteFloats(Module, dataset) {
+  const bytes = 2 * dataset.metadata.total_size;
+  const ptr = Module._malloc(Math.max(bytes, 1));
   if (!ptr) throw new Error(`Keras file: no memory for dataset '${dataset.path}'`);
   try {
     if (Module.get_dataset_data(dataset.file_id, dataset.path, null, null, null, BigInt(ptr)) < 0)
       throw new Error(`Keras file: cannot read dataset '${dataset.path}'`);
-    const view = new DataView(Module.HEAPU8.buffer, ptr, 2 * count);
-    const values = new Float32Array(count);
-    for (let i = 0; i < count; ++i) values[i] = halfToNumber(view.getUint16(2 * i, true));
-    return values;
+    return Module.HEAPU8.slice(ptr, ptr + bytes);
   } finally {
     Module._free(ptr);
   }
 }
 
-// Keras 3's bfloat16 weights, which h5py keeps as 2-byte opaque values (the
-// upper half of a float32's bits, little-endian), as float32.
+// float16 (Keras under set_floatx('float16')), widened as the native
+// reader's HDF5 widens them.
+function halfValues(bytes) {
+  const values = new Float32Array(bytes.length / 2);
+  for (let i = 0; i < values.length; ++i) values[i] = halfToNumber(bytes[2 * i] | (bytes[2 * i + 1] << 8));
+  return values;
+}
+
+// bfloat16, the upper half of a float32's bits (little-endian), as float32.
 function bfloat16Values(bytes) {
   const values = new Float32Array(bytes.length / 2);
   const bits = new Uint32Array(values.buffer);
   for (let i = 0; i < values.length; ++i) bits[i] = ((bytes[2 * i + 1] << 24) | (bytes[2 * i] << 16)) >>> 0;
   return values;
+}
+
+// Keras 3 marks its bfloat16 weights with a dtype attribute.
+function markedBfloat16(dataset) {
+  try {
+    return dataset.attrs?.dtype?.value === 'bfloat16';
+  } catch {
+    return false;
+  }
 }
 
 const H5T_INTEGER = 0;
@@ -134,7 +146,13 @@ const H5T_OPAQUE = 5;
 function datasetValues(h5, dataset) {
   const { type, size, shape } = dataset.metadata;
   if (!shape) return null;
-  if (type === H5T_FLOAT && size === 2) return halfValues(h5, dataset);
+  // Keras 3's bfloat16 is 2-byte opaque data in h5py's files (a float class
+  // in HDF5 2.0's, which h5wasm 0.10 describes as it does a half: the mark
+  // tells them apart); an unmarked 2-byte float is numpy's float16.
+  if (type === H5T_FLOAT && size === 2) {
+    const bytes = twoByteFloats(h5, dataset);
+    return markedBfloat16(dataset) ? bfloat16Values(bytes) : halfValues(bytes);
+  }
   if (type === H5T_OPAQUE && size === 2) return bfloat16Values(dataset.value);
   if (type === H5T_STRING) return null;
   if (type !== H5T_FLOAT && type !== H5T_INTEGER)
