@@ -123,6 +123,17 @@ TEST(Keras3, Bfloat16WeightsWidenExactlyAndOtherOpaqueValuesAreNamed) {
       << e;
 }
 
+// A scalar variable (Keras 3's Normalization keeps its count so) is read as
+// one value: here a third variable the Dense has not, so the file is named.
+TEST(Keras3, AScalarVariableCounts) {
+  auto model = io::model_from_json(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+      {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 3], "name": "in"}},
+      {"class_name": "Dense", "config": {"name": "dense", "units": 2}}]}})");
+  const std::string e = test::error_of<ValueError>(
+      [&] { io::load_keras_weights(*model, cnnp::read_hdf5_file(fixture("scalar_var.weights.h5"))); });
+  EXPECT_NE(e.find("layer 'dense' has 2 weights, the file 3"), std::string::npos) << e;
+}
+
 // compile_config's loss as Keras 3 may write it: a name, a function, or a
 // loss object whose settings the engine's loss must share.
 TEST(Keras3, CompileSettingsAreKeptOnlyWhereTheEngineHasThem) {

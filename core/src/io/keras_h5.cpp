@@ -108,13 +108,10 @@ std::set<std::string> nested_model_names(const H5Group& file) {
   const auto config = file.string_attrs.find("model_config");
   if (config == file.string_attrs.end()) return out;
   const nlohmann::json j = nlohmann::json::parse(config->second, nullptr, /*allow_exceptions=*/false);
-  const nlohmann::json* layers = nullptr;
-  if (j.is_object() && j.contains("config") && j["config"].is_object() && j["config"].contains("layers"))
-    layers = &j["config"]["layers"];
-  else if (j.is_object() && j.contains("config") && j["config"].is_array())  // Keras 2.0's Sequential
-    layers = &j["config"];
-  if (!layers || !layers->is_array()) return out;
-  for (const nlohmann::json& l : *layers) {
+  if (!j.is_object() || !j.contains("config") || !j["config"].is_object() ||
+      !j["config"].contains("layers") || !j["config"]["layers"].is_array())
+    return out;
+  for (const nlohmann::json& l : j["config"]["layers"]) {
     if (!l.is_object() || !l.value("class_name", nlohmann::json()).is_string() ||
         !is_model_class(l["class_name"].get<std::string>()))
       continue;
@@ -323,8 +320,10 @@ KerasWeightsReport load_keras_weights(nn::Model& model, const H5Group& file,
     return r;
   }
   KerasWeightsReport report;
+  // Only loading by name looks through a nested model's group to its layer.
   std::vector<FileLayer> in_file =
-      file_layers(weights_root(file), &report.legacy_names, nested_model_names(file));
+      file_layers(weights_root(file), &report.legacy_names,
+                  options.by_name ? nested_model_names(file) : std::set<std::string>{});
   std::vector<nn::LayerPtr> weighted;
   for (const nn::LayerPtr& l : keras_layers(model))
     if (!l->weights().empty()) weighted.push_back(l);
