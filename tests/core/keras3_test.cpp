@@ -65,6 +65,52 @@ TEST(Keras3, NestedArchiveMatchesPyTorch) {
             model->predict(reference().at("nested_input")).to_vector());
 }
 
+// keras.io's recipe in Keras 3, a Functional calling the backbone with
+// training=False: model.save_weights's file loads into the model built from
+// its config alone (the weights at layers/functional/layers/..., the
+// Functional's InputLayer taking 'input_layer' and no variables), as does
+// the .keras archive of it.
+TEST(Keras3, AFunctionalCallingABackboneLoadsItsWeightsFile) {
+  const std::vector<uint8_t> bytes = bytes_of("nested.keras");
+  const io::Keras3Archive a = io::read_keras3_archive(bytes.data(), bytes.size());
+  const nlohmann::json seq = nlohmann::json::parse(a.config);
+  const nlohmann::json& listed = seq["config"]["layers"];
+  auto call = [](const char* layer, int node, nlohmann::json shape, bool training_false) {
+    nlohmann::json tensor = {
+        {"class_name", "__keras_tensor__"},
+        {"config", {{"shape", shape}, {"dtype", "float32"}, {"keras_history", {layer, node, 0}}}}};
+    nlohmann::json kwargs = nlohmann::json::object();
+    if (training_false) kwargs["training"] = false;
+    return nlohmann::json::array({{{"args", {tensor}}, {"kwargs", kwargs}}});
+  };
+  nlohmann::json in = listed[0], backbone = listed[1], gap = listed[2], dense = listed[3];
+  in["name"] = "input_layer_2";
+  in["inbound_nodes"] = nlohmann::json::array();
+  backbone["name"] = "functional";
+  backbone["inbound_nodes"] = call("input_layer_2", 0, {nullptr, 10, 10, 3}, true);
+  gap["name"] = "global_average_pooling2d";
+  gap["inbound_nodes"] = call("functional", 1, {nullptr, 10, 10, 4}, false);
+  dense["name"] = "dense_1";
+  dense["inbound_nodes"] = call("global_average_pooling2d", 0, {nullptr, 4}, false);
+  const nlohmann::json functional = {{"class_name", "Functional"},
+                                     {"config",
+                                      {{"name", "functional_1"},
+                                       {"trainable", true},
+                                       {"layers", {in, backbone, gap, dense}},
+                                       {"input_layers", {{"input_layer_2", 0, 0}}},
+                                       {"output_layers", {{"dense_1", 0, 0}}}}}};
+  const io::H5Group weights = cnnp::read_hdf5_image(bytes.data() + a.weights_offset, a.weights_size, "w.h5");
+
+  auto model = io::model_from_json(functional.dump(), 5);
+  const io::KerasWeightsReport r = io::load_keras_weights(*model, weights);
+  EXPECT_EQ(r.values, model->count_params());
+  EXPECT_LT(test::rel_error(model->predict(reference().at("nested_input")), reference().at("nested_output")),
+            1e-5);
+  auto archived = io::load_keras3_model(functional.dump(), weights);
+  EXPECT_EQ(archived->predict(reference().at("nested_input")).to_vector(),
+            model->predict(reference().at("nested_input")).to_vector());
+}
+
 // model.save_weights('w.weights.h5') into a model built from the same
 // architecture, by its structure (the file keeps no layer names).
 TEST(Keras3, WeightsFileLoadsIntoTheSameArchitecture) {

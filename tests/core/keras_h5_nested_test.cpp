@@ -133,7 +133,13 @@ io::H5Group nested_file(const Layout& l) {
   file.string_attrs["keras_version"] = "2.12.0";
   file.string_attrs["backend"] = "tensorflow";
   io::H5Group& root = file.group("model_weights");
+  // A Functional's model.layers lists its InputLayer (a group without weights).
   root.string_list_attrs["layer_names"] = {"resnet", "avg_pool", "probs"};
+  if (l.functional_outer) {
+    root.string_list_attrs["layer_names"].insert(root.string_list_attrs["layer_names"].begin(),
+                                                 "resnet_input");
+    root.group("resnet_input").string_list_attrs["weight_names"] = {};
+  }
   root.group("avg_pool").string_list_attrs["weight_names"] = {};
   io::H5Group& probs = root.group("probs");
   probs.string_list_attrs["weight_names"] = {"probs/kernel:0", "probs/bias:0"};
@@ -254,16 +260,102 @@ TEST(KerasNested, SavedBackAsKerasWroteIt) {
   }
 }
 
-// A Functional outer model keeps no backbone record: it is written as the
-// one flat graph it runs as, which Keras reads as well.
-TEST(KerasNested, FunctionalOuterModelIsSavedFlat) {
-  auto model = io::load_keras_model(nested_file({.functional_outer = true}));
-  EXPECT_EQ(model->nested(), nullptr);
-  io::H5Group saved;
-  io::save_keras_model(*model, saved);
-  EXPECT_EQ(json::parse(saved.string_attrs.at("model_config"))["class_name"], "Functional");
-  expect_keras_layout(saved, "flat");
-  expect_reference_outputs(*io::load_keras_model(saved));
+// keras.io's recipe, a Functional calling the backbone: saved back as Keras
+// wrote it, the backbone one layer called on the input and read through its
+// call (node 1), its weights in one group in Keras's order, so that the
+// author's own model loads them by position; saved again, the same.
+TEST(KerasNested, FunctionalOuterModelIsSavedNested) {
+  for (const Layout& layout :
+       {Layout{.functional_outer = true}, Layout{.functional_outer = true, .frozen = false}}) {
+    const io::H5Group file = nested_file(layout);
+    auto model = io::load_keras_model(file);
+    ASSERT_NE(model->nested(), nullptr);
+    EXPECT_TRUE(model->nested()->functional_outer);
+    io::H5Group saved;
+    io::save_keras_model(*model, saved);
+    const json config = json::parse(saved.string_attrs.at("model_config"));
+    const json want = json::parse(file.string_attrs.at("model_config"));
+    EXPECT_EQ(config["class_name"], "Functional");
+    const json& layers = config["config"]["layers"];
+    ASSERT_EQ(layers.size(), 4u);
+    for (size_t i = 0; i < layers.size(); ++i) {
+      EXPECT_EQ(layers[i]["name"], want["config"]["layers"][i]["name"]);
+      EXPECT_EQ(layers[i]["inbound_nodes"], want["config"]["layers"][i]["inbound_nodes"]) << i;
+    }
+    EXPECT_EQ(config["config"]["input_layers"], want["config"]["input_layers"]);
+    EXPECT_EQ(config["config"]["output_layers"], want["config"]["output_layers"]);
+    const json& inner = layers[1]["config"];
+    EXPECT_EQ(inner["trainable"], !layout.frozen);
+    EXPECT_EQ(inner["layers"][0]["config"]["batch_input_shape"], json::parse("[null, 32, 32, 3]"));
+    EXPECT_EQ(inner["output_layers"][0][0], "conv5_block1_out");
+    const io::H5Group& weights = *saved.find_group("model_weights");
+    EXPECT_EQ(weights.keras_string_list("layer_names"),
+              (std::vector<std::string>{"resnet_input", "resnet", "avg_pool", "probs"}));
+    EXPECT_EQ(weights.find_group("resnet")->keras_string_list("weight_names"),
+              file.find_group("model_weights/resnet")->keras_string_list("weight_names"));
+    expect_keras_layout(saved, "functional" + std::to_string(layout.frozen));
+
+    auto back = io::load_keras_model(saved);
+    expect_reference_outputs(*back);
+    EXPECT_EQ(back->count_trainable_params(), model->count_trainable_params());
+    io::H5Group again;
+    io::save_keras_model(*back, again);
+    EXPECT_EQ(again.string_attrs.at("model_config"), saved.string_attrs.at("model_config"));
+  }
+}
+
+// The recipe in full: a layer before the backbone, which is called with
+// training=False, and two heads on its pooled output. The backbone's own
+// Input takes the shape of the tensor it is called on.
+TEST(KerasNested, FunctionalOuterWithALayerBeforeTheBackboneAndTwoHeads) {
+  const io::H5Group file = nested_file({.functional_outer = true});
+  json cfg = json::parse(file.string_attrs.at("model_config"));
+  json& layers = cfg["config"]["layers"];
+  const json scale = {{"class_name", "Rescaling"},
+                      {"config", {{"name", "scale"}, {"scale", 1.0}, {"offset", 0.0}}},
+                      {"name", "scale"},
+                      {"inbound_nodes", json::parse(R"([[["resnet_input", 0, 0, {}]]])")}};
+  layers.insert(layers.begin() + 1, scale);
+  layers[2]["inbound_nodes"] = json::parse(R"([[["scale", 0, 0, {"training": false}]]])");
+  layers.push_back({{"class_name", "Dense"},
+                    {"config", {{"name", "aux"}, {"units", 2}}},
+                    {"name", "aux"},
+                    {"inbound_nodes", json::parse(R"([[["avg_pool", 0, 0, {}]]])")}});
+  cfg["config"]["output_layers"] = json::parse(R"([["probs", 0, 0], ["aux", 0, 0]])");
+  auto model = io::model_from_json(cfg.dump(), 5);
+  io::load_keras_weights(*model, file, {.by_name = true, .allow_missing = true});
+
+  const json saved = json::parse(io::model_to_json(*model));
+  EXPECT_EQ(saved["class_name"], "Functional");
+  std::vector<std::string> names;
+  for (const json& l : saved["config"]["layers"]) names.push_back(l["name"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"resnet_input", "scale", "resnet", "avg_pool", "probs", "aux"}));
+  const json& resnet = saved["config"]["layers"][2];
+  EXPECT_EQ(resnet["inbound_nodes"], layers[2]["inbound_nodes"]);
+  EXPECT_EQ(resnet["config"]["layers"][0]["config"]["batch_input_shape"], json::parse("[null, 32, 32, 3]"));
+  EXPECT_EQ(saved["config"]["layers"][3]["inbound_nodes"], json::parse(R"([[["resnet", 1, 0, {}]]])"));
+  EXPECT_EQ(saved["config"]["output_layers"], cfg["config"]["output_layers"]);
+  const std::string summary = model->summary();
+  // Two heads: Keras's table with "Connected to", the backbone one row.
+  EXPECT_NE(
+      summary.find("\n resnet (Functional)            (None, 1, 1, 64)     13248       ['scale[0][0]']" +
+                   std::string(18, ' ') + "\n"),
+      std::string::npos)
+      << summary;
+  EXPECT_NE(
+      summary.find("\n avg_pool (GlobalAveragePooling  (None, 64)          0           ['resnet[1][0]']" +
+                   std::string(17, ' ') + "\n"),
+      std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("Total params: 13,703\nTrainable params: 455\n"), std::string::npos) << summary;
+
+  io::H5Group tree;
+  io::save_keras_model(*model, tree);
+  expect_keras_layout(tree, "recipe");
+  auto back = io::load_keras_model(tree);
+  const Tensor x = data::preprocess_input(reference().at("images"), "caffe");
+  EXPECT_EQ(back->predict(x).to_vector(), model->predict(x).to_vector());
+  expect_reference_outputs(*back);
 }
 
 // The course's weights loaded into the playground's own transfer model (one
@@ -534,6 +626,34 @@ TEST(KerasNested, SummaryShowsTheBackboneAsOneLayer) {
                 "\n"
                 " Layer (type)                Output Shape              Param #   \n" +
                 std::string(65, '=') +
+                "\n"
+                " resnet (Functional)         (None, 1, 1, 64)          13248     \n" +
+                blank +
+                "\n"
+                " avg_pool (GlobalAveragePool  (None, 64)               0         \n"
+                " ing2D)                                                          \n" +
+                blank +
+                "\n"
+                " probs (Dense)               (None, 5)                 325       \n" +
+                blank + "\n" + std::string(65, '=') +
+                "\n"
+                "Total params: 13,573\n"
+                "Trainable params: 325\n"
+                "Non-trainable params: 13,248\n" +
+                std::string(65, '_') + "\n");
+}
+// A Functional calling the backbone on its input, then a chain: the plain
+// table, its InputLayer a row as Keras lists it.
+TEST(KerasNested, SummaryOfAFunctionalShowsItsInputAndTheBackbone) {
+  const std::string blank(65, ' ');
+  EXPECT_EQ(io::load_keras_model(nested_file({.functional_outer = true}))->summary(),
+            "Model: \"model\"\n" + std::string(65, '_') +
+                "\n"
+                " Layer (type)                Output Shape              Param #   \n" +
+                std::string(65, '=') +
+                "\n"
+                " resnet_input (InputLayer)   [(None, 32, 32, 3)]       0         \n" +
+                blank +
                 "\n"
                 " resnet (Functional)         (None, 1, 1, 64)          13248     \n" +
                 blank +

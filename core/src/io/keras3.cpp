@@ -99,12 +99,18 @@ Paths model_paths(const nn::Model& model) {
   if (auto* s = dynamic_cast<const nn::Sequential*>(&model)) {
     list = s->sequential_layers();
   } else if (const std::optional<nn::NestedLayout> nl = nn::nested_layout(model)) {
-    const std::string prefix = "layers/" + next_name("Functional", used) + "/";
-    std::map<std::string, int> inner_used;
-    next_name("InputLayer", inner_used);  // the backbone's own input comes first
-    for (const nn::LayerPtr& l : nl->inner)
-      out[l->name()] = prefix + "layers/" + next_name(l->class_name(), inner_used);
-    list = nl->head;
+    for (const nn::LayerPtr& l : nl->model_layers()) {
+      if (l) {
+        out[l->name()] = "layers/" + next_name(l->class_name(), used);
+        continue;
+      }
+      const std::string prefix = "layers/" + next_name("Functional", used) + "/";
+      std::map<std::string, int> inner_used;
+      next_name("InputLayer", inner_used);  // the backbone's own input comes first
+      for (const nn::LayerPtr& inner : nl->inner)
+        out[inner->name()] = prefix + "layers/" + next_name(inner->class_name(), inner_used);
+    }
+    return out;
   } else {
     list = model.layers();
   }

@@ -405,7 +405,7 @@ KerasWeightsReport load_keras_weights(nn::Model& model, const H5Group& file,
   return report;
 }
 
-// The backbone of Sequential([backbone, ...]) as one group, its weights
+// A nested backbone as one group, its weights
 // listed as Keras's layer.weights lists a model's: a trainable model's
 // trainable weights (of its trainable layers) first, then the rest, each in
 // layer order; a frozen model's layer by layer. Keras loads them by position.
@@ -426,12 +426,14 @@ void write_nested_group(H5Group& root, const nn::NestedLayout& nl) {
 void save_keras_weights(const nn::Model& model, H5Group& file) {
   std::vector<std::string> names;
   std::vector<nn::LayerPtr> layers = keras_layers(model);
-  if (const std::optional<nn::NestedLayout> nl = nn::nested_layout(model)) {
-    names.push_back(nl->nested->name);
-    write_nested_group(file, *nl);
-    layers = nl->head;
-  }
+  const std::optional<nn::NestedLayout> nl = nn::nested_layout(model);
+  if (nl) layers = nl->model_layers();  // the backbone (null) one of them
   for (const nn::LayerPtr& l : layers) {
+    if (!l) {
+      names.push_back(nl->nested->name);
+      write_nested_group(file, *nl);
+      continue;
+    }
     names.push_back(l->name());
     write_layer_group(file, *l);
   }

@@ -657,19 +657,30 @@ std::unique_ptr<nn::Model> sequential_from_json(const json& cfg, uint64_t seed) 
   return model;
 }
 
-// Sequential([backbone, ...]) with a Functional backbone of plain layers:
-// what Keras's files need to write it back nested (nn::NestedModel).
-std::optional<nn::NestedModel> backbone_of(const json& cfg) {
+// The backbone Keras's files hold as one nested Functional of plain layers
+// (Sequential([backbone, ...]), or the one model a Functional calls, as in
+// `x = backbone(inputs, training=False)`): what they need to write it back
+// nested (nn::NestedModel).
+std::optional<nn::NestedModel> backbone_of(const std::string& cls, const json& cfg) {
   const json& layers = cfg["layers"];
-  size_t first = 0;
-  while (first < layers.size() && entry_of(layers[first], first).cls == "InputLayer") ++first;
-  if (first == layers.size()) return std::nullopt;
-  const LayerEntry e = entry_of(layers[first], first);
-  if (e.cls != "Functional" && e.cls != "Model") return std::nullopt;
-  const json& inner = *e.config;
+  const json* found = nullptr;
+  std::string name;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const LayerEntry e = entry_of(layers[i], i);
+    if (cls == "Sequential" && e.cls == "InputLayer") continue;
+    if (is_model_class(e.cls)) {
+      if (found || (e.cls != "Functional" && e.cls != "Model")) return std::nullopt;
+      found = e.config;
+      name = layers[i].value("name", model_name(*e.config, "model"));
+    } else if (cls == "Sequential" && !found) {
+      return std::nullopt;  // a Sequential's backbone comes first
+    }
+  }
+  if (!found) return std::nullopt;
+  const json& inner = *found;
   const std::vector<TensorRef> ins = endpoint_refs(inner["input_layers"], "input_layers");
   if (ins.size() != 1 || has_nested_model(inner)) return std::nullopt;
-  nn::NestedModel nested{model_name(inner, "model"), ins[0].layer, {}};
+  nn::NestedModel nested{name, ins[0].layer, {}, cls != "Sequential"};
   for (size_t i = 0; i < inner["layers"].size(); ++i) {
     const json& l = inner["layers"][i];
     const LayerEntry le = entry_of(l, i);
@@ -685,8 +696,7 @@ std::unique_ptr<nn::Model> graph_from_json(const std::string& cls, const json& c
   std::vector<nn::KerasTensor> outputs = g.build(cls, cfg, {}, false);
   auto model = std::make_unique<nn::Model>(
       g.model_inputs(), outputs, model_name(cfg, cls == "Sequential" ? "sequential" : "model"), seed);
-  if (cls == "Sequential")
-    if (std::optional<nn::NestedModel> nested = backbone_of(cfg)) model->set_nested(std::move(*nested));
+  if (std::optional<nn::NestedModel> nested = backbone_of(cls, cfg)) model->set_nested(std::move(*nested));
   return model;
 }
 
@@ -721,10 +731,13 @@ std::unique_ptr<nn::Model> model_from_json(const std::string& text, uint64_t see
 
 namespace {
 
+// A feeding layer's name and node as written where it is read.
+using Renames = std::map<std::string, nn::NestedLayout::Ref>;
+
 // A Functional config's layers list, each layer with the layers feeding it
-// (`rename` maps a feeding layer's name to the one written).
+// (`rename` maps a feeding layer to the name and node written).
 ordered_json graph_layers(const nn::Model& model, const std::vector<nn::LayerPtr>& layers,
-                          const std::map<std::string, std::string>& rename = {}) {
+                          const Renames& rename = {}) {
   const std::vector<nn::LayerPtr> all = model.layers();
   std::map<const nn::Layer*, size_t> index;
   for (size_t i = 0; i < all.size(); ++i) index[all[i].get()] = i;
@@ -738,7 +751,10 @@ ordered_json graph_layers(const nn::Model& model, const std::vector<nn::LayerPtr
     if (bn && bn->inference_only()) kwargs["training"] = false;
     for (const std::string& src : model.inbound_layer_names(index.at(l.get()))) {
       auto it = rename.find(src);
-      node.push_back({it == rename.end() ? src : it->second, 0, 0, kwargs});
+      if (it == rename.end())
+        node.push_back({src, 0, 0, kwargs});
+      else
+        node.push_back({it->second.name, it->second.node, 0, kwargs});
     }
     if (!node.empty()) inbound.push_back(node);
     out.push_back({{"class_name", l->class_name()},
@@ -749,25 +765,39 @@ ordered_json graph_layers(const nn::Model& model, const std::vector<nn::LayerPtr
   return out;
 }
 
-ordered_json endpoints(const std::vector<std::string>& names) {
+ordered_json endpoints(const std::vector<nn::NestedLayout::Ref>& refs) {
   ordered_json out = ordered_json::array();
-  for (const std::string& n : names) out.push_back({n, 0, 0});
+  for (const nn::NestedLayout::Ref& r : refs) out.push_back({r.name, r.node, 0});
   return out;
 }
 
-// tf.keras 2.12's Sequential([backbone, ...head]): an InputLayer named
-// after the backbone, the backbone as a Functional with its own InputLayer
-// (node 0 of its graph, so the head's configs need no node index), the head.
-ordered_json nested_sequential(const nn::Model& model, const nn::NestedLayout& nl) {
+ordered_json endpoints(const std::vector<std::string>& names) {
+  std::vector<nn::NestedLayout::Ref> refs;
+  for (const std::string& n : names) refs.push_back({n, 0});
+  return endpoints(refs);
+}
+
+// The InputLayer config of a tensor of `shape` (with the batch axis),
+// named `name`: the entry's own where the backbone is called on an input.
+ordered_json input_config(const nn::LayerPtr& entry, const Shape& shape, const std::string& name) {
+  ordered_json c = dynamic_cast<const nn::InputLayer*>(entry.get())
+                       ? entry->config()
+                       : nn::InputLayer(Shape(shape.begin() + 1, shape.end())).config();
+  c["name"] = name;
+  return c;
+}
+
+// The backbone as the Functional Keras nests: its own InputLayer, shaped as
+// the tensor it is called on, then its layers (node 0 of its graph is its
+// Input's, so its own layers' configs need no node index).
+ordered_json backbone_config(const nn::Model& model, const nn::NestedLayout& nl, const Shape& entry_shape) {
   const std::string& inner_input = nl.nested->input_name;
-  ordered_json input = nl.input->config();
-  input["name"] = inner_input;
   ordered_json inner_layers = ordered_json::array();
   inner_layers.push_back({{"class_name", "InputLayer"},
-                          {"config", input},
+                          {"config", input_config(nl.entry, entry_shape, inner_input)},
                           {"name", inner_input},
                           {"inbound_nodes", ordered_json::array()}});
-  for (ordered_json& l : graph_layers(model, nl.inner, {{nl.input->name(), inner_input}}))
+  for (ordered_json& l : graph_layers(model, nl.inner, {{nl.entry->name(), {inner_input, 0}}}))
     inner_layers.push_back(std::move(l));
   ordered_json inner;
   inner["name"] = nl.nested->name;
@@ -775,17 +805,68 @@ ordered_json nested_sequential(const nn::Model& model, const nn::NestedLayout& n
   inner["layers"] = inner_layers;
   inner["input_layers"] = endpoints({inner_input});
   inner["output_layers"] = endpoints({nl.inner_output->name()});
+  return inner;
+}
 
-  ordered_json outer_input = nl.input->config();
-  outer_input["name"] = nl.nested->name + "_input";  // as Keras's Sequential.add names it
+Shape shape_of(const nn::Model& model, const nn::LayerPtr& layer) {
+  const std::vector<nn::LayerPtr> all = model.layers();
+  return model.output_shape_of(static_cast<size_t>(std::find(all.begin(), all.end(), layer) - all.begin()));
+}
+
+// tf.keras 2.12's Sequential([backbone, ...head]): an InputLayer named
+// after the backbone, the backbone as a Functional with its own InputLayer,
+// the head.
+ordered_json nested_sequential(const nn::Model& model, const nn::NestedLayout& nl) {
+  const Shape shape = shape_of(model, nl.entry);
   ordered_json layers = ordered_json::array();
-  layers.push_back({{"class_name", "InputLayer"}, {"config", outer_input}});
-  layers.push_back({{"class_name", "Functional"}, {"config", inner}});
-  for (const nn::LayerPtr& l : nl.head)
+  // as Keras's Sequential.add names it
+  layers.push_back(
+      {{"class_name", "InputLayer"}, {"config", input_config(nl.entry, shape, nl.nested->name + "_input")}});
+  layers.push_back({{"class_name", "Functional"}, {"config", backbone_config(model, nl, shape)}});
+  for (const nn::LayerPtr& l : nl.head())
     layers.push_back({{"class_name", l->class_name()}, {"config", l->config()}});
   ordered_json config;
   config["name"] = model.name();
   config["layers"] = layers;
+  return config;
+}
+
+// tf.keras 2.12's Functional calling the backbone: the backbone one layer,
+// called on the entry's output (with training=False where its batch
+// normalizations are pinned to inference, as keras.io's recipe calls it);
+// the layers reading the backbone read its call, node 1.
+ordered_json nested_functional(const nn::Model& model, const nn::NestedLayout& nl) {
+  bool pinned = false, all_pinned = true;
+  for (const nn::LayerPtr& l : nl.inner)
+    if (const auto* bn = dynamic_cast<const nn::BatchNormalization*>(l.get())) {
+      pinned = true;
+      all_pinned = all_pinned && bn->inference_only();
+    }
+  ordered_json kwargs = ordered_json::object();
+  if (pinned && all_pinned) kwargs["training"] = false;
+  const Renames rename{{nl.inner_output->name(), nl.ref(nl.inner_output)}};
+  ordered_json layers = ordered_json::array();
+  for (const nn::LayerPtr& l : nl.outer) {
+    if (l) {
+      layers.push_back(graph_layers(model, {l}, rename)[0]);
+      continue;
+    }
+    const nn::NestedLayout::Ref entry = nl.ref(nl.entry);
+    ordered_json call = ordered_json::array();
+    call.push_back({entry.name, entry.node, 0, kwargs});
+    layers.push_back({{"class_name", "Functional"},
+                      {"config", backbone_config(model, nl, shape_of(model, nl.entry))},
+                      {"name", nl.nested->name},
+                      {"inbound_nodes", ordered_json::array({call})}});
+  }
+  std::vector<nn::NestedLayout::Ref> outputs;
+  for (const std::string& name : model.output_names()) outputs.push_back(nl.ref(model.get_layer(name)));
+  ordered_json config;
+  config["name"] = model.name();
+  config["trainable"] = true;
+  config["layers"] = layers;
+  config["input_layers"] = endpoints(model.input_names());
+  config["output_layers"] = endpoints(outputs);
   return config;
 }
 
@@ -802,8 +883,8 @@ std::string model_to_json(const nn::Model& model) {
     config["name"] = model.name();
     config["layers"] = layers;
   } else if (const std::optional<nn::NestedLayout> nl = nn::nested_layout(model)) {
-    cls = "Sequential";
-    config = nested_sequential(model, *nl);
+    cls = nl->nested->functional_outer ? "Functional" : "Sequential";
+    config = nl->nested->functional_outer ? nested_functional(model, *nl) : nested_sequential(model, *nl);
   } else {
     cls = "Functional";
     config["name"] = model.name();

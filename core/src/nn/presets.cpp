@@ -50,7 +50,7 @@ std::unique_ptr<Model> stack_on(const Model& backbone, const std::vector<LayerPt
   auto model = std::make_unique<Model>(g.inputs, std::vector<KerasTensor>{x}, name, seed);
   model->set_preprocessing(backbone.preprocessing());
   // Saved as Keras saves Sequential([backbone, ...head]): the backbone one layer.
-  NestedModel nested{backbone.name(), backbone.input_names()[0], {}};
+  NestedModel nested{backbone.name(), backbone.input_names()[0], {}, false};
   for (const LayerPtr& l : backbone.layers())
     if (l->class_name() != "InputLayer") nested.layers.push_back(l->name());
   model->set_nested(std::move(nested));

@@ -3,6 +3,7 @@
 // wrapped onto continuation lines, preferring to break after "),", "},",
 // "]," or "',", a line of spaces after every layer.
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,40 +64,64 @@ void print_row(std::vector<std::string> cols, const std::vector<size_t>& positio
 }  // namespace
 
 std::string Model::summary() const {
+  // The layers Keras lists (a nested backbone as one, null, with its
+  // parameters and output shape), each with the layers it reads, by name
+  // and node (the backbone's call is its node 1).
+  struct Entry {
+    LayerPtr layer;
+    std::vector<NestedLayout::Ref> inbound;
+  };
+  std::map<const Layer*, size_t> index;
+  for (size_t i = 0; i < nodes_.size(); ++i) index[nodes_[i].layer.get()] = i;
+  auto inbound_of = [&](const LayerPtr& l, const std::optional<NestedLayout>& nl) {
+    std::vector<NestedLayout::Ref> refs;
+    if (!l) return std::vector<NestedLayout::Ref>{nl->ref(nl->entry)};
+    for (int j : nodes_[index.at(l.get())].inbound)
+      refs.push_back(nl ? nl->ref(nodes_[j].layer) : NestedLayout::Ref{nodes_[j].layer->name(), 0});
+    return refs;
+  };
+  const std::optional<NestedLayout> nested = nested_layout(*this);
+  std::vector<Entry> entries;
+  if (nested) {
+    for (const LayerPtr& l : nested->model_layers()) entries.push_back({l, inbound_of(l, nested)});
+  } else {
+    for (const Node& n : nodes_)
+      if (!is_sequential() ||
+          !dynamic_cast<const InputLayer*>(n.layer.get()))  // Sequential.layers leaves it out
+        entries.push_back({n.layer, inbound_of(n.layer, nested)});
+  }
   // Keras uses the plain three-column table when every depth of the graph
   // holds one layer with at most one input; otherwise it adds "Connected to".
   bool sequential_like = true;
-  for (size_t i = 0; i < nodes_.size(); ++i)
-    if (nodes_[i].inbound.size() > 1 ||
-        (i > 0 && (nodes_[i].inbound.empty() || nodes_[i].inbound[0] != static_cast<int>(i) - 1)))
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const std::string prev = i == 0                 ? ""
+                             : entries[i - 1].layer ? entries[i - 1].layer->name()
+                                                    : nested->nested->name;
+    if (entries[i].inbound.size() > 1 ||
+        (i > 0 && (entries[i].inbound.empty() || entries[i].inbound[0].name != prev)))
       sequential_like = false;
-  // Sequential([backbone, ...]): the backbone is one row, as in Keras.
-  const std::optional<NestedLayout> nested = nested_layout(*this);
-  if (is_sequential() || nested) sequential_like = true;
+  }
+  if (is_sequential() || (nested && !nested->nested->functional_outer)) sequential_like = true;
 
   std::vector<std::vector<std::string>> rows;
-  if (nested) {
-    int64_t params = 0;
-    for (const LayerPtr& l : nested->inner) params += l->count_params();
-    size_t out = 0;
-    while (nodes_[out].layer != nested->inner_output) ++out;
-    rows.push_back(
-        {nested->nested->name + " (Functional)", shape_str(nodes_[out].shape), std::to_string(params)});
-  }
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    const Layer& l = *nodes_[i].layer;
-    if (nested && std::find(nested->head.begin(), nested->head.end(), nodes_[i].layer) == nested->head.end())
-      continue;
-    const bool is_input = dynamic_cast<const InputLayer*>(&l) != nullptr;
-    if (is_input && is_sequential()) continue;  // Sequential.layers leaves it out
-    // An InputLayer's output_shape is a list of one tuple in Keras.
-    std::string shape = shape_str(nodes_[i].shape);
-    if (is_input) shape = "[" + shape + "]";
-    rows.push_back({l.name() + " (" + l.class_name() + ")", shape, std::to_string(l.count_params())});
+  for (const Entry& e : entries) {
+    if (!e.layer) {
+      int64_t params = 0;
+      for (const LayerPtr& l : nested->inner) params += l->count_params();
+      rows.push_back({nested->nested->name + " (Functional)",
+                      shape_str(nodes_[index.at(nested->inner_output.get())].shape), std::to_string(params)});
+    } else {
+      const Layer& l = *e.layer;
+      const bool is_input = dynamic_cast<const InputLayer*>(&l) != nullptr;
+      // An InputLayer's output_shape is a list of one tuple in Keras.
+      std::string shape = shape_str(nodes_[index.at(&l)].shape);
+      if (is_input) shape = "[" + shape + "]";
+      rows.push_back({l.name() + " (" + l.class_name() + ")", shape, std::to_string(l.count_params())});
+    }
     if (!sequential_like) {
       std::string conn = "[";
-      for (size_t k = 0; k < nodes_[i].inbound.size(); ++k)
-        conn += (k ? ", '" : "'") + nodes_[nodes_[i].inbound[k]].layer->name() + "[0][0]'";
+      for (size_t k = 0; k < e.inbound.size(); ++k)
+        conn += (k ? ", '" : "'") + e.inbound[k].name + "[" + std::to_string(e.inbound[k].node) + "][0]'";
       rows.back().push_back(conn + "]");
     }
   }

@@ -43,14 +43,16 @@ inline KerasTensor apply_layer(const LayerPtr& layer, const KerasTensor& x) {
 
 // ---- Model ------------------------------------------------------------------
 
-// A model used as the first layer of another, as Keras's
-// Sequential([backbone, GlobalAveragePooling2D(), Dense(n)]) holds it. The
-// engine runs the two as one flat graph; this record keeps what Keras's
+// A model used as a layer of another, as Keras's
+// Sequential([backbone, GlobalAveragePooling2D(), Dense(n)]) holds it, or a
+// Functional calling it (keras.io's `x = backbone(inputs, training=False)`).
+// The engine runs the two as one flat graph; this record keeps what Keras's
 // files need to write the backbone back as one nested layer.
 struct NestedModel {
   std::string name;                 // the backbone model's name, e.g. "resnet50"
   std::string input_name;           // its own InputLayer's name
   std::vector<std::string> layers;  // its other layers' names, in its model.layers order
+  bool functional_outer = false;    // the outer model is a Functional, not a Sequential
 };
 
 class Model {
@@ -95,8 +97,8 @@ class Model {
   void set_preprocessing(std::string mode);
 
   // The backbone this model was stacked on or loaded with as a nested
-  // model, or null; Keras's files write it nested where the graph still is
-  // the backbone followed by a chain of layers (io/nested_layout.h).
+  // model, or null; Keras's files write it nested where the graph still
+  // holds it as one call (nn/nested_layout.h).
   const NestedModel* nested() const { return nested_ ? &*nested_ : nullptr; }
   void set_nested(NestedModel nested) { nested_ = std::move(nested); }
 
