@@ -66,10 +66,11 @@ TEST(Keras3, NestedArchiveMatchesPyTorch) {
 }
 
 // keras.io's recipe in Keras 3, a Functional calling the backbone with
-// training=False: model.save_weights's file loads into the model built from
-// its config alone (the weights at layers/functional/layers/..., the
-// Functional's InputLayer taking 'input_layer' and no variables), as does
-// the .keras archive of it.
+// training=False: its weights file loads into the model built from its
+// config alone, as does the .keras archive of it. The weights are
+// nested.keras's: a Functional of the same layers lists them at the same
+// paths as the Sequential (layers/functional/layers/..., the Functional's
+// InputLayer taking 'input_layer' and no variables).
 TEST(Keras3, AFunctionalCallingABackboneLoadsItsWeightsFile) {
   const std::vector<uint8_t> bytes = bytes_of("nested.keras");
   const io::Keras3Archive a = io::read_keras3_archive(bytes.data(), bytes.size());
@@ -109,6 +110,65 @@ TEST(Keras3, AFunctionalCallingABackboneLoadsItsWeightsFile) {
   auto archived = io::load_keras3_model(functional.dump(), weights);
   EXPECT_EQ(archived->predict(reference().at("nested_input")).to_vector(),
             model->predict(reference().at("nested_input")).to_vector());
+}
+
+// Beside a branch, the outer layers' paths are numbered by class in Keras's
+// model.layers order (by depth, the backbone one layer): the side pooling
+// before the backbone's, 'dense' the side branch's first.
+TEST(Keras3, AFunctionalsBranchesAreNumberedInKerasOrder) {
+  const std::vector<uint8_t> bytes = bytes_of("nested.keras");
+  const io::Keras3Archive a = io::read_keras3_archive(bytes.data(), bytes.size());
+  nlohmann::json backbone = nlohmann::json::parse(a.config)["config"]["layers"][1];
+  auto call = [](std::vector<const char*> from) {
+    nlohmann::json args = nlohmann::json::array();
+    for (const char* f : from)
+      args.push_back({{"class_name", "__keras_tensor__"}, {"config", {{"keras_history", {f, 0, 0}}}}});
+    return nlohmann::json::array({{{"args", from.size() == 1 ? args : nlohmann::json::array({args})},
+                                   {"kwargs", nlohmann::json::object()}}});
+  };
+  auto layer = [&](const char* cls, const char* name, nlohmann::json config, std::vector<const char*> from) {
+    config["name"] = name;
+    return nlohmann::json{
+        {"class_name", cls}, {"config", config}, {"name", name}, {"inbound_nodes", call(from)}};
+  };
+  backbone["name"] = "functional";
+  backbone["inbound_nodes"] = call({"in"});
+  const nlohmann::json functional = {
+      {"class_name", "Functional"},
+      {"config",
+       {{"name", "m"},
+        {"layers",
+         {{{"class_name", "InputLayer"},
+           {"config", {{"batch_shape", {nullptr, 10, 10, 3}}, {"name", "in"}}},
+           {"name", "in"},
+           {"inbound_nodes", nlohmann::json::array()}},
+          backbone,
+          layer("GlobalAveragePooling2D", "pool", nlohmann::json::object(), {"functional"}),
+          layer("GlobalAveragePooling2D", "side_pool", nlohmann::json::object(), {"in"}),
+          layer("Dense", "s1", {{"units", 5}}, {"side_pool"}),
+          layer("Dense", "s2", {{"units", 2}}, {"s1"}),
+          layer("Concatenate", "cat", {{"axis", -1}}, {"pool", "s2"}),
+          layer("Dense", "head", {{"units", 3}}, {"cat"})}},
+        {"input_layers", {{"in", 0, 0}}},
+        {"output_layers", {{"head", 0, 0}}}}}};
+  auto model = io::model_from_json(functional.dump(), 5);
+  io::H5Group weights = cnnp::read_hdf5_image(bytes.data() + a.weights_offset, a.weights_size, "w.h5");
+  // dense: s1 (3 -> 5), dense_1: s2 (5 -> 2), dense_2: head (4 + 2 -> 3).
+  const std::vector<std::pair<std::string, Shape>> dense{
+      {"layers/dense", {3, 5}}, {"layers/dense_1", {5, 2}}, {"layers/dense_2", {6, 3}}};
+  for (size_t i = 0; i < dense.size(); ++i) {
+    const Shape& k = dense[i].second;
+    weights.set_dataset(dense[i].first + "/vars/0",
+                        {k, std::vector<float>(static_cast<size_t>(k[0] * k[1]), static_cast<float>(i + 1))});
+    weights.set_dataset(dense[i].first + "/vars/1",
+                        {{k[1]}, std::vector<float>(static_cast<size_t>(k[1]), 0)});
+  }
+  weights.group("layers/global_average_pooling2d_1");
+  weights.group("layers/concatenate");
+  io::load_keras_weights(*model, weights);
+  EXPECT_EQ(model->get_layer("s1")->weights()[0].value[0], 1.0f);
+  EXPECT_EQ(model->get_layer("s2")->weights()[0].value[0], 2.0f);
+  EXPECT_EQ(model->get_layer("head")->weights()[0].value[0], 3.0f);
 }
 
 // model.save_weights('w.weights.h5') into a model built from the same

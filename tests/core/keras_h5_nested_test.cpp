@@ -358,6 +358,57 @@ TEST(KerasNested, FunctionalOuterWithALayerBeforeTheBackboneAndTwoHeads) {
   expect_reference_outputs(*back);
 }
 
+// Keras lists the outer model's layers by depth with the backbone one
+// layer: a longer branch beside it puts its first layers before it, where
+// the engine's own flat order (the backbone's many layers deepest) would not.
+TEST(KerasNested, ABranchBesideTheBackboneKeepsKerasOrder) {
+  const io::H5Group file = nested_file({.functional_outer = true});
+  json cfg = json::parse(file.string_attrs.at("model_config"));
+  json& layers = cfg["config"]["layers"];
+  auto layer = [](const char* cls, const char* name, json config, const char* from,
+                  const char* also = nullptr) {
+    config["name"] = name;
+    json call = json::array({json::array({from, 0, 0, json::object()})});
+    if (also) call.push_back(json::array({also, 0, 0, json::object()}));
+    return json{
+        {"class_name", cls}, {"config", config}, {"name", name}, {"inbound_nodes", json::array({call})}};
+  };
+  layers.erase(layers.begin() + 3);  // probs
+  for (const json& l :
+       {layer("GlobalAveragePooling2D", "gap2", json::object(), "resnet_input"),
+        layer("Dense", "d1", {{"units", 4}}, "gap2"), layer("Dense", "d2", {{"units", 4}}, "d1"),
+        layer("Dense", "d3", {{"units", 4}}, "d2"),
+        layer("Concatenate", "cat", {{"axis", -1}}, "avg_pool", "d3"),
+        layer("Dense", "out", {{"units", 2}}, "cat")})
+    layers.push_back(l);
+  cfg["config"]["output_layers"] = json::parse(R"([["out", 0, 0]])");
+  auto model = io::model_from_json(cfg.dump(), 5);
+  const std::vector<std::string> keras_order{"resnet_input", "gap2", "d1",  "resnet", "d2",
+                                             "avg_pool",     "d3",   "cat", "out"};
+  const json saved = json::parse(io::model_to_json(*model));
+  std::vector<std::string> names;
+  for (const json& l : saved["config"]["layers"]) names.push_back(l["name"]);
+  EXPECT_EQ(names, keras_order);
+  io::H5Group tree;
+  io::save_keras_weights(*model, tree);
+  EXPECT_EQ(tree.keras_string_list("layer_names"), keras_order);
+  EXPECT_NE(model->summary().find("['d1[0][0]']"), std::string::npos) << model->summary();
+}
+
+// A Sequential's backbone is its first layer; a model later in it is
+// written inline, as the chain it runs as.
+TEST(KerasNested, AModelInASequentialsHeadIsWrittenInline) {
+  json cfg = json::parse(nested_file({}).string_attrs.at("model_config"));
+  json& layers = cfg["config"]["layers"];
+  layers[3] = {{"class_name", "Sequential"}, {"config", {{"name", "head"}, {"layers", {layers[3]}}}}};
+  auto model = io::model_from_json(cfg.dump());
+  ASSERT_NE(model->nested(), nullptr);
+  const json saved = json::parse(io::model_to_json(*model));
+  EXPECT_EQ(saved["class_name"], "Sequential");
+  EXPECT_EQ(saved["config"]["layers"][1]["class_name"], "Functional");
+  EXPECT_EQ(saved["config"]["layers"][3]["config"]["name"], "probs");
+}
+
 // The course's weights loaded into the playground's own transfer model (one
 // flat graph: the backbone's layers, then a head named 'dense'): by order,
 // and by name for the backbone alone.
@@ -471,8 +522,8 @@ TEST(KerasNested, ABackboneWithoutAnInputShapeTakesTheCallersInput) {
 
 // keras.io's recipe, x = base(inputs, training=False): the base's
 // BatchNormalization stays in inference mode in training too, also once
-// unfrozen for fine-tuning (gamma and beta still learn); saved, the pin is
-// written as the layer's own call with training=False, and read back.
+// unfrozen for fine-tuning (gamma and beta still learn); saved, the base's
+// call is written with training=False, as it was read, and read back.
 TEST(KerasNested, ACallWithTrainingFalseKeepsBatchNormInInference) {
   const std::string base = R"({"class_name": "Functional", "config": {"name": "base", "trainable": false,
       "layers": [
@@ -509,11 +560,30 @@ TEST(KerasNested, ACallWithTrainingFalseKeepsBatchNormInInference) {
   for (float v : g.weight_grads[2].to_vector()) gamma_grad += std::abs(v);
   EXPECT_GT(gamma_grad, 0.0);
 
+  // The call is written with training=False, as it was read; its
+  // BatchNormalization's own call without.
   const std::string saved = io::model_to_json(*pinned);
-  EXPECT_NE(saved.find(R"([["c", 0, 0, {"training": false}]])"), std::string::npos) << saved;
+  EXPECT_NE(saved.find(R"("name": "base", "inbound_nodes": [[["in", 0, 0, {"training": false}]]])"),
+            std::string::npos)
+      << saved;
+  EXPECT_NE(saved.find(R"("name": "bn", "inbound_nodes": [[["c", 0, 0, {}]]])"), std::string::npos) << saved;
   auto back = io::model_from_json(saved, 3);
   back->set_trainable(true);
   EXPECT_EQ(train(*back), infer(*back));
+
+  // In a flat graph the BatchNormalization's own call says it.
+  auto flat = io::model_from_json(R"({"class_name": "Functional", "config": {"name": "m", "layers": [
+      {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 6, 6, 2], "name": "in"}, "name": "in",
+       "inbound_nodes": []},
+      {"class_name": "Conv2D", "config": {"name": "c", "filters": 3, "kernel_size": [3, 3]}, "name": "c",
+       "inbound_nodes": [[["in", 0, 0, {}]]]},
+      {"class_name": "BatchNormalization", "config": {"name": "bn"}, "name": "bn",
+       "inbound_nodes": [[["c", 0, 0, {"training": false}]]]}],
+      "input_layers": [["in", 0, 0]], "output_layers": [["bn", 0, 0]]}})",
+                                  3);
+  EXPECT_EQ(train(*flat), infer(*flat));
+  const std::string flat_saved = io::model_to_json(*flat);
+  EXPECT_NE(flat_saved.find(R"([["c", 0, 0, {"training": false}]])"), std::string::npos) << flat_saved;
 }
 
 // Several inputs come in input_layers' order, which is how predict takes

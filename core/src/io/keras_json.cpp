@@ -672,9 +672,10 @@ std::optional<nn::NestedModel> backbone_of(const std::string& cls, const json& c
       if (found || (e.cls != "Functional" && e.cls != "Model")) return std::nullopt;
       found = e.config;
       name = layers[i].value("name", model_name(*e.config, "model"));
-    } else if (cls == "Sequential" && !found) {
-      return std::nullopt;  // a Sequential's backbone comes first
     }
+    // A Sequential's backbone is its first layer; a model in its head is
+    // written inline, as the chain of layers it runs as.
+    if (cls == "Sequential") break;
   }
   if (!found) return std::nullopt;
   const json& inner = *found;
@@ -737,7 +738,7 @@ using Renames = std::map<std::string, nn::NestedLayout::Ref>;
 // A Functional config's layers list, each layer with the layers feeding it
 // (`rename` maps a feeding layer to the name and node written).
 ordered_json graph_layers(const nn::Model& model, const std::vector<nn::LayerPtr>& layers,
-                          const Renames& rename = {}) {
+                          const Renames& rename = {}, bool pinned_bn_kwargs = true) {
   const std::vector<nn::LayerPtr> all = model.layers();
   std::map<const nn::Layer*, size_t> index;
   for (size_t i = 0; i < all.size(); ++i) index[all[i].get()] = i;
@@ -745,10 +746,11 @@ ordered_json graph_layers(const nn::Model& model, const std::vector<nn::LayerPtr
   for (const nn::LayerPtr& l : layers) {
     ordered_json inbound = ordered_json::array();
     ordered_json node = ordered_json::array();
-    // A BatchNormalization pinned to inference is written called with training=False.
+    // A BatchNormalization pinned to inference is written called with
+    // training=False, unless the backbone holding it is called so.
     const auto* bn = dynamic_cast<const nn::BatchNormalization*>(l.get());
     ordered_json kwargs = ordered_json::object();
-    if (bn && bn->inference_only()) kwargs["training"] = false;
+    if (bn && bn->inference_only() && pinned_bn_kwargs) kwargs["training"] = false;
     for (const std::string& src : model.inbound_layer_names(index.at(l.get()))) {
       auto it = rename.find(src);
       if (it == rename.end())
@@ -789,15 +791,18 @@ ordered_json input_config(const nn::LayerPtr& entry, const Shape& shape, const s
 
 // The backbone as the Functional Keras nests: its own InputLayer, shaped as
 // the tensor it is called on, then its layers (node 0 of its graph is its
-// Input's, so its own layers' configs need no node index).
-ordered_json backbone_config(const nn::Model& model, const nn::NestedLayout& nl, const Shape& entry_shape) {
+// Input's, so its own layers' configs need no node index). `called_pinned`:
+// the call itself says training=False, so its batch normalizations do not.
+ordered_json backbone_config(const nn::Model& model, const nn::NestedLayout& nl, const Shape& entry_shape,
+                             bool called_pinned = false) {
   const std::string& inner_input = nl.nested->input_name;
   ordered_json inner_layers = ordered_json::array();
   inner_layers.push_back({{"class_name", "InputLayer"},
                           {"config", input_config(nl.entry, entry_shape, inner_input)},
                           {"name", inner_input},
                           {"inbound_nodes", ordered_json::array()}});
-  for (ordered_json& l : graph_layers(model, nl.inner, {{nl.entry->name(), {inner_input, 0}}}))
+  for (ordered_json& l :
+       graph_layers(model, nl.inner, {{nl.entry->name(), {inner_input, 0}}}, !called_pinned))
     inner_layers.push_back(std::move(l));
   ordered_json inner;
   inner["name"] = nl.nested->name;
@@ -842,8 +847,9 @@ ordered_json nested_functional(const nn::Model& model, const nn::NestedLayout& n
       pinned = true;
       all_pinned = all_pinned && bn->inference_only();
     }
+  const bool called_pinned = pinned && all_pinned;
   ordered_json kwargs = ordered_json::object();
-  if (pinned && all_pinned) kwargs["training"] = false;
+  if (called_pinned) kwargs["training"] = false;
   const Renames rename{{nl.inner_output->name(), nl.ref(nl.inner_output)}};
   ordered_json layers = ordered_json::array();
   for (const nn::LayerPtr& l : nl.outer) {
@@ -855,7 +861,7 @@ ordered_json nested_functional(const nn::Model& model, const nn::NestedLayout& n
     ordered_json call = ordered_json::array();
     call.push_back({entry.name, entry.node, 0, kwargs});
     layers.push_back({{"class_name", "Functional"},
-                      {"config", backbone_config(model, nl, shape_of(model, nl.entry))},
+                      {"config", backbone_config(model, nl, shape_of(model, nl.entry), called_pinned)},
                       {"name", nl.nested->name},
                       {"inbound_nodes", ordered_json::array({call})}});
   }

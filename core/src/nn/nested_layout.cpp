@@ -131,7 +131,8 @@ std::optional<NestedLayout> nested_layout(const Model& model) {
   for (size_t& o : outputs)
     if (is_inner[o]) o = backbone;
   const std::vector<size_t> order = keras_order(outer_inbound, outputs);
-  if (order.empty()) return std::nullopt;  // the backbone's input depends on its output
+  // Defensive: a cycle here would be one in the model's own graph too.
+  if (order.empty()) return std::nullopt;
 
   NestedLayout nl{nested, {}, layers[*out], layers[*entry], {}, false};
   for (const std::string& name : nested->layers) {
