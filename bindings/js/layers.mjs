@@ -24,6 +24,10 @@ const COMMON = ['name', 'trainable', 'inputShape'];
 // The layer's own options and the common ones, Keras's snake_case spellings accepted.
 const opts = (who, o, own) => checkOptions(who, o, [...own, ...COMMON]);
 const init = (v) => toKerasName(v);
+// The options of the random image layers that transform by a map.
+const TRANSFORM = ['fillMode', 'interpolation', 'fillValue', 'seed'];
+const transform = (o) => ({ fill_mode: o.fillMode ?? 'reflect', fill_value: o.fillValue ?? 0,
+                            interpolation: o.interpolation ?? 'bilinear', seed: o.seed ?? null });
 
 export const layers = {
   inputLayer({ shape, name } = {}) {
@@ -104,5 +108,27 @@ export const layers = {
   rescaling(o = {}) {
     o = opts('rescaling', o, ['scale', 'offset']);
     return new LayerSpec('Rescaling', { scale: o.scale, offset: o.offset ?? 0 }, common(o));
+  },
+  // Keras's random image layers: a random transform of each image in
+  // training, the input passed through in inference. A factor is one number
+  // f (for [-f, f]) or [lower, upper].
+  randomFlip(o = {}) {
+    o = opts('randomFlip', o, ['mode', 'seed']);
+    return new LayerSpec('RandomFlip', { mode: o.mode ?? 'horizontal_and_vertical', seed: o.seed ?? null },
+                         common(o));
+  },
+  randomRotation(o = {}) {
+    o = opts('randomRotation', o, ['factor', ...TRANSFORM]);
+    return new LayerSpec('RandomRotation', { factor: o.factor, ...transform(o) }, common(o));
+  },
+  randomZoom(o = {}) {
+    o = opts('randomZoom', o, ['heightFactor', 'widthFactor', ...TRANSFORM]);
+    return new LayerSpec('RandomZoom', { height_factor: o.heightFactor, width_factor: o.widthFactor ?? null,
+                                         ...transform(o) }, common(o));
+  },
+  randomTranslation(o = {}) {
+    o = opts('randomTranslation', o, ['heightFactor', 'widthFactor', ...TRANSFORM]);
+    return new LayerSpec('RandomTranslation', { height_factor: o.heightFactor, width_factor: o.widthFactor,
+                                                ...transform(o) }, common(o));
   },
 };

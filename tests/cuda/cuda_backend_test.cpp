@@ -10,6 +10,7 @@
 #include "cnn/autograd.h"
 #include "cnn/device.h"
 #include "cnn/error.h"
+#include "cnn/nn/layers.h"
 #include "cnn/nn/model.h"
 #include "cnn/nn/presets.h"
 #include "cnn/nn/resnet50.h"
@@ -275,6 +276,25 @@ TEST_F(Cuda, DropoutDropsTheSameValuesForTheSameSeed) {
     Rng rng(7);
     return ops::dropout(t[0], 0.4f, true, rng);
   });
+}
+
+// Keras's random image layers resample by tap tables made on the host: the
+// same draws give the same images and gradients on either device.
+TEST_F(Cuda, RandomImageLayersResampleAlike) {
+  nn::ImageTransformOptions constant;
+  constant.fill_mode = nn::ImageFill::Constant;
+  constant.fill_value = 0.5f;
+  nn::RandomRotation rotation(nn::FactorRange{-0.2f, 0.2f, true}, constant);
+  nn::RandomZoom zoom(nn::FactorRange{-0.3f, 0.3f, true}, std::nullopt);
+  nn::RandomFlip flip;
+  for (nn::Layer* layer : std::initializer_list<nn::Layer*>{&rotation, &zoom, &flip})
+    expect_same_on_both({rnd({3, 7, 9, 5}, 2)}, [&](const std::vector<Tensor>& t) {
+      Rng rng(5);
+      nn::CallContext ctx;
+      ctx.training = true;
+      ctx.rng = &rng;
+      return layer->call({t[0]}, ctx);
+    });
 }
 
 // A model trained a few steps on each device ends with the same weights.

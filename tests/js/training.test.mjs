@@ -77,5 +77,33 @@ for (const { name, cnn } of variants) {
       assert.ok(logs.loss > 0 && logs.accuracy >= 0);
       [task.x, task.y, model].forEach((o) => o.dispose());
     });
+
+    test("Keras's random image layers augment in training and pass through in predict", async () => {
+      const task = cnn.data.syntheticTask({ samples: 64, height: 12, width: 12, classes: 3, seed: 5 });
+      const model = cnn.sequential([
+        cnn.layers.randomFlip({ mode: 'horizontal', inputShape: [12, 12, 1] }),
+        cnn.layers.randomRotation({ factor: 0.05 }),
+        cnn.layers.randomZoom({ heightFactor: [-0.1, 0.1] }),
+        cnn.layers.randomTranslation({ heightFactor: 0.1, widthFactor: 0.1, fillMode: 'constant', seed: 3 }),
+        cnn.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu' }),
+        cnn.layers.globalAveragePooling2d(),
+        cnn.layers.dense({ units: 3, activation: 'softmax' }),
+      ]);
+      const layers = JSON.parse(model.toJSON()).config.layers;
+      assert.deepEqual(layers.slice(1, 5).map((l) => l.class_name),
+                       ['RandomFlip', 'RandomRotation', 'RandomZoom', 'RandomTranslation']);
+      assert.deepEqual(layers[3].config.height_factor, [-0.1, 0.1]);
+      assert.equal(layers[4].config.fill_mode, 'constant');
+      assert.equal(layers[4].config.seed, 3);
+      const a = model.predict(task.x), b = model.predict(task.x);
+      assert.deepEqual(b.dataSync(), a.dataSync());
+      model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+      const history = await model.fit(task.x, task.y, { batchSize: 16, epochs: 2, seed: 1 });
+      assert.ok(history.history.loss.every(Number.isFinite));
+      assert.throws(() => cnn.layers.randomZoom({ heightFactor: 0.1, fill: 'constant' }), /unknown option 'fill'/);
+      assert.throws(() => cnn.sequential([cnn.layers.randomZoom({ heightFactor: 2, inputShape: [4, 4, 1] })]),
+                    /height_factor \[-2, 2\] must lie within \[-1, 1\]/);
+      [a, b, task.x, task.y, model].forEach((o) => o.dispose());
+    });
   });
 }

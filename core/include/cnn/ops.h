@@ -121,6 +121,20 @@ BatchNormAffine batch_norm_affine(const Tensor& gamma, const Tensor& beta, const
 // 1 / (1 - rate). Otherwise the identity.
 Tensor dropout(const Tensor& x, float rate, bool training, Rng& rng);
 
+// A per-image linear resampling of NHWC images, for Keras's random image
+// layers (flips, rotations, zooms, translations): output pixel p of image n
+// is sum over its taps t of weight[p, t] * x[n, index[p, t], :] + fill[p],
+// index a pixel of the same image (row * width + column). The tables are
+// made on the host per call; an index < 0 is a tap that reads nothing.
+struct Resampling {
+  int64_t out_h = 0, out_w = 0;  // the output's height and width
+  int taps = 1;                  // per output pixel
+  std::vector<int32_t> index;    // N * out_h * out_w * taps
+  std::vector<float> weight;     // the same
+  std::vector<float> fill;       // N * out_h * out_w, or empty for none
+};
+Tensor resample(const Tensor& x, const Resampling& r);
+
 // Losses return a scalar (shape ()), reduced as Keras's sum_over_batch_size.
 // With from_logits the input is pre-softmax/sigmoid: the numerically stable
 // fused path Keras takes when the last layer is softmax/sigmoid.

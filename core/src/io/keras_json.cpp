@@ -24,7 +24,8 @@ namespace {
 const char* kSupported =
     "InputLayer, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, "
     "GlobalMaxPooling2D, Flatten, Reshape, Dense, Activation, ZeroPadding2D, "
-    "BatchNormalization, Dropout, Add, Concatenate, Rescaling";
+    "BatchNormalization, Dropout, Add, Concatenate, Rescaling, RandomFlip, RandomRotation, RandomZoom, "
+    "RandomTranslation";
 
 // Reads one layer's config with errors that name the layer and the key.
 class ConfigReader {
@@ -107,6 +108,30 @@ class ConfigReader {
     if (!nn::is_known_initializer(n))
       fail(std::string("initializer '") + cls + "' for '" + key + "' is not supported");
     return n;
+  }
+  // A factor range: one number f for [-f, f], or a pair [lower, upper].
+  nn::FactorRange factor(const char* key) const {
+    if (!has(key)) fail(std::string("needs '") + key + "'");
+    const json& v = cfg_[key];
+    if (v.is_number()) return {-v.get<float>(), v.get<float>(), true};
+    if (v.is_array() && v.size() == 2 && v[0].is_number() && v[1].is_number())
+      return {v[0].get<float>(), v[1].get<float>(), false};
+    fail(std::string("'") + key + "' must be a number or a pair [lower, upper], got " + v.dump());
+  }
+  std::optional<int64_t> seed() const {
+    if (!has("seed")) return std::nullopt;
+    return integer("seed", 0);
+  }
+  nn::ImageTransformOptions image_transform() const {
+    nn::ImageTransformOptions o;
+    try {
+      o.fill_mode = nn::parse_image_fill(string("fill_mode", "reflect"));
+      o.interpolation = nn::parse_image_interpolation(string("interpolation", "bilinear"));
+    } catch (const ValueError& e) {
+      fail(e.what());
+    }
+    o.fill_value = number("fill_value", 0.0f);
+    return o;
   }
   // Options this engine does not implement must hold Keras's default.
   void require(const char* key, const json& expected) const {
@@ -263,6 +288,28 @@ nn::LayerPtr layer_from_config(const std::string& cls, const json& cfg) {
     layer = std::make_shared<nn::Concatenate>(static_cast<int>(r.integer("axis", -1)), name);
   } else if (cls == "Rescaling") {
     layer = std::make_shared<nn::Rescaling>(r.number("scale", 1.0f), r.number("offset", 0.0f), name);
+  } else if (cls == "RandomFlip" || cls == "RandomRotation" || cls == "RandomZoom" ||
+             cls == "RandomTranslation") {
+    r.require_channels_last();
+    try {
+      if (cls == "RandomFlip") {
+        layer = std::make_shared<nn::RandomFlip>(r.string("mode", "horizontal_and_vertical"), r.seed(), name);
+      } else if (cls == "RandomRotation") {
+        layer = std::make_shared<nn::RandomRotation>(r.factor("factor"), r.image_transform(), r.seed(), name);
+      } else if (cls == "RandomZoom") {
+        std::optional<nn::FactorRange> width;
+        if (r.has("width_factor")) width = r.factor("width_factor");
+        layer = std::make_shared<nn::RandomZoom>(r.factor("height_factor"), width, r.image_transform(),
+                                                 r.seed(), name);
+      } else {
+        layer = std::make_shared<nn::RandomTranslation>(r.factor("height_factor"), r.factor("width_factor"),
+                                                        r.image_transform(), r.seed(), name);
+      }
+    } catch (const ValueError& e) {
+      const std::string what = e.what();
+      if (what.rfind("model JSON:", 0) == 0) throw;
+      r.fail(what.substr(what.find(": ") + 2));  // the constructor's message, less its class
+    }
   } else {
     throw ValueError("model JSON: layer '" + name + "' has class '" + cls +
                      "', which is not supported; supported layers: " + kSupported);

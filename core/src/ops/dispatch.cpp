@@ -56,6 +56,31 @@ Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b) {
   return on("dense", {&x, &w, &b}).dense(x, w, b);
 }
 
+namespace {
+// The tables' sizes against the input; throws naming what does not fit.
+void check_resampling(const Tensor& x, const Resampling& r) {
+  if (x.ndim() != 4)
+    throw ShapeError("resample: input " + shape_str(x.shape()) +
+                     " must be 4-D (batch, height, width, channels)");
+  const int64_t n = x.dim(0), pixels = r.out_h * r.out_w * n;
+  if (r.out_h < 1 || r.out_w < 1 || r.taps < 1 || static_cast<int64_t>(r.index.size()) != pixels * r.taps ||
+      r.weight.size() != r.index.size() || (!r.fill.empty() && static_cast<int64_t>(r.fill.size()) != pixels))
+    throw ShapeError(str_cat("resample: tables of ", r.index.size(), " taps, ", r.weight.size(),
+                             " weights and ", r.fill.size(), " fills do not fit ", n, " images of ", r.out_h,
+                             "x", r.out_w, " with ", r.taps, " taps a pixel"));
+  const int64_t in_pixels = x.dim(1) * x.dim(2);
+  for (int32_t i : r.index)
+    if (i >= in_pixels)
+      throw ShapeError(str_cat("resample: tap ", i, " is outside the input's ", in_pixels, " pixels"));
+}
+
+}  // namespace
+
+Tensor resample(const Tensor& x, const Resampling& r) {
+  check_resampling(x, r);
+  return on("resample", {&x}).resample(x, r);
+}
+
 Tensor reshape(const Tensor& x, const Shape& shape) {
   Tensor y = x.view(shape);  // shares storage: no copy
   record(y, "reshape", {x}, [x](const Tensor& out, const float* dy) {

@@ -3,9 +3,12 @@
 #pragma once
 
 #include <array>
+#include <memory>
+#include <optional>
 
 #include "cnn/nn/layer.h"
 #include "cnn/ops.h"
+#include "cnn/rng.h"
 
 namespace cnn::nn {
 
@@ -269,6 +272,125 @@ class Rescaling : public Layer {
 
  private:
   float scale_, offset_;
+};
+
+// ---- Keras's random image layers ---------------------------------------------
+
+// How a transformed image is filled where it reads outside the input, and
+// how it samples between pixels (TensorFlow's ImageProjectiveTransformV3,
+// which Keras's layers call): reflect mirrors about the edge, (d c b a | a b
+// c d | d c b a); wrap tiles; constant reads fill_value; nearest repeats the
+// edge pixel.
+enum class ImageFill { Reflect, Wrap, Constant, Nearest };
+enum class ImageInterpolation { Bilinear, Nearest };
+// Keras's names ("reflect", ..., "bilinear"); ValueError naming the choices.
+ImageFill parse_image_fill(const std::string& s);
+ImageInterpolation parse_image_interpolation(const std::string& s);
+
+// A range a factor is drawn from, as Keras takes it: one number f for
+// [-f, f], or a pair [lower, upper]; kept as given for the config.
+struct FactorRange {
+  float lower = 0, upper = 0;
+  bool single = false;  // given as one number
+};
+
+// RandomFlip, RandomRotation, RandomZoom and RandomTranslation: in training
+// each image of the batch gets its own random transform (of the same size);
+// in inference the layer passes its input through. Draws come from the
+// layer's own stream where Keras's `seed` is set, else from the training
+// run's. Input (batch, height, width, channels).
+class RandomImageLayer : public Layer {
+ public:
+  Shape compute_output_shape(const std::vector<Shape>& in) const override;
+  Tensor call(const std::vector<Tensor>& inputs, const CallContext& ctx) override;
+
+ protected:
+  RandomImageLayer(std::optional<int64_t> seed, std::string name);
+  // The resampling of n images of h x w, each drawn from rng.
+  virtual ops::Resampling draw(int64_t n, int64_t h, int64_t w, Rng& rng) const = 0;
+  // base_config with the seed (null when none).
+  nlohmann::ordered_json seeded_config() const;
+
+ private:
+  std::optional<int64_t> seed_;
+  std::unique_ptr<Rng> own_rng_;
+};
+
+// mode: "horizontal", "vertical" or "horizontal_and_vertical"; each axis
+// flipped with probability 1/2, for each image.
+class RandomFlip : public RandomImageLayer {
+ public:
+  explicit RandomFlip(std::string mode = "horizontal_and_vertical",
+                      std::optional<int64_t> seed = std::nullopt, std::string name = "");
+  std::string class_name() const override { return "RandomFlip"; }
+  nlohmann::ordered_json config() const override;
+
+ protected:
+  ops::Resampling draw(int64_t n, int64_t h, int64_t w, Rng& rng) const override;
+
+ private:
+  std::string mode_;
+  bool horizontal_, vertical_;
+};
+
+// The options of the affine ones: fill and interpolation as above.
+struct ImageTransformOptions {
+  ImageFill fill_mode = ImageFill::Reflect;
+  ImageInterpolation interpolation = ImageInterpolation::Bilinear;
+  float fill_value = 0.0f;
+};
+
+// Rotation about the image centre by an angle drawn in factor * 2 pi
+// (positive counter-clockwise).
+class RandomRotation : public RandomImageLayer {
+ public:
+  explicit RandomRotation(FactorRange factor, ImageTransformOptions o = {},
+                          std::optional<int64_t> seed = std::nullopt, std::string name = "");
+  std::string class_name() const override { return "RandomRotation"; }
+  nlohmann::ordered_json config() const override;
+
+ protected:
+  ops::Resampling draw(int64_t n, int64_t h, int64_t w, Rng& rng) const override;
+
+ private:
+  FactorRange factor_;
+  ImageTransformOptions o_;
+};
+
+// Zoom about the centre: each axis scaled by 1 + a factor drawn in its
+// range (positive zooms out); without a width factor both axes take the
+// height's draw. Factors within [-1, 1].
+class RandomZoom : public RandomImageLayer {
+ public:
+  RandomZoom(FactorRange height, std::optional<FactorRange> width, ImageTransformOptions o = {},
+             std::optional<int64_t> seed = std::nullopt, std::string name = "");
+  std::string class_name() const override { return "RandomZoom"; }
+  nlohmann::ordered_json config() const override;
+
+ protected:
+  ops::Resampling draw(int64_t n, int64_t h, int64_t w, Rng& rng) const override;
+
+ private:
+  FactorRange height_;
+  std::optional<FactorRange> width_;
+  ImageTransformOptions o_;
+};
+
+// A shift by a fraction of the height and of the width, each drawn in its
+// range (within [-1, 1]; positive moves the image down and right).
+class RandomTranslation : public RandomImageLayer {
+ public:
+  RandomTranslation(FactorRange height, FactorRange width, ImageTransformOptions o = {},
+                    std::optional<int64_t> seed = std::nullopt, std::string name = "");
+  std::string class_name() const override { return "RandomTranslation"; }
+  nlohmann::ordered_json config() const override;
+
+ protected:
+  ops::Resampling draw(int64_t n, int64_t h, int64_t w, Rng& rng) const override;
+
+ private:
+  FactorRange height_, width_;
+  ImageTransformOptions o_;
 };
 
 }  // namespace cnn::nn

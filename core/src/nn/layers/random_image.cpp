@@ -1,0 +1,195 @@
+// Keras's random image layers: RandomFlip, RandomRotation, RandomZoom and
+// RandomTranslation (tf.keras 2.12's draws and transforms; Keras 3 draws
+// the same per image).
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "cnn/error.h"
+#include "cnn/nn/layers.h"
+#include "nn/layers/image_resampling.h"
+#include "nn/layers/layer_config.h"
+
+namespace cnn::nn {
+
+namespace {
+
+const char* fill_name(ImageFill f) {
+  switch (f) {
+    case ImageFill::Reflect:
+      return "reflect";
+    case ImageFill::Wrap:
+      return "wrap";
+    case ImageFill::Constant:
+      return "constant";
+    case ImageFill::Nearest:
+      return "nearest";
+  }
+  return "reflect";
+}
+
+nlohmann::ordered_json factor_json(const FactorRange& f) {
+  if (f.single) return float_json(f.upper);
+  return {float_json(f.lower), float_json(f.upper)};
+}
+
+void transform_config(nlohmann::ordered_json& c, const ImageTransformOptions& o) {
+  c["fill_mode"] = fill_name(o.fill_mode);
+  c["fill_value"] = float_json(o.fill_value);
+  c["interpolation"] = o.interpolation == ImageInterpolation::Nearest ? "nearest" : "bilinear";
+}
+
+void check_range(const std::string& who, const char* what, const FactorRange& f, bool within_one) {
+  if (!(f.lower <= f.upper) || !std::isfinite(f.lower) || !std::isfinite(f.upper))
+    throw ValueError(str_cat(who, ": ", what, " [", f.lower, ", ", f.upper,
+                             "] must be a range of finite numbers, lower <= upper"));
+  if (within_one && (std::abs(f.lower) > 1.0f || std::abs(f.upper) > 1.0f))
+    throw ValueError(str_cat(who, ": ", what, " [", f.lower, ", ", f.upper, "] must lie within [-1, 1]"));
+}
+
+}  // namespace
+
+ImageFill parse_image_fill(const std::string& s) {
+  for (ImageFill f : {ImageFill::Reflect, ImageFill::Wrap, ImageFill::Constant, ImageFill::Nearest})
+    if (s == fill_name(f)) return f;
+  throw ValueError("fill_mode '" + s + "' is not supported, expected reflect, wrap, constant or nearest");
+}
+
+ImageInterpolation parse_image_interpolation(const std::string& s) {
+  if (s == "bilinear") return ImageInterpolation::Bilinear;
+  if (s == "nearest") return ImageInterpolation::Nearest;
+  throw ValueError("interpolation '" + s + "' is not supported, expected bilinear or nearest");
+}
+
+// ---- RandomImageLayer ---------------------------------------------------------
+
+RandomImageLayer::RandomImageLayer(std::optional<int64_t> seed, std::string name)
+    : Layer(std::move(name)), seed_(seed) {
+  if (seed_) own_rng_ = std::make_unique<Rng>(static_cast<uint64_t>(*seed_));
+}
+
+Shape RandomImageLayer::compute_output_shape(const std::vector<Shape>& in) const {
+  const Shape& s = single_input(who(), in);
+  if (s.size() != 4)
+    throw ShapeError(who() + ": input " + shape_str(s) + " must be images (batch, height, width, channels)");
+  return s;
+}
+
+Tensor RandomImageLayer::call(const std::vector<Tensor>& inputs, const CallContext& ctx) {
+  const Tensor& x = inputs.at(0);
+  if (!ctx.training) return x;
+  Rng* rng = own_rng_ ? own_rng_.get() : ctx.rng;
+  if (!rng) throw ValueError(who() + ": training needs a random number generator (CallContext::rng)");
+  if (x.ndim() != 4 || x.dim(0) == 0) return x;
+  return ops::resample(x, draw(x.dim(0), x.dim(1), x.dim(2), *rng));
+}
+
+nlohmann::ordered_json RandomImageLayer::seeded_config() const {
+  nlohmann::ordered_json c = base_config(*this);
+  c["seed"] = seed_ ? nlohmann::ordered_json(*seed_) : nlohmann::ordered_json(nullptr);
+  return c;
+}
+
+// ---- RandomFlip -------------------------------------------------------------------
+
+RandomFlip::RandomFlip(std::string mode, std::optional<int64_t> seed, std::string name)
+    : RandomImageLayer(seed, std::move(name)), mode_(std::move(mode)) {
+  horizontal_ = mode_ == "horizontal" || mode_ == "horizontal_and_vertical";
+  vertical_ = mode_ == "vertical" || mode_ == "horizontal_and_vertical";
+  if (!horizontal_ && !vertical_)
+    throw ValueError("RandomFlip: mode '" + mode_ +
+                     "' is not supported, expected horizontal, vertical or horizontal_and_vertical");
+}
+
+ops::Resampling RandomFlip::draw(int64_t n, int64_t h, int64_t w, Rng& rng) const {
+  std::vector<bool> left_right(static_cast<size_t>(n), false), up_down(static_cast<size_t>(n), false);
+  for (int64_t i = 0; i < n; ++i) {
+    if (horizontal_) left_right[i] = rng.uniform() < 0.5f;
+    if (vertical_) up_down[i] = rng.uniform() < 0.5f;
+  }
+  return flip_resampling(h, w, left_right, up_down);
+}
+
+nlohmann::ordered_json RandomFlip::config() const {
+  nlohmann::ordered_json c = seeded_config();
+  c["mode"] = mode_;
+  return c;
+}
+
+// ---- RandomRotation -----------------------------------------------------------------
+
+RandomRotation::RandomRotation(FactorRange factor, ImageTransformOptions o, std::optional<int64_t> seed,
+                               std::string name)
+    : RandomImageLayer(seed, std::move(name)), factor_(factor), o_(o) {
+  check_range("RandomRotation", "factor", factor_, false);
+}
+
+ops::Resampling RandomRotation::draw(int64_t n, int64_t h, int64_t w, Rng& rng) const {
+  constexpr float kTwoPi = 6.283185307179586f;
+  std::vector<AffineMap> maps;
+  for (int64_t i = 0; i < n; ++i)
+    maps.push_back(rotation_map(rng.uniform(factor_.lower * kTwoPi, factor_.upper * kTwoPi), h, w));
+  return affine_resampling(h, w, maps, o_);
+}
+
+nlohmann::ordered_json RandomRotation::config() const {
+  nlohmann::ordered_json c = seeded_config();
+  c["factor"] = factor_json(factor_);
+  transform_config(c, o_);
+  return c;
+}
+
+// ---- RandomZoom -----------------------------------------------------------------------
+
+RandomZoom::RandomZoom(FactorRange height, std::optional<FactorRange> width, ImageTransformOptions o,
+                       std::optional<int64_t> seed, std::string name)
+    : RandomImageLayer(seed, std::move(name)), height_(height), width_(width), o_(o) {
+  check_range("RandomZoom", "height_factor", height_, true);
+  if (width_) check_range("RandomZoom", "width_factor", *width_, true);
+}
+
+ops::Resampling RandomZoom::draw(int64_t n, int64_t h, int64_t w, Rng& rng) const {
+  std::vector<AffineMap> maps;
+  for (int64_t i = 0; i < n; ++i) {
+    const float zoom_y = rng.uniform(1.0f + height_.lower, 1.0f + height_.upper);
+    const float zoom_x = width_ ? rng.uniform(1.0f + width_->lower, 1.0f + width_->upper) : zoom_y;
+    maps.push_back(zoom_map(zoom_x, zoom_y, h, w));
+  }
+  return affine_resampling(h, w, maps, o_);
+}
+
+nlohmann::ordered_json RandomZoom::config() const {
+  nlohmann::ordered_json c = seeded_config();
+  c["height_factor"] = factor_json(height_);
+  c["width_factor"] = width_ ? factor_json(*width_) : nlohmann::ordered_json(nullptr);
+  transform_config(c, o_);
+  return c;
+}
+
+// ---- RandomTranslation ------------------------------------------------------------------
+
+RandomTranslation::RandomTranslation(FactorRange height, FactorRange width, ImageTransformOptions o,
+                                     std::optional<int64_t> seed, std::string name)
+    : RandomImageLayer(seed, std::move(name)), height_(height), width_(width), o_(o) {
+  check_range("RandomTranslation", "height_factor", height_, true);
+  check_range("RandomTranslation", "width_factor", width_, true);
+}
+
+ops::Resampling RandomTranslation::draw(int64_t n, int64_t h, int64_t w, Rng& rng) const {
+  std::vector<AffineMap> maps;
+  for (int64_t i = 0; i < n; ++i) {
+    const float dy = rng.uniform(height_.lower, height_.upper) * static_cast<float>(h);
+    const float dx = rng.uniform(width_.lower, width_.upper) * static_cast<float>(w);
+    maps.push_back(translation_map(dx, dy));
+  }
+  return affine_resampling(h, w, maps, o_);
+}
+
+nlohmann::ordered_json RandomTranslation::config() const {
+  nlohmann::ordered_json c = seeded_config();
+  c["height_factor"] = factor_json(height_);
+  c["width_factor"] = factor_json(width_);
+  transform_config(c, o_);
+  return c;
+}
+
+}  // namespace cnn::nn

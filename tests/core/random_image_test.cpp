@@ -1,0 +1,272 @@
+// Keras's random image layers (RandomFlip, RandomRotation, RandomZoom,
+// RandomTranslation) on known images: a quarter turn is numpy's rot90,
+// whole-pixel shifts show each fill mode as TensorFlow's transform fills,
+// a zoom of a ramp is the ramp rescaled; flips over many draws; inference
+// passes the input through; gradients against finite differences; configs
+// read from and written to Keras JSON.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "cnn/error.h"
+#include "cnn/io/keras_json.h"
+#include "cnn/nn/layers.h"
+#include "cnn/optim/optimizer.h"
+#include "test_util.h"
+
+namespace cnn {
+namespace {
+
+using nlohmann::json;
+
+// One image of h x w, channel 0 holding f(row, col), channel 1 its negative.
+template <typename F>
+Tensor image(int64_t h, int64_t w, F f) {
+  Tensor t({1, h, w, 2});
+  for (int64_t y = 0; y < h; ++y)
+    for (int64_t x = 0; x < w; ++x) {
+      t[(y * w + x) * 2] = static_cast<float>(f(y, x));
+      t[(y * w + x) * 2 + 1] = -static_cast<float>(f(y, x));
+    }
+  return t;
+}
+
+Tensor train_call(nn::Layer& layer, const Tensor& x, uint64_t seed = 1) {
+  Rng rng(seed);
+  nn::CallContext ctx;
+  ctx.training = true;
+  ctx.rng = &rng;
+  return layer.call({x}, ctx);
+}
+
+nn::FactorRange fixed(float f) { return {f, f, false}; }
+
+void expect_image(const Tensor& got, const Tensor& want, double tol = 1e-5) {
+  ASSERT_EQ(got.shape(), want.shape());
+  for (int64_t i = 0; i < got.numel(); ++i) EXPECT_NEAR(got[i], want[i], tol) << "value " << i;
+}
+
+TEST(RandomImage, AQuarterTurnIsRot90) {
+  const Tensor x = image(5, 5, [](int64_t y, int64_t x) { return y * 5 + x; });
+  nn::RandomRotation ccw(fixed(0.25f));  // a quarter of 2 pi, counter-clockwise: np.rot90(x)
+  expect_image(train_call(ccw, x), image(5, 5, [](int64_t y, int64_t x) { return x * 5 + (4 - y); }));
+  nn::RandomRotation cw(fixed(-0.25f));  // np.rot90(x, -1)
+  expect_image(train_call(cw, x), image(5, 5, [](int64_t y, int64_t x) { return (4 - x) * 5 + y; }));
+  // A half turn of a 3 x 4 image turns it upside down and mirrors it.
+  nn::RandomRotation half(fixed(0.5f));
+  expect_image(train_call(half, image(3, 4, [](int64_t y, int64_t x) { return y * 4 + x; })),
+               image(3, 4, [](int64_t y, int64_t x) { return (2 - y) * 4 + (3 - x); }));
+}
+
+// Rows shifted down by two (0.4 of 5), columns left by one (-0.2 of 5):
+// reflect mirrors about the edge, wrap tiles, nearest repeats the edge,
+// constant reads fill_value.
+TEST(RandomImage, WholePixelShiftsShowEachFillMode) {
+  const Tensor rows = image(5, 5, [](int64_t y, int64_t) { return y; });
+  const Tensor cols = image(5, 5, [](int64_t, int64_t x) { return x; });
+  struct Case {
+    nn::ImageFill fill;
+    std::vector<float> down, left;
+  };
+  for (const Case& c : {Case{nn::ImageFill::Reflect, {1, 0, 0, 1, 2}, {1, 2, 3, 4, 4}},
+                        Case{nn::ImageFill::Wrap, {3, 4, 0, 1, 2}, {1, 2, 3, 4, 0}},
+                        Case{nn::ImageFill::Nearest, {0, 0, 0, 1, 2}, {1, 2, 3, 4, 4}},
+                        Case{nn::ImageFill::Constant, {9, 9, 0, 1, 2}, {1, 2, 3, 4, 9}}}) {
+    nn::ImageTransformOptions o;
+    o.fill_mode = c.fill;
+    o.fill_value = 9.0f;
+    for (const auto interpolation : {nn::ImageInterpolation::Bilinear, nn::ImageInterpolation::Nearest}) {
+      o.interpolation = interpolation;
+      SCOPED_TRACE(static_cast<int>(c.fill) * 2 + static_cast<int>(interpolation));
+      // The fill reads 9 in both channels; a pixel's negative in the second.
+      auto want = [](const std::vector<float>& along, bool by_row) {
+        Tensor t = image(5, 5, [&](int64_t y, int64_t x) { return along[by_row ? y : x]; });
+        for (int64_t i = 1; i < t.numel(); i += 2)
+          if (t[i - 1] == 9.0f) t[i] = 9.0f;
+        return t;
+      };
+      nn::RandomTranslation down(fixed(0.4f), fixed(0.0f), o);
+      expect_image(train_call(down, rows), want(c.down, true));
+      nn::RandomTranslation left(fixed(0.0f), fixed(-0.2f), o);
+      expect_image(train_call(left, cols), want(c.left, false));
+    }
+  }
+}
+
+// Zoomed in to half about the centre, a ramp is the ramp at half the slope
+// (bilinear sampling of a linear ramp is exact), or its nearest pixels
+// (TensorFlow rounds halves away from zero).
+TEST(RandomImage, AZoomOfARampIsTheRampRescaled) {
+  const Tensor ramp = image(7, 9, [](int64_t, int64_t x) { return x; });
+  nn::RandomZoom in(fixed(-0.5f), std::nullopt);
+  expect_image(train_call(in, ramp), image(7, 9, [](int64_t, int64_t x) { return 0.5 * x + 2; }));
+  nn::ImageTransformOptions o;
+  o.interpolation = nn::ImageInterpolation::Nearest;
+  nn::RandomZoom nearest(fixed(-0.5f), std::nullopt, o);
+  const std::vector<float> want{2, 3, 3, 4, 4, 5, 5, 6, 6};
+  expect_image(train_call(nearest, ramp), image(7, 9, [&](int64_t, int64_t x) { return want[x]; }));
+  // A width factor of its own: the rows untouched.
+  nn::RandomZoom wide(fixed(0.0f), fixed(-0.5f));
+  const Tensor both = image(7, 9, [](int64_t y, int64_t x) { return 10 * y + x; });
+  expect_image(train_call(wide, both),
+               image(7, 9, [](int64_t y, int64_t x) { return 10 * y + 0.5 * x + 2; }));
+}
+
+// Each image is flipped or not on each axis the mode names, about half of
+// them each way.
+TEST(RandomImage, FlipsEachImageOnTheAxesItsModeNames) {
+  const int64_t n = 64, h = 2, w = 3;
+  Tensor x({n, h, w, 1});
+  for (int64_t i = 0; i < x.numel(); ++i) x[i] = static_cast<float>(i % (h * w));
+  for (const std::string mode : {"horizontal", "vertical", "horizontal_and_vertical"}) {
+    SCOPED_TRACE(mode);
+    nn::RandomFlip flip(mode);
+    const Tensor y = train_call(flip, x, 3);
+    std::map<std::pair<bool, bool>, int> kinds;
+    for (int64_t b = 0; b < n; ++b) {
+      std::optional<std::pair<bool, bool>> kind;
+      for (bool lr : {false, true})
+        for (bool ud : {false, true}) {
+          bool same = true;
+          for (int64_t r = 0; r < h; ++r)
+            for (int64_t c = 0; c < w; ++c)
+              same = same && y[b * h * w + r * w + c] ==
+                                 x[b * h * w + (ud ? h - 1 - r : r) * w + (lr ? w - 1 - c : c)];
+          if (same && !kind) kind = std::make_pair(lr, ud);
+        }
+      ASSERT_TRUE(kind) << "image " << b << " is no flip of its input";
+      ++kinds[*kind];
+    }
+    const bool lr = mode != "vertical", ud = mode != "horizontal";
+    for (const auto& [kind, count] : kinds) {
+      EXPECT_TRUE(lr || !kind.first);
+      EXPECT_TRUE(ud || !kind.second);
+      EXPECT_GT(count, n / (lr && ud ? 4 : 2) / 3) << kind.first << kind.second;
+    }
+    EXPECT_EQ(kinds.size(), (lr && ud) ? 4u : 2u);
+  }
+}
+
+TEST(RandomImage, InferencePassesTheInputThrough) {
+  const Tensor x = test::random_tensor({2, 6, 5, 3}, 4);
+  nn::CallContext ctx;  // training = false
+  nn::RandomRotation r(nn::FactorRange{-0.2f, 0.2f, true});
+  nn::RandomFlip f;
+  EXPECT_EQ(r.call({x}, ctx).to_vector(), x.to_vector());
+  EXPECT_EQ(f.call({x}, ctx).to_vector(), x.to_vector());
+}
+
+// A seed gives the layer its own stream; without one the training run's
+// stream draws.
+TEST(RandomImage, ASeedRepeatsTheDraws) {
+  const Tensor x = test::random_tensor({4, 6, 6, 1}, 5);
+  nn::RandomRotation a(nn::FactorRange{-0.3f, 0.3f, true}, {}, 11),
+      b(nn::FactorRange{-0.3f, 0.3f, true}, {}, 11);
+  EXPECT_EQ(train_call(a, x, 1).to_vector(), train_call(b, x, 2).to_vector());
+  nn::RandomRotation c(nn::FactorRange{-0.3f, 0.3f, true});
+  EXPECT_EQ(train_call(c, x, 5).to_vector(), train_call(c, x, 5).to_vector());
+  EXPECT_NE(train_call(c, x, 5).to_vector(), train_call(c, x, 6).to_vector());
+}
+
+// The transforms are linear in the input (the fill a constant): their
+// gradient adds each output's back along its taps.
+TEST(RandomImage, GradientsMatchFiniteDifferences) {
+  nn::ImageTransformOptions constant;
+  constant.fill_mode = nn::ImageFill::Constant;
+  constant.fill_value = 2.0f;
+  std::vector<std::unique_ptr<nn::RandomImageLayer>> layers;
+  layers.push_back(std::make_unique<nn::RandomRotation>(fixed(1.0f / 12)));
+  layers.push_back(std::make_unique<nn::RandomRotation>(fixed(0.1f), constant));
+  layers.push_back(std::make_unique<nn::RandomZoom>(fixed(0.3f), fixed(-0.2f)));
+  layers.push_back(std::make_unique<nn::RandomTranslation>(fixed(0.13f), fixed(-0.31f)));
+  layers.push_back(std::make_unique<nn::RandomFlip>("horizontal_and_vertical"));
+  for (auto& layer : layers) {
+    SCOPED_TRACE(layer->class_name());
+    Tensor x = test::random_tensor({2, 5, 6, 3}, 8);
+    x.set_requires_grad(true);
+    EXPECT_LT(test::gradcheck([&](const std::vector<Tensor>& in) { return train_call(*layer, in[0]); }, {x}),
+              1e-3);
+  }
+}
+
+const char* kAugmented = R"({"class_name": "Sequential", "config": {"name": "sequential", "layers": [
+  {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 12, 12, 3], "name": "input_1"}},
+  {"class_name": "RandomFlip", "config": {"name": "random_flip", "trainable": true, "dtype": "float32",
+   "mode": "horizontal", "seed": null}},
+  {"class_name": "RandomRotation", "config": {"name": "random_rotation", "trainable": true, "dtype": "float32",
+   "seed": null, "factor": 0.1, "fill_mode": "reflect", "fill_value": 0.0, "interpolation": "bilinear"}},
+  {"class_name": "RandomZoom", "config": {"name": "random_zoom", "trainable": true, "dtype": "float32",
+   "seed": null, "height_factor": 0.1, "width_factor": null, "fill_mode": "reflect", "fill_value": 0.0,
+   "interpolation": "bilinear"}},
+  {"class_name": "RandomTranslation", "config": {"name": "random_translation", "trainable": true,
+   "dtype": "float32", "seed": 7, "height_factor": [-0.1, 0.2], "width_factor": 0.1, "fill_mode": "constant",
+   "fill_value": 1.0, "interpolation": "nearest"}},
+  {"class_name": "Rescaling", "config": {"name": "rescaling", "scale": 0.00392156862745098, "offset": 0.0}},
+  {"class_name": "Conv2D", "config": {"name": "conv2d", "filters": 4, "kernel_size": [3, 3], "activation": "relu"}},
+  {"class_name": "Flatten", "config": {"name": "flatten"}},
+  {"class_name": "Dense", "config": {"name": "dense", "units": 3, "activation": "softmax"}}]}})";
+
+// TensorFlow's image classification tutorial's model: augmentation layers
+// first. Read, written back with the same configs, trained (augmented) and
+// predicting (not).
+TEST(RandomImage, KerasModelsWithAugmentationLayersLoadTrainAndSave) {
+  auto model = io::model_from_json(kAugmented, 3);
+  const json in = json::parse(kAugmented)["config"]["layers"];
+  const json out = json::parse(io::model_to_json(*model))["config"]["layers"];
+  for (size_t i = 1; i <= 4; ++i) EXPECT_EQ(out[i]["config"], in[i]["config"]) << in[i]["class_name"];
+  EXPECT_NE(model->summary().find(" random_translation (RandomT  (None, 12, 12, 3)        0         \n ranslation)"), std::string::npos) << model->summary();
+
+  Tensor x = test::random_tensor({16, 12, 12, 3}, 9, 100.0f);
+  Tensor y({16});
+  for (int64_t i = 0; i < 16; ++i) y[i] = static_cast<float>(i % 3);
+  model->compile(std::make_shared<optim::Adam>(0.01f), "sparse_categorical_crossentropy");
+  const Tensor before = model->predict(x);
+  EXPECT_EQ(model->predict(x).to_vector(), before.to_vector());  // no augmentation in inference
+  const train::History h = model->fit(x, y, {.batch_size = 8, .epochs = 3});
+  EXPECT_LT(h.history.at("loss").back(), h.history.at("loss").front());
+}
+
+TEST(RandomImage, BadConfigsAreNamed) {
+  auto error = [](const std::string& cls, const std::string& cfg) {
+    return test::error_of<ValueError>([&] {
+      io::model_from_json(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 8, 8, 1], "name": "in"}},
+        {"class_name": ")" +
+                          cls + R"(", "config": {"name": "r", )" + cfg + "}}]}}");
+    });
+  };
+  EXPECT_NE(
+      error("RandomRotation", R"("factor": 0.1, "fill_mode": "mirror")")
+          .find("layer 'r' (RandomRotation): fill_mode 'mirror' is not supported, expected reflect, wrap, "
+                "constant or nearest"),
+      std::string::npos);
+  EXPECT_NE(error("RandomRotation", R"("factor": -0.1)").find("factor [0.1, -0.1] must be a range"),
+            std::string::npos);
+  EXPECT_NE(error("RandomRotation", R"("factor": "x")").find("'factor' must be a number or a pair"),
+            std::string::npos);
+  EXPECT_NE(error("RandomRotation", R"("interpolation": "bicubic", "factor": 0.1)")
+                .find("interpolation 'bicubic' is not supported, expected bilinear or nearest"),
+            std::string::npos);
+  EXPECT_NE(error("RandomZoom", R"("height_factor": 1.5)")
+                .find("layer 'r' (RandomZoom): height_factor [-1.5, 1.5] must lie within [-1, 1]"),
+            std::string::npos);
+  EXPECT_NE(error("RandomTranslation", R"("height_factor": 0.1)").find("needs 'width_factor'"),
+            std::string::npos);
+  EXPECT_NE(
+      error("RandomFlip", R"("mode": "diagonal")")
+          .find("layer 'r' (RandomFlip): mode 'diagonal' is not supported, expected horizontal, vertical or "
+                "horizontal_and_vertical"),
+      std::string::npos);
+  const std::string rank = test::error_of<ShapeError>([] {
+    io::model_from_json(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+      {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 8], "name": "in"}},
+      {"class_name": "RandomFlip", "config": {"name": "r"}}]}})");
+  });
+  EXPECT_NE(rank.find("input (None, 8) must be images (batch, height, width, channels)"), std::string::npos)
+      << rank;
+}
+
+}  // namespace
+}  // namespace cnn
