@@ -102,6 +102,13 @@ describe('page: data section', () => {
     await firstKernel.fill('5');
     await firstKernel.dispatchEvent('change');
     await summary.filter({ hasText: 'Total params: 61,706' }).waitFor({ timeout: 30000 });
+    // An augmentation layer goes first, whatever the layers, and adds no parameters.
+    await page.getByLabel('kind of layer to add').selectOption('RandomFlip');
+    await page.getByRole('button', { name: 'Add layer' }).click();
+    await summary.filter({ hasText: 'random_flip (RandomFlip)' }).waitFor({ timeout: 30000 });
+    assert.match(await summary.textContent(), /=\n random_flip \(RandomFlip\) +\(None, 28, 28, 1\) +0 +\n[^]*Total params: 61,706\n/);
+    await page.getByRole('button', { name: 'remove layer 1 (RandomFlip)' }).click();
+    await summary.filter({ hasNotText: 'random_flip' }).waitFor({ timeout: 30000 });
     await page.getByTestId('nav-data').click();
   });
 

@@ -19,8 +19,19 @@ const KINDS = {
   Dense: { fields: { units: 64, activation: 'relu' } },
   Dropout: { fields: { rate: 0.25 } },
   BatchNormalization: { fields: {} },
+  // Keras's augmentation layers: random in training, passed through otherwise.
+  RandomFlip: { fields: { mode: 'horizontal' } },
+  RandomRotation: { fields: { factor: 0.1, fill_mode: 'reflect' } },
+  RandomZoom: { fields: { height_factor: 0.1, fill_mode: 'reflect' } },
+  RandomTranslation: { fields: { height_factor: 0.1, width_factor: 0.1, fill_mode: 'reflect' } },
 };
-const CHOICES = { padding: ['valid', 'same'], activation: ['linear', 'relu', 'sigmoid', 'tanh', 'softmax'] };
+const CHOICES = {
+  padding: ['valid', 'same'], activation: ['linear', 'relu', 'sigmoid', 'tanh', 'softmax'],
+  mode: ['horizontal', 'vertical', 'horizontal_and_vertical'], fill_mode: ['reflect', 'wrap', 'constant', 'nearest'],
+};
+// Fields between 0 and 1: a rate, or a factor f giving the range [-f, f].
+const FRACTIONS = new Set(['rate', 'factor', 'height_factor', 'width_factor']);
+const isRandom = (kind) => kind.startsWith('Random');
 
 export const PRESETS = {
   lenet: { title: 'LeNet (small images, 20–30 px)', targetSize: [28, 28], colorMode: 'grayscale', layers: () => [
@@ -66,7 +77,14 @@ function layersFromKeras(j) {
   return ls.filter((l) => l.class_name !== 'InputLayer').map((l) => {
     if (!KINDS[l.class_name]) throw new Error(`the editor does not offer ${l.class_name} layers yet`);
     const cfg = { ...KINDS[l.class_name].fields };
-    for (const k of Object.keys(cfg)) if (k in l.config) cfg[k] = Array.isArray(l.config[k]) ? l.config[k][0] : l.config[k];
+    for (const k of Object.keys(cfg)) {
+      if (!(k in l.config)) continue;
+      const v = l.config[k];
+      // A factor range [-f, f] is shown as f; another range cannot be.
+      if (FRACTIONS.has(k) && Array.isArray(v) && v[0] !== -v[1])
+        throw new Error(`the editor shows ${k} as one number f for [-f, f], not [${v.join(', ')}]`);
+      cfg[k] = Array.isArray(v) ? v.at(FRACTIONS.has(k) ? 1 : 0) : v;
+    }
     return { kind: l.class_name, cfg };
   });
 }
@@ -175,7 +193,8 @@ export function modelSection() {
       rebuild({ keepTable: true });
     };
     if (CHOICES[key]) return el('select', { onchange }, CHOICES[key].map((c) => el('option', { value: c, selected: c === value }, c)));
-    return el('input', { type: 'number', value, min: key === 'rate' ? 0 : 1, step: key === 'rate' ? 0.05 : 1, onchange });
+    const fraction = FRACTIONS.has(key);
+    return el('input', { type: 'number', value, min: fraction ? 0 : 1, max: fraction ? 1 : undefined, step: fraction ? 0.05 : 1, onchange });
   };
 
   function render() {
@@ -192,8 +211,10 @@ export function modelSection() {
   const kindSelect = el('select', { 'aria-label': 'kind of layer to add' }, Object.keys(KINDS).map((k) => el('option', { value: k }, k)));
   const add = () => {
     const kind = kindSelect.value;
-    // New layers go before the classifier at the end.
-    layers.splice(Math.max(0, layers.length - 1), 0, { kind, cfg: { ...KINDS[kind].fields } });
+    // Augmentation goes first, after any there already; other new layers
+    // before the classifier at the end.
+    const at = isRandom(kind) ? layers.findIndex((l) => !isRandom(l.kind)) : layers.length - 1;
+    layers.splice(Math.max(0, at < 0 ? layers.length : at), 0, { kind, cfg: { ...KINDS[kind].fields } });
     rebuild();
   };
   const usePreset = (name) => {
