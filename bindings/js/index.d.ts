@@ -75,6 +75,23 @@ export interface Layers {
                                                 scale?: boolean }): LayerSpec;
   dropout(args: CommonLayerArgs & { rate: number }): LayerSpec;
   rescaling(args: CommonLayerArgs & { scale: number; offset?: number }): LayerSpec;
+  /** Keras's random image layers: random in training, the input passed through in inference. */
+  randomFlip(args?: CommonLayerArgs & { mode?: 'horizontal' | 'vertical' | 'horizontal_and_vertical';
+                                        seed?: number | null }): LayerSpec;
+  randomRotation(args: CommonLayerArgs & ImageTransformArgs & { factor: Factor }): LayerSpec;
+  randomZoom(args: CommonLayerArgs & ImageTransformArgs & { heightFactor: Factor; widthFactor?: Factor | null }):
+    LayerSpec;
+  randomTranslation(args: CommonLayerArgs & ImageTransformArgs & { heightFactor: Factor; widthFactor: Factor }):
+    LayerSpec;
+}
+
+/** One number f for the range [-f, f], or [lower, upper]. */
+export type Factor = number | [number, number];
+export interface ImageTransformArgs {
+  fillMode?: 'reflect' | 'wrap' | 'constant' | 'nearest';
+  interpolation?: 'bilinear' | 'nearest';
+  fillValue?: number;
+  seed?: number | null;
 }
 
 export interface OptimizerSpec {

@@ -95,6 +95,22 @@ TEST(RandomImage, WholePixelShiftsShowEachFillMode) {
   }
 }
 
+// Half a pixel right with a constant fill: as TensorFlow's transform
+// samples, the first column blends the fill with the edge pixel, each
+// other column two neighbours.
+TEST(RandomImage, AHalfPixelShiftBlendsTheConstantFill) {
+  nn::ImageTransformOptions o;
+  o.fill_mode = nn::ImageFill::Constant;
+  o.fill_value = 9.0f;
+  nn::RandomTranslation right(fixed(0.0f), fixed(0.1f), o);  // 0.1 of 5 columns
+  const Tensor y = train_call(right, image(3, 5, [](int64_t, int64_t x) { return 2 * x; }));
+  const std::vector<float> want{0.5f * 9, 1, 3, 5, 7}, negative{0.5f * 9, -1, -3, -5, -7};
+  for (int64_t x = 0; x < 5; ++x) {
+    EXPECT_NEAR(y[x * 2], want[x], 1e-5) << x;
+    EXPECT_NEAR(y[x * 2 + 1], negative[x], 1e-5) << x;
+  }
+}
+
 // Zoomed in to half about the centre, a ramp is the ramp at half the slope
 // (bilinear sampling of a linear ramp is exact), or its nearest pixels
 // (TensorFlow rounds halves away from zero).
@@ -165,6 +181,9 @@ TEST(RandomImage, ASeedRepeatsTheDraws) {
   nn::RandomRotation a(nn::FactorRange{-0.3f, 0.3f, true}, {}, 11),
       b(nn::FactorRange{-0.3f, 0.3f, true}, {}, 11);
   EXPECT_EQ(train_call(a, x, 1).to_vector(), train_call(b, x, 2).to_vector());
+  // The layer's own stream moves on from call to call, as Keras's SeedGenerator.
+  const std::vector<float> first = train_call(a, x).to_vector();
+  EXPECT_NE(train_call(a, x).to_vector(), first);
   nn::RandomRotation c(nn::FactorRange{-0.3f, 0.3f, true});
   EXPECT_EQ(train_call(c, x, 5).to_vector(), train_call(c, x, 5).to_vector());
   EXPECT_NE(train_call(c, x, 5).to_vector(), train_call(c, x, 6).to_vector());
@@ -216,7 +235,19 @@ TEST(RandomImage, KerasModelsWithAugmentationLayersLoadTrainAndSave) {
   const json in = json::parse(kAugmented)["config"]["layers"];
   const json out = json::parse(io::model_to_json(*model))["config"]["layers"];
   for (size_t i = 1; i <= 4; ++i) EXPECT_EQ(out[i]["config"], in[i]["config"]) << in[i]["class_name"];
-  EXPECT_NE(model->summary().find(" random_translation (RandomT  (None, 12, 12, 3)        0         \n ranslation)"), std::string::npos) << model->summary();
+  EXPECT_NE(model->summary().find(
+                " random_translation (RandomT  (None, 12, 12, 3)        0         \n ranslation)"),
+            std::string::npos)
+      << model->summary();
+
+  // The random layers alone: each training call transforms, inference does not.
+  json front = json::parse(kAugmented);
+  front["config"]["layers"] = json(in.begin(), in.begin() + 5);
+  auto augment = io::model_from_json(front.dump());
+  const Tensor images = test::random_tensor({4, 12, 12, 3}, 10, 100.0f);
+  Rng rng(3);
+  EXPECT_NE(augment->call({images}, true, &rng)[0].to_vector(), images.to_vector());
+  EXPECT_EQ(augment->call({images}, false, &rng)[0].to_vector(), images.to_vector());
 
   Tensor x = test::random_tensor({16, 12, 12, 3}, 9, 100.0f);
   Tensor y({16});
@@ -226,6 +257,19 @@ TEST(RandomImage, KerasModelsWithAugmentationLayersLoadTrainAndSave) {
   EXPECT_EQ(model->predict(x).to_vector(), before.to_vector());  // no augmentation in inference
   const train::History h = model->fit(x, y, {.batch_size = 8, .epochs = 3});
   EXPECT_LT(h.history.at("loss").back(), h.history.at("loss").front());
+}
+
+// As Keras 3 reads them: a negative number f is the range [f, -f], a pair
+// is taken in order.
+TEST(RandomImage, FactorsAreReadAsKeras3ReadsThem) {
+  auto model = io::model_from_json(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+      {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 8, 8, 1], "name": "in"}},
+      {"class_name": "RandomRotation", "config": {"name": "r", "factor": -0.1}},
+      {"class_name": "RandomZoom", "config": {"name": "z", "height_factor": [0.2, -0.3]}}]}})");
+  const json layers = json::parse(io::model_to_json(*model))["config"]["layers"];
+  EXPECT_FLOAT_EQ(layers[1]["config"]["factor"].get<float>(), 0.1f);
+  EXPECT_FLOAT_EQ(layers[2]["config"]["height_factor"][0].get<float>(), -0.3f);
+  EXPECT_FLOAT_EQ(layers[2]["config"]["height_factor"][1].get<float>(), 0.2f);
 }
 
 TEST(RandomImage, BadConfigsAreNamed) {
@@ -242,7 +286,9 @@ TEST(RandomImage, BadConfigsAreNamed) {
           .find("layer 'r' (RandomRotation): fill_mode 'mirror' is not supported, expected reflect, wrap, "
                 "constant or nearest"),
       std::string::npos);
-  EXPECT_NE(error("RandomRotation", R"("factor": -0.1)").find("factor [0.1, -0.1] must be a range"),
+  EXPECT_NE(test::error_of<ValueError>([] {
+              nn::RandomRotation(nn::FactorRange{0.2f, -0.2f, false});
+            }).find("RandomRotation: factor [0.2, -0.2] must be a range of finite numbers, lower <= upper"),
             std::string::npos);
   EXPECT_NE(error("RandomRotation", R"("factor": "x")").find("'factor' must be a number or a pair"),
             std::string::npos);

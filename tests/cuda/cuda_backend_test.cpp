@@ -286,8 +286,13 @@ TEST_F(Cuda, RandomImageLayersResampleAlike) {
   constant.fill_value = 0.5f;
   nn::RandomRotation rotation(nn::FactorRange{-0.2f, 0.2f, true}, constant);
   nn::RandomZoom zoom(nn::FactorRange{-0.3f, 0.3f, true}, std::nullopt);
+  nn::ImageTransformOptions nearest;
+  nearest.interpolation = nn::ImageInterpolation::Nearest;
+  nearest.fill_mode = nn::ImageFill::Wrap;
+  nn::RandomTranslation translation(nn::FactorRange{-0.3f, 0.3f, true}, nn::FactorRange{-0.2f, 0.4f, false},
+                                    nearest);
   nn::RandomFlip flip;
-  for (nn::Layer* layer : std::initializer_list<nn::Layer*>{&rotation, &zoom, &flip})
+  for (nn::Layer* layer : std::initializer_list<nn::Layer*>{&rotation, &zoom, &translation, &flip})
     expect_same_on_both({rnd({3, 7, 9, 5}, 2)}, [&](const std::vector<Tensor>& t) {
       Rng rng(5);
       nn::CallContext ctx;

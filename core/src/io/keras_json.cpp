@@ -3,6 +3,7 @@
 #include "cnn/io/keras_json.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -109,13 +110,15 @@ class ConfigReader {
       fail(std::string("initializer '") + cls + "' for '" + key + "' is not supported");
     return n;
   }
-  // A factor range: one number f for [-f, f], or a pair [lower, upper].
+  // A factor range: one number f for [-|f|, |f|], or a pair taken in
+  // order (as Keras 3 reads them; tf.keras 2 refused what Keras 3 mends).
   nn::FactorRange factor(const char* key) const {
     if (!has(key)) fail(std::string("needs '") + key + "'");
     const json& v = cfg_[key];
-    if (v.is_number()) return {-v.get<float>(), v.get<float>(), true};
+    if (v.is_number()) return {-std::abs(v.get<float>()), std::abs(v.get<float>()), true};
     if (v.is_array() && v.size() == 2 && v[0].is_number() && v[1].is_number())
-      return {v[0].get<float>(), v[1].get<float>(), false};
+      return {std::min(v[0].get<float>(), v[1].get<float>()), std::max(v[0].get<float>(), v[1].get<float>()),
+              false};
     fail(std::string("'") + key + "' must be a number or a pair [lower, upper], got " + v.dump());
   }
   std::optional<int64_t> seed() const {

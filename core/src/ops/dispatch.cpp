@@ -69,6 +69,9 @@ void check_resampling(const Tensor& x, const Resampling& r) {
                              " weights and ", r.fill.size(), " fills do not fit ", n, " images of ", r.out_h,
                              "x", r.out_w, " with ", r.taps, " taps a pixel"));
   const int64_t in_pixels = x.dim(1) * x.dim(2);
+  if (in_pixels > std::numeric_limits<int32_t>::max())
+    throw ShapeError(str_cat("resample: input ", shape_str(x.shape()), " has more pixels an image than ",
+                             "its 32-bit taps can index"));
   for (int32_t i : r.index)
     if (i >= in_pixels)
       throw ShapeError(str_cat("resample: tap ", i, " is outside the input's ", in_pixels, " pixels"));

@@ -29,6 +29,15 @@ const CHOICES = {
   padding: ['valid', 'same'], activation: ['linear', 'relu', 'sigmoid', 'tanh', 'softmax'],
   mode: ['horizontal', 'vertical', 'horizontal_and_vertical'], fill_mode: ['reflect', 'wrap', 'constant', 'nearest'],
 };
+// Settings of the random layers the editor does not show: a Keras JSON that
+// sets them otherwise cannot be edited here without losing them.
+const RANDOM_DEFAULTS = { seed: null, interpolation: 'bilinear', fill_value: 0 };
+const HIDDEN = {
+  RandomFlip: { seed: null },
+  RandomRotation: RANDOM_DEFAULTS,
+  RandomZoom: { ...RANDOM_DEFAULTS, width_factor: null },
+  RandomTranslation: RANDOM_DEFAULTS,
+};
 // Fields between 0 and 1: a rate, or a factor f giving the range [-f, f].
 const FRACTIONS = new Set(['rate', 'factor', 'height_factor', 'width_factor']);
 const isRandom = (kind) => kind.startsWith('Random');
@@ -77,6 +86,9 @@ function layersFromKeras(j) {
   return ls.filter((l) => l.class_name !== 'InputLayer').map((l) => {
     if (!KINDS[l.class_name]) throw new Error(`the editor does not offer ${l.class_name} layers yet`);
     const cfg = { ...KINDS[l.class_name].fields };
+    for (const [k, v] of Object.entries(HIDDEN[l.class_name] ?? {}))
+      if (l.config[k] != null && l.config[k] !== v)
+        throw new Error(`the editor does not show ${l.class_name}'s ${k} (${JSON.stringify(l.config[k])})`);
     for (const k of Object.keys(cfg)) {
       if (!(k in l.config)) continue;
       const v = l.config[k];

@@ -297,8 +297,10 @@ struct FactorRange {
 // RandomFlip, RandomRotation, RandomZoom and RandomTranslation: in training
 // each image of the batch gets its own random transform (of the same size);
 // in inference the layer passes its input through. Draws come from the
-// layer's own stream where Keras's `seed` is set, else from the training
-// run's. Input (batch, height, width, channels).
+// layer's own stream where Keras's `seed` is set (it advances with each
+// training call, as Keras's SeedGenerator, and starts again from the seed
+// in a model read from a file), else from the training run's. Input
+// (batch, height, width, channels).
 class RandomImageLayer : public Layer {
  public:
   Shape compute_output_shape(const std::vector<Shape>& in) const override;

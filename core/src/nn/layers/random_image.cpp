@@ -2,6 +2,8 @@
 // RandomTranslation (tf.keras 2.12's draws and transforms; Keras 3 draws
 // the same per image).
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "cnn/error.h"
@@ -79,7 +81,12 @@ Tensor RandomImageLayer::call(const std::vector<Tensor>& inputs, const CallConte
   if (!ctx.training) return x;
   Rng* rng = own_rng_ ? own_rng_.get() : ctx.rng;
   if (!rng) throw ValueError(who() + ": training needs a random number generator (CallContext::rng)");
-  if (x.ndim() != 4 || x.dim(0) == 0) return x;
+  if (x.ndim() != 4)
+    throw ShapeError(who() + ": input " + shape_str(x.shape()) +
+                     " must be images (batch, height, width, channels)");
+  if (x.dim(1) * x.dim(2) > std::numeric_limits<int32_t>::max())
+    throw ShapeError(who() + ": images of " + shape_str(x.shape()) + " are too large to transform");
+  if (x.dim(0) == 0) return x;
   return ops::resample(x, draw(x.dim(0), x.dim(1), x.dim(2), *rng));
 }
 
