@@ -278,7 +278,7 @@ TEST_F(Cuda, DropoutDropsTheSameValuesForTheSameSeed) {
   });
 }
 
-// Keras's random image layers resample by tap tables made on the host: the
+// Keras's random image layers transform by maps drawn on the host: the
 // same draws give the same images and gradients on either device.
 TEST_F(Cuda, RandomImageLayersResampleAlike) {
   nn::ImageTransformOptions constant;

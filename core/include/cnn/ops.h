@@ -3,6 +3,7 @@
 // Images are NHWC, conv kernels HWIO, dense kernels (in, out).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -121,19 +122,23 @@ BatchNormAffine batch_norm_affine(const Tensor& gamma, const Tensor& beta, const
 // 1 / (1 - rate). Otherwise the identity.
 Tensor dropout(const Tensor& x, float rate, bool training, Rng& rng);
 
-// A per-image linear resampling of NHWC images, for Keras's random image
-// layers (flips, rotations, zooms, translations): output pixel p of image n
-// is sum over its taps t of weight[p, t] * x[n, index[p, t], :] + fill[p],
-// index a pixel of the same image (row * width + column). The tables are
-// made on the host per call; an index < 0 is a tap that reads nothing.
-struct Resampling {
-  int64_t out_h = 0, out_w = 0;  // the output's height and width
-  int taps = 1;                  // per output pixel
-  std::vector<int32_t> index;    // N * out_h * out_w * taps
-  std::vector<float> weight;     // the same
-  std::vector<float> fill;       // N * out_h * out_w, or empty for none
+// Per-image affine transforms of NHWC images, for Keras's random image
+// layers (TensorFlow's ImageProjectiveTransformV3): output pixel (x =
+// column, y = row) of image n reads the input at (a0 x + a1 y + a2,
+// b0 x + b1 y + b2) of that image's map, brought into the image by the
+// fill mode and sampled bilinearly or at the nearest pixel (halves rounded
+// away from zero). reflect mirrors about the edge, (d c b a | a b c d |
+// d c b a); wrap tiles; constant reads fill_value; nearest repeats the
+// edge pixel.
+enum class ImageFill { Reflect, Wrap, Constant, Nearest };
+enum class ImageInterpolation { Bilinear, Nearest };
+struct ImageTransform {
+  std::vector<std::array<float, 6>> maps;  // {a0, a1, a2, b0, b1, b2}, one per image
+  ImageFill fill_mode = ImageFill::Reflect;
+  ImageInterpolation interpolation = ImageInterpolation::Bilinear;
+  float fill_value = 0.0f;
 };
-Tensor resample(const Tensor& x, const Resampling& r);
+Tensor image_transform(const Tensor& x, const ImageTransform& t);
 
 // Losses return a scalar (shape ()), reduced as Keras's sum_over_batch_size.
 // With from_logits the input is pre-softmax/sigmoid: the numerically stable

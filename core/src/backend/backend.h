@@ -36,7 +36,7 @@
   X(batch_norm)                      \
   X(batch_norm_affine)               \
   X(dropout)                         \
-  X(resample)                        \
+  X(image_transform)                 \
   X(sparse_categorical_crossentropy) \
   X(categorical_crossentropy)        \
   X(binary_crossentropy)             \

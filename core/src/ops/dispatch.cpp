@@ -1,6 +1,7 @@
 // The public ops: each finds the device its inputs share and runs that
 // device's implementation (backend/backend.h). Reshape, flatten and the
 // activation-by-name switch need no device code and live here.
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -56,32 +57,21 @@ Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b) {
   return on("dense", {&x, &w, &b}).dense(x, w, b);
 }
 
-namespace {
-// The tables' sizes against the input; throws naming what does not fit.
-void check_resampling(const Tensor& x, const Resampling& r) {
+Tensor image_transform(const Tensor& x, const ImageTransform& t) {
   if (x.ndim() != 4)
-    throw ShapeError("resample: input " + shape_str(x.shape()) +
+    throw ShapeError("image_transform: input " + shape_str(x.shape()) +
                      " must be 4-D (batch, height, width, channels)");
-  const int64_t n = x.dim(0), pixels = r.out_h * r.out_w * n;
-  if (r.out_h < 1 || r.out_w < 1 || r.taps < 1 || static_cast<int64_t>(r.index.size()) != pixels * r.taps ||
-      r.weight.size() != r.index.size() || (!r.fill.empty() && static_cast<int64_t>(r.fill.size()) != pixels))
-    throw ShapeError(str_cat("resample: tables of ", r.index.size(), " taps, ", r.weight.size(),
-                             " weights and ", r.fill.size(), " fills do not fit ", n, " images of ", r.out_h,
-                             "x", r.out_w, " with ", r.taps, " taps a pixel"));
-  const int64_t in_pixels = x.dim(1) * x.dim(2);
-  if (in_pixels > std::numeric_limits<int32_t>::max())
-    throw ShapeError(str_cat("resample: input ", shape_str(x.shape()), " has more pixels an image than ",
-                             "its 32-bit taps can index"));
-  for (int32_t i : r.index)
-    if (i >= in_pixels)
-      throw ShapeError(str_cat("resample: tap ", i, " is outside the input's ", in_pixels, " pixels"));
-}
-
-}  // namespace
-
-Tensor resample(const Tensor& x, const Resampling& r) {
-  check_resampling(x, r);
-  return on("resample", {&x}).resample(x, r);
+  if (static_cast<int64_t>(t.maps.size()) != x.dim(0))
+    throw ShapeError(str_cat("image_transform: ", t.maps.size(), " maps for ", x.dim(0), " images"));
+  if (x.dim(1) * x.dim(2) > std::numeric_limits<int32_t>::max())
+    throw ShapeError("image_transform: images of " + shape_str(x.shape()) +
+                     " have more pixels than it indexes");
+  // Coordinates stay far inside the integers the fill modes convert them to.
+  for (const std::array<float, 6>& m : t.maps)
+    for (float v : m)
+      if (!(std::abs(v) < 1e6f))
+        throw ValueError(str_cat("image_transform: map entry ", v, " is not a finite number below 1e6"));
+  return on("image_transform", {&x}).image_transform(x, t);
 }
 
 Tensor reshape(const Tensor& x, const Shape& shape) {

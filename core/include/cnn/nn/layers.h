@@ -277,12 +277,9 @@ class Rescaling : public Layer {
 // ---- Keras's random image layers ---------------------------------------------
 
 // How a transformed image is filled where it reads outside the input, and
-// how it samples between pixels (TensorFlow's ImageProjectiveTransformV3,
-// which Keras's layers call): reflect mirrors about the edge, (d c b a | a b
-// c d | d c b a); wrap tiles; constant reads fill_value; nearest repeats the
-// edge pixel.
-enum class ImageFill { Reflect, Wrap, Constant, Nearest };
-enum class ImageInterpolation { Bilinear, Nearest };
+// how it samples between pixels (ops::image_transform says how).
+using ImageFill = ops::ImageFill;
+using ImageInterpolation = ops::ImageInterpolation;
 // Keras's names ("reflect", ..., "bilinear"); ValueError naming the choices.
 ImageFill parse_image_fill(const std::string& s);
 ImageInterpolation parse_image_interpolation(const std::string& s);
@@ -308,8 +305,8 @@ class RandomImageLayer : public Layer {
 
  protected:
   RandomImageLayer(std::optional<int64_t> seed, std::string name);
-  // The resampling of n images of h x w, each drawn from rng.
-  virtual ops::Resampling draw(int64_t n, int64_t h, int64_t w, Rng& rng) const = 0;
+  // The transforms of n images of h x w, each drawn from rng.
+  virtual ops::ImageTransform draw(int64_t n, int64_t h, int64_t w, Rng& rng) const = 0;
   // base_config with the seed (null when none).
   nlohmann::ordered_json seeded_config() const;
 
@@ -328,7 +325,7 @@ class RandomFlip : public RandomImageLayer {
   nlohmann::ordered_json config() const override;
 
  protected:
-  ops::Resampling draw(int64_t n, int64_t h, int64_t w, Rng& rng) const override;
+  ops::ImageTransform draw(int64_t n, int64_t h, int64_t w, Rng& rng) const override;
 
  private:
   std::string mode_;
@@ -352,7 +349,7 @@ class RandomRotation : public RandomImageLayer {
   nlohmann::ordered_json config() const override;
 
  protected:
-  ops::Resampling draw(int64_t n, int64_t h, int64_t w, Rng& rng) const override;
+  ops::ImageTransform draw(int64_t n, int64_t h, int64_t w, Rng& rng) const override;
 
  private:
   FactorRange factor_;
@@ -370,7 +367,7 @@ class RandomZoom : public RandomImageLayer {
   nlohmann::ordered_json config() const override;
 
  protected:
-  ops::Resampling draw(int64_t n, int64_t h, int64_t w, Rng& rng) const override;
+  ops::ImageTransform draw(int64_t n, int64_t h, int64_t w, Rng& rng) const override;
 
  private:
   FactorRange height_;
@@ -388,7 +385,7 @@ class RandomTranslation : public RandomImageLayer {
   nlohmann::ordered_json config() const override;
 
  protected:
-  ops::Resampling draw(int64_t n, int64_t h, int64_t w, Rng& rng) const override;
+  ops::ImageTransform draw(int64_t n, int64_t h, int64_t w, Rng& rng) const override;
 
  private:
   FactorRange height_, width_;

@@ -1,6 +1,7 @@
 // Keras's random image layers: RandomFlip, RandomRotation, RandomZoom and
 // RandomTranslation (tf.keras 2.12's draws and transforms; Keras 3 draws
 // the same per image).
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -8,7 +9,6 @@
 
 #include "cnn/error.h"
 #include "cnn/nn/layers.h"
-#include "nn/layers/image_resampling.h"
 #include "nn/layers/layer_config.h"
 
 namespace cnn::nn {
@@ -38,6 +38,32 @@ void transform_config(nlohmann::ordered_json& c, const ImageTransformOptions& o)
   c["fill_mode"] = fill_name(o.fill_mode);
   c["fill_value"] = float_json(o.fill_value);
   c["interpolation"] = o.interpolation == ImageInterpolation::Nearest ? "nearest" : "bilinear";
+}
+
+using Map = std::array<float, 6>;
+
+// Keras's get_rotation_matrix, get_zoom_matrix and get_translation_matrix
+// for an image of h x w: where each output pixel reads.
+Map rotation_map(float angle, int64_t h, int64_t w) {
+  const float c = std::cos(angle), s = std::sin(angle);
+  const float wd = static_cast<float>(w - 1), hd = static_cast<float>(h - 1);
+  const float x_offset = (wd - (c * wd - s * hd)) / 2.0f;
+  const float y_offset = (hd - (s * wd + c * hd)) / 2.0f;
+  return {c, -s, x_offset, s, c, y_offset};
+}
+
+Map zoom_map(float zoom_x, float zoom_y, int64_t h, int64_t w) {
+  const float x_offset = (static_cast<float>(w) - 1.0f) / 2.0f * (1.0f - zoom_x);
+  const float y_offset = (static_cast<float>(h) - 1.0f) / 2.0f * (1.0f - zoom_y);
+  return {zoom_x, 0.0f, x_offset, 0.0f, zoom_y, y_offset};
+}
+
+ops::ImageTransform transform_of(const ImageTransformOptions& o) {
+  ops::ImageTransform t;
+  t.fill_mode = o.fill_mode;
+  t.interpolation = o.interpolation;
+  t.fill_value = o.fill_value;
+  return t;
 }
 
 void check_range(const std::string& who, const char* what, const FactorRange& f, bool within_one) {
@@ -87,7 +113,7 @@ Tensor RandomImageLayer::call(const std::vector<Tensor>& inputs, const CallConte
   if (x.dim(1) * x.dim(2) > std::numeric_limits<int32_t>::max())
     throw ShapeError(who() + ": images of " + shape_str(x.shape()) + " are too large to transform");
   if (x.dim(0) == 0) return x;
-  return ops::resample(x, draw(x.dim(0), x.dim(1), x.dim(2), *rng));
+  return ops::image_transform(x, draw(x.dim(0), x.dim(1), x.dim(2), *rng));
 }
 
 nlohmann::ordered_json RandomImageLayer::seeded_config() const {
@@ -107,13 +133,17 @@ RandomFlip::RandomFlip(std::string mode, std::optional<int64_t> seed, std::strin
                      "' is not supported, expected horizontal, vertical or horizontal_and_vertical");
 }
 
-ops::Resampling RandomFlip::draw(int64_t n, int64_t h, int64_t w, Rng& rng) const {
-  std::vector<bool> left_right(static_cast<size_t>(n), false), up_down(static_cast<size_t>(n), false);
+ops::ImageTransform RandomFlip::draw(int64_t n, int64_t h, int64_t w, Rng& rng) const {
+  // A mirror reads whole pixels: nearest sampling is exact.
+  ops::ImageTransform t;
+  t.interpolation = ImageInterpolation::Nearest;
   for (int64_t i = 0; i < n; ++i) {
-    if (horizontal_) left_right[i] = rng.uniform() < 0.5f;
-    if (vertical_) up_down[i] = rng.uniform() < 0.5f;
+    const bool left_right = horizontal_ && rng.uniform() < 0.5f;
+    const bool up_down = vertical_ && rng.uniform() < 0.5f;
+    t.maps.push_back({left_right ? -1.0f : 1.0f, 0.0f, left_right ? static_cast<float>(w - 1) : 0.0f, 0.0f,
+                      up_down ? -1.0f : 1.0f, up_down ? static_cast<float>(h - 1) : 0.0f});
   }
-  return flip_resampling(h, w, left_right, up_down);
+  return t;
 }
 
 nlohmann::ordered_json RandomFlip::config() const {
@@ -130,12 +160,12 @@ RandomRotation::RandomRotation(FactorRange factor, ImageTransformOptions o, std:
   check_range("RandomRotation", "factor", factor_, false);
 }
 
-ops::Resampling RandomRotation::draw(int64_t n, int64_t h, int64_t w, Rng& rng) const {
+ops::ImageTransform RandomRotation::draw(int64_t n, int64_t h, int64_t w, Rng& rng) const {
   constexpr float kTwoPi = 6.283185307179586f;
-  std::vector<AffineMap> maps;
+  ops::ImageTransform t = transform_of(o_);
   for (int64_t i = 0; i < n; ++i)
-    maps.push_back(rotation_map(rng.uniform(factor_.lower * kTwoPi, factor_.upper * kTwoPi), h, w));
-  return affine_resampling(h, w, maps, o_);
+    t.maps.push_back(rotation_map(rng.uniform(factor_.lower * kTwoPi, factor_.upper * kTwoPi), h, w));
+  return t;
 }
 
 nlohmann::ordered_json RandomRotation::config() const {
@@ -154,14 +184,14 @@ RandomZoom::RandomZoom(FactorRange height, std::optional<FactorRange> width, Ima
   if (width_) check_range("RandomZoom", "width_factor", *width_, true);
 }
 
-ops::Resampling RandomZoom::draw(int64_t n, int64_t h, int64_t w, Rng& rng) const {
-  std::vector<AffineMap> maps;
+ops::ImageTransform RandomZoom::draw(int64_t n, int64_t h, int64_t w, Rng& rng) const {
+  ops::ImageTransform t = transform_of(o_);
   for (int64_t i = 0; i < n; ++i) {
     const float zoom_y = rng.uniform(1.0f + height_.lower, 1.0f + height_.upper);
     const float zoom_x = width_ ? rng.uniform(1.0f + width_->lower, 1.0f + width_->upper) : zoom_y;
-    maps.push_back(zoom_map(zoom_x, zoom_y, h, w));
+    t.maps.push_back(zoom_map(zoom_x, zoom_y, h, w));
   }
-  return affine_resampling(h, w, maps, o_);
+  return t;
 }
 
 nlohmann::ordered_json RandomZoom::config() const {
@@ -181,14 +211,14 @@ RandomTranslation::RandomTranslation(FactorRange height, FactorRange width, Imag
   check_range("RandomTranslation", "width_factor", width_, true);
 }
 
-ops::Resampling RandomTranslation::draw(int64_t n, int64_t h, int64_t w, Rng& rng) const {
-  std::vector<AffineMap> maps;
+ops::ImageTransform RandomTranslation::draw(int64_t n, int64_t h, int64_t w, Rng& rng) const {
+  ops::ImageTransform t = transform_of(o_);
   for (int64_t i = 0; i < n; ++i) {
     const float dy = rng.uniform(height_.lower, height_.upper) * static_cast<float>(h);
     const float dx = rng.uniform(width_.lower, width_.upper) * static_cast<float>(w);
-    maps.push_back(translation_map(dx, dy));
+    t.maps.push_back({1.0f, 0.0f, -dx, 0.0f, 1.0f, -dy});  // Keras's get_translation_matrix
   }
-  return affine_resampling(h, w, maps, o_);
+  return t;
 }
 
 nlohmann::ordered_json RandomTranslation::config() const {
