@@ -3,6 +3,7 @@
 // reports items_per_second (images/s, or FLOP/s for the GEMMs and the peak).
 //   BM_W1_LeNetTrain/threads:N    LeNet training, 28x28x1, batch 32, Adam
 //   BM_W2_CourseCNNTrain/threads:N  the course CNN training, 150x150x3, batch 16, Adam
+//   BM_W2_AugmentedTrain/threads:N  the same behind Keras's RandomFlip, RandomRotation, RandomZoom
 //   BM_W3_ResNet50Infer/batch:B/threads:N  ResNet50 inference, 224x224x3, batch 1 or 8
 //   BM_W4_ResNet50Transfer/threads:N  frozen ResNet50 + GAP + Dense(12) training, 150x150x3, batch 16, Adam
 //   BM_GEMM/size:S/threads:N      square S^3 single-precision GEMM
@@ -24,6 +25,7 @@
 #include "cnn/device.h"
 #include "cnn/kernels/gemm.h"
 #include "cnn/kernels/isa.h"
+#include "cnn/nn/layers.h"
 #include "cnn/nn/presets.h"
 #include "cnn/nn/resnet50.h"
 #include "cnn/optim/optimizer.h"
@@ -70,6 +72,34 @@ void BM_W2_CourseCNNTrain(benchmark::State& state) {
   state.counters["threads"] = static_cast<double>(state.range(0));
 }
 BENCHMARK(BM_W2_CourseCNNTrain)
+    ->Apply(thread_counts)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(3.0);
+
+// W2 with Keras's augmentation layers in front (RandomFlip('horizontal'),
+// RandomRotation(0.1), RandomZoom(0.1)): what they add to a training step.
+void BM_W2_AugmentedTrain(benchmark::State& state) {
+  cnn::set_num_threads(static_cast<int>(state.range(0)));
+  const int64_t batch = 16;
+  auto task = cnn::data::make_synthetic_task(
+      {.samples = batch * 2, .height = 150, .width = 150, .channels = 3, .classes = 12, .seed = 1});
+  const auto course = cnn::nn::course_cnn({150, 150, 3}, 12, 7);
+  const cnn::nn::FactorRange tenth{-0.1f, 0.1f, true};
+  std::vector<cnn::nn::LayerPtr> layers{std::make_shared<cnn::nn::InputLayer>(cnn::Shape{150, 150, 3}),
+                                        std::make_shared<cnn::nn::RandomFlip>("horizontal"),
+                                        std::make_shared<cnn::nn::RandomRotation>(tenth),
+                                        std::make_shared<cnn::nn::RandomZoom>(tenth, std::nullopt)};
+  for (const cnn::nn::LayerPtr& l : course->sequential_layers()) layers.push_back(l);
+  cnn::nn::Sequential model(layers, "sequential", 7);
+  model.to(g_device);
+  model.compile(std::make_shared<cnn::optim::Adam>(), "sparse_categorical_crossentropy", {"accuracy"});
+  cnn::train::FitLoop loop(model, task.x, task.y, {.batch_size = batch, .epochs = 1 << 30, .seed = 3});
+  for (auto _ : state) loop.step();
+  state.SetItemsProcessed(state.iterations() * batch);
+  state.counters["threads"] = static_cast<double>(state.range(0));
+}
+BENCHMARK(BM_W2_AugmentedTrain)
     ->Apply(thread_counts)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond)

@@ -190,7 +190,9 @@ TEST(RandomImage, ASeedRepeatsTheDraws) {
 }
 
 // The transforms are linear in the input (the fill a constant): their
-// gradient adds each output's back along its taps.
+// gradient adds each output's back along its taps. The CPU forward samples
+// pixels whose taps all lie inside by a shorter path than the backward's,
+// so this also holds the two to the same taps.
 TEST(RandomImage, GradientsMatchFiniteDifferences) {
   nn::ImageTransformOptions constant;
   constant.fill_mode = nn::ImageFill::Constant;
