@@ -83,6 +83,12 @@ export interface Layers {
     LayerSpec;
   randomTranslation(args: CommonLayerArgs & ImageTransformArgs & { heightFactor: Factor; widthFactor: Factor }):
     LayerSpec;
+  /** The contrast drawn in [1 - lower, 1 + upper] (one number f: lower = upper = f). */
+  randomContrast(args: CommonLayerArgs & { factor: Factor; valueRange?: [number, number]; seed?: number | null }):
+    LayerSpec;
+  /** A delta drawn as a fraction of valueRange's span (default [0, 255]). */
+  randomBrightness(args: CommonLayerArgs & { factor: Factor; valueRange?: [number, number]; seed?: number | null }):
+    LayerSpec;
 }
 
 /** One number f for the range [-f, f], or [lower, upper]. */

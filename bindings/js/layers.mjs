@@ -126,6 +126,18 @@ export const layers = {
     return new LayerSpec('RandomZoom', { height_factor: o.heightFactor, width_factor: o.widthFactor ?? null,
                                          ...transform(o) }, common(o));
   },
+  // factor: the contrast drawn in [1 - lower, 1 + upper] (one number f: lower = upper = f).
+  randomContrast(o = {}) {
+    o = opts('randomContrast', o, ['factor', 'valueRange', 'seed']);
+    return new LayerSpec('RandomContrast', { factor: o.factor, seed: o.seed ?? null,
+                                             ...(o.valueRange ? { value_range: o.valueRange } : {}) }, common(o));
+  },
+  // factor: the delta drawn as a fraction of valueRange's span.
+  randomBrightness(o = {}) {
+    o = opts('randomBrightness', o, ['factor', 'valueRange', 'seed']);
+    return new LayerSpec('RandomBrightness', { factor: o.factor, value_range: o.valueRange ?? [0, 255],
+                                               seed: o.seed ?? null }, common(o));
+  },
   randomTranslation(o = {}) {
     o = opts('randomTranslation', o, ['heightFactor', 'widthFactor', ...TRANSFORM]);
     return new LayerSpec('RandomTranslation', { height_factor: o.heightFactor, width_factor: o.widthFactor,

@@ -6,6 +6,9 @@
 // read from and written to Keras JSON.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
+#include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -203,6 +206,11 @@ TEST(RandomImage, GradientsMatchFiniteDifferences) {
   layers.push_back(std::make_unique<nn::RandomZoom>(fixed(0.3f), fixed(-0.2f)));
   layers.push_back(std::make_unique<nn::RandomTranslation>(fixed(0.13f), fixed(-0.31f)));
   layers.push_back(std::make_unique<nn::RandomFlip>("horizontal_and_vertical"));
+  // Wide ranges: no clipping near the random values.
+  layers.push_back(std::make_unique<nn::RandomContrast>(nn::FactorRange{0.5f, 0.5f, true},
+                                                        std::array<float, 2>{-100.0f, 100.0f}));
+  layers.push_back(std::make_unique<nn::RandomBrightness>(nn::FactorRange{-0.1f, 0.1f, true},
+                                                          std::array<float, 2>{-100.0f, 100.0f}));
   for (auto& layer : layers) {
     SCOPED_TRACE(layer->class_name());
     Tensor x = test::random_tensor({2, 5, 6, 3}, 8);
@@ -210,6 +218,54 @@ TEST(RandomImage, GradientsMatchFiniteDifferences) {
     EXPECT_LT(test::gradcheck([&](const std::vector<Tensor>& in) { return train_call(*layer, in[0]); }, {x}),
               1e-3);
   }
+}
+
+// Contrast: each image's channels spread about their own means by one
+// factor drawn for the image, clipped to value_range; brightness: one
+// delta an image, clipped.
+TEST(RandomImage, ContrastAndBrightnessChangeEachImageByOneDraw) {
+  const int64_t n = 6, h = 2, w = 2;
+  Tensor x({n, h, w, 2});
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t p = 0; p < h * w; ++p) {
+      x[(b * h * w + p) * 2] = static_cast<float>(10 * p);    // mean 15
+      x[(b * h * w + p) * 2 + 1] = p == 3 ? 250.0f : 200.0f;  // mean 212.5, one pixel near the top
+    }
+  nn::RandomContrast contrast(nn::FactorRange{0.5f, 0.9f, false});  // factors in [0.5, 1.9]
+  const Tensor c = train_call(contrast, x);
+  std::vector<float> factors;
+  for (int64_t b = 0; b < n; ++b) {
+    const float* y = c.data() + b * h * w * 2;
+    const float f = (y[3 * 2] - 15.0f) / (30.0f - 15.0f);  // pixel 3, channel 0: 15 + 15 f, not clipped
+    EXPECT_GE(f, 0.5f);
+    EXPECT_LE(f, 1.9f);
+    factors.push_back(f);
+    for (int64_t p = 0; p < h * w; ++p) {
+      EXPECT_NEAR(y[p * 2], std::clamp(15.0f + f * (10.0f * p - 15.0f), 0.0f, 255.0f), 1e-3) << b << " " << p;
+      const float v = p == 3 ? 250.0f : 200.0f;
+      EXPECT_NEAR(y[p * 2 + 1], std::min(255.0f, 212.5f + f * (v - 212.5f)), 1e-3) << b << " " << p;
+    }
+  }
+  EXPECT_NE(factors.front(), factors.back());
+  nn::RandomBrightness brightness(nn::FactorRange{-0.2f, 0.2f, true});  // deltas within +-51
+  const Tensor d = train_call(brightness, x);
+  for (int64_t b = 0; b < n; ++b) {
+    const float delta = d[b * h * w * 2 + 1] - 200.0f;  // pixel 0, channel 1: 200 + delta, not clipped
+    EXPECT_LE(std::abs(delta), 51.0f);
+    for (int64_t i = 0; i < h * w * 2; ++i)
+      EXPECT_NEAR(d[b * h * w * 2 + i], std::clamp(x[b * h * w * 2 + i] + delta, 0.0f, 255.0f), 1e-3);
+  }
+}
+
+// Where the clip bites, no gradient flows back.
+TEST(RandomImage, TheClipStopsTheGradient) {
+  Tensor x({1, 1, 3, 1}, std::vector<float>{0.05f, 0.5f, 0.95f});
+  x.set_requires_grad(true);
+  nn::RandomBrightness up(nn::FactorRange{0.2f, 0.2f, false}, {0.0f, 1.0f});  // + 0.2 exactly
+  const Tensor y = train_call(up, x);
+  EXPECT_EQ(y.to_vector(), (std::vector<float>{0.25f, 0.7f, 1.0f}));
+  test::backward_with(y, Tensor({1, 1, 3, 1}, 1.0f));
+  EXPECT_EQ(x.grad().to_vector(), (std::vector<float>{1.0f, 1.0f, 0.0f}));
 }
 
 const char* kAugmented = R"({"class_name": "Sequential", "config": {"name": "sequential", "layers": [
@@ -224,6 +280,10 @@ const char* kAugmented = R"({"class_name": "Sequential", "config": {"name": "seq
   {"class_name": "RandomTranslation", "config": {"name": "random_translation", "trainable": true,
    "dtype": "float32", "seed": 7, "height_factor": [-0.1, 0.2], "width_factor": 0.1, "fill_mode": "constant",
    "fill_value": 1.0, "interpolation": "nearest"}},
+  {"class_name": "RandomContrast", "config": {"name": "random_contrast", "trainable": true, "dtype": "float32",
+   "seed": null, "factor": 0.2}},
+  {"class_name": "RandomBrightness", "config": {"name": "random_brightness", "trainable": true,
+   "dtype": "float32", "seed": 3, "factor": [-0.2, 0.3], "value_range": [0.0, 255.0]}},
   {"class_name": "Rescaling", "config": {"name": "rescaling", "scale": 0.00392156862745098, "offset": 0.0}},
   {"class_name": "Conv2D", "config": {"name": "conv2d", "filters": 4, "kernel_size": [3, 3], "activation": "relu"}},
   {"class_name": "Flatten", "config": {"name": "flatten"}},
@@ -236,7 +296,7 @@ TEST(RandomImage, KerasModelsWithAugmentationLayersLoadTrainAndSave) {
   auto model = io::model_from_json(kAugmented, 3);
   const json in = json::parse(kAugmented)["config"]["layers"];
   const json out = json::parse(io::model_to_json(*model))["config"]["layers"];
-  for (size_t i = 1; i <= 4; ++i) EXPECT_EQ(out[i]["config"], in[i]["config"]) << in[i]["class_name"];
+  for (size_t i = 1; i <= 6; ++i) EXPECT_EQ(out[i]["config"], in[i]["config"]) << in[i]["class_name"];
   EXPECT_NE(model->summary().find(
                 " random_translation (RandomT  (None, 12, 12, 3)        0         \n ranslation)"),
             std::string::npos)
@@ -244,7 +304,7 @@ TEST(RandomImage, KerasModelsWithAugmentationLayersLoadTrainAndSave) {
 
   // The random layers alone: each training call transforms, inference does not.
   json front = json::parse(kAugmented);
-  front["config"]["layers"] = json(in.begin(), in.begin() + 5);
+  front["config"]["layers"] = json(in.begin(), in.begin() + 7);
   auto augment = io::model_from_json(front.dump());
   const Tensor images = test::random_tensor({4, 12, 12, 3}, 10, 100.0f);
   Rng rng(3);
@@ -307,6 +367,14 @@ TEST(RandomImage, BadConfigsAreNamed) {
           .find("layer 'r' (RandomFlip): mode 'diagonal' is not supported, expected horizontal, vertical or "
                 "horizontal_and_vertical"),
       std::string::npos);
+  EXPECT_NE(error("RandomContrast", R"("factor": [-0.1, 0.2])")
+                .find("layer 'r' (RandomContrast): factor [-0.1, 0.2] must be two numbers >= 0"),
+            std::string::npos);
+  EXPECT_NE(error("RandomBrightness", R"("factor": 1.5)").find("factor [-1.5, 1.5] must lie within [-1, 1]"),
+            std::string::npos);
+  EXPECT_NE(error("RandomBrightness", R"("factor": 0.1, "value_range": [1, 0])")
+                .find("value_range [1, 0] must be [low, high] with low < high"),
+            std::string::npos);
   const std::string rank = test::error_of<ShapeError>([] {
     io::model_from_json(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
       {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 8], "name": "in"}},

@@ -292,7 +292,11 @@ TEST_F(Cuda, RandomImageLayersResampleAlike) {
   nn::RandomTranslation translation(nn::FactorRange{-0.3f, 0.3f, true}, nn::FactorRange{-0.2f, 0.4f, false},
                                     nearest);
   nn::RandomFlip flip;
-  for (nn::Layer* layer : std::initializer_list<nn::Layer*>{&rotation, &zoom, &translation, &flip})
+  // Values near 0 and 1 clipped by a [0, 1] range, for the clip's gradient.
+  nn::RandomContrast contrast(nn::FactorRange{0.3f, 0.6f, false}, {0.0f, 1.0f});
+  nn::RandomBrightness brightness(nn::FactorRange{-0.2f, 0.2f, true}, {0.0f, 1.0f});
+  for (nn::Layer* layer :
+       std::initializer_list<nn::Layer*>{&rotation, &zoom, &translation, &flip, &contrast, &brightness})
     expect_same_on_both({rnd({3, 7, 9, 5}, 2)}, [&](const std::vector<Tensor>& t) {
       Rng rng(5);
       nn::CallContext ctx;

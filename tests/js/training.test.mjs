@@ -85,13 +85,19 @@ for (const { name, cnn } of variants) {
         cnn.layers.randomRotation({ factor: 0.05 }),
         cnn.layers.randomZoom({ heightFactor: [-0.1, 0.1] }),
         cnn.layers.randomTranslation({ heightFactor: 0.1, widthFactor: 0.1, fillMode: 'constant', seed: 3 }),
+        cnn.layers.randomContrast({ factor: 0.2 }),
+        cnn.layers.randomBrightness({ factor: [-0.1, 0.1], valueRange: [0, 1] }),
         cnn.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu' }),
         cnn.layers.globalAveragePooling2d(),
         cnn.layers.dense({ units: 3, activation: 'softmax' }),
       ]);
       const layers = JSON.parse(model.toJSON()).config.layers;
-      assert.deepEqual(layers.slice(1, 5).map((l) => l.class_name),
-                       ['RandomFlip', 'RandomRotation', 'RandomZoom', 'RandomTranslation']);
+      assert.deepEqual(layers.slice(1, 7).map((l) => l.class_name),
+                       ['RandomFlip', 'RandomRotation', 'RandomZoom', 'RandomTranslation', 'RandomContrast',
+                        'RandomBrightness']);
+      assert.equal(layers[5].config.factor, 0.2);
+      assert.equal('value_range' in layers[5].config, false);  // tf.keras 2's RandomContrast has none
+      assert.deepEqual(layers[6].config.value_range, [0, 1]);
       assert.deepEqual(layers[3].config.height_factor, [-0.1, 0.1]);
       assert.equal(layers[4].config.fill_mode, 'constant');
       assert.equal(layers[4].config.seed, 3);

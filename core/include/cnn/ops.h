@@ -140,6 +140,17 @@ struct ImageTransform {
 };
 Tensor image_transform(const Tensor& x, const ImageTransform& t);
 
+// Per-image contrast and brightness of NHWC images, for Keras's
+// RandomContrast and RandomBrightness: each channel of image n becomes
+// (x - mean) * contrast[n] + mean (its mean over the image's pixels), then
+// delta[n] is added, and the result clipped to [low, high]. An empty list
+// leaves that step out.
+struct ImageLevels {
+  std::vector<float> contrast, delta;
+  float low = 0.0f, high = 255.0f;
+};
+Tensor image_levels(const Tensor& x, const ImageLevels& l);
+
 // Losses return a scalar (shape ()), reduced as Keras's sum_over_batch_size.
 // With from_logits the input is pre-softmax/sigmoid: the numerically stable
 // fused path Keras takes when the last layer is softmax/sigmoid.

@@ -37,6 +37,7 @@
   X(batch_norm_affine)               \
   X(dropout)                         \
   X(image_transform)                 \
+  X(image_levels)                    \
   X(sparse_categorical_crossentropy) \
   X(categorical_crossentropy)        \
   X(binary_crossentropy)             \

@@ -26,7 +26,7 @@ const char* kSupported =
     "InputLayer, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, "
     "GlobalMaxPooling2D, Flatten, Reshape, Dense, Activation, ZeroPadding2D, "
     "BatchNormalization, Dropout, Add, Concatenate, Rescaling, RandomFlip, RandomRotation, RandomZoom, "
-    "RandomTranslation";
+    "RandomTranslation, RandomContrast, RandomBrightness";
 
 // Reads one layer's config with errors that name the layer and the key.
 class ConfigReader {
@@ -120,6 +120,13 @@ class ConfigReader {
       return {std::min(v[0].get<float>(), v[1].get<float>()), std::max(v[0].get<float>(), v[1].get<float>()),
               false};
     fail(std::string("'") + key + "' must be a number or a pair [lower, upper], got " + v.dump());
+  }
+  std::array<float, 2> value_range() const {
+    if (!has("value_range")) return {0.0f, 255.0f};
+    const json& v = cfg_["value_range"];
+    if (!v.is_array() || v.size() != 2 || !v[0].is_number() || !v[1].is_number())
+      fail("'value_range' must be a pair [low, high], got " + v.dump());
+    return {v[0].get<float>(), v[1].get<float>()};
   }
   std::optional<int64_t> seed() const {
     if (!has("seed")) return std::nullopt;
@@ -292,10 +299,16 @@ nn::LayerPtr layer_from_config(const std::string& cls, const json& cfg) {
   } else if (cls == "Rescaling") {
     layer = std::make_shared<nn::Rescaling>(r.number("scale", 1.0f), r.number("offset", 0.0f), name);
   } else if (cls == "RandomFlip" || cls == "RandomRotation" || cls == "RandomZoom" ||
-             cls == "RandomTranslation") {
+             cls == "RandomTranslation" || cls == "RandomContrast" || cls == "RandomBrightness") {
     r.require_channels_last();
     try {
-      if (cls == "RandomFlip") {
+      if (cls == "RandomContrast") {
+        nn::FactorRange f = r.factor("factor");
+        if (f.single) f.lower = f.upper;  // one number f: lower = upper = f
+        layer = std::make_shared<nn::RandomContrast>(f, r.value_range(), r.seed(), name);
+      } else if (cls == "RandomBrightness") {
+        layer = std::make_shared<nn::RandomBrightness>(r.factor("factor"), r.value_range(), r.seed(), name);
+      } else if (cls == "RandomFlip") {
         layer = std::make_shared<nn::RandomFlip>(r.string("mode", "horizontal_and_vertical"), r.seed(), name);
       } else if (cls == "RandomRotation") {
         layer = std::make_shared<nn::RandomRotation>(r.factor("factor"), r.image_transform(), r.seed(), name);

@@ -74,6 +74,18 @@ Tensor image_transform(const Tensor& x, const ImageTransform& t) {
   return on("image_transform", {&x}).image_transform(x, t);
 }
 
+Tensor image_levels(const Tensor& x, const ImageLevels& l) {
+  if (x.ndim() != 4)
+    throw ShapeError("image_levels: input " + shape_str(x.shape()) +
+                     " must be 4-D (batch, height, width, channels)");
+  for (const std::vector<float>* v : {&l.contrast, &l.delta})
+    if (!v->empty() && static_cast<int64_t>(v->size()) != x.dim(0))
+      throw ShapeError(str_cat("image_levels: ", v->size(), " values for ", x.dim(0), " images"));
+  if (!(l.low <= l.high))
+    throw ValueError(str_cat("image_levels: the range [", l.low, ", ", l.high, "] is empty"));
+  return on("image_levels", {&x}).image_levels(x, l);
+}
+
 Tensor reshape(const Tensor& x, const Shape& shape) {
   Tensor y = x.view(shape);  // shares storage: no copy
   record(y, "reshape", {x}, [x](const Tensor& out, const float* dy) {

@@ -24,6 +24,8 @@ const KINDS = {
   RandomRotation: { fields: { factor: 0.1, fill_mode: 'reflect' } },
   RandomZoom: { fields: { height_factor: 0.1, fill_mode: 'reflect' } },
   RandomTranslation: { fields: { height_factor: 0.1, width_factor: 0.1, fill_mode: 'reflect' } },
+  RandomContrast: { fields: { factor: 0.2 } },
+  RandomBrightness: { fields: { factor: 0.2 } },
 };
 const CHOICES = {
   padding: ['valid', 'same'], activation: ['linear', 'relu', 'sigmoid', 'tanh', 'softmax'],
@@ -37,6 +39,8 @@ const HIDDEN = {
   RandomRotation: RANDOM_DEFAULTS,
   RandomZoom: { ...RANDOM_DEFAULTS, width_factor: null },
   RandomTranslation: RANDOM_DEFAULTS,
+  RandomContrast: { seed: null, value_range: [0, 255] },
+  RandomBrightness: { seed: null, value_range: [0, 255] },
 };
 // Fields between 0 and 1: a rate, or a factor f giving the range [-f, f].
 const FRACTIONS = new Set(['rate', 'factor', 'height_factor', 'width_factor']);
@@ -87,7 +91,7 @@ function layersFromKeras(j) {
     if (!KINDS[l.class_name]) throw new Error(`the editor does not offer ${l.class_name} layers yet`);
     const cfg = { ...KINDS[l.class_name].fields };
     for (const [k, v] of Object.entries(HIDDEN[l.class_name] ?? {}))
-      if (l.config[k] != null && l.config[k] !== v)
+      if (l.config[k] != null && JSON.stringify(l.config[k]) !== JSON.stringify(v))
         throw new Error(`the editor does not show ${l.class_name}'s ${k} (${JSON.stringify(l.config[k])})`);
     for (const k of Object.keys(cfg)) {
       if (!(k in l.config)) continue;

@@ -305,8 +305,8 @@ class RandomImageLayer : public Layer {
 
  protected:
   RandomImageLayer(std::optional<int64_t> seed, std::string name);
-  // The transforms of n images of h x w, each drawn from rng.
-  virtual ops::ImageTransform draw(int64_t n, int64_t h, int64_t w, Rng& rng) const = 0;
+  // x (n >= 1 images) changed by draws from rng.
+  virtual Tensor augment(const Tensor& x, Rng& rng) const = 0;
   // base_config with the seed (null when none).
   nlohmann::ordered_json seeded_config() const;
 
@@ -315,9 +315,18 @@ class RandomImageLayer : public Layer {
   std::unique_ptr<Rng> own_rng_;
 };
 
+// The geometric ones: each image sampled by an affine map of its own.
+class RandomTransformLayer : public RandomImageLayer {
+ protected:
+  using RandomImageLayer::RandomImageLayer;
+  Tensor augment(const Tensor& x, Rng& rng) const override;
+  // The transforms of n images of h x w, each drawn from rng.
+  virtual ops::ImageTransform draw(int64_t n, int64_t h, int64_t w, Rng& rng) const = 0;
+};
+
 // mode: "horizontal", "vertical" or "horizontal_and_vertical"; each axis
 // flipped with probability 1/2, for each image.
-class RandomFlip : public RandomImageLayer {
+class RandomFlip : public RandomTransformLayer {
  public:
   explicit RandomFlip(std::string mode = "horizontal_and_vertical",
                       std::optional<int64_t> seed = std::nullopt, std::string name = "");
@@ -341,7 +350,7 @@ struct ImageTransformOptions {
 
 // Rotation about the image centre by an angle drawn in factor * 2 pi
 // (positive counter-clockwise).
-class RandomRotation : public RandomImageLayer {
+class RandomRotation : public RandomTransformLayer {
  public:
   explicit RandomRotation(FactorRange factor, ImageTransformOptions o = {},
                           std::optional<int64_t> seed = std::nullopt, std::string name = "");
@@ -359,7 +368,7 @@ class RandomRotation : public RandomImageLayer {
 // Zoom about the centre: each axis scaled by 1 + a factor drawn in its
 // range (positive zooms out); without a width factor both axes take the
 // height's draw. Factors within [-1, 1].
-class RandomZoom : public RandomImageLayer {
+class RandomZoom : public RandomTransformLayer {
  public:
   RandomZoom(FactorRange height, std::optional<FactorRange> width, ImageTransformOptions o = {},
              std::optional<int64_t> seed = std::nullopt, std::string name = "");
@@ -377,7 +386,7 @@ class RandomZoom : public RandomImageLayer {
 
 // A shift by a fraction of the height and of the width, each drawn in its
 // range (within [-1, 1]; positive moves the image down and right).
-class RandomTranslation : public RandomImageLayer {
+class RandomTranslation : public RandomTransformLayer {
  public:
   RandomTranslation(FactorRange height, FactorRange width, ImageTransformOptions o = {},
                     std::optional<int64_t> seed = std::nullopt, std::string name = "");
@@ -390,6 +399,41 @@ class RandomTranslation : public RandomImageLayer {
  private:
   FactorRange height_, width_;
   ImageTransformOptions o_;
+};
+
+// Contrast: each channel of each image becomes (x - mean) * f + mean, f
+// drawn per image in [1 - lower, 1 + upper] (one number f for lower = upper
+// = f; both >= 0, lower <= 1), clipped to value_range.
+class RandomContrast : public RandomImageLayer {
+ public:
+  explicit RandomContrast(FactorRange factor, std::array<float, 2> value_range = {0.0f, 255.0f},
+                          std::optional<int64_t> seed = std::nullopt, std::string name = "");
+  std::string class_name() const override { return "RandomContrast"; }
+  nlohmann::ordered_json config() const override;
+
+ protected:
+  Tensor augment(const Tensor& x, Rng& rng) const override;
+
+ private:
+  FactorRange factor_;
+  std::array<float, 2> value_range_;
+};
+
+// Brightness: a delta drawn per image in factor * (high - low) of
+// value_range (factors within [-1, 1]) added, the result clipped to it.
+class RandomBrightness : public RandomImageLayer {
+ public:
+  explicit RandomBrightness(FactorRange factor, std::array<float, 2> value_range = {0.0f, 255.0f},
+                            std::optional<int64_t> seed = std::nullopt, std::string name = "");
+  std::string class_name() const override { return "RandomBrightness"; }
+  nlohmann::ordered_json config() const override;
+
+ protected:
+  Tensor augment(const Tensor& x, Rng& rng) const override;
+
+ private:
+  FactorRange factor_;
+  std::array<float, 2> value_range_;
 };
 
 }  // namespace cnn::nn

@@ -113,7 +113,11 @@ Tensor RandomImageLayer::call(const std::vector<Tensor>& inputs, const CallConte
   if (x.dim(1) * x.dim(2) > std::numeric_limits<int32_t>::max())
     throw ShapeError(who() + ": images of " + shape_str(x.shape()) + " are too large to transform");
   if (x.dim(0) == 0) return x;
-  return ops::image_transform(x, draw(x.dim(0), x.dim(1), x.dim(2), *rng));
+  return augment(x, *rng);
+}
+
+Tensor RandomTransformLayer::augment(const Tensor& x, Rng& rng) const {
+  return ops::image_transform(x, draw(x.dim(0), x.dim(1), x.dim(2), rng));
 }
 
 nlohmann::ordered_json RandomImageLayer::seeded_config() const {
@@ -125,7 +129,7 @@ nlohmann::ordered_json RandomImageLayer::seeded_config() const {
 // ---- RandomFlip -------------------------------------------------------------------
 
 RandomFlip::RandomFlip(std::string mode, std::optional<int64_t> seed, std::string name)
-    : RandomImageLayer(seed, std::move(name)), mode_(std::move(mode)) {
+    : RandomTransformLayer(seed, std::move(name)), mode_(std::move(mode)) {
   horizontal_ = mode_ == "horizontal" || mode_ == "horizontal_and_vertical";
   vertical_ = mode_ == "vertical" || mode_ == "horizontal_and_vertical";
   if (!horizontal_ && !vertical_)
@@ -156,7 +160,7 @@ nlohmann::ordered_json RandomFlip::config() const {
 
 RandomRotation::RandomRotation(FactorRange factor, ImageTransformOptions o, std::optional<int64_t> seed,
                                std::string name)
-    : RandomImageLayer(seed, std::move(name)), factor_(factor), o_(o) {
+    : RandomTransformLayer(seed, std::move(name)), factor_(factor), o_(o) {
   check_range("RandomRotation", "factor", factor_, false);
 }
 
@@ -179,7 +183,7 @@ nlohmann::ordered_json RandomRotation::config() const {
 
 RandomZoom::RandomZoom(FactorRange height, std::optional<FactorRange> width, ImageTransformOptions o,
                        std::optional<int64_t> seed, std::string name)
-    : RandomImageLayer(seed, std::move(name)), height_(height), width_(width), o_(o) {
+    : RandomTransformLayer(seed, std::move(name)), height_(height), width_(width), o_(o) {
   check_range("RandomZoom", "height_factor", height_, true);
   if (width_) check_range("RandomZoom", "width_factor", *width_, true);
 }
@@ -206,7 +210,7 @@ nlohmann::ordered_json RandomZoom::config() const {
 
 RandomTranslation::RandomTranslation(FactorRange height, FactorRange width, ImageTransformOptions o,
                                      std::optional<int64_t> seed, std::string name)
-    : RandomImageLayer(seed, std::move(name)), height_(height), width_(width), o_(o) {
+    : RandomTransformLayer(seed, std::move(name)), height_(height), width_(width), o_(o) {
   check_range("RandomTranslation", "height_factor", height_, true);
   check_range("RandomTranslation", "width_factor", width_, true);
 }
@@ -226,6 +230,71 @@ nlohmann::ordered_json RandomTranslation::config() const {
   c["height_factor"] = factor_json(height_);
   c["width_factor"] = factor_json(width_);
   transform_config(c, o_);
+  return c;
+}
+
+// ---- RandomContrast, RandomBrightness ---------------------------------------------------
+
+namespace {
+
+void check_value_range(const std::string& who, const std::array<float, 2>& r) {
+  if (!(r[0] < r[1]) || !std::isfinite(r[0]) || !std::isfinite(r[1]))
+    throw ValueError(
+        str_cat(who, ": value_range [", r[0], ", ", r[1], "] must be [low, high] with low < high"));
+}
+
+}  // namespace
+
+RandomContrast::RandomContrast(FactorRange factor, std::array<float, 2> value_range,
+                               std::optional<int64_t> seed, std::string name)
+    : RandomImageLayer(seed, std::move(name)), factor_(factor), value_range_(value_range) {
+  if (!(factor_.lower >= 0.0f && factor_.upper >= 0.0f && factor_.lower <= 1.0f &&
+        std::isfinite(factor_.upper)))
+    throw ValueError(str_cat("RandomContrast: factor [", factor_.lower, ", ", factor_.upper,
+                             "] must be two numbers >= 0 (the contrast drawn in [1 - lower, 1 + upper]), "
+                             "lower <= 1"));
+  check_value_range("RandomContrast", value_range_);
+}
+
+Tensor RandomContrast::augment(const Tensor& x, Rng& rng) const {
+  ops::ImageLevels l;
+  for (int64_t i = 0; i < x.dim(0); ++i)
+    l.contrast.push_back(rng.uniform(1.0f - factor_.lower, 1.0f + factor_.upper));
+  l.low = value_range_[0];
+  l.high = value_range_[1];
+  return ops::image_levels(x, l);
+}
+
+nlohmann::ordered_json RandomContrast::config() const {
+  nlohmann::ordered_json c = seeded_config();
+  c["factor"] = factor_.single ? nlohmann::ordered_json(float_json(factor_.upper))
+                               : nlohmann::ordered_json{float_json(factor_.lower), float_json(factor_.upper)};
+  // tf.keras 2 has no value_range here (it clips to [0, 255]): written only where it differs.
+  if (value_range_ != std::array<float, 2>{0.0f, 255.0f})
+    c["value_range"] = {float_json(value_range_[0]), float_json(value_range_[1])};
+  return c;
+}
+
+RandomBrightness::RandomBrightness(FactorRange factor, std::array<float, 2> value_range,
+                                   std::optional<int64_t> seed, std::string name)
+    : RandomImageLayer(seed, std::move(name)), factor_(factor), value_range_(value_range) {
+  check_range("RandomBrightness", "factor", factor_, true);
+  check_value_range("RandomBrightness", value_range_);
+}
+
+Tensor RandomBrightness::augment(const Tensor& x, Rng& rng) const {
+  ops::ImageLevels l;
+  const float span = value_range_[1] - value_range_[0];
+  for (int64_t i = 0; i < x.dim(0); ++i) l.delta.push_back(rng.uniform(factor_.lower, factor_.upper) * span);
+  l.low = value_range_[0];
+  l.high = value_range_[1];
+  return ops::image_levels(x, l);
+}
+
+nlohmann::ordered_json RandomBrightness::config() const {
+  nlohmann::ordered_json c = seeded_config();
+  c["factor"] = factor_json(factor_);
+  c["value_range"] = {float_json(value_range_[0]), float_json(value_range_[1])};
   return c;
 }
 
