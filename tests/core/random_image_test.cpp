@@ -249,12 +249,15 @@ TEST(RandomImage, ContrastAndBrightnessChangeEachImageByOneDraw) {
   EXPECT_NE(factors.front(), factors.back());
   nn::RandomBrightness brightness(nn::FactorRange{-0.2f, 0.2f, true});  // deltas within +-51
   const Tensor d = train_call(brightness, x);
+  std::vector<float> deltas;
   for (int64_t b = 0; b < n; ++b) {
     const float delta = d[b * h * w * 2 + 1] - 200.0f;  // pixel 0, channel 1: 200 + delta, not clipped
     EXPECT_LE(std::abs(delta), 51.0f);
+    deltas.push_back(delta);
     for (int64_t i = 0; i < h * w * 2; ++i)
       EXPECT_NEAR(d[b * h * w * 2 + i], std::clamp(x[b * h * w * 2 + i] + delta, 0.0f, 255.0f), 1e-3);
   }
+  EXPECT_NE(deltas.front(), deltas.back());
 }
 
 // Where the clip bites, no gradient flows back.
@@ -266,6 +269,16 @@ TEST(RandomImage, TheClipStopsTheGradient) {
   EXPECT_EQ(y.to_vector(), (std::vector<float>{0.25f, 0.7f, 1.0f}));
   test::backward_with(y, Tensor({1, 1, 3, 1}, 1.0f));
   EXPECT_EQ(x.grad().to_vector(), (std::vector<float>{1.0f, 1.0f, 0.0f}));
+
+  // Contrast in [0.5, 1.5] clipped to [-1, 1]: the values far outside stay
+  // clipped, those near the mean stay inside, whatever the draw, so finite
+  // differences hold away from the clip's corners.
+  Tensor spread({1, 1, 7, 1}, std::vector<float>{-3.0f, -2.5f, -0.3f, 0.2f, 0.4f, 2.6f, 3.0f});
+  spread.set_requires_grad(true);
+  nn::RandomContrast contrast(nn::FactorRange{0.5f, 0.5f, false}, {-1.0f, 1.0f});
+  EXPECT_LT(test::gradcheck([&](const std::vector<Tensor>& in) { return train_call(contrast, in[0]); },
+                            {spread}, 1e-3),
+            1e-3);
 }
 
 const char* kAugmented = R"({"class_name": "Sequential", "config": {"name": "sequential", "layers": [
@@ -281,7 +294,7 @@ const char* kAugmented = R"({"class_name": "Sequential", "config": {"name": "seq
    "dtype": "float32", "seed": 7, "height_factor": [-0.1, 0.2], "width_factor": 0.1, "fill_mode": "constant",
    "fill_value": 1.0, "interpolation": "nearest"}},
   {"class_name": "RandomContrast", "config": {"name": "random_contrast", "trainable": true, "dtype": "float32",
-   "seed": null, "factor": 0.2}},
+   "seed": null, "factor": [0.2, 0.2]}},
   {"class_name": "RandomBrightness", "config": {"name": "random_brightness", "trainable": true,
    "dtype": "float32", "seed": 3, "factor": [-0.2, 0.3], "value_range": [0.0, 255.0]}},
   {"class_name": "Rescaling", "config": {"name": "rescaling", "scale": 0.00392156862745098, "offset": 0.0}},
@@ -334,6 +347,19 @@ TEST(RandomImage, FactorsAreReadAsKeras3ReadsThem) {
   EXPECT_FLOAT_EQ(layers[2]["config"]["height_factor"][1].get<float>(), 0.2f);
 }
 
+// RandomContrast's factor as tf.keras 2 reads it: one number f is [f, f]
+// (written as that pair, which Keras 3 reads alike), a pair as given.
+TEST(RandomImage, ContrastFactorsAreReadAsTfKeras2ReadsThem) {
+  auto model = io::model_from_json(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+      {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 8, 8, 1], "name": "in"}},
+      {"class_name": "RandomContrast", "config": {"name": "a", "factor": 0.3}},
+      {"class_name": "RandomContrast", "config": {"name": "b", "factor": [0.5, 0.2], "value_range": [1, 0]}}]}})");
+  const json layers = json::parse(io::model_to_json(*model))["config"]["layers"];
+  EXPECT_EQ(layers[1]["config"]["factor"], json::parse("[0.3, 0.3]"));
+  EXPECT_EQ(layers[2]["config"]["factor"], json::parse("[0.5, 0.2]"));
+  EXPECT_EQ(layers[2]["config"]["value_range"], json::parse("[0.0, 1.0]"));  // in order, as Keras 3 takes it
+}
+
 TEST(RandomImage, BadConfigsAreNamed) {
   auto error = [](const std::string& cls, const std::string& cfg) {
     return test::error_of<ValueError>([&] {
@@ -372,8 +398,8 @@ TEST(RandomImage, BadConfigsAreNamed) {
             std::string::npos);
   EXPECT_NE(error("RandomBrightness", R"("factor": 1.5)").find("factor [-1.5, 1.5] must lie within [-1, 1]"),
             std::string::npos);
-  EXPECT_NE(error("RandomBrightness", R"("factor": 0.1, "value_range": [1, 0])")
-                .find("value_range [1, 0] must be [low, high] with low < high"),
+  EXPECT_NE(error("RandomBrightness", R"("factor": 0.1, "value_range": [1, 1])")
+                .find("value_range [1, 1] must be [low, high] with low < high"),
             std::string::npos);
   const std::string rank = test::error_of<ShapeError>([] {
     io::model_from_json(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [

@@ -95,7 +95,7 @@ for (const { name, cnn } of variants) {
       assert.deepEqual(layers.slice(1, 7).map((l) => l.class_name),
                        ['RandomFlip', 'RandomRotation', 'RandomZoom', 'RandomTranslation', 'RandomContrast',
                         'RandomBrightness']);
-      assert.equal(layers[5].config.factor, 0.2);
+      assert.deepEqual(layers[5].config.factor, [0.2, 0.2]);  // [1 - f, 1 + f] to every Keras
       assert.equal('value_range' in layers[5].config, false);  // tf.keras 2's RandomContrast has none
       assert.deepEqual(layers[6].config.value_range, [0, 1]);
       assert.deepEqual(layers[3].config.height_factor, [-0.1, 0.1]);

@@ -30,7 +30,10 @@ __device__ inline float level(float x, const float* sums, const Levels& l, int64
 }
 
 __global__ void levels_kernel(const float* x, const float* sums, float* y, Levels l, int64_t n) {
-  CNN_GRID_LOOP(i, n) y[i] = fminf(fmaxf(level(x[i], sums, l, i), l.low), l.high);
+  CNN_GRID_LOOP(i, n) {
+    const float v = level(x[i], sums, l, i);
+    y[i] = v != v ? v : fminf(fmaxf(v, l.low), l.high);  // NaN kept, as std::clamp on the CPU keeps it
+  }
 }
 
 // g = dy where the clip did not bite, else 0.

@@ -121,12 +121,23 @@ class ConfigReader {
               false};
     fail(std::string("'") + key + "' must be a number or a pair [lower, upper], got " + v.dump());
   }
+  // RandomContrast's: one number f for lower = upper = f, a pair [lower,
+  // upper] as given (tf.keras 2's reading; Keras 3 writes its factor as the
+  // pair it uses, which both read alike).
+  nn::FactorRange contrast_factor() const {
+    if (!has("factor")) fail("needs 'factor'");
+    const json& v = cfg_["factor"];
+    if (v.is_number()) return {v.get<float>(), v.get<float>(), true};
+    if (v.is_array() && v.size() == 2 && v[0].is_number() && v[1].is_number())
+      return {v[0].get<float>(), v[1].get<float>(), false};
+    fail("'factor' must be a number or a pair [lower, upper], got " + v.dump());
+  }
   std::array<float, 2> value_range() const {
     if (!has("value_range")) return {0.0f, 255.0f};
     const json& v = cfg_["value_range"];
     if (!v.is_array() || v.size() != 2 || !v[0].is_number() || !v[1].is_number())
       fail("'value_range' must be a pair [low, high], got " + v.dump());
-    return {v[0].get<float>(), v[1].get<float>()};
+    return {std::min(v[0].get<float>(), v[1].get<float>()), std::max(v[0].get<float>(), v[1].get<float>())};
   }
   std::optional<int64_t> seed() const {
     if (!has("seed")) return std::nullopt;
@@ -303,9 +314,7 @@ nn::LayerPtr layer_from_config(const std::string& cls, const json& cfg) {
     r.require_channels_last();
     try {
       if (cls == "RandomContrast") {
-        nn::FactorRange f = r.factor("factor");
-        if (f.single) f.lower = f.upper;  // one number f: lower = upper = f
-        layer = std::make_shared<nn::RandomContrast>(f, r.value_range(), r.seed(), name);
+        layer = std::make_shared<nn::RandomContrast>(r.contrast_factor(), r.value_range(), r.seed(), name);
       } else if (cls == "RandomBrightness") {
         layer = std::make_shared<nn::RandomBrightness>(r.factor("factor"), r.value_range(), r.seed(), name);
       } else if (cls == "RandomFlip") {

@@ -63,14 +63,15 @@ Tensor image_transform(const Tensor& x, const ImageTransform& t) {
                      " must be 4-D (batch, height, width, channels)");
   if (static_cast<int64_t>(t.maps.size()) != x.dim(0))
     throw ShapeError(str_cat("image_transform: ", t.maps.size(), " maps for ", x.dim(0), " images"));
-  if (x.dim(1) * x.dim(2) > std::numeric_limits<int32_t>::max())
-    throw ShapeError("image_transform: images of " + shape_str(x.shape()) +
-                     " have more pixels than it indexes");
+  // Pixel coordinates exact in float, pixel indices in int32.
+  if (x.dim(1) >= (int64_t{1} << 24) || x.dim(2) >= (int64_t{1} << 24) ||
+      x.dim(1) * x.dim(2) > std::numeric_limits<int32_t>::max())
+    throw ShapeError("image_transform: images of " + shape_str(x.shape()) + " are too large to transform");
   // Coordinates stay far inside the integers the fill modes convert them to.
   for (const std::array<float, 6>& m : t.maps)
     for (float v : m)
-      if (!(std::abs(v) < 1e6f))
-        throw ValueError(str_cat("image_transform: map entry ", v, " is not a finite number below 1e6"));
+      if (!(std::abs(v) < 1e8f))
+        throw ValueError(str_cat("image_transform: map entry ", v, " is not a finite number below 1e8"));
   return on("image_transform", {&x}).image_transform(x, t);
 }
 

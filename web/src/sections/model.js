@@ -96,9 +96,10 @@ function layersFromKeras(j) {
     for (const k of Object.keys(cfg)) {
       if (!(k in l.config)) continue;
       const v = l.config[k];
-      // A factor range [-f, f] is shown as f; another range cannot be.
-      if (FRACTIONS.has(k) && Array.isArray(v) && v[0] !== -v[1])
-        throw new Error(`the editor shows ${k} as one number f for [-f, f], not [${v.join(', ')}]`);
+      // A factor range [-f, f] is shown as f (RandomContrast's [f, f]); another range cannot be.
+      const contrast = l.class_name === 'RandomContrast';
+      if (FRACTIONS.has(k) && Array.isArray(v) && v[0] !== (contrast ? v[1] : -v[1]))
+        throw new Error(`the editor shows ${k} as one number f for ${contrast ? '[f, f]' : '[-f, f]'}, not [${v.join(', ')}]`);
       cfg[k] = Array.isArray(v) ? v.at(FRACTIONS.has(k) ? 1 : 0) : v;
     }
     return { kind: l.class_name, cfg };

@@ -402,8 +402,8 @@ class RandomTranslation : public RandomTransformLayer {
 };
 
 // Contrast: each channel of each image becomes (x - mean) * f + mean, f
-// drawn per image in [1 - lower, 1 + upper] (one number f for lower = upper
-// = f; both >= 0, lower <= 1), clipped to value_range.
+// drawn per image (as Keras 3; tf.keras 2 drew one for the batch) in
+// [1 - lower, 1 + upper] (both >= 0, lower <= 1), clipped to value_range.
 class RandomContrast : public RandomImageLayer {
  public:
   explicit RandomContrast(FactorRange factor, std::array<float, 2> value_range = {0.0f, 255.0f},

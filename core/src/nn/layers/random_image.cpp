@@ -110,8 +110,6 @@ Tensor RandomImageLayer::call(const std::vector<Tensor>& inputs, const CallConte
   if (x.ndim() != 4)
     throw ShapeError(who() + ": input " + shape_str(x.shape()) +
                      " must be images (batch, height, width, channels)");
-  if (x.dim(1) * x.dim(2) > std::numeric_limits<int32_t>::max())
-    throw ShapeError(who() + ": images of " + shape_str(x.shape()) + " are too large to transform");
   if (x.dim(0) == 0) return x;
   return augment(x, *rng);
 }
@@ -267,8 +265,9 @@ Tensor RandomContrast::augment(const Tensor& x, Rng& rng) const {
 
 nlohmann::ordered_json RandomContrast::config() const {
   nlohmann::ordered_json c = seeded_config();
-  c["factor"] = factor_.single ? nlohmann::ordered_json(float_json(factor_.upper))
-                               : nlohmann::ordered_json{float_json(factor_.lower), float_json(factor_.upper)};
+  // Always a pair: one number f means [1 - f, 1 + f] to tf.keras 2 but
+  // [1, 1 + f] to Keras 3's code, where a pair means the same to both.
+  c["factor"] = {float_json(factor_.lower), float_json(factor_.upper)};
   // tf.keras 2 has no value_range here (it clips to [0, 255]): written only where it differs.
   if (value_range_ != std::array<float, 2>{0.0f, 255.0f})
     c["value_range"] = {float_json(value_range_[0]), float_json(value_range_[1])};
