@@ -107,6 +107,40 @@ void json_seeds() {
   write("keras_json", "mini_resnet.json",
         text(cnn::io::model_to_json(
             *cnn::nn::resnet(cnn::nn::ResNetArchitecture{4, {1, 1, 1, 1}, {2, 2, 2, 2}}, o))));
+  // Keras's random image layers in front of a small CNN.
+  const cnn::nn::FactorRange tenth{-0.1f, 0.1f, true};
+  cnn::nn::ImageTransformOptions constant;
+  constant.fill_mode = cnn::nn::ImageFill::Constant;
+  cnn::nn::Sequential augmented(
+      {std::make_shared<cnn::nn::InputLayer>(cnn::Shape{12, 12, 1}), std::make_shared<cnn::nn::RandomFlip>(),
+       std::make_shared<cnn::nn::RandomRotation>(tenth, constant),
+       std::make_shared<cnn::nn::RandomZoom>(tenth, tenth),
+       std::make_shared<cnn::nn::RandomTranslation>(tenth, tenth),
+       std::make_shared<cnn::nn::RandomContrast>(cnn::nn::FactorRange{0.2f, 0.2f, false}),
+       std::make_shared<cnn::nn::RandomBrightness>(tenth, std::array<float, 2>{0.0f, 1.0f}, 3),
+       std::make_shared<cnn::nn::Flatten>(),
+       std::make_shared<cnn::nn::Dense>(cnn::nn::DenseOptions{3, "softmax"})},
+      "augmented");
+  write("keras_json", "augmented.json", text(cnn::io::model_to_json(augmented)));
+  // A Functional calling a nested backbone (keras.io's transfer recipe).
+  write("keras_json", "functional_nested.json", text(R"({"class_name": "Functional", "config": {"name": "m",
+    "layers": [{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 8, 8, 3], "name": "in"},
+      "name": "in", "inbound_nodes": []},
+     {"class_name": "Rescaling", "config": {"name": "scale", "scale": 0.5}, "name": "scale",
+      "inbound_nodes": [[["in", 0, 0, {}]]]},
+     {"class_name": "Functional", "config": {"name": "base", "layers": [
+       {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 8, 8, 3], "name": "input_1"},
+        "name": "input_1", "inbound_nodes": []},
+       {"class_name": "Conv2D", "config": {"name": "c", "filters": 2, "kernel_size": [3, 3]}, "name": "c",
+        "inbound_nodes": [[["input_1", 0, 0, {}]]]},
+       {"class_name": "BatchNormalization", "config": {"name": "bn"}, "name": "bn",
+        "inbound_nodes": [[["c", 0, 0, {}]]]}],
+       "input_layers": [["input_1", 0, 0]], "output_layers": [["bn", 0, 0]]},
+      "name": "base", "inbound_nodes": [[["scale", 0, 0, {"training": false}]]]},
+     {"class_name": "GlobalAveragePooling2D", "config": {"name": "gap"}, "name": "gap",
+      "inbound_nodes": [[["base", 1, 0, {}]]]},
+     {"class_name": "Dense", "config": {"name": "d", "units": 2}, "name": "d", "inbound_nodes": [[["gap", 0, 0, {}]]]}],
+    "input_layers": [["in", 0, 0]], "output_layers": [["d", 0, 0]]}})"));
 }
 
 void model_bytes_seeds() {
