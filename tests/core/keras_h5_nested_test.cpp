@@ -395,6 +395,44 @@ TEST(KerasNested, ABranchBesideTheBackboneKeepsKerasOrder) {
   EXPECT_NE(model->summary().find("['d1[0][0]']"), std::string::npos) << model->summary();
 }
 
+// keras.io's transfer recipe with its augmentation as a Sequential the
+// Functional calls first: the backbone keeps its record, the augmentation
+// is written inline (it holds no weights, so the author's model still
+// loads the file's weights by position, and Keras 3's paths are the same).
+TEST(KerasNested, AnAugmentationSequentialBeforeTheBackboneIsWrittenInline) {
+  const io::H5Group file = nested_file({.functional_outer = true});
+  json cfg = json::parse(file.string_attrs.at("model_config"));
+  json& layers = cfg["config"]["layers"];
+  const json augmentation = {
+      {"class_name", "Sequential"},
+      {"config",
+       {{"name", "data_augmentation"},
+        {"layers",
+         {{{"class_name", "RandomFlip"}, {"config", {{"name", "random_flip"}, {"mode", "horizontal"}}}},
+          {{"class_name", "RandomRotation"}, {"config", {{"name", "random_rotation"}, {"factor", 0.1}}}}}}}},
+      {"name", "data_augmentation"},
+      {"inbound_nodes", json::parse(R"([[["resnet_input", 0, 0, {}]]])")}};
+  layers.insert(layers.begin() + 1, augmentation);
+  layers[2]["inbound_nodes"] = json::parse(R"([[["data_augmentation", 1, 0, {"training": false}]]])");
+  auto model = io::model_from_json(cfg.dump(), 5);
+  ASSERT_NE(model->nested(), nullptr);
+  EXPECT_EQ(model->nested()->name, "resnet");
+  io::load_keras_weights(*model, *file.find_group("model_weights"));
+  expect_reference_outputs(*model);  // the augmentation passes inference through
+
+  io::H5Group saved;
+  io::save_keras_model(*model, saved);
+  const json out = json::parse(saved.string_attrs.at("model_config"));
+  std::vector<std::string> names;
+  for (const json& l : out["config"]["layers"]) names.push_back(l["name"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"resnet_input", "random_flip", "random_rotation", "resnet",
+                                             "avg_pool", "probs"}));
+  EXPECT_EQ(out["config"]["layers"][3]["inbound_nodes"],
+            json::parse(R"([[["random_rotation", 0, 0, {"training": false}]]])"));
+  expect_keras_layout(saved, "augmented");
+  expect_reference_outputs(*io::load_keras_model(saved));
+}
+
 // A Sequential's backbone is its first layer; a model later in it is
 // written inline, as the chain it runs as.
 TEST(KerasNested, AModelInASequentialsHeadIsWrittenInline) {

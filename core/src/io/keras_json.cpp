@@ -740,13 +740,16 @@ std::optional<nn::NestedModel> backbone_of(const std::string& cls, const json& c
   for (size_t i = 0; i < layers.size(); ++i) {
     const LayerEntry e = entry_of(layers[i], i);
     if (cls == "Sequential" && e.cls == "InputLayer") continue;
-    if (is_model_class(e.cls)) {
+    // A Functional's backbone is the one Functional it calls; a Sequential
+    // it calls (keras.io's data_augmentation) is written inline, as the
+    // chain of layers it runs as.
+    if (is_model_class(e.cls) && (e.cls != "Sequential" || cls == "Sequential")) {
       if (found || (e.cls != "Functional" && e.cls != "Model")) return std::nullopt;
       found = e.config;
       name = layers[i].value("name", model_name(*e.config, "model"));
     }
     // A Sequential's backbone is its first layer; a model in its head is
-    // written inline, as the chain of layers it runs as.
+    // written inline too.
     if (cls == "Sequential") break;
   }
   if (!found) return std::nullopt;
