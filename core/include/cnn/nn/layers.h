@@ -401,10 +401,24 @@ class RandomTranslation : public RandomTransformLayer {
   ImageTransformOptions o_;
 };
 
+// The ones that change pixel values (ops::image_levels): a draw per image
+// from `factor`, the result clipped to value_range [low, high].
+class RandomLevelsLayer : public RandomImageLayer {
+ protected:
+  RandomLevelsLayer(const char* who, FactorRange factor, std::array<float, 2> value_range,
+                    std::optional<int64_t> seed, std::string name);
+  Tensor augment(const Tensor& x, Rng& rng) const override;
+  // Fills l's per-image contrast or delta for n images from rng.
+  virtual void draw(int64_t n, Rng& rng, ops::ImageLevels& l) const = 0;
+
+  FactorRange factor_;
+  std::array<float, 2> value_range_;
+};
+
 // Contrast: each channel of each image becomes (x - mean) * f + mean, f
 // drawn per image (as Keras 3; tf.keras 2 drew one for the batch) in
 // [1 - lower, 1 + upper] (both >= 0, lower <= 1), clipped to value_range.
-class RandomContrast : public RandomImageLayer {
+class RandomContrast : public RandomLevelsLayer {
  public:
   explicit RandomContrast(FactorRange factor, std::array<float, 2> value_range = {0.0f, 255.0f},
                           std::optional<int64_t> seed = std::nullopt, std::string name = "");
@@ -412,16 +426,12 @@ class RandomContrast : public RandomImageLayer {
   nlohmann::ordered_json config() const override;
 
  protected:
-  Tensor augment(const Tensor& x, Rng& rng) const override;
-
- private:
-  FactorRange factor_;
-  std::array<float, 2> value_range_;
+  void draw(int64_t n, Rng& rng, ops::ImageLevels& l) const override;
 };
 
 // Brightness: a delta drawn per image in factor * (high - low) of
 // value_range (factors within [-1, 1]) added, the result clipped to it.
-class RandomBrightness : public RandomImageLayer {
+class RandomBrightness : public RandomLevelsLayer {
  public:
   explicit RandomBrightness(FactorRange factor, std::array<float, 2> value_range = {0.0f, 255.0f},
                             std::optional<int64_t> seed = std::nullopt, std::string name = "");
@@ -429,11 +439,7 @@ class RandomBrightness : public RandomImageLayer {
   nlohmann::ordered_json config() const override;
 
  protected:
-  Tensor augment(const Tensor& x, Rng& rng) const override;
-
- private:
-  FactorRange factor_;
-  std::array<float, 2> value_range_;
+  void draw(int64_t n, Rng& rng, ops::ImageLevels& l) const override;
 };
 
 }  // namespace cnn::nn

@@ -243,24 +243,33 @@ void check_value_range(const std::string& who, const std::array<float, 2>& r) {
 
 }  // namespace
 
+RandomLevelsLayer::RandomLevelsLayer(const char* who, FactorRange factor, std::array<float, 2> value_range,
+                                     std::optional<int64_t> seed, std::string name)
+    : RandomImageLayer(seed, std::move(name)), factor_(factor), value_range_(value_range) {
+  check_value_range(who, value_range_);
+}
+
+Tensor RandomLevelsLayer::augment(const Tensor& x, Rng& rng) const {
+  ops::ImageLevels l;
+  draw(x.dim(0), rng, l);
+  l.low = value_range_[0];
+  l.high = value_range_[1];
+  return ops::image_levels(x, l);
+}
+
 RandomContrast::RandomContrast(FactorRange factor, std::array<float, 2> value_range,
                                std::optional<int64_t> seed, std::string name)
-    : RandomImageLayer(seed, std::move(name)), factor_(factor), value_range_(value_range) {
+    : RandomLevelsLayer("RandomContrast", factor, value_range, seed, std::move(name)) {
   if (!(factor_.lower >= 0.0f && factor_.upper >= 0.0f && factor_.lower <= 1.0f &&
         std::isfinite(factor_.upper)))
     throw ValueError(str_cat("RandomContrast: factor [", factor_.lower, ", ", factor_.upper,
                              "] must be two numbers >= 0 (the contrast drawn in [1 - lower, 1 + upper]), "
                              "lower <= 1"));
-  check_value_range("RandomContrast", value_range_);
 }
 
-Tensor RandomContrast::augment(const Tensor& x, Rng& rng) const {
-  ops::ImageLevels l;
-  for (int64_t i = 0; i < x.dim(0); ++i)
+void RandomContrast::draw(int64_t n, Rng& rng, ops::ImageLevels& l) const {
+  for (int64_t i = 0; i < n; ++i)
     l.contrast.push_back(rng.uniform(1.0f - factor_.lower, 1.0f + factor_.upper));
-  l.low = value_range_[0];
-  l.high = value_range_[1];
-  return ops::image_levels(x, l);
 }
 
 nlohmann::ordered_json RandomContrast::config() const {
@@ -276,18 +285,13 @@ nlohmann::ordered_json RandomContrast::config() const {
 
 RandomBrightness::RandomBrightness(FactorRange factor, std::array<float, 2> value_range,
                                    std::optional<int64_t> seed, std::string name)
-    : RandomImageLayer(seed, std::move(name)), factor_(factor), value_range_(value_range) {
+    : RandomLevelsLayer("RandomBrightness", factor, value_range, seed, std::move(name)) {
   check_range("RandomBrightness", "factor", factor_, true);
-  check_value_range("RandomBrightness", value_range_);
 }
 
-Tensor RandomBrightness::augment(const Tensor& x, Rng& rng) const {
-  ops::ImageLevels l;
+void RandomBrightness::draw(int64_t n, Rng& rng, ops::ImageLevels& l) const {
   const float span = value_range_[1] - value_range_[0];
-  for (int64_t i = 0; i < x.dim(0); ++i) l.delta.push_back(rng.uniform(factor_.lower, factor_.upper) * span);
-  l.low = value_range_[0];
-  l.high = value_range_[1];
-  return ops::image_levels(x, l);
+  for (int64_t i = 0; i < n; ++i) l.delta.push_back(rng.uniform(factor_.lower, factor_.upper) * span);
 }
 
 nlohmann::ordered_json RandomBrightness::config() const {
