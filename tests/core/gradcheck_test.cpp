@@ -105,29 +105,31 @@ TEST(GradCheck, Conv2DAllPaddingsAndStrides) {
   }
   // The fused ReLU against the two ops it replaces (each checked on its own
   // here): the same values, and the same gradients through autograd.
-  // Three channels go through im2col, one through the direct kernel.
-  for (int64_t channels : {3, 1}) {
-    ops::Conv2DOptions fused;
-    fused.padding = ops::Padding::Same;
-    fused.relu = true;
-    ops::Conv2DOptions plain = fused;
-    plain.relu = false;
-    const Tensor gy = random_tensor({2, 6, 5, 4}, 43);
-    std::vector<std::vector<float>> grads[2];
-    std::vector<float> values[2];
-    for (int v = 0; v < 2; ++v) {
-      const std::vector<Tensor> in = {param({2, 6, 5, channels}, 40), param({3, 3, channels, 4}, 41, 0.5f),
-                                      param({4}, 42)};
-      const Tensor y = v == 0 ? ops::conv2d(in[0], in[1], in[2], fused)
-                              : ops::relu(ops::conv2d(in[0], in[1], in[2], plain));
-      values[v] = y.to_vector();
-      ops::sum_product(y, gy).backward();
-      for (const Tensor& t : in) grads[v].push_back(t.grad().to_vector());
+  // Three channels go through im2col, one through the direct kernel; the
+  // larger images mask and sum the bias gradient in several blocks of rows.
+  for (int64_t channels : {3, 1})
+    for (int64_t side : {6, 60}) {
+      ops::Conv2DOptions fused;
+      fused.padding = ops::Padding::Same;
+      fused.relu = true;
+      ops::Conv2DOptions plain = fused;
+      plain.relu = false;
+      const Tensor gy = random_tensor({2, side, side - 1, 4}, 43);
+      std::vector<std::vector<float>> grads[2];
+      std::vector<float> values[2];
+      for (int v = 0; v < 2; ++v) {
+        const std::vector<Tensor> in = {param({2, side, side - 1, channels}, 40),
+                                        param({3, 3, channels, 4}, 41, 0.5f), param({4}, 42)};
+        const Tensor y = v == 0 ? ops::conv2d(in[0], in[1], in[2], fused)
+                                : ops::relu(ops::conv2d(in[0], in[1], in[2], plain));
+        values[v] = y.to_vector();
+        ops::sum_product(y, gy).backward();
+        for (const Tensor& t : in) grads[v].push_back(t.grad().to_vector());
+      }
+      EXPECT_EQ(values[0], values[1]) << channels << " channels, side " << side;
+      for (size_t i = 0; i < 3; ++i)
+        EXPECT_EQ(grads[0][i], grads[1][i]) << channels << " channels, side " << side << ", input " << i;
     }
-    EXPECT_EQ(values[0], values[1]) << channels << " channels";
-    for (size_t i = 0; i < 3; ++i)
-      EXPECT_EQ(grads[0][i], grads[1][i]) << channels << " channels, input " << i;
-  }
   // Explicit zero padding, asymmetric, and no bias.
   ops::Conv2DOptions o;
   o.padding = ops::Padding::Explicit;
@@ -485,7 +487,21 @@ TEST(Backward, WritesAFreshGradientAndAddsToAnExistingOne) {
       ops::Pool2DOptions o;
       o.pool_h = wd4[0], o.pool_w = wd4[1], o.stride_h = wd4[2], o.stride_w = wd4[3], o.padding = p;
       cases.push_back({"avg pool", {2, 11, 7, 5}, [o](const Tensor& x) { return ops::avg_pool2d(x, o); }});
+      cases.push_back({"max pool", {2, 11, 7, 5}, [o](const Tensor& x) { return ops::max_pool2d(x, o); }});
     }
+  // A 3x3 conv's gradient goes through col2im, an image at a time; the
+  // larger images are lowered in three groups (a bounded im2col buffer).
+  const Tensor w33 = random_tensor({3, 3, 5, 4}, 9), w33_wide = random_tensor({3, 3, 32, 2}, 10);
+  ops::Conv2DOptions same_relu;
+  same_relu.padding = ops::Padding::Same;
+  same_relu.relu = true;
+  cases.push_back({"conv 3x3", {2, 11, 7, 5}, [&](const Tensor& x) { return ops::conv2d(x, w33, b4); }});
+  cases.push_back({"conv 3x3 same relu", {2, 11, 7, 5}, [&](const Tensor& x) {
+                     return ops::conv2d(x, w33, b4, same_relu);
+                   }});
+  cases.push_back({"conv 3x3 in groups", {3, 130, 130, 32}, [&](const Tensor& x) {
+                     return ops::conv2d(x, w33_wide, Tensor());
+                   }});
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     const Tensor x0 = random_tensor(c.x, 7);

@@ -25,6 +25,7 @@
 #include "cnn/ops.h"
 #include "cnn/parallel.h"
 #include "kernels/gemm_pack.h"
+#include "kernels/inline_loops.h"
 #include "kernels/scratch.h"
 #include "ops/cpu_ops.h"
 #include "ops/shapes.h"
@@ -53,24 +54,46 @@ void add_rows(float* __restrict sum, const float* __restrict dy, int64_t rows, i
     for (int64_t c = 0; c < cols; ++c) sum[c] += dy[r * cols + c];
 }
 
-// db += column sums of dy (rows, cols): fixed blocks of rows summed across
-// threads, then the blocks in order, so the result does not depend on the
-// thread count.
-void sum_rows_into(float* db, const float* dy, int64_t rows, int64_t cols) {
+// The gradient reaching a conv's product: dy (rows, cols), or with a fused
+// ReLU, dy masked where y > 0 (written to `masked`); with db, its column sums
+// are added there. Fixed blocks of rows are summed across threads, then the
+// blocks in order, so db does not depend on the thread count. Each block is
+// masked and summed a slice at a time while the slice is in cache: separate
+// passes read a first layer's 22 MB gradient (W2) once more.
+const float* conv_output_grad(const float* dy, const float* y, float* masked, float* db, int64_t rows,
+                              int64_t cols) {
   constexpr int64_t kBlockRows = 4096;
+  const int64_t slice_rows = std::max<int64_t>(1, (int64_t{1} << 13) / std::max<int64_t>(1, cols));
   const int64_t blocks = (rows + kBlockRows - 1) / kBlockRows;
-  if (blocks <= 1) return add_rows(db, dy, rows, cols);
-  thread_local kernels::Scratch t_partial;
-  float* partial = t_partial.get(blocks * cols);
-  std::fill(partial, partial + blocks * cols, 0.0f);
-  parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      const int64_t r0 = b * kBlockRows;
-      add_rows(partial + b * cols, dy + r0 * cols, std::min(kBlockRows, rows - r0), cols);
+  const auto block = [&](int64_t r0, int64_t r1, float* sum) {
+    for (int64_t s0 = r0; s0 < r1; s0 += slice_rows) {
+      const int64_t n = std::min(slice_rows, r1 - s0);
+      const float* g = dy + s0 * cols;
+      if (y) {
+        relu_mask(y + s0 * cols, g, masked + s0 * cols, n * cols);
+        g = masked + s0 * cols;
+      }
+      if (sum) add_rows(sum, g, n, cols);
     }
-  });
-  for (int64_t b = 0; b < blocks; ++b)
-    for (int64_t c = 0; c < cols; ++c) db[c] += partial[b * cols + c];
+  };
+  if (!db) {
+    if (y)
+      parallel_elementwise(rows * cols,
+                           [&](int64_t i0, int64_t i1) { relu_mask(y + i0, dy + i0, masked + i0, i1 - i0); });
+  } else if (blocks <= 1) {
+    block(0, rows, db);
+  } else {
+    thread_local kernels::Scratch t_partial;
+    float* partial = t_partial.get(blocks * cols);
+    std::fill(partial, partial + blocks * cols, 0.0f);
+    parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; ++b)
+        block(b * kBlockRows, std::min(rows, (b + 1) * kBlockRows), partial + b * cols);
+    });
+    for (int64_t b = 0; b < blocks; ++b)
+      for (int64_t c = 0; c < cols; ++c) db[c] += partial[b * cols + c];
+  }
+  return y ? masked : dy;
 }
 
 // Images per group: the im2col buffer stays under 16 MiB (at least 1 image).
@@ -235,17 +258,10 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOpt
           if (!need_dx) return;
         }
         // With the fused ReLU, the gradient reaching the conv is dy where y > 0.
-        const float* dy = dy_in;
-        if (relu) {
-          thread_local kernels::Scratch t_masked;
-          float* masked = t_masked.get(N * P * O);
-          const float* ys = out.data();
-          parallel_elementwise(N * P * O, [ys, dy_in, masked](int64_t i0, int64_t i1) {
-            relu_mask(ys + i0, dy_in + i0, masked + i0, i1 - i0);
-          });
-          dy = masked;
-        }
-        if (need_db) sum_rows_into(b.grad_data(), dy, N * P, O);
+        thread_local kernels::Scratch t_masked;
+        const float* dy =
+            conv_output_grad(dy_in, relu ? out.data() : nullptr, relu ? t_masked.get(N * P * O) : nullptr,
+                             need_db ? b.grad_data() : nullptr, N * P, O);
         if (pointwise) {
           if (need_dw)
             kernels::gemm(true, false, C, O, N * P, 1.0f, x.data(), C, dy, O, 1.0f, w.grad_data(), O);
@@ -271,6 +287,10 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOpt
         if (!need_dw && !need_dx) return;
         const int64_t G = group_size(N, P, KKC);
         float* col = t_col.get(G * P * KKC);
+        // A fresh dx is cleared an image at a time just before its col2im,
+        // in cache, rather than in a pass of its own when it is made.
+        bool fresh = false;
+        float* dx = need_dx ? x.grad_data_for_write(&fresh) : nullptr;
         for (int64_t n0 = 0; n0 < N; n0 += G) {
           const int64_t gn = std::min(G, N - n0);
           const float* dy_g = dy + n0 * P * O;
@@ -282,8 +302,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOpt
           }
           if (need_dx) {
             kernels::gemm(false, true, gn * P, KKC, O, 1.0f, dy_g, O, w.data(), O, 0.0f, col, KKC);
-            float* dx = x.grad_data();
             each_image(n0, gn, P * KKC, [&](int64_t n, int64_t i) {
+              if (fresh) kernels::zero_run(dx + n * HWC, HWC);
               kernels::col2im_add(g, col + i * P * KKC, dx + n * HWC);
             });
           }

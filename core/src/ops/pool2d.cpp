@@ -222,14 +222,33 @@ Tensor max_pool2d(const Tensor& x, const Pool2DOptions& opt) {
           }
         }
       });
-  record(y, "max_pool2d", {x}, [x, argmax = std::move(argmax)](const Tensor& out, const float* dy) {
-    float* dx = x.grad_data();
+  record(y, "max_pool2d", {x}, [x, p, argmax = std::move(argmax)](const Tensor&, const float* dy) {
+    // A fresh buffer is not cleared when made: each image's input rows are
+    // zeroed just before the first output row whose windows reach them, so
+    // they are in cache for the scatter (a separate pass over a first layer's
+    // 22 MB gradient in W2 cost as much as the scatter).
+    bool fresh = false;
+    float* dx = x.grad_data_for_write(&fresh);
+    const int64_t WC = p.W * p.C, row_out = p.OW * p.C;
     // Each image's maxima lie in its own input, so images scatter in parallel.
-    const int64_t per_image = out.numel() / std::max<int64_t>(1, out.dim(0));
-    parallel_for(out.dim(0), std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, per_image)),
+    parallel_for(p.N, std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, p.OH * row_out)),
                  [&](int64_t n0, int64_t n1) {
-                   for (int64_t o = n0 * per_image; o < n1 * per_image; ++o)
-                     if (argmax[o] >= 0) dx[argmax[o]] += dy[o];
+                   for (int64_t n = n0; n < n1; ++n) {
+                     float* dxn = dx + n * p.H * WC;
+                     int64_t cleared = fresh ? 0 : p.H;  // rows [0, cleared) hold their gradient so far
+                     for (int64_t oh = 0; oh < p.OH; ++oh) {
+                       const int64_t reach =
+                           std::min(p.H, oh * p.SH - p.PT + p.PH);  // past the windows' rows
+                       if (cleared < reach) {
+                         kernels::zero_run(dxn + cleared * WC, (reach - cleared) * WC);
+                         cleared = reach;
+                       }
+                       const int64_t o0 = (n * p.OH + oh) * row_out;
+                       for (int64_t o = o0; o < o0 + row_out; ++o)
+                         if (argmax[o] >= 0) dx[argmax[o]] += dy[o];
+                     }
+                     if (cleared < p.H) kernels::zero_run(dxn + cleared * WC, (p.H - cleared) * WC);
+                   }
                  });
   });
   return y;
