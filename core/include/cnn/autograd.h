@@ -12,8 +12,10 @@
 
 namespace cnn {
 
-// Called with the op's output (values and shape) and dL/d(output).
-using BackwardFn = std::function<void(const Tensor& out, const float* grad_out)>;
+// Called with the op's output (values and shape) and dL/d(output). The
+// output's gradient is spent once its closure has run (backward() drops it),
+// so a closure may overwrite it as scratch: a fused ReLU masks it in place.
+using BackwardFn = std::function<void(const Tensor& out, float* grad_out)>;
 
 struct Node {
   const char* op;

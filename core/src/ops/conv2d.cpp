@@ -41,45 +41,57 @@ void epilogue_pass(const kernels::Epilogue& ep, float* y, int64_t rows, int64_t 
                [&](int64_t r0, int64_t r1) { kernels::apply_epilogue(ep, y, O, r0, r1, 0, O); });
 }
 
-// out = dy where y > 0, else 0: the gradient through a fused ReLU.
-void relu_mask(const float* __restrict y, const float* __restrict dy, float* __restrict out, int64_t n) {
+// dy = 0 where y <= 0: the gradient through a fused ReLU, in place.
+void relu_mask(const float* __restrict y, float* __restrict dy, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float d = dy[i];  // loaded unconditionally, so the select vectorises
-    out[i] = y[i] > 0.0f ? d : 0.0f;
+    dy[i] = y[i] > 0.0f ? d : 0.0f;
   }
 }
 
-void add_rows(float* __restrict sum, const float* __restrict dy, int64_t rows, int64_t cols) {
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) sum[c] += dy[r * cols + c];
+// sum[c0, c0 + W) += the column sums of dy's rows: two rows at a time into
+// two sets of sums held in registers, so no add waits on the one before.
+template <int W>
+void add_rows_block(float* __restrict sum, const float* __restrict dy, int64_t rows, int64_t cols) {
+  float even[W] = {}, odd[W] = {};
+  int64_t r = 0;
+  for (; r + 1 < rows; r += 2)
+    for (int c = 0; c < W; ++c) {
+      even[c] += dy[r * cols + c];
+      odd[c] += dy[(r + 1) * cols + c];
+    }
+  if (r < rows)
+    for (int c = 0; c < W; ++c) even[c] += dy[r * cols + c];
+  for (int c = 0; c < W; ++c) sum[c] += even[c] + odd[c];
 }
 
-// The gradient reaching a conv's product: dy (rows, cols), or with a fused
-// ReLU, dy masked where y > 0 (written to `masked`); with db, its column sums
-// are added there. Fixed blocks of rows are summed across threads, then the
-// blocks in order, so db does not depend on the thread count. Each block is
-// masked and summed a slice at a time while the slice is in cache: separate
-// passes read a first layer's 22 MB gradient (W2) once more.
-const float* conv_output_grad(const float* dy, const float* y, float* masked, float* db, int64_t rows,
-                              int64_t cols) {
+void add_rows(float* sum, const float* dy, int64_t rows, int64_t cols) {
+  int64_t c0 = 0;
+  for (; c0 + 16 <= cols; c0 += 16) add_rows_block<16>(sum + c0, dy + c0, rows, cols);
+  for (; c0 + 4 <= cols; c0 += 4) add_rows_block<4>(sum + c0, dy + c0, rows, cols);
+  for (; c0 < cols; ++c0) add_rows_block<1>(sum + c0, dy + c0, rows, cols);
+}
+
+// The gradient reaching a conv's product: dy (rows, cols), with a fused ReLU
+// masked in place where y <= 0 (no buffer of its own: W2's first layer's
+// would be 22 MB); with db, its column sums are added there. Fixed blocks of
+// rows are summed across threads, then the blocks in order, so db does not
+// depend on the thread count. A block is masked and summed a slice at a
+// time, while the slice is in cache.
+void conv_output_grad(float* dy, const float* y, float* db, int64_t rows, int64_t cols) {
   constexpr int64_t kBlockRows = 4096;
   const int64_t slice_rows = std::max<int64_t>(1, (int64_t{1} << 13) / std::max<int64_t>(1, cols));
   const int64_t blocks = (rows + kBlockRows - 1) / kBlockRows;
   const auto block = [&](int64_t r0, int64_t r1, float* sum) {
     for (int64_t s0 = r0; s0 < r1; s0 += slice_rows) {
       const int64_t n = std::min(slice_rows, r1 - s0);
-      const float* g = dy + s0 * cols;
-      if (y) {
-        relu_mask(y + s0 * cols, g, masked + s0 * cols, n * cols);
-        g = masked + s0 * cols;
-      }
-      if (sum) add_rows(sum, g, n, cols);
+      if (y) relu_mask(y + s0 * cols, dy + s0 * cols, n * cols);
+      if (sum) add_rows(sum, dy + s0 * cols, n, cols);
     }
   };
   if (!db) {
     if (y)
-      parallel_elementwise(rows * cols,
-                           [&](int64_t i0, int64_t i1) { relu_mask(y + i0, dy + i0, masked + i0, i1 - i0); });
+      parallel_elementwise(rows * cols, [&](int64_t i0, int64_t i1) { relu_mask(y + i0, dy + i0, i1 - i0); });
   } else if (blocks <= 1) {
     block(0, rows, db);
   } else {
@@ -93,7 +105,6 @@ const float* conv_output_grad(const float* dy, const float* y, float* masked, fl
     for (int64_t b = 0; b < blocks; ++b)
       for (int64_t c = 0; c < cols; ++c) db[c] += partial[b * cols + c];
   }
-  return y ? masked : dy;
 }
 
 // Images per group: the im2col buffer stays under 16 MiB (at least 1 image).
@@ -245,70 +256,67 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2DOpt
   if (has_epilogue && !f.fused) epilogue_pass(ep, y.data(), N * P, O);
 
   const bool relu = opt.relu;
-  record(
-      y, "conv2d", {x, w, b},
-      [x, w, b, g, N, P, KKC, O, pointwise, direct, relu, kept_col](const Tensor& out, const float* dy_in) {
-        const int64_t C = g.C, HWC = g.H * g.W * g.C;
-        bool need_dx = x.requires_grad(), need_dw = w.requires_grad();
-        bool need_db = b.defined() && b.requires_grad();
-        if (direct && need_dw) {  // the filter and bias gradients, ReLU mask included
-          kernels::conv_c1_backward_filter(g, N, O, x.data(), dy_in, relu ? out.data() : nullptr,
-                                           w.grad_data(), need_db ? b.grad_data() : nullptr);
-          need_dw = need_db = false;
-          if (!need_dx) return;
-        }
-        // With the fused ReLU, the gradient reaching the conv is dy where y > 0.
-        thread_local kernels::Scratch t_masked;
-        const float* dy =
-            conv_output_grad(dy_in, relu ? out.data() : nullptr, relu ? t_masked.get(N * P * O) : nullptr,
-                             need_db ? b.grad_data() : nullptr, N * P, O);
-        if (pointwise) {
-          if (need_dw)
-            kernels::gemm(true, false, C, O, N * P, 1.0f, x.data(), C, dy, O, 1.0f, w.grad_data(), O);
-          if (need_dx) {
-            bool fresh = false;
-            float* dx = x.grad_data_for_write(&fresh);
-            kernels::gemm(false, true, N * P, C, O, 1.0f, dy, O, w.data(), O, fresh ? 0.0f : 1.0f, dx, C);
-          }
-          return;
-        }
-        // The filter gradient from the kept columns, or with the columns
-        // packed straight from x's windows (no im2col pass to write and read
-        // back: most of a large conv's backward memory traffic).
-        if (need_dw && kept_col.defined()) {
-          kernels::gemm(true, false, KKC, O, N * P, 1.0f, kept_col.data(), KKC, dy, O, 1.0f, w.grad_data(),
-                        O);
-          need_dw = false;
-        } else if (need_dw && g.DW == 1) {
-          const Windows win = conv_windows(g, N, x.data());
-          kernels::gemm_rows_tn(g.KH, g.KW * C, O, N * P, win.rows, win.seg_stride, dy, O, w.grad_data(), O);
-          need_dw = false;
-        }
-        if (!need_dw && !need_dx) return;
-        const int64_t G = group_size(N, P, KKC);
-        float* col = t_col.get(G * P * KKC);
-        // A fresh dx is cleared an image at a time just before its col2im,
-        // in cache, rather than in a pass of its own when it is made.
-        bool fresh = false;
-        float* dx = need_dx ? x.grad_data_for_write(&fresh) : nullptr;
-        for (int64_t n0 = 0; n0 < N; n0 += G) {
-          const int64_t gn = std::min(G, N - n0);
-          const float* dy_g = dy + n0 * P * O;
-          if (need_dw) {  // dilated along the width: im2col, a group at a time
-            each_image(n0, gn, P * KKC, [&](int64_t n, int64_t i) {
-              kernels::im2col(g, x.data() + n * HWC, col + i * P * KKC);
-            });
-            kernels::gemm(true, false, KKC, O, gn * P, 1.0f, col, KKC, dy_g, O, 1.0f, w.grad_data(), O);
-          }
-          if (need_dx) {
-            kernels::gemm(false, true, gn * P, KKC, O, 1.0f, dy_g, O, w.data(), O, 0.0f, col, KKC);
-            each_image(n0, gn, P * KKC, [&](int64_t n, int64_t i) {
-              if (fresh) kernels::zero_run(dx + n * HWC, HWC);
-              kernels::col2im_add(g, col + i * P * KKC, dx + n * HWC);
-            });
-          }
-        }
-      });
+  record(y, "conv2d", {x, w, b},
+         [x, w, b, g, N, P, KKC, O, pointwise, direct, relu, kept_col](const Tensor& out, float* dy) {
+           const int64_t C = g.C, HWC = g.H * g.W * g.C;
+           bool need_dx = x.requires_grad(), need_dw = w.requires_grad();
+           bool need_db = b.defined() && b.requires_grad();
+           if (direct && need_dw) {  // the filter and bias gradients, ReLU mask included
+             kernels::conv_c1_backward_filter(g, N, O, x.data(), dy, relu ? out.data() : nullptr,
+                                              w.grad_data(), need_db ? b.grad_data() : nullptr);
+             need_dw = need_db = false;
+             if (!need_dx) return;
+           }
+           // With the fused ReLU, the gradient reaching the conv is dy where y > 0.
+           conv_output_grad(dy, relu ? out.data() : nullptr, need_db ? b.grad_data() : nullptr, N * P, O);
+           if (pointwise) {
+             if (need_dw)
+               kernels::gemm(true, false, C, O, N * P, 1.0f, x.data(), C, dy, O, 1.0f, w.grad_data(), O);
+             if (need_dx) {
+               bool fresh = false;
+               float* dx = x.grad_data_for_write(&fresh);
+               kernels::gemm(false, true, N * P, C, O, 1.0f, dy, O, w.data(), O, fresh ? 0.0f : 1.0f, dx, C);
+             }
+             return;
+           }
+           // The filter gradient from the kept columns, or with the columns
+           // packed straight from x's windows (no im2col pass to write and read
+           // back: most of a large conv's backward memory traffic).
+           if (need_dw && kept_col.defined()) {
+             kernels::gemm(true, false, KKC, O, N * P, 1.0f, kept_col.data(), KKC, dy, O, 1.0f, w.grad_data(),
+                           O);
+             need_dw = false;
+           } else if (need_dw && g.DW == 1) {
+             const Windows win = conv_windows(g, N, x.data());
+             kernels::gemm_rows_tn(g.KH, g.KW * C, O, N * P, win.rows, win.seg_stride, dy, O, w.grad_data(),
+                                   O);
+             need_dw = false;
+           }
+           if (!need_dw && !need_dx) return;
+           const int64_t G = group_size(N, P, KKC);
+           float* col = t_col.get(G * P * KKC);
+           // A fresh dx is cleared an image at a time just before its col2im,
+           // in cache, rather than in a pass of its own when it is made.
+           bool fresh = false;
+           float* dx = need_dx ? x.grad_data_for_write(&fresh) : nullptr;
+           for (int64_t n0 = 0; n0 < N; n0 += G) {
+             const int64_t gn = std::min(G, N - n0);
+             const float* dy_g = dy + n0 * P * O;
+             if (need_dw) {  // dilated along the width: im2col, a group at a time
+               each_image(n0, gn, P * KKC, [&](int64_t n, int64_t i) {
+                 kernels::im2col(g, x.data() + n * HWC, col + i * P * KKC);
+               });
+               kernels::gemm(true, false, KKC, O, gn * P, 1.0f, col, KKC, dy_g, O, 1.0f, w.grad_data(), O);
+             }
+             if (need_dx) {
+               kernels::gemm(false, true, gn * P, KKC, O, 1.0f, dy_g, O, w.data(), O, 0.0f, col, KKC);
+               each_image(n0, gn, P * KKC, [&](int64_t n, int64_t i) {
+                 if (fresh) kernels::zero_run(dx + n * HWC, HWC);
+                 kernels::col2im_add(g, col + i * P * KKC, dx + n * HWC);
+               });
+             }
+           }
+         });
   return y;
 }
 
