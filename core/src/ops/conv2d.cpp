@@ -107,10 +107,15 @@ void conv_output_grad(float* dy, const float* y, float* db, int64_t rows, int64_
   }
 }
 
-// Images per group: the im2col buffer stays under 16 MiB (at least 1 image).
+// Images per group: the im2col buffer stays under 16 MiB (at least 1 image),
+// and the groups are as even as that allows: W2's second conv in groups of
+// 5, 5, 5 and 1 left one thread idle through the last group's col2im.
 int64_t group_size(int64_t N, int64_t P, int64_t KKC) {
   constexpr int64_t kBudgetFloats = int64_t{1} << 22;
-  return std::clamp<int64_t>(kBudgetFloats / std::max<int64_t>(1, P * KKC), 1, N);
+  const int64_t most =
+      std::clamp<int64_t>(kBudgetFloats / std::max<int64_t>(1, P * KKC), 1, std::max<int64_t>(N, 1));
+  const int64_t groups = (N + most - 1) / most;
+  return std::max<int64_t>(1, (N + groups - 1) / std::max<int64_t>(1, groups));
 }
 
 thread_local kernels::Scratch t_col;  // the im2col buffer of this thread's conv calls
