@@ -225,8 +225,8 @@ Tensor max_pool2d(const Tensor& x, const Pool2DOptions& opt) {
   record(y, "max_pool2d", {x}, [x, p, argmax = std::move(argmax)](const Tensor&, const float* dy) {
     // A fresh buffer is not cleared when made: each image's input rows are
     // zeroed just before the first output row whose windows reach them, so
-    // they are in cache for the scatter (a separate pass over a first layer's
-    // 22 MB gradient in W2 cost as much as the scatter).
+    // they are in cache for the scatter (W2's first pooling would otherwise
+    // zero its 22 MB gradient in a pass of its own).
     bool fresh = false;
     float* dx = x.grad_data_for_write(&fresh);
     const int64_t WC = p.W * p.C, row_out = p.OW * p.C;
