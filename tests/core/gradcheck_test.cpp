@@ -12,6 +12,7 @@
 #include "cnn/error.h"
 #include "cnn/kernels/isa.h"
 #include "cnn/ops.h"
+#include "cnn/parallel.h"
 #include "cnn/rng.h"
 #include "test_util.h"
 
@@ -105,31 +106,44 @@ TEST(GradCheck, Conv2DAllPaddingsAndStrides) {
   }
   // The fused ReLU against the two ops it replaces (each checked on its own
   // here): the same values, and the same gradients through autograd.
-  // Three channels go through im2col, one through the direct kernel; the
-  // larger images mask and sum the bias gradient in several blocks of rows.
-  for (int64_t channels : {3, 1})
-    for (int64_t side : {6, 60}) {
-      ops::Conv2DOptions fused;
-      fused.padding = ops::Padding::Same;
-      fused.relu = true;
-      ops::Conv2DOptions plain = fused;
-      plain.relu = false;
-      const Tensor gy = random_tensor({2, side, side - 1, 4}, 43);
-      std::vector<std::vector<float>> grads[2];
-      std::vector<float> values[2];
-      for (int v = 0; v < 2; ++v) {
-        const std::vector<Tensor> in = {param({2, side, side - 1, channels}, 40),
-                                        param({3, 3, channels, 4}, 41, 0.5f), param({4}, 42)};
-        const Tensor y = v == 0 ? ops::conv2d(in[0], in[1], in[2], fused)
-                                : ops::relu(ops::conv2d(in[0], in[1], in[2], plain));
-        values[v] = y.to_vector();
-        ops::sum_product(y, gy).backward();
-        for (const Tensor& t : in) grads[v].push_back(t.grad().to_vector());
+  // Three channels go through im2col, one through the direct kernel. The
+  // larger images sum the bias gradient in two blocks of rows, masked a
+  // slice at a time on one thread and all at once first on more; their bias
+  // gradient is checked against sums in double precision too.
+  const int threads_before = num_threads();
+  for (int threads : {1, max_threads()})
+    for (int64_t channels : {3, 1})
+      for (int64_t side : {6, 60}) {
+        set_num_threads(threads);
+        ops::Conv2DOptions fused;
+        fused.padding = ops::Padding::Same;
+        fused.relu = true;
+        ops::Conv2DOptions plain = fused;
+        plain.relu = false;
+        const Tensor gy = random_tensor({2, side, side - 1, 4}, 43);
+        std::vector<std::vector<float>> grads[2];
+        std::vector<float> values[2];
+        for (int v = 0; v < 2; ++v) {
+          const std::vector<Tensor> in = {param({2, side, side - 1, channels}, 40),
+                                          param({3, 3, channels, 4}, 41, 0.5f), param({4}, 42)};
+          const Tensor y = v == 0 ? ops::conv2d(in[0], in[1], in[2], fused)
+                                  : ops::relu(ops::conv2d(in[0], in[1], in[2], plain));
+          values[v] = y.to_vector();
+          ops::sum_product(y, gy).backward();
+          for (const Tensor& t : in) grads[v].push_back(t.grad().to_vector());
+        }
+        SCOPED_TRACE(str_cat(threads, " threads, ", channels, " channels, side ", side));
+        EXPECT_EQ(values[0], values[1]);
+        for (size_t i = 0; i < 3; ++i) EXPECT_EQ(grads[0][i], grads[1][i]) << "input " << i;
+        const std::vector<float> g = gy.to_vector();
+        for (int64_t o = 0; o < 4; ++o) {
+          double want = 0, scale = 0;
+          for (size_t k = static_cast<size_t>(o); k < g.size(); k += 4)
+            if (values[0][k] > 0.0f) want += g[k], scale += std::abs(g[k]);
+          EXPECT_NEAR(grads[0][2][static_cast<size_t>(o)], want, 1e-6 * scale) << "bias " << o;
+        }
       }
-      EXPECT_EQ(values[0], values[1]) << channels << " channels, side " << side;
-      for (size_t i = 0; i < 3; ++i)
-        EXPECT_EQ(grads[0][i], grads[1][i]) << channels << " channels, side " << side << ", input " << i;
-    }
+  set_num_threads(threads_before);
   // Explicit zero padding, asymmetric, and no bias.
   ops::Conv2DOptions o;
   o.padding = ops::Padding::Explicit;

@@ -14,7 +14,8 @@ namespace cnn {
 
 // Called with the op's output (values and shape) and dL/d(output). The
 // output's gradient is spent once its closure has run (backward() drops it),
-// so a closure may overwrite it as scratch: a fused ReLU masks it in place.
+// so a closure may overwrite it as scratch: a fused ReLU masks it in place
+// (a view of it taken with grad() before backward() sees what is left).
 using BackwardFn = std::function<void(const Tensor& out, float* grad_out)>;
 
 struct Node {

@@ -77,11 +77,17 @@ void add_rows(float* sum, const float* dy, int64_t rows, int64_t cols) {
 // would be 22 MB); with db, its column sums are added there. Fixed blocks of
 // rows are summed across threads, then the blocks in order, so db does not
 // depend on the thread count. A block is masked and summed a slice at a
-// time, while the slice is in cache.
+// time, while the slice is in cache; with too few blocks to share out
+// (wide, short outputs: 1,568 x 512 for batch 32 at 7x7x512), the mask goes
+// across the threads first and the sums follow, in the same order.
 void conv_output_grad(float* dy, const float* y, float* db, int64_t rows, int64_t cols) {
   constexpr int64_t kBlockRows = 4096;
   const int64_t slice_rows = std::max<int64_t>(1, (int64_t{1} << 13) / std::max<int64_t>(1, cols));
   const int64_t blocks = (rows + kBlockRows - 1) / kBlockRows;
+  if (y && (!db || blocks < 2 * threads_here())) {
+    parallel_elementwise(rows * cols, [&](int64_t i0, int64_t i1) { relu_mask(y + i0, dy + i0, i1 - i0); });
+    y = nullptr;  // masked
+  }
   const auto block = [&](int64_t r0, int64_t r1, float* sum) {
     for (int64_t s0 = r0; s0 < r1; s0 += slice_rows) {
       const int64_t n = std::min(slice_rows, r1 - s0);
@@ -89,10 +95,8 @@ void conv_output_grad(float* dy, const float* y, float* db, int64_t rows, int64_
       if (sum) add_rows(sum, dy + s0 * cols, n, cols);
     }
   };
-  if (!db) {
-    if (y)
-      parallel_elementwise(rows * cols, [&](int64_t i0, int64_t i1) { relu_mask(y + i0, dy + i0, i1 - i0); });
-  } else if (blocks <= 1) {
+  if (!db) return;
+  if (blocks <= 1) {
     block(0, rows, db);
   } else {
     thread_local kernels::Scratch t_partial;
