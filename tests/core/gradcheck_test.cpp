@@ -64,9 +64,11 @@ TEST(GradCheck, Conv2DAllPaddingsAndStrides) {
       {{1, 7, 7, 2}, {3, 3, 2, 2}, 1, 1, 2, 1, ops::Padding::Same},
       {{2, 4, 5, 3}, {1, 1, 3, 4}, 1, 1, 1, 1, ops::Padding::Valid},  // pointwise GEMM path
       {{2, 5, 5, 3}, {1, 1, 3, 2}, 2, 2, 1, 1, ops::Padding::Same},
-      // one channel, stride 1: the direct path (and im2col for the input's gradient)
+      // one channel, stride 1: the direct path (and the flipped conv for the input's gradient)
       {{2, 6, 7, 1}, {3, 3, 1, 5}, 1, 1, 1, 1, ops::Padding::Same},
       {{3, 5, 6, 1}, {2, 4, 1, 3}, 1, 1, 1, 1, ops::Padding::Valid},
+      // stride 1, even kernels: 'same' pads more at the bottom and right
+      {{2, 6, 5, 2}, {2, 4, 2, 3}, 1, 1, 1, 1, ops::Padding::Same},
   };
   int k = 0;
   for (const ConvCase& c : cases) {
@@ -209,11 +211,13 @@ TEST(Conv2DInference, EpilogueOnEveryPathMatchesTheStepsItFolds) {
 }
 
 // A conv whose window rows are contiguous takes its filter gradient with the
-// columns packed straight from the windows (gemm_rows_tn): check it against
-// the sum written out, in double, on a LeNet-sized batch and on batches too
-// large for one im2col group, with padding on every side, a stride, a
-// dilated height, and a fused ReLU's mask.
-TEST(GradCheck, Conv2DFilterGradientFromTheWindowsMatchesTheDirectSum) {
+// columns packed straight from the windows (gemm_rows_tn), and a stride-1
+// conv its input gradient as the conv of dy by the flipped kernel: check
+// both against the sums written out, in double, on a LeNet-sized batch and
+// on batches too large for one im2col group, with padding on every side
+// (as deep as the kernel allows, and none), a stride, a dilated height, and
+// a fused ReLU's mask.
+TEST(GradCheck, Conv2DFilterAndInputGradientsMatchTheDirectSums) {
   struct Case {
     int64_t N, H, W, C, KH, KW, O, sh, sw, dh, pt, pb, pl, pr;
     bool relu;
@@ -221,20 +225,22 @@ TEST(GradCheck, Conv2DFilterGradientFromTheWindowsMatchesTheDirectSum) {
   const Case cases[] = {{3, 14, 14, 6, 5, 5, 16, 1, 1, 1, 0, 0, 0, 0, true},
                         {2, 130, 131, 16, 3, 3, 8, 1, 1, 1, 1, 1, 1, 1, true},
                         {8, 150, 150, 3, 3, 3, 16, 1, 1, 1, 0, 0, 0, 0, false},
-                        {5, 121, 97, 24, 3, 2, 5, 2, 1, 2, 2, 0, 1, 3, false}};
+                        {5, 121, 97, 24, 3, 2, 5, 2, 1, 2, 2, 0, 1, 3, false},
+                        {2, 20, 23, 16, 4, 2, 5, 1, 1, 1, 3, 0, 0, 1, true},
+                        {2, 9, 10, 16, 2, 4, 3, 1, 1, 1, 0, 1, 1, 2, false}};
   int k = 0;
   for (const Case& c : cases) {
     ops::Conv2DOptions o;
     o.stride_h = c.sh, o.stride_w = c.sw, o.dilation_h = c.dh, o.relu = c.relu;
     o.padding = ops::Padding::Explicit;
     o.pad_top = c.pt, o.pad_bottom = c.pb, o.pad_left = c.pl, o.pad_right = c.pr;
-    const Tensor x = random_tensor({c.N, c.H, c.W, c.C}, 90 + k),
-                 w = param({c.KH, c.KW, c.C, c.O}, 91 + k, 0.3f);
+    const Tensor x = param({c.N, c.H, c.W, c.C}, 90 + k), w = param({c.KH, c.KW, c.C, c.O}, 91 + k, 0.3f);
     const Tensor y = ops::conv2d(x, w, Tensor(), o);
     const int64_t OH = y.shape()[1], OW = y.shape()[2];
     const Tensor gy = random_tensor(y.shape(), 92 + k);
     ops::sum_product(y, gy).backward();
-    std::vector<double> want(static_cast<size_t>(c.KH * c.KW * c.C * c.O), 0.0);
+    std::vector<double> want(static_cast<size_t>(c.KH * c.KW * c.C * c.O), 0.0),
+        want_dx(static_cast<size_t>(x.numel()), 0.0);
     for (int64_t n = 0; n < c.N; ++n)
       for (int64_t oh = 0; oh < OH; ++oh)
         for (int64_t ow = 0; ow < OW; ++ow)
@@ -247,12 +253,17 @@ TEST(GradCheck, Conv2DFilterGradientFromTheWindowsMatchesTheDirectSum) {
               for (int64_t ch = 0; ch < c.C; ++ch)
                 for (int64_t f = 0; f < c.O; ++f) {
                   const float g = c.relu && y.data()[at + f] <= 0.0f ? 0.0f : gy.data()[at + f];
-                  want[static_cast<size_t>(((kh * c.KW + kw) * c.C + ch) * c.O + f)] += double{xp[ch]} * g;
+                  const size_t wi = static_cast<size_t>(((kh * c.KW + kw) * c.C + ch) * c.O + f);
+                  want[wi] += double{xp[ch]} * g;
+                  want_dx[static_cast<size_t>(xp - x.data() + ch)] += double{w.data()[wi]} * g;
                 }
             }
     Tensor ref(w.shape());
     for (size_t i = 0; i < want.size(); ++i) ref.data()[i] = static_cast<float>(want[i]);
     EXPECT_LT(test::rel_error(w.grad(), ref), 1e-5) << "case " << k;
+    Tensor ref_dx(x.shape());
+    for (size_t i = 0; i < want_dx.size(); ++i) ref_dx.data()[i] = static_cast<float>(want_dx[i]);
+    EXPECT_LT(test::rel_error(x.grad(), ref_dx), 1e-5) << "case " << k << ", input gradient";
     ++k;
   }
 }
@@ -503,18 +514,25 @@ TEST(Backward, WritesAFreshGradientAndAddsToAnExistingOne) {
       cases.push_back({"avg pool", {2, 11, 7, 5}, [o](const Tensor& x) { return ops::avg_pool2d(x, o); }});
       cases.push_back({"max pool", {2, 11, 7, 5}, [o](const Tensor& x) { return ops::max_pool2d(x, o); }});
     }
-  // A 3x3 conv's gradient goes through col2im, an image at a time; the
-  // larger images are lowered in three groups (a bounded im2col buffer).
-  const Tensor w33 = random_tensor({3, 3, 5, 4}, 9), w33_wide = random_tensor({3, 3, 32, 2}, 10);
+  // A stride-1 conv on 16 channels or more takes its input gradient as a
+  // conv of dy (written, or added through a scratch); on fewer, and a
+  // strided one, through col2im, an image at a time, the larger images
+  // lowered in three groups (a bounded im2col buffer).
+  const Tensor w33 = random_tensor({3, 3, 5, 4}, 9), w33_16 = random_tensor({3, 3, 16, 4}, 11),
+               w33_wide = random_tensor({3, 3, 64, 2}, 10);
+  ops::Conv2DOptions strided;
+  strided.stride_h = strided.stride_w = 2;
   ops::Conv2DOptions same_relu;
   same_relu.padding = ops::Padding::Same;
   same_relu.relu = true;
-  cases.push_back({"conv 3x3", {2, 11, 7, 5}, [&](const Tensor& x) { return ops::conv2d(x, w33, b4); }});
-  cases.push_back({"conv 3x3 same relu", {2, 11, 7, 5}, [&](const Tensor& x) {
-                     return ops::conv2d(x, w33, b4, same_relu);
+  cases.push_back({"conv 3x3", {2, 24, 22, 16}, [&](const Tensor& x) { return ops::conv2d(x, w33_16, b4); }});
+  cases.push_back({"conv 3x3 same relu", {2, 12, 11, 16}, [&](const Tensor& x) {
+                     return ops::conv2d(x, w33_16, b4, same_relu);
                    }});
-  cases.push_back({"conv 3x3 in groups", {3, 130, 130, 32}, [&](const Tensor& x) {
-                     return ops::conv2d(x, w33_wide, Tensor());
+  cases.push_back(
+      {"conv 3x3, 5 channels", {2, 11, 7, 5}, [&](const Tensor& x) { return ops::conv2d(x, w33, b4); }});
+  cases.push_back({"conv 3x3 strided, in groups", {3, 130, 130, 64}, [&](const Tensor& x) {
+                     return ops::conv2d(x, w33_wide, Tensor(), strided);
                    }});
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
