@@ -64,7 +64,7 @@ TEST(GradCheck, Conv2DAllPaddingsAndStrides) {
       {{1, 7, 7, 2}, {3, 3, 2, 2}, 1, 1, 2, 1, ops::Padding::Same},
       {{2, 4, 5, 3}, {1, 1, 3, 4}, 1, 1, 1, 1, ops::Padding::Valid},  // pointwise GEMM path
       {{2, 5, 5, 3}, {1, 1, 3, 2}, 2, 2, 1, 1, ops::Padding::Same},
-      // one channel, stride 1: the direct path (and the flipped conv for the input's gradient)
+      // one channel, stride 1: the direct path (and col2im for the input's gradient)
       {{2, 6, 7, 1}, {3, 3, 1, 5}, 1, 1, 1, 1, ops::Padding::Same},
       {{3, 5, 6, 1}, {2, 4, 1, 3}, 1, 1, 1, 1, ops::Padding::Valid},
       // stride 1, even kernels: 'same' pads more at the bottom and right
@@ -519,7 +519,7 @@ TEST(Backward, WritesAFreshGradientAndAddsToAnExistingOne) {
   // strided one, through col2im, an image at a time, the larger images
   // lowered in three groups (a bounded im2col buffer).
   const Tensor w33 = random_tensor({3, 3, 5, 4}, 9), w33_16 = random_tensor({3, 3, 16, 4}, 11),
-               w33_wide = random_tensor({3, 3, 64, 2}, 10);
+               w33_wide = random_tensor({3, 3, 64, 2}, 10), w33_8 = random_tensor({3, 3, 8, 2}, 12);
   ops::Conv2DOptions strided;
   strided.stride_h = strided.stride_w = 2;
   ops::Conv2DOptions same_relu;
@@ -533,6 +533,9 @@ TEST(Backward, WritesAFreshGradientAndAddsToAnExistingOne) {
       {"conv 3x3, 5 channels", {2, 11, 7, 5}, [&](const Tensor& x) { return ops::conv2d(x, w33, b4); }});
   cases.push_back({"conv 3x3 strided, in groups", {3, 130, 130, 64}, [&](const Tensor& x) {
                      return ops::conv2d(x, w33_wide, Tensor(), strided);
+                   }});
+  cases.push_back({"conv 3x3, 8 channels, in groups", {3, 172, 172, 8}, [&](const Tensor& x) {
+                     return ops::conv2d(x, w33_8, Tensor());
                    }});
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
