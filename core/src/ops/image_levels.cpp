@@ -14,17 +14,21 @@ namespace cnn::ops::cpu {
 
 namespace {
 
-// The per-(image, channel) means of x (N, P pixels, C), as doubles summed.
+// The per-(image, channel) means of x (N, P pixels, C), as doubles summed,
+// an image per task.
 std::vector<float> channel_means(const float* x, int64_t n, int64_t pixels, int64_t c) {
   std::vector<float> means(static_cast<size_t>(n * c));
-  for (int64_t b = 0; b < n; ++b) {
-    std::vector<double> sum(static_cast<size_t>(c), 0.0);
-    const float* image = x + b * pixels * c;
-    for (int64_t p = 0; p < pixels; ++p)
-      for (int64_t k = 0; k < c; ++k) sum[k] += image[p * c + k];
-    for (int64_t k = 0; k < c; ++k)
-      means[b * c + k] = static_cast<float>(sum[k] / static_cast<double>(pixels));
-  }
+  parallel_for(n, 1, [&](int64_t b0, int64_t b1) {
+    std::vector<double> sum(static_cast<size_t>(c));
+    for (int64_t b = b0; b < b1; ++b) {
+      std::fill(sum.begin(), sum.end(), 0.0);
+      const float* image = x + b * pixels * c;
+      for (int64_t p = 0; p < pixels; ++p)
+        for (int64_t k = 0; k < c; ++k) sum[k] += image[p * c + k];
+      for (int64_t k = 0; k < c; ++k)
+        means[b * c + k] = static_cast<float>(sum[k] / static_cast<double>(pixels));
+    }
+  });
   return means;
 }
 
@@ -34,7 +38,7 @@ Tensor image_levels(const Tensor& x, const ImageLevels& l) {
   const int64_t n = x.dim(0), pixels = x.dim(1) * x.dim(2), c = x.dim(3);
   const std::vector<float> means =
       l.contrast.empty() ? std::vector<float>{} : channel_means(x.data(), n, pixels, c);
-  Tensor y(x.shape());
+  Tensor y = Tensor::empty(x.shape());  // every value written below
   const float* src = x.data();
   float* dst = y.data();
   parallel_for(n * pixels, 1024, [&](int64_t begin, int64_t end) {

@@ -13,7 +13,7 @@ namespace cnn::ops::cpu {
 
 Tensor image_transform(const Tensor& x, const ImageTransform& t) {
   const int64_t n = x.dim(0), h = x.dim(1), w = x.dim(2), c = x.dim(3);
-  Tensor y(x.shape());
+  Tensor y = Tensor::empty(x.shape());  // every value written below
   const float* src = x.data();
   float* dst = y.data();
   parallel_for(n * h, 4, [&](int64_t begin, int64_t end) {
