@@ -49,17 +49,31 @@ __attribute__((always_inline)) inline void gemm_tile_step(const float* a, const 
 // at rows[r], its kc values contiguous. B is a packed sliver, or with PackB
 // B itself (step p's NR values at b + p * ldb), packed into b_out on the way.
 // With pf, the first steps also ask L2 for its lines, one every pf->every
-// steps.
+// steps; with rows_pf (rows in place only), one line of rows_pf's a step.
 template <class V, int MR, int NV, bool Packed, bool PackB = false>
 inline void gemm_tile_accumulate(int64_t kc, const float* a, const float* const* rows, const float* b,
                                  V (&acc)[MR][NV], int64_t a_step = MR, const TilePrefetch* pf = nullptr,
-                                 int64_t ldb = 0, float* b_out = nullptr) {
+                                 int64_t ldb = 0, float* b_out = nullptr,
+                                 const RowsPrefetch* rows_pf = nullptr) {
   constexpr int NR = NV * static_cast<int>(V::size);
 #pragma GCC unroll 32
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[r][v] = V(0.0f);
   int64_t p = 0;
+  if constexpr (!Packed && !PackB) {
+    if (rows_pf) {  // each line of the next tile's rows, in turn
+      for (int64_t i = 0; i < rows_pf->count && p < kc; ++i) {
+        const auto first = reinterpret_cast<uintptr_t>(rows_pf->rows[i] + rows_pf->offset);
+        const uintptr_t end = first + static_cast<uintptr_t>(kc) * sizeof(float);
+        for (uintptr_t line = first & ~uintptr_t{63}; line < end && p < kc; line += 64, ++p) {
+          __builtin_prefetch(reinterpret_cast<const char*>(line), 0, 3);
+          gemm_tile_step<V, MR, NV, Packed, PackB>(a, rows, p, b, b_out, acc);
+          b += NR;
+        }
+      }
+    }
+  }
   if (pf) {
     const char* run = pf->first;
     for (int64_t i = 0; i < pf->rows; ++i, run += pf->ld)
@@ -215,6 +229,20 @@ void gemm_tile_rows_part(int64_t kc, const float* const* rows_in, int64_t offset
   for (int r = 0; r < ROWS; ++r) rows[r] = rows_in[r] + offset;
   gemm_tile_accumulate<V, ROWS, NV, false>(kc, nullptr, rows, b, acc);
   gemm_tile_store<V, ROWS, NV>(acc, alpha, c, ldc, m, n, overwrite);
+}
+
+// KernelTable::gemm_tile_rows_prefetch: the whole rows tile, asking for
+// the next tile's rows of A as it goes.
+template <class Arch, int MR, int NV>
+void gemm_tile_rows_prefetch_simd(int64_t kc, const float* const* rows_in, int64_t offset, const float* b,
+                                  float alpha, float* c, int64_t ldc, int64_t n, bool overwrite,
+                                  const RowsPrefetch& pf) {
+  using V = xsimd::batch<float, Arch>;
+  V acc[MR][NV];
+  const float* rows[MR];
+  for (int r = 0; r < MR; ++r) rows[r] = rows_in[r] + offset;
+  gemm_tile_accumulate<V, MR, NV, false>(kc, nullptr, rows, b, acc, MR, nullptr, 0, nullptr, &pf);
+  gemm_tile_store<V, MR, NV>(acc, alpha, c, ldc, MR, n, overwrite);
 }
 
 using TileFn = void (*)(int64_t, const float*, int64_t, const float*, float, float*, int64_t, int64_t,

@@ -56,6 +56,15 @@ struct TilePrefetch {
   int64_t every = 1;
 };
 
+// The rows of the next tile of an in-place product, row r at rows[r] +
+// offset (count of them), whose lines over the tile's kc floats a rows tile
+// asks the cache for as it runs, one a k step (see
+// KernelTable::gemm_tile_rows_prefetch).
+struct RowsPrefetch {
+  const float* const* rows;
+  int64_t offset, count;
+};
+
 struct KernelTable {
   Isa isa;
   // Whether the tiles read a transposed A (a filter gradient's columns) in
@@ -108,6 +117,12 @@ struct KernelTable {
   using RowsTile = void (*)(int64_t kc, const float* const* rows, int64_t offset, const float* b, float alpha,
                             float* c, int64_t ldc, int64_t m, int64_t n, bool overwrite);
   RowsTile gemm_tile_rows, gemm_tile_rows_narrow;
+  // gemm_tile_rows for a whole tile (m = MR) that also asks for the next
+  // tile's rows of A (RowsPrefetch). nullptr for the scalar and SSE4.1
+  // tables (WebAssembly has no prefetch).
+  void (*gemm_tile_rows_prefetch)(int64_t kc, const float* const* rows, int64_t offset, const float* b,
+                                  float alpha, float* c, int64_t ldc, int64_t n, bool overwrite,
+                                  const RowsPrefetch& pf);
   // The last `rows` rows (1, or 2 with at most kTailSlivers / 2 slivers) of
   // a product's packed A (a sliver, step MR) against `slivers` consecutive
   // slivers of its packed B panel (sliver g at b + g * kc * NR, at most

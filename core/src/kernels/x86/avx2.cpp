@@ -27,6 +27,7 @@ const KernelTable kAvx2Kernels{Isa::AVX2,
                                &gemm_tile_simd<xsimd::fma3<xsimd::avx2>, 12, 1>,
                                &gemm_tile_rows_simd<xsimd::fma3<xsimd::avx2>, 6, 2>,
                                &gemm_tile_rows_simd<xsimd::fma3<xsimd::avx2>, 12, 1>,
+                               &gemm_tile_rows_prefetch_simd<xsimd::fma3<xsimd::avx2>, 6, 2>,
                                &gemm_tile_tail_simd<xsimd::fma3<xsimd::avx2>, 6, 2>,
                                nullptr,  // 7 x 2 accumulators and 2 vectors of B: more than 16 registers
                                nullptr,  // no prefetching tile: unmeasured on AVX2 machines

@@ -25,6 +25,7 @@ const KernelTable kAvx512Kernels{Isa::AVX512,
                                  &gemm_tile_simd<xsimd::avx512f, 24, 1>,
                                  &gemm_tile_rows_simd<xsimd::avx512f, 12, 2>,
                                  &gemm_tile_rows_simd<xsimd::avx512f, 24, 1>,
+                                 &gemm_tile_rows_prefetch_simd<xsimd::avx512f, 12, 2>,
                                  &gemm_tile_tail_simd<xsimd::avx512f, 12, 2>,
                                  &gemm_tile_wide_simd<xsimd::avx512f, 12, 2>,  // 26 of 32 registers
                                  &gemm_tile_prefetch_simd<xsimd::avx512f, 12, 2>,
