@@ -84,7 +84,11 @@ void gemm_row_order(const float* const* rows, int64_t seg_stride, int64_t M, int
   // at once), so the first sliver's tile asks for the next tile's rows as it
   // runs, a line a k step. A conv's windows (several segments) overlap those
   // of the tiles before, mostly in cache already: asking for them too,
-  // ResNet50 at batch 8 and W4 ran 3% slower than asking for plain rows only.
+  // ResNet50 at batch 8 and W4 ran 3% slower than asking for plain rows only
+  // (a 1 x KW conv's windows, one segment, are still asked for: no such conv
+  // in the workloads). A line a step reaches all twelve of the next rows
+  // where K is 48 or more (a shorter K leaves the last rows unasked); the
+  // narrow tiles (N <= 16) have no such tile: unmeasured.
   // AMD EPYC (AVX-512), 1 thread, median of 5 in one process, against
   // without: 12544 x 64 x 147 (ResNet50's conv1 as a GEMM) 89 -> 104
   // GFLOP/s, 25088 x 64 x 256 83 -> 93-106, 25088 x 256 x 64 71 -> 91-97,
@@ -95,7 +99,7 @@ void gemm_row_order(const float* const* rows, int64_t seg_stride, int64_t M, int
   // Rows [i0, i0 + mc) of C (+)= their product with slivers [s0, s1) of the
   // stretch [k0, k0 + depth), packed at b_pack; the epilogue after the last.
   // Its whole tiles ask for the rows after them up to ahead_end (the end of
-  // the caller's rows: those of other threads are theirs to fetch).
+  // the caller's chunk of rows: the next chunk may be another thread's).
   const auto run_block = [&](int64_t i0, int64_t mc, int64_t s0, int64_t s1, int64_t k0, int64_t depth,
                              const float* b_pack, int64_t ahead_end) {
     // Natively a K block is as deep as the stretch (within a segment): the

@@ -50,6 +50,7 @@ __attribute__((always_inline)) inline void gemm_tile_step(const float* a, const 
 // B itself (step p's NR values at b + p * ldb), packed into b_out on the way.
 // With pf, the first steps also ask L2 for its lines, one every pf->every
 // steps; with rows_pf (rows in place only), one line of rows_pf's a step.
+// Not both: only pf's lines are sized to the tile's kc.
 template <class V, int MR, int NV, bool Packed, bool PackB = false>
 inline void gemm_tile_accumulate(int64_t kc, const float* a, const float* const* rows, const float* b,
                                  V (&acc)[MR][NV], int64_t a_step = MR, const TilePrefetch* pf = nullptr,

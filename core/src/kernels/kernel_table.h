@@ -118,8 +118,8 @@ struct KernelTable {
                             float* c, int64_t ldc, int64_t m, int64_t n, bool overwrite);
   RowsTile gemm_tile_rows, gemm_tile_rows_narrow;
   // gemm_tile_rows for a whole tile (m = MR) that also asks for the next
-  // tile's rows of A (RowsPrefetch). nullptr for the scalar and SSE4.1
-  // tables (WebAssembly has no prefetch).
+  // tile's rows of A (RowsPrefetch). nullptr for the scalar table, and for
+  // SSE4.1's, which WebAssembly (no prefetch) shares.
   void (*gemm_tile_rows_prefetch)(int64_t kc, const float* const* rows, int64_t offset, const float* b,
                                   float alpha, float* c, int64_t ldc, int64_t n, bool overwrite,
                                   const RowsPrefetch& pf);

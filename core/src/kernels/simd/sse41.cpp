@@ -53,7 +53,7 @@ const KernelTable kSse41Kernels{Isa::SSE41,
                                 &gemm_tile_simd<xsimd::sse4_1, kMr, kNv>,
                                 &gemm_tile_rows_simd<xsimd::sse4_1, kMr, kNv>,
                                 &gemm_tile_rows_simd<xsimd::sse4_1, kMr, kNv>,
-                                nullptr,  // WebAssembly has no prefetch
+                                nullptr,  // WebAssembly has no prefetch, and shares this table
                                 &gemm_tile_tail_simd<xsimd::sse4_1, kMr, kNv>,
                                 nullptr,  // a row more spilled registers in V8 (above)
                                 nullptr,  // WebAssembly has no prefetch, and shares this table
