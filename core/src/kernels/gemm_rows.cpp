@@ -86,8 +86,8 @@ void gemm_row_order(const float* const* rows, int64_t seg_stride, int64_t M, int
   // of the tiles before, mostly in cache already: asking for them too,
   // ResNet50 at batch 8 and W4 ran 3% slower than asking for plain rows only
   // (a 1 x KW conv's windows, one segment, are still asked for: no such conv
-  // in the workloads). A line a step reaches all twelve of the next rows
-  // where K is 48 or more (a shorter K leaves the last rows unasked); the
+  // in the workloads). A line a step reaches all of AVX-512's twelve next
+  // rows where K is 48 or more (a shorter K leaves the last rows unasked); the
   // narrow tiles (N <= 16) have no such tile: unmeasured.
   // AMD EPYC (AVX-512), 1 thread, median of 5 in one process, against
   // without: 12544 x 64 x 147 (ResNet50's conv1 as a GEMM) 89 -> 104
